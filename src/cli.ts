@@ -1,0 +1,63 @@
+/**
+ * Command-line flags, parsed with commander. Bad flags become one-line {@linkcode UsageError}s.
+ *
+ * @module
+ */
+
+import { Command, CommanderError, Option } from "commander";
+import { UsageError } from "./errors.ts";
+import { STRATEGY_NAMES, type StrategyName } from "./strategies.ts";
+
+/** What the flags ask for. */
+export interface CliOptions {
+  readonly strategy: StrategyName;
+  readonly config: string;
+  readonly output: string | null;
+}
+
+/** The outcome of parsing: options to run with, or text (help) to print and exit 0. */
+export type ParsedArgs = { readonly run: CliOptions } | { readonly print: string };
+
+/** Parses `args` (without the program name). Throws {@linkcode UsageError} for bad flags. */
+export function parseArgs(args: readonly string[]): ParsedArgs {
+  let printed = "";
+  let complaint = "";
+  const program = new Command("transfer-learning-finetuning")
+    .description(
+      "Pretrain a small MLP on a synthetic source task, then adapt it to a related target task with one strategy.",
+    )
+    .addOption(
+      new Option("-s, --strategy <name>", "how to adapt the pretrained model to the target task")
+        .choices(STRATEGY_NAMES)
+        .default("full_finetune"),
+    )
+    .option("-c, --config <path>", "YAML configuration file", "config.yaml")
+    .option("-o, --output <path>", "also write the results as JSON to this file (atomically)")
+    .helpOption("-h, --help", "show this help and exit")
+    .addHelpText(
+      "after",
+      "\nEnvironment: RANDOM_SEED (or a RANDOM_SEED line in ./.env) overrides data.random_seed.\n" +
+        "Exit codes: 0 success, 2 bad input (flags, config, files, environment), 1 unexpected failure.",
+    )
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => printed += text,
+      writeErr: (text) => complaint += text,
+      outputError: (text) => complaint += text,
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+    });
+  try {
+    program.parse([...args], { from: "user" });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.exitCode === 0) return { print: printed };
+    throw new UsageError(`${oneLine(complaint || error.message)}; see --help`);
+  }
+  const options = program.opts<{ strategy: StrategyName; config: string; output?: string }>();
+  return { run: { strategy: options.strategy, config: options.config, output: options.output ?? null } };
+}
+
+function oneLine(text: string): string {
+  return text.replace(/^error:\s*/, "").replace(/\s+/g, " ").trim();
+}

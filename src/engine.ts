@@ -1,0 +1,71 @@
+/**
+ * The seam between the training logic and the hardware that does the arithmetic.
+ *
+ * The training loop uploads each dataset once, places a model on the engine, asks for whole phases
+ * of epochs and reads parameters back only between phases. A phase reports each epoch's metrics
+ * through a callback as soon as they are known, which lets an engine with a queue (the GPU) run
+ * ahead and deliver them late, and lets one without (the CPU) deliver them at once.
+ *
+ * @module
+ */
+
+import type { Dataset } from "./data.ts";
+import type { Mlp } from "./model.ts";
+
+/** Mean loss and accuracy (a fraction in [0, 1]) over a set of samples. */
+export interface Metrics {
+  readonly loss: number;
+  readonly accuracy: number;
+}
+
+/** One epoch of a phase: the running training metrics of its minibatches, and the test set after it. */
+export interface EpochMetrics {
+  /** 1-based. */
+  readonly epoch: number;
+  /** Averaged over the epoch's minibatches, each weighted by its rows, as the weights moved. */
+  readonly train: Metrics;
+  /** Evaluated on the phase's test set after the epoch's last step. */
+  readonly test: Metrics;
+}
+
+/** A dataset that lives on an engine; only the engine that made it may use it. */
+export interface DatasetHandle {
+  readonly n: number;
+  readonly features: number;
+  readonly classes: number;
+}
+
+/** A phase of minibatch SGD on the engine's current model. */
+export interface PhaseSpec {
+  readonly train: DatasetHandle;
+  readonly test: DatasetHandle;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  /** One multiplier of `learningRate` per layer; 0 freezes the layer (its bytes stay unchanged). */
+  readonly layerRates: readonly number[];
+  /** Seeds the per-epoch shuffles (see `epochOrder` in `shuffle.ts`). */
+  readonly shuffleSeed: number;
+  /** Called once per epoch, in order, as soon as that epoch's metrics are available. */
+  readonly onEpoch?: (metrics: EpochMetrics) => void;
+}
+
+/** What runs the arithmetic: the CPU engine here, a GPU engine beside it. */
+export interface Engine {
+  /** Short name for logs and results, e.g. `"cpu"`. */
+  readonly name: string;
+  /** What the engine runs on, for people: kernels, adapter, threads. */
+  readonly description: string;
+  /** Copies a dataset to the engine once; the handle is used for every later phase. */
+  upload(data: Dataset): DatasetHandle;
+  /** Replaces the engine's current model with a copy of `model`. */
+  setModel(model: Mlp): void;
+  /** A copy of the engine's current model. */
+  readModel(): Promise<Mlp>;
+  /** Trains the current model; resolves with every epoch's metrics once the phase is done. */
+  trainPhase(spec: PhaseSpec): Promise<EpochMetrics[]>;
+  /** Loss and accuracy of the current model on a dataset. */
+  evaluate(data: DatasetHandle): Promise<Metrics>;
+  /** Frees what the engine holds. */
+  dispose(): void;
+}

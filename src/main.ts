@@ -1,0 +1,92 @@
+/**
+ * The command-line program: `deno task run --strategy full_finetune [--config F] [--output F]`.
+ *
+ * @module
+ */
+
+import { parseEnv } from "node:util";
+import { type CliOptions, parseArgs } from "./cli.ts";
+import { loadConfig, targetClasses } from "./config.ts";
+import { CpuEngine } from "./cpu/engine.ts";
+import { makeTransferData } from "./data.ts";
+import { USAGE_EXIT_CODE, UsageError } from "./errors.ts";
+import { checkWritable, writeTextFileAtomic } from "./atomic_write.ts";
+import { createLogger } from "./logger.ts";
+import { formatSummary, makeResults } from "./results.ts";
+import { pretrain, transfer, uploadData } from "./train.ts";
+
+/** Runs the program with `args`; resolves with the exit code. */
+export async function main(args: readonly string[]): Promise<number> {
+  try {
+    const parsed = parseArgs(args);
+    if ("print" in parsed) {
+      console.log(parsed.print.trimEnd());
+      return 0;
+    }
+    await run(parsed.run);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`error: ${error.message}`);
+    return USAGE_EXIT_CODE;
+  }
+}
+
+async function run(options: CliOptions): Promise<void> {
+  const config = loadConfig(options.config, { RANDOM_SEED: environmentSeed() });
+  if (options.output !== null) checkWritable(options.output, "--output");
+  const log = createLogger({
+    level: config.logging.level,
+    file: config.logging.file,
+    maxBytes: config.logging.max_bytes,
+    backupCount: config.logging.backup_count,
+  });
+  try {
+    const engine = new CpuEngine();
+    log.info(
+      `engine ${engine.name}: ${engine.description}; seed ${config.data.random_seed}; strategy ${options.strategy}`,
+    );
+    const data = uploadData(
+      engine,
+      makeTransferData({
+        sourceSamples: config.data.base_n_samples,
+        targetSamples: config.data.target_n_samples,
+        features: config.data.n_features,
+        sourceClasses: config.data.n_classes,
+        targetClasses: targetClasses(config),
+        relatedness: config.data.relatedness,
+        testFraction: config.data.test_fraction,
+        seed: config.data.random_seed,
+      }),
+    );
+    const pretrained = await pretrain(engine, data, config, log);
+    const transferred = await transfer(engine, data, pretrained.model, options.strategy, config, log);
+    engine.dispose();
+    const results = makeResults(options.strategy, engine, config, pretrained, transferred);
+    console.log(formatSummary(results));
+    if (options.output !== null) {
+      writeTextFileAtomic(options.output, `${JSON.stringify(results, null, 2)}\n`, "--output");
+      log.info(`results written to ${options.output}`);
+    }
+  } finally {
+    log.close();
+  }
+}
+
+/** `RANDOM_SEED` from the environment, else from `./.env` when that file exists, else undefined. */
+function environmentSeed(): string | undefined {
+  const fromEnvironment = Deno.env.get("RANDOM_SEED");
+  if (fromEnvironment !== undefined) return fromEnvironment;
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(".env");
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw new UsageError(
+      `.env: cannot read (${error instanceof Error ? error.message : error}); fix or remove .env`,
+    );
+  }
+  return parseEnv(text).RANDOM_SEED;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
