@@ -1,0 +1,67 @@
+/** Shared pieces of the test suites: a quiet logger, data from a config, float64 references. */
+
+import { type Config, targetClasses } from "../src/config.ts";
+import { makeTransferData, type TransferData } from "../src/data.ts";
+import { createLogger, type Logger } from "../src/logger.ts";
+import { Rng } from "../src/rng.ts";
+
+/** A logger that drops everything below ERROR and writes no file. */
+export function quietLogger(): Logger {
+  return createLogger({ level: "ERROR", file: null, maxBytes: 1, backupCount: 0 });
+}
+
+/** The two tasks a config describes. */
+export function dataFor(config: Config): TransferData {
+  return makeTransferData({
+    sourceSamples: config.data.base_n_samples,
+    targetSamples: config.data.target_n_samples,
+    features: config.data.n_features,
+    sourceClasses: config.data.n_classes,
+    targetClasses: targetClasses(config),
+    relatedness: config.data.relatedness,
+    testFraction: config.data.test_fraction,
+    seed: config.data.random_seed,
+  });
+}
+
+/** `count` normal samples as float32, from a fixed seed. */
+export function randomFloats(count: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: count }, () => rng.normal());
+}
+
+/** `C = op(A) · op(B)` in float64 by the textbook triple loop, for row-major inputs. */
+export function referenceProduct(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  m: number,
+  k: number,
+  n: number,
+  aAt: (i: number, p: number) => number,
+  bAt: (p: number, j: number) => number,
+): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let sum = 0;
+      for (let p = 0; p < k; p++) sum += a[aAt(i, p)] * b[bAt(p, j)];
+      c[i * n + j] = sum;
+    }
+  }
+  return c;
+}
+
+/** The largest `|x − y| / max(1, |y|)` over two equally long arrays. */
+export function maxRelativeError(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let worst = 0;
+  for (let i = 0; i < y.length; i++) {
+    const error = Math.abs(x[i] - y[i]) / Math.max(1, Math.abs(y[i]));
+    if (!(error <= worst)) worst = error; // NaN (an unwritten, poisoned element) wins
+  }
+  return worst;
+}
+
+/** The bytes of a float array, for bit-identity checks. */
+export function bytesOf(values: Float32Array): Uint8Array {
+  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+}
