@@ -9,8 +9,8 @@ import { basename, dirname, join } from "node:path";
 import { UsageError } from "./errors.ts";
 
 /**
- * Checks, before any long work, that `path` can be written: its folder exists and it is not a
- * folder itself. `flag` names the option that gave the path, for the error message.
+ * Checks, before any long work, that `path` can be written: its folder exists and takes a new file,
+ * and the path is not a folder itself. `flag` names the option that gave the path, for messages.
  */
 export function checkWritable(path: string, flag: string): void {
   const folder = dirname(path);
@@ -32,11 +32,20 @@ export function checkWritable(path: string, flag: string): void {
     existing = Deno.statSync(path);
   } catch { /* a new file */ }
   if (existing?.isDirectory) throw new UsageError(`${flag} ${path}: is a folder; give a file name`);
+  const probe = temporaryPath(path);
+  try {
+    Deno.writeTextFileSync(probe, "", { createNew: true });
+    Deno.removeSync(probe);
+  } catch (error) {
+    throw new UsageError(
+      `${flag} ${path}: cannot write in '${folder}' (${describe(error)}); choose a writable path`,
+    );
+  }
 }
 
 /** Writes `text` to `path` atomically; a failure leaves any existing file as it was. */
 export function writeTextFileAtomic(path: string, text: string, flag: string): void {
-  const temporary = join(dirname(path), `.${basename(path)}.${Deno.pid}.tmp`);
+  const temporary = temporaryPath(path);
   try {
     Deno.writeTextFileSync(temporary, text);
     Deno.renameSync(temporary, path);
@@ -46,6 +55,11 @@ export function writeTextFileAtomic(path: string, text: string, flag: string): v
     } catch { /* the temporary file was never created */ }
     throw new UsageError(`${flag} ${path}: cannot write (${describe(error)}); choose a writable path`);
   }
+}
+
+/** A hidden sibling of `path`, unique to this process, so the rename stays on one file system. */
+function temporaryPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${Deno.pid}.tmp`);
 }
 
 function describe(error: unknown): string {

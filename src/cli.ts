@@ -6,6 +6,7 @@
 
 import { Command, CommanderError, Option } from "commander";
 import { UsageError } from "./errors.ts";
+import { DEVICE_CHOICES, type DeviceChoice } from "./select_engine.ts";
 import { STRATEGY_NAMES, type StrategyName } from "./strategies.ts";
 
 /** What the flags ask for. */
@@ -13,6 +14,8 @@ export interface CliOptions {
   readonly strategy: StrategyName;
   readonly config: string;
   readonly output: string | null;
+  /** `--device`, when given; it wins over `engine.device`. */
+  readonly device: DeviceChoice | null;
 }
 
 /** The outcome of parsing: options to run with, or text (help) to print and exit 0. */
@@ -33,6 +36,13 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
     )
     .option("-c, --config <path>", "YAML configuration file", "config.yaml")
     .option("-o, --output <path>", "also write the results as JSON to this file (atomically)")
+    .addOption(
+      new Option(
+        "-d, --device <kind>",
+        "engine: auto (GPU if available, else CPU), gpu, or cpu [default: engine.device]",
+      )
+        .choices(DEVICE_CHOICES),
+    )
     .helpOption("-h, --help", "show this help and exit")
     .addHelpText(
       "after",
@@ -54,10 +64,19 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
     if (error.exitCode === 0) return { print: printed };
     throw new UsageError(`${oneLine(complaint || error.message)}; see --help`);
   }
-  const options = program.opts<{ strategy: StrategyName; config: string; output?: string }>();
-  return { run: { strategy: options.strategy, config: options.config, output: options.output ?? null } };
+  const options = program.opts<
+    { strategy: StrategyName; config: string; output?: string; device?: DeviceChoice }
+  >();
+  return {
+    run: {
+      strategy: options.strategy,
+      config: options.config,
+      output: options.output ?? null,
+      device: options.device ?? null,
+    },
+  };
 }
 
 function oneLine(text: string): string {
-  return text.replace(/^error:\s*/, "").replace(/\s+/g, " ").trim();
+  return text.replace(/^error:\s*/, "").replace(/\s+/g, " ").trim().replace(/\.$/, "");
 }

@@ -12,6 +12,7 @@ import * as yaml from "js-yaml";
 import { testCount } from "./data.ts";
 import { UsageError } from "./errors.ts";
 import { MAX_SEED } from "./rng.ts";
+import { DEVICE_CHOICES, type DeviceChoice } from "./select_engine.ts";
 
 /** Log levels, least to most severe. */
 export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"] as const;
@@ -39,6 +40,9 @@ export interface Config {
   model: {
     hidden_dim: number;
     hidden_dims: number[] | null;
+  };
+  engine: {
+    device: DeviceChoice;
   };
   training: {
     base_epochs: number;
@@ -105,7 +109,7 @@ const SCHEMA: Record<keyof Config, Record<string, Field>> = {
     target_n_classes: intField(null, 2),
     random_seed: intField(42, 0, MAX_SEED),
     test_fraction: fraction(0.2, "a number greater than 0 and less than 1", (v) => v > 0 && v < 1),
-    relatedness: fraction(0.8, "a number from 0 to 1", (v) => v >= 0 && v <= 1),
+    relatedness: fraction(0.9, "a number from 0 to 1", (v) => v >= 0 && v <= 1),
   },
   model: {
     hidden_dim: intField(32, 1),
@@ -113,6 +117,13 @@ const SCHEMA: Record<keyof Config, Record<string, Field>> = {
       default: null,
       allowed: "null or a non-empty list of integers >= 1, e.g. [64, 64]",
       ok: (v) => v === null || (Array.isArray(v) && v.length > 0 && v.every(integer(1))),
+    },
+  },
+  engine: {
+    device: {
+      default: "auto",
+      allowed: `one of ${DEVICE_CHOICES.join(", ")}`,
+      ok: (v) => DEVICE_CHOICES.includes(v as DeviceChoice),
     },
   },
   training: {
@@ -164,42 +175,34 @@ export function loadConfig(path: string, env: Readonly<Record<string, string | u
 
 /** Parses and validates config text; `source` names the file in error messages. */
 export function parseConfig(text: string, source: string): Config {
-  let document: unknown;
-  try {
-    document = yaml.load(text, { filename: source });
-  } catch (error) {
-    if (!(error instanceof yaml.YAMLException)) throw error;
-    const mark = error.mark;
-    const where = mark ? `${source}:${mark.line + 1}:${mark.column + 1}` : source;
-    throw new UsageError(`${where}: YAML syntax error: ${error.reason}; fix the YAML at that position`);
-  }
   const config = defaultConfig();
+  const document = parseYaml(text, source);
   if (document === undefined || document === null) return config;
   if (!isMapping(document)) {
     throw new UsageError(`${source}: the top level must be a mapping of sections (${sectionList()})`);
   }
   for (const [section, values] of Object.entries(document)) {
-    const fields = SCHEMA[section as keyof Config];
-    if (fields === undefined) {
+    if (!Object.hasOwn(SCHEMA, section)) {
       throw new UsageError(`${source}: unknown section '${section}'; known sections are ${sectionList()}`);
     }
+    const fields = SCHEMA[section as keyof Config];
+    if (values === null) continue; // a section left empty keeps its defaults
     if (!isMapping(values)) {
       throw new UsageError(
         `${source}: ${section} must be a mapping of keys (${Object.keys(fields).join(", ")})`,
       );
     }
     for (const [key, value] of Object.entries(values)) {
-      const field = fields[key];
-      if (field === undefined) {
+      if (!Object.hasOwn(fields, key)) {
         throw new UsageError(
           `${source}: unknown key ${section}.${key}; known keys in ${section}: ${
             Object.keys(fields).join(", ")
           }`,
         );
       }
-      if (!field.ok(value)) {
+      if (!fields[key].ok(value)) {
         throw new UsageError(
-          `${source}: ${section}.${key} must be ${field.allowed}, got ${JSON.stringify(value)}`,
+          `${source}: ${section}.${key} must be ${fields[key].allowed}, got ${show(value)}`,
         );
       }
       (config[section as keyof Config] as Record<string, unknown>)[key] = value;
@@ -207,6 +210,23 @@ export function parseConfig(text: string, source: string): Config {
   }
   checkSplits(config, source);
   return config;
+}
+
+/** The one YAML document in `text` (undefined when there is none, e.g. only comments). */
+function parseYaml(text: string, source: string): unknown {
+  let documents: unknown[];
+  try {
+    documents = yaml.loadAll(text, null, { filename: source });
+  } catch (error) {
+    if (!(error instanceof yaml.YAMLException)) throw error;
+    const mark = error.mark;
+    const where = mark ? `${source}:${mark.line + 1}:${mark.column + 1}` : source;
+    throw new UsageError(`${where}: YAML syntax error: ${error.reason}; fix the YAML at that position`);
+  }
+  if (documents.length > 1) {
+    throw new UsageError(`${source}: holds ${documents.length} YAML documents (separated by ---); keep one`);
+  }
+  return documents[0];
 }
 
 /** Parses `RANDOM_SEED`; throws {@linkcode UsageError} unless it is an integer from 0 to 2³²−1. */
@@ -243,6 +263,11 @@ function isMapping(value: unknown): value is Record<string, unknown> {
 
 function sectionList(): string {
   return Object.keys(SCHEMA).join(", ");
+}
+
+/** A value as the user wrote it: numbers as numbers (`Infinity`, `NaN` too), the rest as JSON. */
+function show(value: unknown): string {
+  return typeof value === "number" ? String(value) : JSON.stringify(value);
 }
 
 function reason(error: unknown): string {

@@ -26,8 +26,8 @@ export const TARGET_SHIFT = 0.5;
 
 /** A labelled sample set: `x` holds `n` rows of `features` values, row-major. */
 export interface Dataset {
-  readonly x: Float32Array;
-  readonly labels: Uint32Array;
+  readonly x: Float32Array<ArrayBuffer>;
+  readonly labels: Uint32Array<ArrayBuffer>;
   readonly n: number;
   readonly features: number;
   readonly classes: number;

@@ -56,7 +56,7 @@ export interface Engine {
   readonly name: string;
   /** What the engine runs on, for people: kernels, adapter, threads. */
   readonly description: string;
-  /** Copies a dataset to the engine once; the handle is used for every later phase. */
+  /** Makes a dataset resident on the engine, once (the GPU copies it to device memory); the handle serves every later phase. */
   upload(data: Dataset): DatasetHandle;
   /** Replaces the engine's current model with a copy of `model`. */
   setModel(model: Mlp): void;

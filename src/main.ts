@@ -7,9 +7,10 @@
 import { parseEnv } from "node:util";
 import { type CliOptions, parseArgs } from "./cli.ts";
 import { loadConfig, targetClasses } from "./config.ts";
-import { CpuEngine } from "./cpu/engine.ts";
 import { makeTransferData } from "./data.ts";
 import { USAGE_EXIT_CODE, UsageError } from "./errors.ts";
+import { GpuError } from "./gpu/context.ts";
+import { selectEngine } from "./select_engine.ts";
 import { checkWritable, writeTextFileAtomic } from "./atomic_write.ts";
 import { createLogger } from "./logger.ts";
 import { formatSummary, makeResults } from "./results.ts";
@@ -26,6 +27,10 @@ export async function main(args: readonly string[]): Promise<number> {
     await run(parsed.run);
     return 0;
   } catch (error) {
+    if (error instanceof GpuError) {
+      console.error(`error: ${error.message}; rerun with --device cpu to use the CPU engine`);
+      return 1;
+    }
     if (!(error instanceof UsageError)) throw error;
     console.error(`error: ${error.message}`);
     return USAGE_EXIT_CODE;
@@ -41,8 +46,11 @@ async function run(options: CliOptions): Promise<void> {
     maxBytes: config.logging.max_bytes,
     backupCount: config.logging.backup_count,
   });
+  const engine = await selectEngine(options.device ?? config.engine.device, log).catch((error) => {
+    log.close();
+    throw error;
+  });
   try {
-    const engine = new CpuEngine();
     log.info(
       `engine ${engine.name}: ${engine.description}; seed ${config.data.random_seed}; strategy ${options.strategy}`,
     );
@@ -61,7 +69,6 @@ async function run(options: CliOptions): Promise<void> {
     );
     const pretrained = await pretrain(engine, data, config, log);
     const transferred = await transfer(engine, data, pretrained.model, options.strategy, config, log);
-    engine.dispose();
     const results = makeResults(options.strategy, engine, config, pretrained, transferred);
     console.log(formatSummary(results));
     if (options.output !== null) {
@@ -69,6 +76,7 @@ async function run(options: CliOptions): Promise<void> {
       log.info(`results written to ${options.output}`);
     }
   } finally {
+    engine.dispose();
     log.close();
   }
 }

@@ -16,9 +16,9 @@ export interface Layer {
   readonly inputs: number;
   readonly outputs: number;
   /** `inputs × outputs`, row-major. */
-  readonly weights: Float32Array;
+  readonly weights: Float32Array<ArrayBuffer>;
   /** `outputs` values. */
-  readonly bias: Float32Array;
+  readonly bias: Float32Array<ArrayBuffer>;
 }
 
 /** A model is its layers, input to output. */

@@ -1,0 +1,89 @@
+/**
+ * Getting a WebGPU device, and turning the ways it can fail into clear errors.
+ *
+ * `requestAdapter()` resolves to null (it does not throw) when there is no usable GPU; validation
+ * errors outside an error scope are dropped unless someone listens for `uncapturederror`; a lost
+ * device only says so through `device.lost`. {@linkcode GpuContext} watches the last two and
+ * {@linkcode GpuContext.check} throws the first problem seen.
+ *
+ * @module
+ */
+
+/** Why no GPU could be had (the engine selector falls back to the CPU on it). */
+export class GpuUnavailable extends Error {
+  override name = "GpuUnavailable";
+}
+
+/** A failure of the GPU while running: a validation error, or a lost device. */
+export class GpuError extends Error {
+  override name = "GpuError";
+}
+
+/** A device, what it is, and the first error it reported. */
+export class GpuContext {
+  #failure: string | null = null;
+
+  private constructor(readonly device: GPUDevice, readonly description: string) {
+    device.addEventListener("uncapturederror", (event) => {
+      this.#failure ??= `GPU validation error: ${(event as GPUUncapturedErrorEvent).error.message}`;
+    });
+    device.lost.then((info) => {
+      if (info.reason !== "destroyed") this.#failure ??= `GPU device lost: ${info.message || info.reason}`;
+    });
+  }
+
+  /**
+   * Asks `gpu` for a high-performance adapter and a device with the adapter's storage limits. A
+   * software adapter (such as Mesa's llvmpipe) counts as unavailable unless `allowSoftware`.
+   */
+  static async acquire(gpu: GPU | undefined = navigator.gpu, allowSoftware = true): Promise<GpuContext> {
+    if (gpu === undefined) throw new GpuUnavailable("this runtime has no WebGPU (navigator.gpu is missing)");
+    let adapter: GPUAdapter | null;
+    try {
+      adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+    } catch (error) {
+      throw new GpuUnavailable(`requesting a WebGPU adapter failed: ${messageOf(error)}`);
+    }
+    if (adapter === null) {
+      throw new GpuUnavailable("no WebGPU adapter is available (no GPU or no Vulkan/Metal/DX12 driver)");
+    }
+    if (adapter.info.isFallbackAdapter && !allowSoftware) {
+      throw new GpuUnavailable(
+        `the only WebGPU adapter is a software one (${
+          adapter.info.description || "unnamed"
+        }), slower than the CPU engine`,
+      );
+    }
+    let device: GPUDevice;
+    try {
+      device = await adapter.requestDevice({
+        requiredLimits: {
+          maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+          maxBufferSize: adapter.limits.maxBufferSize,
+        },
+      });
+    } catch (error) {
+      throw new GpuUnavailable(`the WebGPU adapter refused a device: ${messageOf(error)}`);
+    }
+    const info = adapter.info;
+    const name = info.description || [info.vendor, info.architecture, info.device].filter(Boolean).join(" ");
+    return new GpuContext(
+      device,
+      `${name || "unnamed adapter"}${info.isFallbackAdapter ? " (software)" : ""}`,
+    );
+  }
+
+  /** Throws {@linkcode GpuError} if the device has reported a validation error or been lost. */
+  check(): void {
+    if (this.#failure !== null) throw new GpuError(this.#failure);
+  }
+
+  /** Frees the device. */
+  destroy(): void {
+    this.device.destroy();
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,493 @@
+/**
+ * The GPU engine: the whole training step in WGSL compute shaders (see `shaders/`), through WebGPU.
+ *
+ * Datasets and parameters stay on the device. Per epoch only two small buffers go up: the shuffled
+ * row order (u32) and the step records (row offset, row count, metrics slot, 1/rows), read by the
+ * kernels through dynamic uniform offsets. Every minibatch step of an epoch, and the test-set
+ * evaluation after it, is recorded into one compute pass and one submission; the host then reads
+ * back 16 bytes of metrics per epoch, and only after the next epoch has been submitted, so the
+ * device never idles while the host waits.
+ *
+ * @module
+ */
+
+import type { Dataset } from "../data.ts";
+import type { DatasetHandle, Engine, EpochMetrics, Metrics, PhaseSpec } from "../engine.ts";
+import type { Layer, Mlp } from "../model.ts";
+import { epochOrder } from "../shuffle.ts";
+import type { GpuContext } from "./context.ts";
+import {
+  COLUMN_SUMS_WIDTH,
+  Kernels,
+  MATMUL_TILE,
+  MATMUL_VARIANTS,
+  type RowMode,
+  Rows,
+  UPDATE_WORKGROUP,
+} from "./kernels.ts";
+
+/** Rows evaluated per forward pass when measuring a whole dataset. */
+const EVAL_ROWS = 1024;
+/** Bytes of one metrics slot `{loss: f32, correct: u32}`; an epoch has two (train, test). */
+const SLOT_BYTES = 8;
+
+const { STORAGE, UNIFORM, COPY_DST, COPY_SRC, MAP_READ } = GPUBufferUsage;
+
+interface GpuDataset extends DatasetHandle {
+  readonly x: GPUBuffer;
+  readonly labels: GPUBuffer;
+}
+
+/** One layer's device buffers; the uniforms give each kernel its static shape. */
+interface LayerBuffers {
+  readonly inputs: number;
+  readonly outputs: number;
+  readonly weights: GPUBuffer;
+  readonly bias: GPUBuffer;
+  readonly weightGrad: GPUBuffer;
+  readonly biasGrad: GPUBuffer;
+  readonly forwardDims: GPUBuffer;
+  readonly weightGradDims: GPUBuffer;
+  readonly inputGradDims: GPUBuffer;
+  readonly width: GPUBuffer;
+  readonly update: GPUBuffer;
+}
+
+/** One row range a pass works on: a training minibatch or an evaluation chunk. */
+interface Span {
+  readonly offset: number;
+  readonly rows: number;
+}
+
+/** Bind groups for one phase (or one evaluation): per layer, per role. */
+interface Bindings {
+  readonly forwardTrain: GPUBindGroup[];
+  readonly forwardEval: GPUBindGroup[];
+  readonly xentTrain: GPUBindGroup;
+  readonly xentEval: GPUBindGroup;
+  readonly weightGrad: GPUBindGroup[];
+  readonly columnSums: GPUBindGroup[];
+  readonly inputGrad: GPUBindGroup[];
+  readonly update: GPUBindGroup[];
+}
+
+/** Trains and evaluates with WGSL kernels on one WebGPU device. */
+export class GpuEngine implements Engine {
+  readonly name = "gpu";
+  readonly description: string;
+  readonly #device: GPUDevice;
+  #layers: LayerBuffers[] = [];
+  #outputs: GPUBuffer[] = [];
+  #deltas: GPUBuffer[] = [];
+  #capacity = 0;
+  #order: GPUBuffer;
+  #steps: GPUBuffer;
+  readonly #owned: GPUBuffer[] = [];
+  readonly #stepAlign: number;
+
+  private constructor(readonly context: GpuContext, readonly kernels: Kernels) {
+    this.#device = context.device;
+    this.description = `WebGPU on ${context.description}`;
+    this.#stepAlign = this.#device.limits.minUniformBufferOffsetAlignment;
+    this.#order = this.#buffer(4, STORAGE | COPY_DST);
+    this.#steps = this.#buffer(this.#stepAlign, UNIFORM | COPY_DST);
+  }
+
+  /** Builds every pipeline on the context's device. */
+  static async create(context: GpuContext): Promise<GpuEngine> {
+    const engine = new GpuEngine(context, await Kernels.create(context.device));
+    context.check();
+    return engine;
+  }
+
+  upload(data: Dataset): DatasetHandle {
+    const handle: GpuDataset = {
+      n: data.n,
+      features: data.features,
+      classes: data.classes,
+      x: this.#filled(data.x, STORAGE),
+      labels: this.#filled(data.labels, STORAGE),
+    };
+    return handle;
+  }
+
+  setModel(model: Mlp): void {
+    const sameShape = model.length === this.#layers.length &&
+      model.every((layer, l) =>
+        layer.inputs === this.#layers[l].inputs && layer.outputs === this.#layers[l].outputs
+      );
+    if (!sameShape) {
+      this.#layers.forEach((layer) =>
+        this.#release(Object.values(layer).filter((v) => v instanceof GPUBuffer))
+      );
+      this.#layers = model.map((layer) => this.#layerBuffers(layer));
+      this.#capacity = 0;
+    }
+    model.forEach((layer, l) => {
+      this.#device.queue.writeBuffer(this.#layers[l].weights, 0, layer.weights);
+      this.#device.queue.writeBuffer(this.#layers[l].bias, 0, layer.bias);
+    });
+  }
+
+  async readModel(): Promise<Mlp> {
+    const parts = this.#layers.flatMap((layer) => [layer.weights, layer.bias]);
+    const values = await this.#read(parts);
+    return this.#layers.map((layer, l): Layer => ({
+      inputs: layer.inputs,
+      outputs: layer.outputs,
+      weights: new Float32Array(values[2 * l]),
+      bias: new Float32Array(values[2 * l + 1]),
+    }));
+  }
+
+  async trainPhase(spec: PhaseSpec): Promise<EpochMetrics[]> {
+    const train = spec.train as GpuDataset, test = spec.test as GpuDataset;
+    const minibatches = spans(train.n, spec.batchSize);
+    const chunks = spans(test.n, EVAL_ROWS);
+    this.#prepare(Math.max(spec.batchSize, EVAL_ROWS), train.n, minibatches.length + chunks.length);
+    this.#layers.forEach((layer, l) => {
+      const update = new ArrayBuffer(16);
+      new Float32Array(update, 0, 2).set([spec.learningRate, spec.layerRates[l]]);
+      new Uint32Array(update, 8, 2).set([layer.inputs * layer.outputs, layer.outputs]);
+      this.#device.queue.writeBuffer(layer.update, 0, update);
+    });
+    const metrics = this.#buffer(Math.max(1, spec.epochs) * 2 * SLOT_BYTES, STORAGE | COPY_SRC);
+    const bindings = this.#bindings(train, test, metrics);
+    const records = stepRecords([...minibatches, ...chunks], this.#stepAlign);
+    const order = new Uint32Array(train.n);
+    const readbacks: GPUBuffer[] = [];
+    const history: EpochMetrics[] = [];
+    const deliver = async (epoch: number) => {
+      const [sums] = await this.#map([readbacks[epoch - 1]]);
+      const [trainLoss, testLoss] = [new Float32Array(sums, 0, 1)[0], new Float32Array(sums, 8, 1)[0]];
+      const [trainCorrect, testCorrect] = [new Uint32Array(sums, 4, 1)[0], new Uint32Array(sums, 12, 1)[0]];
+      const m: EpochMetrics = {
+        epoch,
+        train: { loss: trainLoss / train.n, accuracy: trainCorrect / train.n },
+        test: { loss: testLoss / test.n, accuracy: testCorrect / test.n },
+      };
+      history.push(m);
+      spec.onEpoch?.(m);
+    };
+    try {
+      for (let epoch = 1; epoch <= spec.epochs; epoch++) {
+        epochOrder(order, spec.shuffleSeed, epoch);
+        this.#device.queue.writeBuffer(this.#order, 0, order);
+        setSlots(records, this.#stepAlign, minibatches.length, 2 * (epoch - 1));
+        this.#device.queue.writeBuffer(this.#steps, 0, records);
+        const encoder = this.#device.createCommandEncoder();
+        const pass = encoder.beginComputePass();
+        minibatches.forEach((span, s) =>
+          this.#encodeStep(pass, bindings, span, s * this.#stepAlign, spec.layerRates)
+        );
+        chunks.forEach((span, c) =>
+          this.#encodeEvaluation(
+            pass,
+            bindings,
+            span,
+            (minibatches.length + c) * this.#stepAlign,
+            bindings.forwardEval,
+          )
+        );
+        pass.end();
+        const readback = this.#device.createBuffer({ size: 2 * SLOT_BYTES, usage: MAP_READ | COPY_DST });
+        readbacks.push(readback);
+        encoder.copyBufferToBuffer(metrics, (epoch - 1) * 2 * SLOT_BYTES, readback, 0, 2 * SLOT_BYTES);
+        this.#device.queue.submit([encoder.finish()]);
+        if (epoch > 1) await deliver(epoch - 1); // epoch is queued behind it: the device stays busy
+      }
+      if (spec.epochs > 0) await deliver(spec.epochs);
+    } finally {
+      for (const buffer of [metrics, ...readbacks]) buffer.destroy();
+      this.#owned.splice(this.#owned.indexOf(metrics), 1);
+    }
+    return history;
+  }
+
+  async evaluate(handle: DatasetHandle): Promise<Metrics> {
+    const data = handle as GpuDataset;
+    const chunks = spans(data.n, EVAL_ROWS);
+    this.#prepare(EVAL_ROWS, 1, chunks.length);
+    const metrics = this.#buffer(2 * SLOT_BYTES, STORAGE | COPY_SRC);
+    const bindings = this.#bindings(data, data, metrics);
+    const records = stepRecords(chunks, this.#stepAlign);
+    this.#device.queue.writeBuffer(this.#steps, 0, records);
+    const encoder = this.#device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    chunks.forEach((span, c) =>
+      this.#encodeEvaluation(pass, bindings, span, c * this.#stepAlign, bindings.forwardEval)
+    );
+    pass.end();
+    this.#device.queue.submit([encoder.finish()]);
+    const [sums] = await this.#read([metrics]);
+    this.#release([metrics]);
+    return {
+      loss: new Float32Array(sums, 8, 1)[0] / data.n,
+      accuracy: new Uint32Array(sums, 12, 1)[0] / data.n,
+    };
+  }
+
+  dispose(): void {
+    this.#release([...this.#owned]);
+    this.context.destroy();
+  }
+
+  /** Forward, loss gradient, backward down to the lowest learning layer, then the updates. */
+  #encodeStep(
+    pass: GPUComputePassEncoder,
+    b: Bindings,
+    span: Span,
+    offset: number,
+    rates: readonly number[],
+  ): void {
+    const last = this.#layers.length - 1;
+    this.#layers.forEach((layer, l) => {
+      const variant = MATMUL_VARIANTS.forward(l === 0 ? Rows.shuffled : Rows.direct, l < last);
+      this.#dispatch(pass, this.kernels.matmul(variant), b.forwardTrain[l], offset, [
+        tiles(layer.outputs),
+        tiles(span.rows),
+      ]);
+    });
+    this.#dispatch(pass, this.kernels.softmaxXent(true), b.xentTrain, offset, [1]);
+    const lowest = rates.findIndex((rate) => rate > 0);
+    if (lowest < 0) return;
+    for (let l = last; l >= lowest; l--) {
+      const layer = this.#layers[l];
+      if (rates[l] > 0) {
+        const rows: RowMode = l === 0 ? Rows.shuffled : Rows.direct;
+        this.#dispatch(pass, this.kernels.matmul(MATMUL_VARIANTS.weightGrad(rows)), b.weightGrad[l], offset, [
+          tiles(layer.outputs),
+          tiles(layer.inputs),
+        ]);
+        this.#dispatch(pass, this.kernels.columnSums, b.columnSums[l], offset, [
+          Math.ceil(layer.outputs / COLUMN_SUMS_WIDTH),
+        ]);
+      }
+      if (l > lowest) {
+        this.#dispatch(pass, this.kernels.matmul(MATMUL_VARIANTS.inputGrad()), b.inputGrad[l], offset, [
+          tiles(layer.inputs),
+          tiles(span.rows),
+        ]);
+      }
+    }
+    this.#layers.forEach((layer, l) => {
+      if (rates[l] === 0) return; // frozen: no work, and its bytes stay exactly as they were
+      pass.setPipeline(this.kernels.update);
+      pass.setBindGroup(0, b.update[l]);
+      pass.dispatchWorkgroups(Math.ceil((layer.inputs * layer.outputs + layer.outputs) / UPDATE_WORKGROUP));
+    });
+  }
+
+  /** Forward over a chunk of the dataset, then its summed loss and correct count into the slot. */
+  #encodeEvaluation(
+    pass: GPUComputePassEncoder,
+    b: Bindings,
+    span: Span,
+    offset: number,
+    forward: GPUBindGroup[],
+  ): void {
+    const last = this.#layers.length - 1;
+    this.#layers.forEach((layer, l) => {
+      const variant = MATMUL_VARIANTS.forward(l === 0 ? Rows.chunk : Rows.direct, l < last);
+      this.#dispatch(pass, this.kernels.matmul(variant), forward[l], offset, [
+        tiles(layer.outputs),
+        tiles(span.rows),
+      ]);
+    });
+    this.#dispatch(pass, this.kernels.softmaxXent(false), b.xentEval, offset, [1]);
+  }
+
+  #dispatch(
+    pass: GPUComputePassEncoder,
+    pipeline: GPUComputePipeline,
+    group: GPUBindGroup,
+    offset: number,
+    workgroups: [number, number?],
+  ): void {
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group, [offset]);
+    pass.dispatchWorkgroups(...workgroups);
+  }
+
+  #bindings(train: GpuDataset, test: GpuDataset, metrics: GPUBuffer): Bindings {
+    const k = this.kernels, last = this.#layers.length - 1;
+    const input = (data: GpuDataset, l: number) => (l === 0 ? data.x : this.#outputs[l - 1]);
+    const forward = (data: GpuDataset) =>
+      this.#layers.map((layer, l) =>
+        k.bindGroup(k.layouts.matmul, [
+          input(data, l),
+          layer.weights,
+          this.#outputs[l],
+          layer.bias,
+          this.#order,
+          layer.forwardDims,
+          this.#steps,
+        ], 6)
+      );
+    const xent = (data: GpuDataset) =>
+      k.bindGroup(k.layouts.xent, [
+        this.#outputs[last],
+        data.labels,
+        this.#order,
+        this.#deltas[last],
+        metrics,
+        this.#layers[last].width,
+        this.#steps,
+      ], 6);
+    return {
+      forwardTrain: forward(train),
+      forwardEval: forward(test),
+      xentTrain: xent(train),
+      xentEval: xent(test),
+      weightGrad: this.#layers.map((layer, l) =>
+        k.bindGroup(k.layouts.matmul, [
+          input(train, l),
+          this.#deltas[l],
+          layer.weightGrad,
+          layer.bias, // unused by the plain epilogue
+          this.#order,
+          layer.weightGradDims,
+          this.#steps,
+        ], 6)
+      ),
+      columnSums: this.#layers.map((layer, l) =>
+        k.bindGroup(k.layouts.columnSums, [this.#deltas[l], layer.biasGrad, layer.width, this.#steps], 3)
+      ),
+      inputGrad: this.#layers.map((layer, l) =>
+        l === 0 ? null! : k.bindGroup(k.layouts.matmul, [
+          this.#deltas[l],
+          layer.weights,
+          this.#deltas[l - 1],
+          this.#outputs[l - 1],
+          this.#order,
+          layer.inputGradDims,
+          this.#steps,
+        ], 6)
+      ),
+      update: this.#layers.map((layer) =>
+        k.bindGroup(k.layouts.update, [
+          layer.weights,
+          layer.weightGrad,
+          layer.bias,
+          layer.biasGrad,
+          layer.update,
+        ])
+      ),
+    };
+  }
+
+  /** Grows the activation, order and step buffers to fit (they are kept across phases). */
+  #prepare(rows: number, orderLength: number, records: number): void {
+    if (rows > this.#capacity) {
+      this.#release([...this.#outputs, ...this.#deltas]);
+      this.#outputs = this.#layers.map((layer) => this.#buffer(rows * layer.outputs * 4, STORAGE));
+      this.#deltas = this.#layers.map((layer) => this.#buffer(rows * layer.outputs * 4, STORAGE));
+      this.#capacity = rows;
+    }
+    if (orderLength * 4 > this.#order.size) {
+      this.#release([this.#order]);
+      this.#order = this.#buffer(orderLength * 4, STORAGE | COPY_DST);
+    }
+    if (records * this.#stepAlign > this.#steps.size) {
+      this.#release([this.#steps]);
+      this.#steps = this.#buffer(records * this.#stepAlign, UNIFORM | COPY_DST);
+    }
+  }
+
+  #layerBuffers(layer: Layer): LayerBuffers {
+    const { inputs, outputs } = layer;
+    const dims = (m: number, n: number, k: number) => this.#filled(new Uint32Array([m, n, k, 0]), UNIFORM);
+    return {
+      inputs,
+      outputs,
+      weights: this.#buffer(inputs * outputs * 4, STORAGE | COPY_DST | COPY_SRC),
+      bias: this.#buffer(outputs * 4, STORAGE | COPY_DST | COPY_SRC),
+      weightGrad: this.#buffer(inputs * outputs * 4, STORAGE),
+      biasGrad: this.#buffer(outputs * 4, STORAGE),
+      forwardDims: dims(0, outputs, inputs), // m is the batch
+      weightGradDims: dims(inputs, outputs, 0), // k is the batch
+      inputGradDims: dims(0, inputs, outputs), // m is the batch
+      width: this.#filled(new Uint32Array([outputs, 0, 0, 0]), UNIFORM),
+      update: this.#buffer(16, UNIFORM | COPY_DST),
+    };
+  }
+
+  /** Copies buffers to mappable memory in one submission and waits once for all of them. */
+  async #read(sources: GPUBuffer[]): Promise<ArrayBuffer[]> {
+    const encoder = this.#device.createCommandEncoder();
+    const staging = sources.map((source) => {
+      const copy = this.#device.createBuffer({ size: source.size, usage: MAP_READ | COPY_DST });
+      encoder.copyBufferToBuffer(source, 0, copy, 0, source.size);
+      return copy;
+    });
+    this.#device.queue.submit([encoder.finish()]);
+    try {
+      return await this.#map(staging);
+    } finally {
+      for (const buffer of staging) buffer.destroy();
+    }
+  }
+
+  async #map(buffers: GPUBuffer[]): Promise<ArrayBuffer[]> {
+    await Promise.all(buffers.map((buffer) => buffer.mapAsync(GPUMapMode.READ)));
+    this.context.check();
+    return buffers.map((buffer) => {
+      const copy = buffer.getMappedRange().slice(0);
+      buffer.unmap();
+      return copy;
+    });
+  }
+
+  #buffer(size: number, usage: GPUBufferUsageFlags): GPUBuffer {
+    const buffer = this.#device.createBuffer({ size: Math.max(16, Math.ceil(size / 16) * 16), usage });
+    this.#owned.push(buffer);
+    return buffer;
+  }
+
+  #filled(
+    values: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>,
+    usage: GPUBufferUsageFlags,
+  ): GPUBuffer {
+    const buffer = this.#buffer(values.byteLength, usage | COPY_DST);
+    this.#device.queue.writeBuffer(buffer, 0, values);
+    return buffer;
+  }
+
+  #release(buffers: GPUBuffer[]): void {
+    for (const buffer of buffers) {
+      buffer.destroy();
+      const at = this.#owned.indexOf(buffer);
+      if (at >= 0) this.#owned.splice(at, 1);
+    }
+  }
+}
+
+/** `count` rows cut into consecutive spans of at most `size` (the last may be shorter). */
+function spans(count: number, size: number): Span[] {
+  return Array.from({ length: Math.ceil(count / size) }, (_, i) => ({
+    offset: i * size,
+    rows: Math.min(size, count - i * size),
+  }));
+}
+
+/** Workgroups along one matmul output edge. */
+function tiles(extent: number): number {
+  return Math.ceil(extent / MATMUL_TILE);
+}
+
+/** One `{row_offset, rows, slot, grad_scale}` record per span, `align` bytes apart. */
+function stepRecords(list: readonly Span[], align: number): ArrayBuffer {
+  const records = new ArrayBuffer(Math.max(1, list.length) * align);
+  list.forEach((span, i) => {
+    new Uint32Array(records, i * align, 3).set([span.offset, span.rows, 1]);
+    new Float32Array(records, i * align + 12, 1)[0] = 1 / span.rows;
+  });
+  return records;
+}
+
+/** Points the first `trainSpans` records at metrics slot `slot`, the rest at `slot + 1`. */
+function setSlots(records: ArrayBuffer, align: number, trainSpans: number, slot: number): void {
+  for (let i = 0; i * align < records.byteLength; i++) {
+    new Uint32Array(records, i * align + 8, 1)[0] = i < trainSpans ? slot : slot + 1;
+  }
+}

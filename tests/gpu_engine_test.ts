@@ -1,0 +1,200 @@
+/**
+ * The GPU engine end to end against the CPU engine, and how the engine is chosen. Runs on whatever
+ * adapter WebGPU gives (Mesa's llvmpipe in CI); the selection tests fake the WebGPU entry point.
+ */
+
+import assert from "node:assert/strict";
+import { defaultConfig } from "../src/config.ts";
+import { CpuEngine } from "../src/cpu/engine.ts";
+import type { Engine } from "../src/engine.ts";
+import { UsageError } from "../src/errors.ts";
+import { GpuEngine } from "../src/gpu/engine.ts";
+import { createLogger } from "../src/logger.ts";
+import { selectEngine } from "../src/select_engine.ts";
+import { STRATEGY_NAMES } from "../src/strategies.ts";
+import { type PhaseResult, pretrain, transfer, uploadData } from "../src/train.ts";
+import { gpuForTests } from "./gpu_helpers.ts";
+import { bytesOf, dataFor, quietLogger } from "./helpers.ts";
+
+const gpu = await gpuForTests();
+
+async function everyStrategy(engine: Engine) {
+  const config = defaultConfig();
+  const data = uploadData(engine, dataFor(config));
+  const log = quietLogger();
+  const source = await pretrain(engine, data, config, log);
+  const target: Record<string, PhaseResult & { model: Awaited<ReturnType<Engine["readModel"]>> }> = {};
+  for (const strategy of STRATEGY_NAMES) {
+    const result = await transfer(engine, data, source.model, strategy, config, log);
+    target[strategy] = { ...result, model: await engine.readModel() };
+  }
+  return { source, target };
+}
+
+Deno.test({
+  name: "GPU and CPU engines agree for every strategy at the defaults; frozen layers stay bit-identical",
+  ignore: gpu === null,
+  fn: async () => {
+    const onGpu = await everyStrategy(await GpuEngine.create(gpu!.context));
+    const onCpu = await everyStrategy(new CpuEngine());
+    const close = (what: string, got: number, want: number) =>
+      assert.ok(Math.abs(got - want) <= 1e-3 * Math.abs(want), `${what}: GPU ${got} vs CPU ${want}`);
+    close("source test loss", onGpu.source.metrics.test.loss, onCpu.source.metrics.test.loss);
+    for (const strategy of STRATEGY_NAMES) {
+      const [g, c] = [onGpu.target[strategy], onCpu.target[strategy]];
+      for (const split of ["train", "test"] as const) {
+        close(`${strategy} ${split} loss`, g.metrics[split].loss, c.metrics[split].loss);
+        const gap = Math.abs(g.metrics[split].accuracy - c.metrics[split].accuracy);
+        assert.ok(gap <= 0.01, `${strategy} ${split} accuracy differs by ${gap}`);
+      }
+      assert.equal(g.history.length, c.history.length);
+      close(
+        `${strategy} last epoch's running loss`,
+        g.history.at(-1)!.train.loss,
+        c.history.at(-1)!.train.loss,
+      );
+    }
+    const frozen = onGpu.target.feature_extractor.model[0];
+    const pretrained = onGpu.source.model[0];
+    assert.deepEqual(
+      bytesOf(frozen.weights),
+      bytesOf(pretrained.weights),
+      "frozen weights changed on the GPU",
+    );
+    assert.deepEqual(bytesOf(frozen.bias), bytesOf(pretrained.bias), "frozen bias changed on the GPU");
+    assert.notDeepEqual(bytesOf(onGpu.target.head_finetune.model[0].weights), bytesOf(pretrained.weights));
+  },
+});
+
+Deno.test({
+  name: "GPU engine: partial batches, two hidden layers, more target classes, a batch bigger than the data",
+  ignore: gpu === null,
+  fn: async () => {
+    for (
+      const change of [
+        (
+          c: ReturnType<typeof defaultConfig>,
+        ) => (c.model.hidden_dims = [48, 17], c.data.target_n_classes = 5),
+        (c: ReturnType<typeof defaultConfig>) => (c.training.batch_size = 1500, c.model.hidden_dim = 70),
+      ]
+    ) {
+      const results: number[][] = [];
+      for (const engine of [await GpuEngine.create(gpu!.context), new CpuEngine()]) {
+        const config = defaultConfig();
+        config.data.base_n_samples = 1237; // 990 training rows: the last batch is partial
+        config.training.base_epochs = 3;
+        config.training.target_epochs = 3;
+        change(config);
+        const data = uploadData(engine, dataFor(config));
+        const source = await pretrain(engine, data, config, quietLogger());
+        const target = await transfer(engine, data, source.model, "head_finetune", config, quietLogger());
+        results.push([source.metrics.test.loss, target.metrics.train.loss, target.metrics.test.loss]);
+      }
+      results[0].forEach((got, i) => {
+        assert.ok(
+          Math.abs(got - results[1][i]) <= 1e-3 * results[1][i],
+          `metric ${i}: ${got} vs ${results[1][i]}`,
+        );
+      });
+    }
+  },
+});
+
+/** A WebGPU entry point whose adapter request resolves to `adapter`. */
+function fakeGpu(adapter: unknown): GPU {
+  return { requestAdapter: () => Promise.resolve(adapter) } as unknown as GPU;
+}
+
+function recordingLogger(lines: string[]) {
+  return createLogger({
+    level: "INFO",
+    file: null,
+    maxBytes: 1,
+    backupCount: 0,
+    console: (l) => lines.push(l),
+  });
+}
+
+Deno.test("auto falls back to the CPU engine, saying why, when there is no adapter or only a software one", async () => {
+  const cases: [string, unknown][] = [
+    ["no WebGPU adapter", null],
+    ["software", { info: { isFallbackAdapter: true, description: "fake rasterizer" } }],
+  ];
+  for (const [reason, adapter] of cases) {
+    const lines: string[] = [];
+    const engine = await selectEngine("auto", recordingLogger(lines), fakeGpu(adapter));
+    assert.equal(engine.name, "cpu");
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], new RegExp(`INFO .*${reason}.*CPU`));
+  }
+});
+
+Deno.test("gpu without an adapter is a usage error; cpu never asks for one", async () => {
+  await assert.rejects(
+    selectEngine("gpu", quietLogger(), fakeGpu(null)),
+    (error: Error) => error instanceof UsageError && /--device gpu: no WebGPU adapter/.test(error.message),
+  );
+  const asked = { count: 0 };
+  const counting = { requestAdapter: () => (asked.count++, Promise.resolve(null)) } as unknown as GPU;
+  assert.equal((await selectEngine("cpu", quietLogger(), counting)).name, "cpu");
+  assert.equal(asked.count, 0);
+});
+
+const root = new URL("..", import.meta.url).pathname;
+
+async function cli(args: string[], preloadNoGpu: boolean) {
+  const dir = await Deno.makeTempDir();
+  const config = `${dir}/config.yaml`;
+  await Deno.writeTextFile(
+    config,
+    `logging: {file: ${dir}/app.log}\ndata: {base_n_samples: 300, target_n_samples: 200}\ntraining: {base_epochs: 2, target_epochs: 2}\n`,
+  );
+  const preload = preloadNoGpu ? ["--preload", `${root}tests/fixtures/no_gpu.ts`] : [];
+  const output = await new Deno.Command("deno", {
+    args: [
+      "run",
+      "--config",
+      `${root}deno.json`,
+      "--allow-read",
+      "--allow-write",
+      "--allow-env=RANDOM_SEED",
+      ...preload,
+      `${root}src/main.ts`,
+      "--config",
+      config,
+      "--output",
+      `${dir}/out.json`,
+      ...args,
+    ],
+    cwd: dir,
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  const results = output.code === 0 ? JSON.parse(await Deno.readTextFile(`${dir}/out.json`)) : null;
+  await Deno.remove(dir, { recursive: true });
+  return { code: output.code, stderr, results };
+}
+
+Deno.test("CLI on a machine without a GPU: auto runs on the CPU, --device gpu exits 2 with one line", async () => {
+  const auto = await cli([], true);
+  assert.equal(auto.code, 0, auto.stderr);
+  assert.equal(auto.results.engine.name, "cpu");
+  assert.match(auto.stderr, /no usable GPU \(no WebGPU adapter/);
+  const forced = await cli(["--device", "gpu"], true);
+  assert.equal(forced.code, 2);
+  const errors = forced.stderr.split("\n").filter((l) => l.startsWith("error:"));
+  assert.equal(errors.length, 1);
+  assert.match(errors[0], /--device gpu: no WebGPU adapter/);
+  assert.doesNotMatch(forced.stderr, /\n\s+at /, "no stack trace");
+});
+
+Deno.test({
+  name: "CLI --device gpu records the engine and the adapter in the results",
+  ignore: gpu === null,
+  fn: async () => {
+    const run = await cli(["--device", "gpu"], false);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.results.engine.name, "gpu");
+    assert.match(run.results.engine.description, /^WebGPU on \S/);
+    assert.equal(run.results.history.target.length, 2);
+  },
+});
