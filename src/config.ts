@@ -9,7 +9,7 @@
  */
 
 import * as yaml from "js-yaml";
-import { testCount } from "./data.ts";
+import { type DataSpec, testCount } from "./data.ts";
 import { UsageError } from "./errors.ts";
 import { MAX_SEED } from "./rng.ts";
 import { DEVICE_CHOICES, type DeviceChoice } from "./select_engine.ts";
@@ -153,6 +153,20 @@ export function hiddenDims(config: Config): number[] {
 /** The target task's class count: `data.target_n_classes` when set, else `data.n_classes`. */
 export function targetClasses(config: Config): number {
   return config.data.target_n_classes ?? config.data.n_classes;
+}
+
+/** What the `data` section asks of the generator (`makeTransferData` in data.ts). */
+export function dataSpec(config: Config): DataSpec {
+  return {
+    sourceSamples: config.data.base_n_samples,
+    targetSamples: config.data.target_n_samples,
+    features: config.data.n_features,
+    sourceClasses: config.data.n_classes,
+    targetClasses: targetClasses(config),
+    relatedness: config.data.relatedness,
+    testFraction: config.data.test_fraction,
+    seed: config.data.random_seed,
+  };
 }
 
 /**

@@ -6,7 +6,7 @@
 
 import { parseEnv } from "node:util";
 import { type CliOptions, parseArgs } from "./cli.ts";
-import { loadConfig, targetClasses } from "./config.ts";
+import { dataSpec, loadConfig } from "./config.ts";
 import { makeTransferData } from "./data.ts";
 import { USAGE_EXIT_CODE, UsageError } from "./errors.ts";
 import { GpuError } from "./gpu/context.ts";
@@ -54,19 +54,7 @@ async function run(options: CliOptions): Promise<void> {
     log.info(
       `engine ${engine.name}: ${engine.description}; seed ${config.data.random_seed}; strategy ${options.strategy}`,
     );
-    const data = uploadData(
-      engine,
-      makeTransferData({
-        sourceSamples: config.data.base_n_samples,
-        targetSamples: config.data.target_n_samples,
-        features: config.data.n_features,
-        sourceClasses: config.data.n_classes,
-        targetClasses: targetClasses(config),
-        relatedness: config.data.relatedness,
-        testFraction: config.data.test_fraction,
-        seed: config.data.random_seed,
-      }),
-    );
+    const data = uploadData(engine, makeTransferData(dataSpec(config)));
     const pretrained = await pretrain(engine, data, config, log);
     const transferred = await transfer(engine, data, pretrained.model, options.strategy, config, log);
     const results = makeResults(options.strategy, engine, config, pretrained, transferred);

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkWritable, writeTextFileAtomic } from "../src/atomic_write.ts";
 import { UsageError } from "../src/errors.ts";
+import { exists } from "./helpers.ts";
 
 const DENO_JSON = fileURLToPath(new URL("../deno.json", import.meta.url));
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
@@ -122,16 +123,6 @@ async function withWorkDirs(count: number, fn: (dirs: string[]) => void | Promis
 
 function listDir(dir: string): string[] {
   return [...Deno.readDirSync(dir)].map((entry) => entry.name).sort();
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 // deno-lint-ignore no-explicit-any

@@ -1,6 +1,6 @@
 /** Shared pieces of the test suites: a quiet logger, data from a config, float64 references. */
 
-import { type Config, targetClasses } from "../src/config.ts";
+import { type Config, dataSpec } from "../src/config.ts";
 import { makeTransferData, type TransferData } from "../src/data.ts";
 import { createLogger, type Logger } from "../src/logger.ts";
 import { Rng } from "../src/rng.ts";
@@ -12,16 +12,7 @@ export function quietLogger(): Logger {
 
 /** The two tasks a config describes. */
 export function dataFor(config: Config): TransferData {
-  return makeTransferData({
-    sourceSamples: config.data.base_n_samples,
-    targetSamples: config.data.target_n_samples,
-    features: config.data.n_features,
-    sourceClasses: config.data.n_classes,
-    targetClasses: targetClasses(config),
-    relatedness: config.data.relatedness,
-    testFraction: config.data.test_fraction,
-    seed: config.data.random_seed,
-  });
+  return makeTransferData(dataSpec(config));
 }
 
 /** `count` normal samples as float32, from a fixed seed. */
@@ -64,4 +55,15 @@ export function maxRelativeError(x: ArrayLike<number>, y: ArrayLike<number>): nu
 /** The bytes of a float array, for bit-identity checks. */
 export function bytesOf(values: Float32Array): Uint8Array {
   return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+}
+
+/** Whether a file or folder exists at `path`. */
+export function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
 }

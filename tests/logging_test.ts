@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { UsageError } from "../src/errors.ts";
+import { exists } from "./helpers.ts";
 import { createLogger, type LoggerOptions } from "../src/logger.ts";
 import { RotatingFile } from "../src/rotating_file.ts";
 
@@ -24,16 +25,6 @@ function capturingLogger(options: Omit<LoggerOptions, "console">) {
   const lines: string[] = [];
   const log = createLogger({ ...options, console: (line) => lines.push(line) });
   return { log, lines };
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 /** The lines of a text file, without the empty string after the final newline. */

@@ -98,31 +98,23 @@ Deno.test("head_finetune moves the base by exactly scale × rate × gradient in 
     const log = quietLogger();
     const { model: pretrained } = await pretrain(engine, data, config, log);
     const begin = start("head_finetune", pretrained, 3, scale);
-    // The gradient at the start, from a second engine that takes one plain unit-rate step.
-    const probe = new CpuEngine();
-    const probeData = uploadData(probe, dataFor(config));
-    probe.setModel(begin.model);
-    await probe.trainPhase({
-      train: probeData.target.train,
-      test: probeData.target.test,
-      epochs: 1,
-      batchSize: 160,
-      learningRate: 1,
-      layerRates: [1, 1, 1],
-      shuffleSeed: 0,
-    });
-    const unitStep = await probe.readModel();
-    engine.setModel(begin.model);
-    await engine.trainPhase({
-      train: data.target.train,
-      test: data.target.test,
-      epochs: 1,
-      batchSize: 160,
-      learningRate: config.training.learning_rate_target,
-      layerRates: begin.layerRates,
-      shuffleSeed: 0,
-    });
-    const after = await engine.readModel();
+    // The gradient at the start, from one plain step at rate 1 on every layer.
+    const oneStep = async (learningRate: number, layerRates: number[]) => {
+      engine.setModel(begin.model);
+      const { train, test } = data.target;
+      await engine.trainPhase({
+        train,
+        test,
+        epochs: 1,
+        batchSize: 160,
+        learningRate,
+        layerRates,
+        shuffleSeed: 0,
+      });
+      return await engine.readModel();
+    };
+    const unitStep = await oneStep(1, [1, 1, 1]);
+    const after = await oneStep(config.training.learning_rate_target, begin.layerRates);
     for (const l of [0, 1, 2]) {
       const rate = config.training.learning_rate_target * (l === 2 ? 1 : scale);
       const w0 = begin.model[l].weights, w1 = after[l].weights, unit = unitStep[l].weights;

@@ -28,8 +28,10 @@ import {
 
 /** Rows evaluated per forward pass when measuring a whole dataset. */
 const EVAL_ROWS = 1024;
-/** Bytes of one metrics slot `{loss: f32, correct: u32}`; an epoch has two (train, test). */
+/** Bytes of one metrics slot `{loss: f32, correct: u32}`. */
 const SLOT_BYTES = 8;
+/** An epoch's two slots: its minibatches' running sums, then the test set's. */
+const EPOCH_BYTES = 2 * SLOT_BYTES;
 
 const { STORAGE, UNIFORM, COPY_DST, COPY_SRC, MAP_READ } = GPUBufferUsage;
 
@@ -67,7 +69,8 @@ interface Bindings {
   readonly xentEval: GPUBindGroup;
   readonly weightGrad: GPUBindGroup[];
   readonly columnSums: GPUBindGroup[];
-  readonly inputGrad: GPUBindGroup[];
+  /** Null for the first layer: nothing needs the gradient of the data. */
+  readonly inputGrad: (GPUBindGroup | null)[];
   readonly update: GPUBindGroup[];
 }
 
@@ -145,61 +148,38 @@ export class GpuEngine implements Engine {
     const minibatches = spans(train.n, spec.batchSize);
     const chunks = spans(test.n, EVAL_ROWS);
     this.#prepare(Math.max(spec.batchSize, EVAL_ROWS), train.n, minibatches.length + chunks.length);
-    this.#layers.forEach((layer, l) => {
-      const update = new ArrayBuffer(16);
-      new Float32Array(update, 0, 2).set([spec.learningRate, spec.layerRates[l]]);
-      new Uint32Array(update, 8, 2).set([layer.inputs * layer.outputs, layer.outputs]);
-      this.#device.queue.writeBuffer(layer.update, 0, update);
-    });
-    const metrics = this.#buffer(Math.max(1, spec.epochs) * 2 * SLOT_BYTES, STORAGE | COPY_SRC);
+    this.#writeRates(spec.learningRate, spec.layerRates);
+    const metrics = this.#buffer(Math.max(1, spec.epochs) * EPOCH_BYTES, STORAGE | COPY_SRC);
     const bindings = this.#bindings(train, test, metrics);
     const records = stepRecords([...minibatches, ...chunks], this.#stepAlign);
     const order = new Uint32Array(train.n);
     const readbacks: GPUBuffer[] = [];
     const history: EpochMetrics[] = [];
-    const deliver = async (epoch: number) => {
+    const report = async (epoch: number) => {
       const [sums] = await this.#map([readbacks[epoch - 1]]);
-      const [trainLoss, testLoss] = [new Float32Array(sums, 0, 1)[0], new Float32Array(sums, 8, 1)[0]];
-      const [trainCorrect, testCorrect] = [new Uint32Array(sums, 4, 1)[0], new Uint32Array(sums, 12, 1)[0]];
-      const m: EpochMetrics = {
-        epoch,
-        train: { loss: trainLoss / train.n, accuracy: trainCorrect / train.n },
-        test: { loss: testLoss / test.n, accuracy: testCorrect / test.n },
-      };
+      const m = { epoch, train: slotMetrics(sums, 0, train.n), test: slotMetrics(sums, 1, test.n) };
       history.push(m);
       spec.onEpoch?.(m);
     };
     try {
       for (let epoch = 1; epoch <= spec.epochs; epoch++) {
         epochOrder(order, spec.shuffleSeed, epoch);
-        this.#device.queue.writeBuffer(this.#order, 0, order);
         setSlots(records, this.#stepAlign, minibatches.length, 2 * (epoch - 1));
+        this.#device.queue.writeBuffer(this.#order, 0, order);
         this.#device.queue.writeBuffer(this.#steps, 0, records);
         const encoder = this.#device.createCommandEncoder();
         const pass = encoder.beginComputePass();
-        minibatches.forEach((span, s) =>
-          this.#encodeStep(pass, bindings, span, s * this.#stepAlign, spec.layerRates)
-        );
-        chunks.forEach((span, c) =>
-          this.#encodeEvaluation(
-            pass,
-            bindings,
-            span,
-            (minibatches.length + c) * this.#stepAlign,
-            bindings.forwardEval,
-          )
-        );
+        minibatches.forEach((span, s) => this.#encodeStep(pass, bindings, span, s, spec.layerRates));
+        chunks.forEach((span, c) => this.#encodeEvaluation(pass, bindings, span, minibatches.length + c));
         pass.end();
-        const readback = this.#device.createBuffer({ size: 2 * SLOT_BYTES, usage: MAP_READ | COPY_DST });
-        readbacks.push(readback);
-        encoder.copyBufferToBuffer(metrics, (epoch - 1) * 2 * SLOT_BYTES, readback, 0, 2 * SLOT_BYTES);
+        readbacks.push(this.#buffer(EPOCH_BYTES, MAP_READ | COPY_DST));
+        encoder.copyBufferToBuffer(metrics, (epoch - 1) * EPOCH_BYTES, readbacks[epoch - 1], 0, EPOCH_BYTES);
         this.#device.queue.submit([encoder.finish()]);
-        if (epoch > 1) await deliver(epoch - 1); // epoch is queued behind it: the device stays busy
+        if (epoch > 1) await report(epoch - 1); // this epoch is queued behind it: the device stays busy
       }
-      if (spec.epochs > 0) await deliver(spec.epochs);
+      if (spec.epochs > 0) await report(spec.epochs);
     } finally {
-      for (const buffer of [metrics, ...readbacks]) buffer.destroy();
-      this.#owned.splice(this.#owned.indexOf(metrics), 1);
+      this.#release([metrics, ...readbacks]);
     }
     return history;
   }
@@ -208,23 +188,17 @@ export class GpuEngine implements Engine {
     const data = handle as GpuDataset;
     const chunks = spans(data.n, EVAL_ROWS);
     this.#prepare(EVAL_ROWS, 1, chunks.length);
-    const metrics = this.#buffer(2 * SLOT_BYTES, STORAGE | COPY_SRC);
+    const metrics = this.#buffer(EPOCH_BYTES, STORAGE | COPY_SRC);
     const bindings = this.#bindings(data, data, metrics);
-    const records = stepRecords(chunks, this.#stepAlign);
-    this.#device.queue.writeBuffer(this.#steps, 0, records);
+    this.#device.queue.writeBuffer(this.#steps, 0, stepRecords(chunks, this.#stepAlign));
     const encoder = this.#device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    chunks.forEach((span, c) =>
-      this.#encodeEvaluation(pass, bindings, span, c * this.#stepAlign, bindings.forwardEval)
-    );
+    chunks.forEach((span, c) => this.#encodeEvaluation(pass, bindings, span, c));
     pass.end();
     this.#device.queue.submit([encoder.finish()]);
     const [sums] = await this.#read([metrics]);
     this.#release([metrics]);
-    return {
-      loss: new Float32Array(sums, 8, 1)[0] / data.n,
-      accuracy: new Uint32Array(sums, 12, 1)[0] / data.n,
-    };
+    return slotMetrics(sums, 0, data.n);
   }
 
   dispose(): void {
@@ -237,10 +211,11 @@ export class GpuEngine implements Engine {
     pass: GPUComputePassEncoder,
     b: Bindings,
     span: Span,
-    offset: number,
+    record: number,
     rates: readonly number[],
   ): void {
     const last = this.#layers.length - 1;
+    const offset = record * this.#stepAlign;
     this.#layers.forEach((layer, l) => {
       const variant = MATMUL_VARIANTS.forward(l === 0 ? Rows.shuffled : Rows.direct, l < last);
       this.#dispatch(pass, this.kernels.matmul(variant), b.forwardTrain[l], offset, [
@@ -264,7 +239,7 @@ export class GpuEngine implements Engine {
         ]);
       }
       if (l > lowest) {
-        this.#dispatch(pass, this.kernels.matmul(MATMUL_VARIANTS.inputGrad()), b.inputGrad[l], offset, [
+        this.#dispatch(pass, this.kernels.matmul(MATMUL_VARIANTS.inputGrad()), b.inputGrad[l]!, offset, [
           tiles(layer.inputs),
           tiles(span.rows),
         ]);
@@ -278,23 +253,28 @@ export class GpuEngine implements Engine {
     });
   }
 
-  /** Forward over a chunk of the dataset, then its summed loss and correct count into the slot. */
-  #encodeEvaluation(
-    pass: GPUComputePassEncoder,
-    b: Bindings,
-    span: Span,
-    offset: number,
-    forward: GPUBindGroup[],
-  ): void {
+  /** Forward over a chunk of the evaluated dataset, then its summed loss and correct count into the slot. */
+  #encodeEvaluation(pass: GPUComputePassEncoder, b: Bindings, span: Span, record: number): void {
     const last = this.#layers.length - 1;
+    const offset = record * this.#stepAlign;
     this.#layers.forEach((layer, l) => {
       const variant = MATMUL_VARIANTS.forward(l === 0 ? Rows.chunk : Rows.direct, l < last);
-      this.#dispatch(pass, this.kernels.matmul(variant), forward[l], offset, [
+      this.#dispatch(pass, this.kernels.matmul(variant), b.forwardEval[l], offset, [
         tiles(layer.outputs),
         tiles(span.rows),
       ]);
     });
     this.#dispatch(pass, this.kernels.softmaxXent(false), b.xentEval, offset, [1]);
+  }
+
+  /** Each layer's learning rate and rate multiplier, for sgd_update.wgsl. */
+  #writeRates(learningRate: number, layerRates: readonly number[]): void {
+    this.#layers.forEach((layer, l) => {
+      const update = new ArrayBuffer(16);
+      new Float32Array(update, 0, 2).set([learningRate, layerRates[l]]);
+      new Uint32Array(update, 8, 2).set([layer.inputs * layer.outputs, layer.outputs]);
+      this.#device.queue.writeBuffer(layer.update, 0, update);
+    });
   }
 
   #dispatch(
@@ -354,7 +334,7 @@ export class GpuEngine implements Engine {
         k.bindGroup(k.layouts.columnSums, [this.#deltas[l], layer.biasGrad, layer.width, this.#steps], 3)
       ),
       inputGrad: this.#layers.map((layer, l) =>
-        l === 0 ? null! : k.bindGroup(k.layouts.matmul, [
+        l === 0 ? null : k.bindGroup(k.layouts.matmul, [
           this.#deltas[l],
           layer.weights,
           this.#deltas[l - 1],
@@ -475,14 +455,21 @@ function tiles(extent: number): number {
   return Math.ceil(extent / MATMUL_TILE);
 }
 
-/** One `{row_offset, rows, slot, grad_scale}` record per span, `align` bytes apart. */
+/** One `{row_offset, rows, slot = 0, grad_scale = 1 / rows}` record per span, `align` bytes apart. */
 function stepRecords(list: readonly Span[], align: number): ArrayBuffer {
   const records = new ArrayBuffer(Math.max(1, list.length) * align);
   list.forEach((span, i) => {
-    new Uint32Array(records, i * align, 3).set([span.offset, span.rows, 1]);
+    new Uint32Array(records, i * align, 3).set([span.offset, span.rows, 0]);
     new Float32Array(records, i * align + 12, 1)[0] = 1 / span.rows;
   });
   return records;
+}
+
+/** Mean loss and accuracy over `n` rows from metrics slot `slot` of `sums`. */
+function slotMetrics(sums: ArrayBuffer, slot: number, n: number): Metrics {
+  const loss = new Float32Array(sums, slot * SLOT_BYTES, 1)[0];
+  const correct = new Uint32Array(sums, slot * SLOT_BYTES + 4, 1)[0];
+  return { loss: loss / n, accuracy: correct / n };
 }
 
 /** Points the first `trainSpans` records at metrics slot `slot`, the rest at `slot + 1`. */
