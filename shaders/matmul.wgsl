@@ -1,20 +1,28 @@
-// Tiled matrix multiply with a fused epilogue:  C = epilogue(op(A) · op(B)).
+// Matrix multiply with a fused epilogue:  C = epilogue(op(A) · op(B)).
 //
 //   op(A) is M×K: A is stored M×K, or K×M when TRANS_A.   op(B) is K×N: B is stored K×N, or N×K when TRANS_B.
 //   A's stored rows may be indirect (A_ROWS): 0 row r, 1 row step.row_offset + r (a dataset chunk),
 //   2 row row_index[step.row_offset + r] (a shuffled minibatch gathered from the resident dataset).
 //   The batch dimension (M, or K when BATCH_IS_K) is step.rows; the others come from `dims`.
-//   EPILOGUE: 0  C = P                       (weight gradient  dW = Aᵀ dY)
-//             1  C = P + aux[j]              (head logits      Z = X W + b)
-//             2  C = max(P + aux[j], 0)      (hidden layer     Y = relu(X W + b))
-//             3  C = P · [aux[i][j] > 0]     (input gradient through ReLU  dX = (dY Wᵀ) ⊙ [Y > 0])
+//   EPILOGUE: 0  C = P                          (plain product)
+//             1  C = P + aux[j]                 (head logits      Z = X W + b)
+//             2  C = max(P + aux[j], 0)         (hidden layer     Y = relu(X W + b))
+//             3  C = P · [aux[i][j] > 0]        (input gradient through ReLU  dX = (dY Wᵀ) ⊙ [Y > 0])
+//             4  SGD step of a layer: op(A) gains a row of ones (row M), so P's rows 0..M-1 are the
+//                weight gradient Xᵀ dY and row M the bias gradient Σ_rows dY; then
+//                C[i][j] -= dims.rate · P[i][j] (C is W) and aux[j] -= dims.rate · P[M][j] (aux is b).
 //
-// Each workgroup owns a 32×32 tile of C; its 8×8 invocations each own a 4×4 block, so every value read
-// from workgroup memory feeds four products. K is walked 32 at a time through workgroup memory; reads
-// outside op(A) or op(B) load 0, so any M, N, K is correct.
+// Two schedules of the same sum, one entry point each:
+//   main_tiled    each workgroup owns a 32×32 tile of C; its 8×8 invocations each own a 4×4 block, and
+//                 K is walked 32 at a time through workgroup memory (fast on hardware GPUs).
+//   main_blocked  each invocation owns a 4×4 block and reads A and B straight from memory, with no
+//                 barriers (fast on CPU-emulated adapters such as llvmpipe, where barriers are costly).
+// Both read 0 outside op(A) and op(B), so any M, N, K is correct, and both add the products in the
+// same order, so they give identical results.
 //
-// Bindings (group 0): 0 A, 1 B, 2 C (read_write), 3 aux (bias or ReLU output; unused by epilogue 0),
-//   4 row_index (u32), 5 dims {m, n, k}, 6 step {row_offset, rows, slot, grad_scale} (dynamic offset).
+// Bindings (group 0): 0 A, 1 B, 2 C (read_write), 3 aux (read_write: bias, ReLU output or unused),
+//   4 row_index (u32), 5 dims {m, n, k, rate}, 6 step {row_offset, rows, slot, grad_scale} (dynamic offset).
+// Dispatch: ceil(N / 32) × ceil(M' / 32) workgroups, where M' is M, or M + 1 for the SGD step.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -22,13 +30,13 @@ override A_ROWS: u32 = 0u;
 override BATCH_IS_K: bool = false;
 override EPILOGUE: u32 = 0u;
 
-struct Dims { m: u32, n: u32, k: u32 }
+struct Dims { m: u32, n: u32, k: u32, rate: f32 }
 struct Step { row_offset: u32, rows: u32, slot: u32, grad_scale: f32 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
-@group(0) @binding(3) var<storage, read> aux: array<f32>;
+@group(0) @binding(3) var<storage, read_write> aux: array<f32>;
 @group(0) @binding(4) var<storage, read> row_index: array<u32>;
 @group(0) @binding(5) var<uniform> dims: Dims;
 @group(0) @binding(6) var<uniform> step: Step;
@@ -36,9 +44,16 @@ struct Step { row_offset: u32, rows: u32, slot: u32, grad_scale: f32 }
 const TILE = 32u;
 const BLOCK = 4u;
 const THREADS = 64u;
+const SGD = 4u;
 
 var<workgroup> a_tile: array<array<f32, TILE>, TILE>; // [row of C][k]
 var<workgroup> b_tile: array<array<f32, TILE>, TILE>; // [k][column of C]
+
+struct Shape { m: u32, n: u32, k: u32 }
+
+fn shape() -> Shape {
+  return Shape(select(step.rows, dims.m, BATCH_IS_K), dims.n, select(dims.k, step.rows, BATCH_IS_K));
+}
 
 fn stored_row(r: u32) -> u32 {
   if (A_ROWS == 1u) { return step.row_offset + r; }
@@ -46,45 +61,51 @@ fn stored_row(r: u32) -> u32 {
   return r;
 }
 
-fn op_a(i: u32, p: u32, m: u32, k: u32) -> f32 {
-  if (i >= m || p >= k) { return 0.0; }
-  if (TRANS_A) { return a[stored_row(p) * m + i]; }
-  return a[stored_row(i) * k + p];
+fn op_a(i: u32, p: u32, s: Shape) -> f32 {
+  if (p >= s.k) { return 0.0; }
+  if (EPILOGUE == SGD && i == s.m) { return 1.0; } // the row of ones that yields the bias gradient
+  if (i >= s.m) { return 0.0; }
+  if (TRANS_A) { return a[stored_row(p) * s.m + i]; }
+  return a[stored_row(i) * s.k + p];
 }
 
-fn op_b(p: u32, j: u32, k: u32, n: u32) -> f32 {
-  if (p >= k || j >= n) { return 0.0; }
-  if (TRANS_B) { return b[j * k + p]; }
-  return b[p * n + j];
+fn op_b(p: u32, j: u32, s: Shape) -> f32 {
+  if (p >= s.k || j >= s.n) { return 0.0; }
+  if (TRANS_B) { return b[j * s.k + p]; }
+  return b[p * s.n + j];
 }
 
-fn epilogue(i: u32, j: u32, n: u32, product: f32) -> f32 {
+fn store(i: u32, j: u32, s: Shape, product: f32) {
+  let rows = select(s.m, s.m + 1u, EPILOGUE == SGD);
+  if (i >= rows || j >= s.n) { return; }
+  let at = i * s.n + j;
   switch EPILOGUE {
-    case 1u: { return product + aux[j]; }
-    case 2u: { return max(product + aux[j], 0.0); }
-    case 3u: { return select(0.0, product, aux[i * n + j] > 0.0); }
-    default: { return product; }
+    case 1u: { c[at] = product + aux[j]; }
+    case 2u: { c[at] = max(product + aux[j], 0.0); }
+    case 3u: { c[at] = select(0.0, product, aux[at] > 0.0); }
+    case 4u: {
+      if (i < s.m) { c[at] -= dims.rate * product; } else { aux[j] -= dims.rate * product; }
+    }
+    default: { c[at] = product; }
   }
 }
 
 @compute @workgroup_size(8, 8)
-fn main(
+fn main_tiled(
   @builtin(workgroup_id) group: vec3u,
   @builtin(local_invocation_id) local: vec3u,
   @builtin(local_invocation_index) lane: u32,
 ) {
-  let n = dims.n;
-  let m = select(step.rows, dims.m, BATCH_IS_K);
-  let k = select(dims.k, step.rows, BATCH_IS_K);
+  let s = shape();
   let row0 = group.y * TILE;
   let col0 = group.x * TILE;
   var acc: array<array<f32, BLOCK>, BLOCK>;
-  for (var p0 = 0u; p0 < k; p0 += TILE) {
+  for (var p0 = 0u; p0 < s.k; p0 += TILE) {
     for (var e = lane; e < TILE * TILE; e += THREADS) {
       let r = e / TILE;
       let q = e % TILE;
-      a_tile[r][q] = op_a(row0 + r, p0 + q, m, k);
-      b_tile[r][q] = op_b(p0 + r, col0 + q, k, n);
+      a_tile[r][q] = op_a(row0 + r, p0 + q, s);
+      b_tile[r][q] = op_b(p0 + r, col0 + q, s);
     }
     workgroupBarrier();
     for (var q = 0u; q < TILE; q++) {
@@ -95,20 +116,36 @@ fn main(
         b_block[t] = b_tile[q][local.x * BLOCK + t];
       }
       for (var i = 0u; i < BLOCK; i++) {
-        for (var j = 0u; j < BLOCK; j++) {
-          acc[i][j] = fma(a_block[i], b_block[j], acc[i][j]);
-        }
+        for (var j = 0u; j < BLOCK; j++) { acc[i][j] = fma(a_block[i], b_block[j], acc[i][j]); }
       }
     }
     workgroupBarrier();
   }
   for (var i = 0u; i < BLOCK; i++) {
     for (var j = 0u; j < BLOCK; j++) {
-      let row = row0 + local.y * BLOCK + i;
-      let col = col0 + local.x * BLOCK + j;
-      if (row < m && col < n) {
-        c[row * n + col] = epilogue(row, col, n, acc[i][j]);
-      }
+      store(row0 + local.y * BLOCK + i, col0 + local.x * BLOCK + j, s, acc[i][j]);
     }
+  }
+}
+
+@compute @workgroup_size(8, 8)
+fn main_blocked(@builtin(global_invocation_id) id: vec3u) {
+  let s = shape();
+  let row0 = id.y * BLOCK;
+  let col0 = id.x * BLOCK;
+  var acc: array<array<f32, BLOCK>, BLOCK>;
+  for (var p = 0u; p < s.k; p++) {
+    var a_block: array<f32, BLOCK>;
+    var b_block: array<f32, BLOCK>;
+    for (var t = 0u; t < BLOCK; t++) {
+      a_block[t] = op_a(row0 + t, p, s);
+      b_block[t] = op_b(p, col0 + t, s);
+    }
+    for (var i = 0u; i < BLOCK; i++) {
+      for (var j = 0u; j < BLOCK; j++) { acc[i][j] = fma(a_block[i], b_block[j], acc[i][j]); }
+    }
+  }
+  for (var i = 0u; i < BLOCK; i++) {
+    for (var j = 0u; j < BLOCK; j++) { store(row0 + i, col0 + j, s, acc[i][j]); }
   }
 }

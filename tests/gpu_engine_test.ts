@@ -35,7 +35,7 @@ Deno.test({
   name: "GPU and CPU engines agree for every strategy at the defaults; frozen layers stay bit-identical",
   ignore: gpu === null,
   fn: async () => {
-    const onGpu = await everyStrategy(await GpuEngine.create(gpu!.context));
+    const onGpu = await everyStrategy(await GpuEngine.create(gpu!));
     const onCpu = await everyStrategy(new CpuEngine());
     const close = (what: string, got: number, want: number) =>
       assert.ok(Math.abs(got - want) <= 1e-3 * Math.abs(want), `${what}: GPU ${got} vs CPU ${want}`);
@@ -79,7 +79,7 @@ Deno.test({
       ]
     ) {
       const results: number[][] = [];
-      for (const engine of [await GpuEngine.create(gpu!.context), new CpuEngine()]) {
+      for (const engine of [await GpuEngine.create(gpu!), new CpuEngine()]) {
         const config = defaultConfig();
         config.data.base_n_samples = 1237; // 990 training rows: the last batch is partial
         config.training.base_epochs = 3;

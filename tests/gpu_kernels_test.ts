@@ -4,13 +4,25 @@
  */
 
 import assert from "node:assert/strict";
-import { Epilogue, MATMUL_TILE, MATMUL_VARIANTS, type MatmulVariant, Rows } from "../src/gpu/kernels.ts";
+import {
+  Epilogue,
+  Kernels,
+  MATMUL_SCHEDULES,
+  MATMUL_TILE,
+  MATMUL_VARIANTS,
+  type MatmulVariant,
+  Rows,
+} from "../src/gpu/kernels.ts";
 import { Rng } from "../src/rng.ts";
 import { dispatch, gpuForTests, poisoned, readBack, storage, uniform } from "./gpu_helpers.ts";
 import { maxRelativeError } from "./helpers.ts";
 
 const gpu = await gpuForTests();
 const ignore = gpu === null;
+const schedules = gpu === null ? null : {
+  tiled: await Kernels.create(gpu.device, "tiled"),
+  blocked: await Kernels.create(gpu.device, "blocked"),
+};
 const SHAPES: [number, number, number][] = [[1, 1, 1], [37, 53, 29], [129, 65, 257], [64, 32, 96]];
 
 function uniformFloats(count: number, seed: number): Float32Array<ArrayBuffer> {
@@ -25,9 +37,18 @@ function rowMap(variant: MatmulVariant, offset: number, index: Uint32Array): (r:
   return (r) => r;
 }
 
-/** Checks one matmul variant with op(A) m×k, op(B) k×n, against float64. */
-async function checkMatmul(variant: MatmulVariant, m: number, k: number, n: number, seed: number) {
-  const { device } = gpu!.context;
+/**
+ * Runs one matmul variant with op(A) m×k, op(B) k×n on `kernels`, checks it against float64 and
+ * returns what it wrote (C, then aux for the SGD step, which updates both).
+ */
+async function checkMatmul(
+  kernels: Kernels,
+  variant: MatmulVariant,
+  [m, k, n]: [number, number, number],
+  seed: number,
+): Promise<Float32Array> {
+  const device = gpu!.device;
+  const sgd = variant.epilogue === Epilogue.sgdStep;
   const batch = variant.batchIsK ? k : m;
   const storedRows = variant.transA ? k : m;
   const extraRows = variant.aRows === Rows.direct ? 0 : 7; // a dataset larger than the batch
@@ -35,6 +56,8 @@ async function checkMatmul(variant: MatmulVariant, m: number, k: number, n: numb
   const a = uniformFloats((storedRows + extraRows) * aCols, seed);
   const b = uniformFloats(k * n, seed + 1);
   const aux = uniformFloats(variant.epilogue === Epilogue.reluMask ? m * n : n, seed + 2);
+  const weights = uniformFloats(m * n, seed + 4); // C's contents before an SGD step
+  const rate = 0.05;
   const offset = extraRows === 0 ? 0 : 3;
   const index = new Uint32Array(storedRows + extraRows);
   index.forEach((_, i) => index[i] = i);
@@ -42,32 +65,41 @@ async function checkMatmul(variant: MatmulVariant, m: number, k: number, n: numb
   const row = rowMap(variant, offset, index);
   const opA = (i: number, p: number) => variant.transA ? a[row(p) * m + i] : a[row(i) * k + p];
   const opB = (p: number, j: number) => variant.transB ? b[j * k + p] : b[p * n + j];
-  const want = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
+  const want = new Float64Array(m * n + (sgd ? n : 0));
+  for (let i = 0; i < (sgd ? m + 1 : m); i++) {
     for (let j = 0; j < n; j++) {
       let sum = 0;
-      for (let p = 0; p < k; p++) sum += opA(i, p) * opB(p, j);
+      for (let p = 0; p < k; p++) sum += (i < m ? opA(i, p) : 1) * opB(p, j);
       if (variant.epilogue === Epilogue.bias) sum += aux[j];
       if (variant.epilogue === Epilogue.biasRelu) sum = Math.max(0, sum + aux[j]);
       if (variant.epilogue === Epilogue.reluMask && !(aux[i * n + j] > 0)) sum = 0;
+      if (sgd) sum = (i < m ? weights[i * n + j] : aux[j]) - Math.fround(rate) * sum;
       want[i * n + j] = sum;
     }
   }
-  const c = poisoned(device, m * n);
-  const { kernels } = gpu!;
+  const c = sgd ? storage(device, weights) : poisoned(device, m * n);
+  const auxBuffer = storage(device, aux);
   const group = kernels.bindGroup(kernels.layouts.matmul, [
     storage(device, a),
     storage(device, b),
     c,
-    storage(device, aux),
+    auxBuffer,
     storage(device, index),
-    uniform(device, [variant.batchIsK ? m : 0, n, variant.batchIsK ? 0 : k]),
+    uniform(device, [variant.batchIsK ? m : 0, n, variant.batchIsK ? 0 : k, { f32: rate }]),
     uniform(device, [offset, batch, 0, { f32: 0 }]),
   ], 6);
-  dispatch(device, kernels.matmul(variant), group, [Math.ceil(n / MATMUL_TILE), Math.ceil(m / MATMUL_TILE)]);
-  const got = new Float32Array(await readBack(device, c), 0, m * n);
+  const rows = sgd ? m + 1 : m;
+  dispatch(device, kernels.matmul(variant), group, [
+    Math.ceil(n / MATMUL_TILE),
+    Math.ceil(rows / MATMUL_TILE),
+  ]);
+  const got = new Float32Array(m * n + (sgd ? n : 0));
+  got.set(new Float32Array(await readBack(device, c), 0, m * n));
+  if (sgd) got.set(new Float32Array(await readBack(device, auxBuffer), 0, n), m * n);
   const error = maxRelativeError(got, want);
-  assert.ok(error < 1e-5, `${JSON.stringify(variant)} ${m}x${k}x${n}: relative error ${error}`);
+  const label = `${kernels.schedule} ${JSON.stringify(variant)} ${m}x${k}x${n}`;
+  assert.ok(error < 1e-5, `${label}: relative error ${error}`);
+  return got;
 }
 
 const variants: [string, MatmulVariant][] = [
@@ -77,17 +109,21 @@ const variants: [string, MatmulVariant][] = [
   ["forward, head, rows from a dataset chunk", MATMUL_VARIANTS.forward(Rows.chunk, false)],
   ["forward, hidden, shuffled rows gathered by index", MATMUL_VARIANTS.forward(Rows.shuffled, true)],
   ["forward, head, shuffled rows gathered by index", MATMUL_VARIANTS.forward(Rows.shuffled, false)],
-  ["weight gradient Aᵀ·B", MATMUL_VARIANTS.weightGrad(Rows.direct)],
-  ["weight gradient Aᵀ·B over shuffled rows", MATMUL_VARIANTS.weightGrad(Rows.shuffled)],
+  ["SGD step W -= r·AᵀB, b -= r·Σ B", MATMUL_VARIANTS.sgdStep(Rows.direct)],
+  ["SGD step over shuffled rows", MATMUL_VARIANTS.sgdStep(Rows.shuffled)],
   ["input gradient (A·Bᵀ) ⊙ [aux > 0]", MATMUL_VARIANTS.inputGrad()],
 ];
 
 for (const [name, variant] of variants) {
   Deno.test({
-    name: `matmul.wgsl ${name} matches float64`,
+    name: `matmul.wgsl ${name}: both schedules match float64 and each other bit for bit`,
     ignore,
     fn: async () => {
-      for (const [i, [m, k, n]] of SHAPES.entries()) await checkMatmul(variant, m, k, n, 100 * i + 1);
+      for (const [i, shape] of SHAPES.entries()) {
+        const tiled = await checkMatmul(schedules!.tiled, variant, shape, 100 * i + 1);
+        const blocked = await checkMatmul(schedules!.blocked, variant, shape, 100 * i + 1);
+        assert.deepEqual(blocked, tiled, `${name} ${shape}: the schedules differ`);
+      }
     },
   });
 }
@@ -96,8 +132,8 @@ Deno.test({
   name: "softmax_xent.wgsl: loss sums, correct counts and gradients match float64, both row modes",
   ignore,
   fn: async () => {
-    const { device } = gpu!.context;
-    const { kernels } = gpu!;
+    const device = gpu!.device;
+    const kernels = schedules!.tiled;
     for (const [rows, classes, scale] of [[1, 2, 1], [150, 7, 3], [64, 3, 1e4]]) {
       for (const withGrad of [true, false]) {
         const extra = 5, offset = 2;
@@ -108,7 +144,7 @@ Deno.test({
         const labelOf = (r: number) => withGrad ? labels[index[offset + r]] : labels[offset + r];
         const grad = poisoned(device, rows * classes);
         const metrics = storage(device, new Float32Array([NaN, NaN, 0.5, 0]));
-        new Uint32Array(1); // slot 1 starts at (0.5, 0): the kernel must add to it
+        // Slot 1 starts at (0.5, 0): the kernel must add to it.
         const gradScale = 1 / rows;
         const group = kernels.bindGroup(kernels.layouts.xent, [
           storage(device, logits),
@@ -146,63 +182,5 @@ Deno.test({
         else assert.ok(gotGrad.every(Number.isNaN), "evaluation must not write a gradient");
       }
     }
-  },
-});
-
-Deno.test({
-  name: "column_sums.wgsl: bias gradients match float64 for tall and wide matrices",
-  ignore,
-  fn: async () => {
-    const { device } = gpu!.context;
-    const { kernels } = gpu!;
-    for (const [rows, n] of [[1, 1], [37, 17], [300, 65], [1024, 3]]) {
-      const g = uniformFloats(rows * n, rows + n);
-      const out = poisoned(device, n);
-      const group = kernels.bindGroup(kernels.layouts.columnSums, [
-        storage(device, g),
-        out,
-        uniform(device, [n]),
-        uniform(device, [0, rows, 0, { f32: 0 }]),
-      ], 3);
-      dispatch(device, kernels.columnSums, group, [Math.ceil(n / 16)]);
-      const want = Array.from({ length: n }, (_, j) => {
-        let s = 0;
-        for (let r = 0; r < rows; r++) s += g[r * n + j];
-        return s;
-      });
-      const got = new Float32Array(await readBack(device, out), 0, n);
-      assert.ok(maxRelativeError(got, want) < 1e-5, `${rows}x${n}: ${maxRelativeError(got, want)}`);
-    }
-  },
-});
-
-Deno.test({
-  name: "sgd_update.wgsl: w -= rate · scale · g for every weight and bias, nothing past the end",
-  ignore,
-  fn: async () => {
-    const { device } = gpu!.context;
-    const { kernels } = gpu!;
-    const weights = 37 * 29, biases = 29;
-    const w = uniformFloats(weights + 3, 1), gw = uniformFloats(weights, 2);
-    const b = uniformFloats(biases + 3, 3), gb = uniformFloats(biases, 4);
-    const [wBuffer, bBuffer] = [storage(device, w), storage(device, b)];
-    const [rate, scale] = [0.05, 0.1];
-    const group = kernels.bindGroup(kernels.layouts.update, [
-      wBuffer,
-      storage(device, gw),
-      bBuffer,
-      storage(device, gb),
-      uniform(device, [{ f32: rate }, { f32: scale }, weights, biases]),
-    ]);
-    dispatch(device, kernels.update, group, [Math.ceil((weights + biases) / 256)], false);
-    const step = Math.fround(Math.fround(rate) * Math.fround(scale));
-    const check = (got: Float32Array, before: Float32Array, g: Float32Array, count: number) => {
-      for (let i = 0; i < before.length; i++) {
-        const want = i < count ? before[i] - step * g[i] : before[i];
-        assert.ok(Math.abs(got[i] - want) <= 1e-7, `element ${i}: ${got[i]} vs ${want}`);
-      }
-    };
-    check(new Float32Array(await readBack(device, wBuffer), 0, w.length), w, gw, weights);
-    check(new Float32Array(await readBack(device, bBuffer), 0, b.length), b, gb, biases);
   },
 });

@@ -23,7 +23,12 @@ export class GpuError extends Error {
 export class GpuContext {
   #failure: string | null = null;
 
-  private constructor(readonly device: GPUDevice, readonly description: string) {
+  private constructor(
+    readonly device: GPUDevice,
+    readonly description: string,
+    /** True for a software adapter (the CPU emulating a GPU, such as Mesa's llvmpipe). */
+    readonly software: boolean,
+  ) {
     device.addEventListener("uncapturederror", (event) => {
       this.#failure ??= `GPU validation error: ${(event as GPUUncapturedErrorEvent).error.message}`;
     });
@@ -70,6 +75,7 @@ export class GpuContext {
     return new GpuContext(
       device,
       `${name || "unnamed adapter"}${info.isFallbackAdapter ? " (software)" : ""}`,
+      info.isFallbackAdapter,
     );
   }
 

@@ -16,18 +16,16 @@ import type { DatasetHandle, Engine, EpochMetrics, Metrics, PhaseSpec } from "..
 import type { Layer, Mlp } from "../model.ts";
 import { epochOrder } from "../shuffle.ts";
 import type { GpuContext } from "./context.ts";
-import {
-  COLUMN_SUMS_WIDTH,
-  Kernels,
-  MATMUL_TILE,
-  MATMUL_VARIANTS,
-  type RowMode,
-  Rows,
-  UPDATE_WORKGROUP,
-} from "./kernels.ts";
+import { Kernels, MATMUL_TILE, MATMUL_VARIANTS, type MatmulSchedule, type RowMode, Rows } from "./kernels.ts";
 
 /** Rows evaluated per forward pass when measuring a whole dataset. */
 const EVAL_ROWS = 1024;
+/**
+ * Epochs submitted beyond the one whose metrics the host waits for, so the device always has work
+ * queued while the host waits (about 10 ms a wait in Deno, which polls the device on a timer).
+ * On llvmpipe two or three ahead measured no faster than one.
+ */
+const EPOCHS_AHEAD = 1;
 /** Bytes of one metrics slot `{loss: f32, correct: u32}`. */
 const SLOT_BYTES = 8;
 /** An epoch's two slots: its minibatches' running sums, then the test set's. */
@@ -46,13 +44,11 @@ interface LayerBuffers {
   readonly outputs: number;
   readonly weights: GPUBuffer;
   readonly bias: GPUBuffer;
-  readonly weightGrad: GPUBuffer;
-  readonly biasGrad: GPUBuffer;
   readonly forwardDims: GPUBuffer;
-  readonly weightGradDims: GPUBuffer;
+  /** Also holds the layer's step size (learning rate × its rate multiplier), written per phase. */
+  readonly sgdDims: GPUBuffer;
   readonly inputGradDims: GPUBuffer;
   readonly width: GPUBuffer;
-  readonly update: GPUBuffer;
 }
 
 /** One row range a pass works on: a training minibatch or an evaluation chunk. */
@@ -67,11 +63,9 @@ interface Bindings {
   readonly forwardEval: GPUBindGroup[];
   readonly xentTrain: GPUBindGroup;
   readonly xentEval: GPUBindGroup;
-  readonly weightGrad: GPUBindGroup[];
-  readonly columnSums: GPUBindGroup[];
+  readonly sgdStep: GPUBindGroup[];
   /** Null for the first layer: nothing needs the gradient of the data. */
   readonly inputGrad: (GPUBindGroup | null)[];
-  readonly update: GPUBindGroup[];
 }
 
 /** Trains and evaluates with WGSL kernels on one WebGPU device. */
@@ -90,15 +84,19 @@ export class GpuEngine implements Engine {
 
   private constructor(readonly context: GpuContext, readonly kernels: Kernels) {
     this.#device = context.device;
-    this.description = `WebGPU on ${context.description}`;
+    this.description = `WebGPU on ${context.description}, ${kernels.schedule} matmul`;
     this.#stepAlign = this.#device.limits.minUniformBufferOffsetAlignment;
     this.#order = this.#buffer(4, STORAGE | COPY_DST);
     this.#steps = this.#buffer(this.#stepAlign, UNIFORM | COPY_DST);
   }
 
-  /** Builds every pipeline on the context's device. */
-  static async create(context: GpuContext): Promise<GpuEngine> {
-    const engine = new GpuEngine(context, await Kernels.create(context.device));
+  /**
+   * Builds every pipeline on the context's device. The matmul schedule defaults to the one that is
+   * fastest for the adapter: `blocked` on a software adapter, `tiled` on a GPU.
+   */
+  static async create(context: GpuContext, schedule?: MatmulSchedule): Promise<GpuEngine> {
+    const chosen = schedule ?? (context.software ? "blocked" : "tiled");
+    const engine = new GpuEngine(context, await Kernels.create(context.device, chosen));
     context.check();
     return engine;
   }
@@ -175,9 +173,11 @@ export class GpuEngine implements Engine {
         readbacks.push(this.#buffer(EPOCH_BYTES, MAP_READ | COPY_DST));
         encoder.copyBufferToBuffer(metrics, (epoch - 1) * EPOCH_BYTES, readbacks[epoch - 1], 0, EPOCH_BYTES);
         this.#device.queue.submit([encoder.finish()]);
-        if (epoch > 1) await report(epoch - 1); // this epoch is queued behind it: the device stays busy
+        if (epoch > EPOCHS_AHEAD) await report(epoch - EPOCHS_AHEAD); // later epochs keep the device busy
       }
-      if (spec.epochs > 0) await report(spec.epochs);
+      for (let epoch = Math.max(1, spec.epochs - EPOCHS_AHEAD + 1); epoch <= spec.epochs; epoch++) {
+        await report(epoch);
+      }
     } finally {
       this.#release([metrics, ...readbacks]);
     }
@@ -228,29 +228,19 @@ export class GpuEngine implements Engine {
     if (lowest < 0) return;
     for (let l = last; l >= lowest; l--) {
       const layer = this.#layers[l];
-      if (rates[l] > 0) {
-        const rows: RowMode = l === 0 ? Rows.shuffled : Rows.direct;
-        this.#dispatch(pass, this.kernels.matmul(MATMUL_VARIANTS.weightGrad(rows)), b.weightGrad[l], offset, [
-          tiles(layer.outputs),
-          tiles(layer.inputs),
-        ]);
-        this.#dispatch(pass, this.kernels.columnSums, b.columnSums[l], offset, [
-          Math.ceil(layer.outputs / COLUMN_SUMS_WIDTH),
-        ]);
-      }
-      if (l > lowest) {
+      if (l > lowest) { // before the update below: dX needs this layer's old weights
         this.#dispatch(pass, this.kernels.matmul(MATMUL_VARIANTS.inputGrad()), b.inputGrad[l]!, offset, [
           tiles(layer.inputs),
           tiles(span.rows),
         ]);
       }
+      if (rates[l] === 0) continue; // frozen: no work, and its bytes stay exactly as they were
+      const rows: RowMode = l === 0 ? Rows.shuffled : Rows.direct;
+      this.#dispatch(pass, this.kernels.matmul(MATMUL_VARIANTS.sgdStep(rows)), b.sgdStep[l], offset, [
+        tiles(layer.outputs),
+        tiles(layer.inputs + 1), // the extra row is the bias
+      ]);
     }
-    this.#layers.forEach((layer, l) => {
-      if (rates[l] === 0) return; // frozen: no work, and its bytes stay exactly as they were
-      pass.setPipeline(this.kernels.update);
-      pass.setBindGroup(0, b.update[l]);
-      pass.dispatchWorkgroups(Math.ceil((layer.inputs * layer.outputs + layer.outputs) / UPDATE_WORKGROUP));
-    });
   }
 
   /** Forward over a chunk of the evaluated dataset, then its summed loss and correct count into the slot. */
@@ -267,13 +257,11 @@ export class GpuEngine implements Engine {
     this.#dispatch(pass, this.kernels.softmaxXent(false), b.xentEval, offset, [1]);
   }
 
-  /** Each layer's learning rate and rate multiplier, for sgd_update.wgsl. */
+  /** Each layer's step size, learning rate × its rate multiplier, for the fused SGD step. */
   #writeRates(learningRate: number, layerRates: readonly number[]): void {
     this.#layers.forEach((layer, l) => {
-      const update = new ArrayBuffer(16);
-      new Float32Array(update, 0, 2).set([learningRate, layerRates[l]]);
-      new Uint32Array(update, 8, 2).set([layer.inputs * layer.outputs, layer.outputs]);
-      this.#device.queue.writeBuffer(layer.update, 0, update);
+      const rate = new Float32Array([learningRate * layerRates[l]]);
+      this.#device.queue.writeBuffer(layer.sgdDims, 12, rate);
     });
   }
 
@@ -319,19 +307,16 @@ export class GpuEngine implements Engine {
       forwardEval: forward(test),
       xentTrain: xent(train),
       xentEval: xent(test),
-      weightGrad: this.#layers.map((layer, l) =>
+      sgdStep: this.#layers.map((layer, l) =>
         k.bindGroup(k.layouts.matmul, [
           input(train, l),
           this.#deltas[l],
-          layer.weightGrad,
-          layer.bias, // unused by the plain epilogue
+          layer.weights,
+          layer.bias,
           this.#order,
-          layer.weightGradDims,
+          layer.sgdDims,
           this.#steps,
         ], 6)
-      ),
-      columnSums: this.#layers.map((layer, l) =>
-        k.bindGroup(k.layouts.columnSums, [this.#deltas[l], layer.biasGrad, layer.width, this.#steps], 3)
       ),
       inputGrad: this.#layers.map((layer, l) =>
         l === 0 ? null : k.bindGroup(k.layouts.matmul, [
@@ -343,15 +328,6 @@ export class GpuEngine implements Engine {
           layer.inputGradDims,
           this.#steps,
         ], 6)
-      ),
-      update: this.#layers.map((layer) =>
-        k.bindGroup(k.layouts.update, [
-          layer.weights,
-          layer.weightGrad,
-          layer.bias,
-          layer.biasGrad,
-          layer.update,
-        ])
       ),
     };
   }
@@ -382,13 +358,10 @@ export class GpuEngine implements Engine {
       outputs,
       weights: this.#buffer(inputs * outputs * 4, STORAGE | COPY_DST | COPY_SRC),
       bias: this.#buffer(outputs * 4, STORAGE | COPY_DST | COPY_SRC),
-      weightGrad: this.#buffer(inputs * outputs * 4, STORAGE),
-      biasGrad: this.#buffer(outputs * 4, STORAGE),
       forwardDims: dims(0, outputs, inputs), // m is the batch
-      weightGradDims: dims(inputs, outputs, 0), // k is the batch
+      sgdDims: dims(inputs, outputs, 0), // k is the batch
       inputGradDims: dims(0, inputs, outputs), // m is the batch
       width: this.#filled(new Uint32Array([outputs, 0, 0, 0]), UNIFORM),
-      update: this.#buffer(16, UNIFORM | COPY_DST),
     };
   }
 

@@ -1,5 +1,6 @@
 /**
- * The compute pipelines built from `shaders/*.wgsl`, and the bind group layouts they share.
+ * The compute pipelines built from `shaders/matmul.wgsl` and `shaders/softmax_xent.wgsl`, and the
+ * bind group layouts they share.
  *
  * Each shader is compiled once per device; its variants come from WGSL `override` constants, so the
  * branches a variant does not take are folded away by the compiler. All pipelines are created up
@@ -9,9 +10,7 @@
  * @module
  */
 
-import columnSumsSource from "../../shaders/column_sums.wgsl" with { type: "text" };
 import matmulSource from "../../shaders/matmul.wgsl" with { type: "text" };
-import sgdUpdateSource from "../../shaders/sgd_update.wgsl" with { type: "text" };
 import softmaxXentSource from "../../shaders/softmax_xent.wgsl" with { type: "text" };
 import { GpuError } from "./context.ts";
 
@@ -21,7 +20,7 @@ export const Rows = { direct: 0, chunk: 1, shuffled: 2 } as const;
 export type RowMode = typeof Rows[keyof typeof Rows];
 
 /** The matmul epilogues (see matmul.wgsl). */
-export const Epilogue = { none: 0, bias: 1, biasRelu: 2, reluMask: 3 } as const;
+export const Epilogue = { none: 0, bias: 1, biasRelu: 2, reluMask: 3, sgdStep: 4 } as const;
 /** One of {@linkcode Epilogue}. */
 export type EpilogueMode = typeof Epilogue[keyof typeof Epilogue];
 
@@ -36,10 +35,13 @@ export interface MatmulVariant {
 
 /** Output tile edge of matmul.wgsl: dispatch `ceil(N / 32) × ceil(M / 32)` workgroups. */
 export const MATMUL_TILE = 32;
-/** Columns per workgroup of column_sums.wgsl. */
-export const COLUMN_SUMS_WIDTH = 16;
-/** Invocations per workgroup of sgd_update.wgsl. */
-export const UPDATE_WORKGROUP = 256;
+/**
+ * The two schedules of matmul.wgsl: `tiled` stages K through workgroup memory (hardware GPUs),
+ * `blocked` reads memory directly without barriers (CPU-emulated adapters such as llvmpipe).
+ */
+export const MATMUL_SCHEDULES = ["tiled", "blocked"] as const;
+/** One of {@linkcode MATMUL_SCHEDULES}. */
+export type MatmulSchedule = typeof MATMUL_SCHEDULES[number];
 /** Bytes of one step record `{row_offset, rows, slot, grad_scale}`. */
 export const STEP_BYTES = 16;
 
@@ -53,13 +55,13 @@ export const MATMUL_VARIANTS = {
     batchIsK: false,
     epilogue: hidden ? Epilogue.biasRelu : Epilogue.bias,
   }),
-  /** `dW = Xᵀ dY`, reducing over the batch. */
-  weightGrad: (aRows: RowMode): MatmulVariant => ({
+  /** `W -= rate · Xᵀ dY` and `b -= rate · Σ_rows dY`: a layer's gradient and update in one pass. */
+  sgdStep: (aRows: RowMode): MatmulVariant => ({
     transA: true,
     transB: false,
     aRows,
     batchIsK: true,
-    epilogue: Epilogue.none,
+    epilogue: Epilogue.sgdStep,
   }),
   /** `dX = (dY Wᵀ) ⊙ [X > 0]`. */
   inputGrad: (): MatmulVariant => ({
@@ -80,44 +82,26 @@ export class Kernels {
 
   private constructor(
     readonly device: GPUDevice,
-    readonly layouts: {
-      matmul: GPUBindGroupLayout;
-      xent: GPUBindGroupLayout;
-      columnSums: GPUBindGroupLayout;
-      update: GPUBindGroupLayout;
-    },
-    readonly columnSums: GPUComputePipeline,
-    readonly update: GPUComputePipeline,
+    readonly schedule: MatmulSchedule,
+    readonly layouts: { matmul: GPUBindGroupLayout; xent: GPUBindGroupLayout },
   ) {}
 
-  /** Compiles every shader and creates every pipeline the engine uses. */
-  static async create(device: GPUDevice): Promise<Kernels> {
+  /** Compiles both shaders and creates every pipeline the engine uses, matmul with `schedule`. */
+  static async create(device: GPUDevice, schedule: MatmulSchedule): Promise<Kernels> {
     const layouts = {
-      matmul: layout(device, ["read", "read", "write", "read", "read", "uniform", "step"]),
+      matmul: layout(device, ["read", "read", "write", "write", "read", "uniform", "step"]),
       xent: layout(device, ["read", "read", "read", "write", "write", "uniform", "step"]),
-      columnSums: layout(device, ["read", "write", "uniform", "step"]),
-      update: layout(device, ["write", "read", "write", "read", "uniform"]),
     };
-    const modules = {
-      matmul: await compile(device, "matmul.wgsl", matmulSource),
-      xent: await compile(device, "softmax_xent.wgsl", softmaxXentSource),
-      columnSums: await compile(device, "column_sums.wgsl", columnSumsSource),
-      update: await compile(device, "sgd_update.wgsl", sgdUpdateSource),
-    };
-    const make = (file: string, module: GPUShaderModule, bindings: GPUBindGroupLayout, constants = {}) =>
-      pipeline(device, file, module, bindings, constants);
-    const [columnSums, update] = await Promise.all([
-      make("column_sums.wgsl", modules.columnSums, layouts.columnSums),
-      make("sgd_update.wgsl", modules.update, layouts.update),
-    ]);
-    const kernels = new Kernels(device, layouts, columnSums, update);
+    const matmulModule = await compile(device, "matmul.wgsl", matmulSource);
+    const xentModule = await compile(device, "softmax_xent.wgsl", softmaxXentSource);
+    const kernels = new Kernels(device, schedule, layouts);
     const variants = [
       ...[Rows.direct, Rows.chunk, Rows.shuffled].flatMap((rows) => [
         MATMUL_VARIANTS.forward(rows, true),
         MATMUL_VARIANTS.forward(rows, false),
       ]),
-      MATMUL_VARIANTS.weightGrad(Rows.direct),
-      MATMUL_VARIANTS.weightGrad(Rows.shuffled),
+      MATMUL_VARIANTS.sgdStep(Rows.direct),
+      MATMUL_VARIANTS.sgdStep(Rows.shuffled),
       MATMUL_VARIANTS.inputGrad(),
     ];
     await Promise.all([
@@ -129,11 +113,18 @@ export class Kernels {
           BATCH_IS_K: Number(v.batchIsK),
           EPILOGUE: v.epilogue,
         };
-        kernels.#matmul.set(key(v), await make("matmul.wgsl", modules.matmul, layouts.matmul, constants));
+        const entry = `main_${schedule}`;
+        kernels.#matmul.set(
+          key(v),
+          await pipeline(device, "matmul.wgsl", matmulModule, entry, layouts.matmul, constants),
+        );
       }),
       ...[true, false].map(async (withGrad) => {
         const constants = { WITH_GRAD: Number(withGrad), LABEL_ROWS: withGrad ? Rows.shuffled : Rows.chunk };
-        kernels.#xent.set(withGrad, await make("softmax_xent.wgsl", modules.xent, layouts.xent, constants));
+        kernels.#xent.set(
+          withGrad,
+          await pipeline(device, "softmax_xent.wgsl", xentModule, "main", layouts.xent, constants),
+        );
       }),
     ]);
     return kernels;
@@ -154,8 +145,8 @@ export class Kernels {
     return this.#xent.get(withGrad)!;
   }
 
-  /** A bind group for `layout` with `resources` at bindings 0, 1, ...; a step uniform is bound 16 bytes wide. */
-  bindGroup(layout: GPUBindGroupLayout, buffers: readonly GPUBuffer[], stepBinding?: number): GPUBindGroup {
+  /** A bind group for `layout` with `buffers` at bindings 0, 1, ...; the step uniform is bound 16 bytes wide. */
+  bindGroup(layout: GPUBindGroupLayout, buffers: readonly GPUBuffer[], stepBinding: number): GPUBindGroup {
     return this.device.createBindGroup({
       layout,
       entries: buffers.map((buffer, binding) => ({
@@ -200,14 +191,15 @@ async function pipeline(
   device: GPUDevice,
   file: string,
   module: GPUShaderModule,
+  entryPoint: string,
   bindings: GPUBindGroupLayout,
   constants: Record<string, number>,
 ): Promise<GPUComputePipeline> {
   try {
     return await device.createComputePipelineAsync({
-      label: file,
+      label: `${file} ${entryPoint}`,
       layout: device.createPipelineLayout({ bindGroupLayouts: [bindings] }),
-      compute: { module, entryPoint: "main", constants },
+      compute: { module, entryPoint, constants },
     });
   } catch (error) {
     throw new GpuError(
