@@ -10,6 +10,8 @@ import type { Engine } from "../src/engine.ts";
 import { UsageError } from "../src/errors.ts";
 import { GpuEngine } from "../src/gpu/engine.ts";
 import { createLogger } from "../src/logger.ts";
+import { heModel } from "../src/model.ts";
+import { Rng } from "../src/rng.ts";
 import { selectEngine } from "../src/select_engine.ts";
 import { STRATEGY_NAMES } from "../src/strategies.ts";
 import { type PhaseResult, pretrain, transfer, uploadData } from "../src/train.ts";
@@ -97,6 +99,54 @@ Deno.test({
         );
       });
     }
+  },
+});
+
+Deno.test({
+  name:
+    "GPU engine: one host wait per epoch, 3 dispatches per layer and step; the naive mode agrees bit for bit",
+  ignore: gpu === null,
+  fn: async () => {
+    const config = defaultConfig();
+    config.data.base_n_samples = 250; // 200 training rows: 7 steps of 32, the last partial
+    config.model.hidden_dims = [16, 8];
+    const runs = [];
+    for (const naive of [false, true]) {
+      const engine = await GpuEngine.create(gpu!, { naive });
+      const data = uploadData(engine, dataFor(config));
+      engine.setModel(heModel([20, 16, 8, 3], new Rng(1)));
+      const before = { ...engine.counts };
+      const history = await engine.trainPhase({
+        train: data.source.train,
+        test: data.source.test,
+        epochs: 3,
+        batchSize: 32,
+        learningRate: 0.05,
+        layerRates: [0, 1, 1], // a frozen first layer: no update and no input gradient for it
+        shuffleSeed: 1,
+      });
+      const [waits, dispatches] = [
+        engine.counts.waits - before.waits,
+        engine.counts.dispatches - before.dispatches,
+      ];
+      runs.push({
+        history,
+        waits,
+        dispatches,
+        model: await engine.readModel(),
+      });
+    }
+    const [fast, naive] = runs;
+    // Per step: 3 forward + loss + 2 SGD steps + 1 input gradient (layer 2 into layer 1) = 7;
+    // per evaluation chunk: 3 forward + loss = 4; 7 steps and 1 chunk per epoch.
+    assert.equal(fast.dispatches, 3 * (7 * 7 + 4));
+    assert.equal(fast.waits, 3, "one wait per epoch");
+    assert.equal(naive.dispatches, fast.dispatches);
+    assert.ok(naive.waits >= naive.dispatches, "the naive mode waits after every operation");
+    assert.deepEqual(naive.history, fast.history);
+    naive.model.forEach((layer, l) =>
+      assert.deepEqual(bytesOf(layer.weights), bytesOf(fast.model[l].weights))
+    );
   },
 });
 

@@ -57,6 +57,15 @@ interface Span {
   readonly rows: number;
 }
 
+/** One kernel launch: what runs, on which buffers, with which step record, over how many workgroups. */
+interface Dispatch {
+  readonly pipeline: GPUComputePipeline;
+  readonly group: GPUBindGroup;
+  /** Byte offset of the step record. */
+  readonly offset: number;
+  readonly workgroups: readonly [number, number];
+}
+
 /** Bind groups for one phase (or one evaluation): per layer, per role. */
 interface Bindings {
   readonly forwardTrain: GPUBindGroup[];
@@ -70,8 +79,10 @@ interface Bindings {
 
 /** Trains and evaluates with WGSL kernels on one WebGPU device. */
 export class GpuEngine implements Engine {
-  readonly name = "gpu";
+  readonly name: string;
   readonly description: string;
+  /** Work sent to the device so far; the benchmark reports these per step and per epoch. */
+  readonly counts = { submissions: 0, dispatches: 0, waits: 0 };
   readonly #device: GPUDevice;
   #layers: LayerBuffers[] = [];
   #outputs: GPUBuffer[] = [];
@@ -82,9 +93,11 @@ export class GpuEngine implements Engine {
   readonly #owned: GPUBuffer[] = [];
   readonly #stepAlign: number;
 
-  private constructor(readonly context: GpuContext, readonly kernels: Kernels) {
+  private constructor(readonly context: GpuContext, readonly kernels: Kernels, readonly naive: boolean) {
     this.#device = context.device;
-    this.description = `WebGPU on ${context.description}, ${kernels.schedule} matmul`;
+    this.name = naive ? "gpu-naive" : "gpu";
+    const mode = naive ? ", one submission and one read-back per operation" : "";
+    this.description = `WebGPU on ${context.description}, ${kernels.schedule} matmul${mode}`;
     this.#stepAlign = this.#device.limits.minUniformBufferOffsetAlignment;
     this.#order = this.#buffer(4, STORAGE | COPY_DST);
     this.#steps = this.#buffer(this.#stepAlign, UNIFORM | COPY_DST);
@@ -92,11 +105,16 @@ export class GpuEngine implements Engine {
 
   /**
    * Builds every pipeline on the context's device. The matmul schedule defaults to the one that is
-   * fastest for the adapter: `blocked` on a software adapter, `tiled` on a GPU.
+   * fastest for the adapter: `blocked` on a software adapter, `tiled` on a GPU. `naive` makes every
+   * operation its own submission followed by a read-back: the benchmark's baseline, never faster.
    */
-  static async create(context: GpuContext, schedule?: MatmulSchedule): Promise<GpuEngine> {
-    const chosen = schedule ?? (context.software ? "blocked" : "tiled");
-    const engine = new GpuEngine(context, await Kernels.create(context.device, chosen));
+  static async create(
+    context: GpuContext,
+    options: { schedule?: MatmulSchedule; naive?: boolean } = {},
+  ): Promise<GpuEngine> {
+    const schedule = options.schedule ?? (context.software ? "blocked" : "tiled");
+    const kernels = await Kernels.create(context.device, schedule);
+    const engine = new GpuEngine(context, kernels, options.naive ?? false);
     context.check();
     return engine;
   }
@@ -165,18 +183,28 @@ export class GpuEngine implements Engine {
         setSlots(records, this.#stepAlign, minibatches.length, 2 * (epoch - 1));
         this.#device.queue.writeBuffer(this.#order, 0, order);
         this.#device.queue.writeBuffer(this.#steps, 0, records);
-        const encoder = this.#device.createCommandEncoder();
-        const pass = encoder.beginComputePass();
-        minibatches.forEach((span, s) => this.#encodeStep(pass, bindings, span, s, spec.layerRates));
-        chunks.forEach((span, c) => this.#encodeEvaluation(pass, bindings, span, minibatches.length + c));
-        pass.end();
-        readbacks.push(this.#buffer(EPOCH_BYTES, MAP_READ | COPY_DST));
-        encoder.copyBufferToBuffer(metrics, (epoch - 1) * EPOCH_BYTES, readbacks[epoch - 1], 0, EPOCH_BYTES);
-        this.#device.queue.submit([encoder.finish()]);
+        const work = [
+          ...minibatches.flatMap((span, s) => this.#stepDispatches(bindings, span, s, spec.layerRates)),
+          ...chunks.flatMap((span, c) => this.#evaluationDispatches(bindings, span, minibatches.length + c)),
+        ];
+        const readback = this.#buffer(EPOCH_BYTES, MAP_READ | COPY_DST);
+        readbacks.push(readback);
+        const copy = { from: metrics, offset: (epoch - 1) * EPOCH_BYTES, to: readback };
+        if (this.naive) {
+          for (const one of work) {
+            this.#submit([one], copy);
+            await this.#map([readback]);
+          }
+          await report(epoch);
+          continue;
+        }
+        this.#submit(work, copy);
         if (epoch > EPOCHS_AHEAD) await report(epoch - EPOCHS_AHEAD); // later epochs keep the device busy
       }
-      for (let epoch = Math.max(1, spec.epochs - EPOCHS_AHEAD + 1); epoch <= spec.epochs; epoch++) {
-        await report(epoch);
+      if (!this.naive) {
+        for (let epoch = Math.max(1, spec.epochs - EPOCHS_AHEAD + 1); epoch <= spec.epochs; epoch++) {
+          await report(epoch);
+        }
       }
     } finally {
       this.#release([metrics, ...readbacks]);
@@ -191,11 +219,7 @@ export class GpuEngine implements Engine {
     const metrics = this.#buffer(EPOCH_BYTES, STORAGE | COPY_SRC);
     const bindings = this.#bindings(data, data, metrics);
     this.#device.queue.writeBuffer(this.#steps, 0, stepRecords(chunks, this.#stepAlign));
-    const encoder = this.#device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    chunks.forEach((span, c) => this.#encodeEvaluation(pass, bindings, span, c));
-    pass.end();
-    this.#device.queue.submit([encoder.finish()]);
+    this.#submit(chunks.flatMap((span, c) => this.#evaluationDispatches(bindings, span, c)));
     const [sums] = await this.#read([metrics]);
     this.#release([metrics]);
     return slotMetrics(sums, 0, data.n);
@@ -206,55 +230,52 @@ export class GpuEngine implements Engine {
     this.context.destroy();
   }
 
-  /** Forward, loss gradient, backward down to the lowest learning layer, then the updates. */
-  #encodeStep(
-    pass: GPUComputePassEncoder,
-    b: Bindings,
-    span: Span,
-    record: number,
-    rates: readonly number[],
-  ): void {
-    const last = this.#layers.length - 1;
-    const offset = record * this.#stepAlign;
-    this.#layers.forEach((layer, l) => {
-      const variant = MATMUL_VARIANTS.forward(l === 0 ? Rows.shuffled : Rows.direct, l < last);
-      this.#dispatch(pass, this.kernels.matmul(variant), b.forwardTrain[l], offset, [
-        tiles(layer.outputs),
-        tiles(span.rows),
-      ]);
-    });
-    this.#dispatch(pass, this.kernels.softmaxXent(true), b.xentTrain, offset, [1]);
+  /**
+   * One minibatch step: forward, loss gradient, then from the head down to the lowest learning layer
+   * the input gradient (for the layer below) and the fused SGD step. Frozen layers get neither.
+   */
+  #stepDispatches(b: Bindings, span: Span, record: number, rates: readonly number[]): Dispatch[] {
+    const offset = record * this.#stepAlign, last = this.#layers.length - 1;
+    const work: Dispatch[] = this.#layers.map((layer, l) => ({
+      pipeline: this.kernels.matmul(MATMUL_VARIANTS.forward(l === 0 ? Rows.shuffled : Rows.direct, l < last)),
+      group: b.forwardTrain[l],
+      offset,
+      workgroups: [tiles(layer.outputs), tiles(span.rows)],
+    }));
+    work.push({ pipeline: this.kernels.softmaxXent(true), group: b.xentTrain, offset, workgroups: [1, 1] });
     const lowest = rates.findIndex((rate) => rate > 0);
-    if (lowest < 0) return;
-    for (let l = last; l >= lowest; l--) {
+    for (let l = last; lowest >= 0 && l >= lowest; l--) {
       const layer = this.#layers[l];
-      if (l > lowest) { // before the update below: dX needs this layer's old weights
-        this.#dispatch(pass, this.kernels.matmul(MATMUL_VARIANTS.inputGrad()), b.inputGrad[l]!, offset, [
-          tiles(layer.inputs),
-          tiles(span.rows),
-        ]);
+      if (l > lowest) { // before this layer's update: dX needs its old weights
+        work.push({
+          pipeline: this.kernels.matmul(MATMUL_VARIANTS.inputGrad()),
+          group: b.inputGrad[l]!,
+          offset,
+          workgroups: [tiles(layer.inputs), tiles(span.rows)],
+        });
       }
-      if (rates[l] === 0) continue; // frozen: no work, and its bytes stay exactly as they were
-      const rows: RowMode = l === 0 ? Rows.shuffled : Rows.direct;
-      this.#dispatch(pass, this.kernels.matmul(MATMUL_VARIANTS.sgdStep(rows)), b.sgdStep[l], offset, [
-        tiles(layer.outputs),
-        tiles(layer.inputs + 1), // the extra row is the bias
-      ]);
+      if (rates[l] === 0) continue; // frozen: its bytes stay exactly as they were
+      work.push({
+        pipeline: this.kernels.matmul(MATMUL_VARIANTS.sgdStep(l === 0 ? Rows.shuffled : Rows.direct)),
+        group: b.sgdStep[l],
+        offset,
+        workgroups: [tiles(layer.outputs), tiles(layer.inputs + 1)], // the extra row is the bias
+      });
     }
+    return work;
   }
 
   /** Forward over a chunk of the evaluated dataset, then its summed loss and correct count into the slot. */
-  #encodeEvaluation(pass: GPUComputePassEncoder, b: Bindings, span: Span, record: number): void {
-    const last = this.#layers.length - 1;
-    const offset = record * this.#stepAlign;
-    this.#layers.forEach((layer, l) => {
-      const variant = MATMUL_VARIANTS.forward(l === 0 ? Rows.chunk : Rows.direct, l < last);
-      this.#dispatch(pass, this.kernels.matmul(variant), b.forwardEval[l], offset, [
-        tiles(layer.outputs),
-        tiles(span.rows),
-      ]);
-    });
-    this.#dispatch(pass, this.kernels.softmaxXent(false), b.xentEval, offset, [1]);
+  #evaluationDispatches(b: Bindings, span: Span, record: number): Dispatch[] {
+    const offset = record * this.#stepAlign, last = this.#layers.length - 1;
+    const work: Dispatch[] = this.#layers.map((layer, l) => ({
+      pipeline: this.kernels.matmul(MATMUL_VARIANTS.forward(l === 0 ? Rows.chunk : Rows.direct, l < last)),
+      group: b.forwardEval[l],
+      offset,
+      workgroups: [tiles(layer.outputs), tiles(span.rows)],
+    }));
+    work.push({ pipeline: this.kernels.softmaxXent(false), group: b.xentEval, offset, workgroups: [1, 1] });
+    return work;
   }
 
   /** Each layer's step size, learning rate × its rate multiplier, for the fused SGD step. */
@@ -265,16 +286,20 @@ export class GpuEngine implements Engine {
     });
   }
 
-  #dispatch(
-    pass: GPUComputePassEncoder,
-    pipeline: GPUComputePipeline,
-    group: GPUBindGroup,
-    offset: number,
-    workgroups: [number, number?],
-  ): void {
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, group, [offset]);
-    pass.dispatchWorkgroups(...workgroups);
+  /** Records `work` into one compute pass and submits it, then the metrics copy when given. */
+  #submit(work: readonly Dispatch[], copy?: { from: GPUBuffer; offset: number; to: GPUBuffer }): void {
+    const encoder = this.#device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    for (const { pipeline, group, offset, workgroups } of work) {
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, group, [offset]);
+      pass.dispatchWorkgroups(...workgroups);
+    }
+    pass.end();
+    if (copy) encoder.copyBufferToBuffer(copy.from, copy.offset, copy.to, 0, copy.to.size);
+    this.#device.queue.submit([encoder.finish()]);
+    this.counts.submissions++;
+    this.counts.dispatches += work.length;
   }
 
   #bindings(train: GpuDataset, test: GpuDataset, metrics: GPUBuffer): Bindings {
@@ -374,6 +399,7 @@ export class GpuEngine implements Engine {
       return copy;
     });
     this.#device.queue.submit([encoder.finish()]);
+    this.counts.submissions++;
     try {
       return await this.#map(staging);
     } finally {
@@ -383,6 +409,7 @@ export class GpuEngine implements Engine {
 
   async #map(buffers: GPUBuffer[]): Promise<ArrayBuffer[]> {
     await Promise.all(buffers.map((buffer) => buffer.mapAsync(GPUMapMode.READ)));
+    this.counts.waits++;
     this.context.check();
     return buffers.map((buffer) => {
       const copy = buffer.getMappedRange().slice(0);
