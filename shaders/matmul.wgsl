@@ -17,11 +17,14 @@
 //                 K is walked 32 at a time through workgroup memory (fast on hardware GPUs).
 //   main_blocked  each invocation owns a 4×4 block and reads A and B straight from memory, with no
 //                 barriers (fast on CPU-emulated adapters such as llvmpipe, where barriers are costly).
+//                 When M, N and K are multiples of 4 it reads 4×4 blocks of op(A) and op(B) as four
+//                 vec4 loads each, walking K four at a time.
 // Both read 0 outside op(A) and op(B), so any M, N, K is correct, and both add the products in the
 // same order, so they give identical results.
 //
 // Bindings (group 0): 0 A, 1 B, 2 C (read_write), 3 aux (read_write: bias, ReLU output or unused),
-//   4 row_index (u32), 5 dims {m, n, k, rate}, 6 step {row_offset, rows, slot, grad_scale} (dynamic offset).
+//   4 row_index (u32), 5 dims {m, n, k, rate}, 6 step {row_offset, rows, slot, grad_scale} (dynamic offset),
+//   7 A again and 8 B again, as array<vec4f>.
 // Dispatch: ceil(N / 32) × ceil(M' / 32) workgroups, where M' is M, or M + 1 for the SGD step.
 
 override TRANS_A: bool = false;
@@ -40,6 +43,9 @@ struct Step { row_offset: u32, rows: u32, slot: u32, grad_scale: f32 }
 @group(0) @binding(4) var<storage, read> row_index: array<u32>;
 @group(0) @binding(5) var<uniform> dims: Dims;
 @group(0) @binding(6) var<uniform> step: Step;
+// The same A and B seen as vec4s, for main_blocked's aligned path (bound to the same buffers as 0 and 1).
+@group(0) @binding(7) var<storage, read> a4: array<vec4f>;
+@group(0) @binding(8) var<storage, read> b4: array<vec4f>;
 
 const TILE = 32u;
 const BLOCK = 4u;
@@ -133,19 +139,53 @@ fn main_blocked(@builtin(global_invocation_id) id: vec3u) {
   let s = shape();
   let row0 = id.y * BLOCK;
   let col0 = id.x * BLOCK;
+  // Blocks wholly inside an aligned product take vec4 loads; the rest (and the SGD step's row of
+  // ones, row M) take the scalar path.
+  let aligned = s.m % 4u == 0u && s.n % 4u == 0u && s.k % 4u == 0u && row0 + BLOCK <= s.m && col0 + BLOCK <= s.n;
   var acc: array<array<f32, BLOCK>, BLOCK>;
-  for (var p = 0u; p < s.k; p++) {
-    var a_block: array<f32, BLOCK>;
-    var b_block: array<f32, BLOCK>;
-    for (var t = 0u; t < BLOCK; t++) {
-      a_block[t] = op_a(row0 + t, p, s);
-      b_block[t] = op_b(p, col0 + t, s);
-    }
-    for (var i = 0u; i < BLOCK; i++) {
-      for (var j = 0u; j < BLOCK; j++) { acc[i][j] = fma(a_block[i], b_block[j], acc[i][j]); }
+  if (aligned) {
+    acc = blocked_vec4(row0, col0, s);
+  } else {
+    for (var p = 0u; p < s.k; p++) {
+      var a_block: array<f32, BLOCK>;
+      var b_block: array<f32, BLOCK>;
+      for (var t = 0u; t < BLOCK; t++) {
+        a_block[t] = op_a(row0 + t, p, s);
+        b_block[t] = op_b(p, col0 + t, s);
+      }
+      for (var i = 0u; i < BLOCK; i++) {
+        for (var j = 0u; j < BLOCK; j++) { acc[i][j] = fma(a_block[i], b_block[j], acc[i][j]); }
+      }
     }
   }
   for (var i = 0u; i < BLOCK; i++) {
     for (var j = 0u; j < BLOCK; j++) { store(row0 + i, col0 + j, s, acc[i][j]); }
   }
+}
+
+// The block at (row0, col0), wholly inside C, when M, N, K are multiples of 4: each step of four along K loads a 4×4
+// block of op(A) and of op(B) as four vec4s each, in whichever direction their storage is contiguous,
+// and adds the products in the same order as the scalar path.
+fn blocked_vec4(row0: u32, col0: u32, s: Shape) -> array<array<f32, BLOCK>, BLOCK> {
+  var acc: array<vec4f, BLOCK>; // acc[i] holds C[row0 + i][col0 .. col0 + 3]
+  for (var p0 = 0u; p0 < s.k; p0 += BLOCK) {
+    var a_block: mat4x4f; // a_block[q][i] = op(A)[row0 + i][p0 + q]
+    var b_rows: mat4x4f; // b_rows[q][j] = op(B)[p0 + q][col0 + j]
+    for (var t = 0u; t < BLOCK; t++) {
+      if (TRANS_A) { a_block[t] = a4[(stored_row(p0 + t) * s.m + row0) / 4u]; }
+      else { a_block[t] = a4[(stored_row(row0 + t) * s.k + p0) / 4u]; }
+      if (TRANS_B) { b_rows[t] = b4[((col0 + t) * s.k + p0) / 4u]; }
+      else { b_rows[t] = b4[((p0 + t) * s.n + col0) / 4u]; }
+    }
+    if (!TRANS_A) { a_block = transpose(a_block); }
+    if (TRANS_B) { b_rows = transpose(b_rows); }
+    for (var q = 0u; q < BLOCK; q++) {
+      for (var i = 0u; i < BLOCK; i++) { acc[i] = fma(vec4f(a_block[q][i]), b_rows[q], acc[i]); }
+    }
+  }
+  var out: array<array<f32, BLOCK>, BLOCK>;
+  for (var i = 0u; i < BLOCK; i++) {
+    for (var j = 0u; j < BLOCK; j++) { out[i][j] = acc[i][j]; }
+  }
+  return out;
 }

@@ -4,8 +4,8 @@
 //   grad_rj = (softmax(z_r)_j − [j = y_r]) · step.grad_scale          (when WITH_GRAD)
 //   metrics[step.slot] += (Σ_r loss_r, #{r : argmax_j z_rj = y_r})     (ties go to the lowest j)
 //
-// Row r's label is labels[row], with row chosen as in matmul's A_ROWS (LABEL_ROWS): 1 a dataset chunk
-// (step.row_offset + r), 2 a shuffled minibatch (row_index[step.row_offset + r]).
+// Row r's label is labels[row], with row chosen as in matmul's A_ROWS: LABEL_ROWS is 1 for a dataset
+// chunk (step.row_offset + r) or 2 for a shuffled minibatch (row_index[step.row_offset + r]).
 // One workgroup: invocation t handles rows t, t + 64, ...; a tree reduction in workgroup memory
 // combines the partial sums and invocation 0 adds them to the slot, so no atomics are needed.
 // (The per-row work sits in its own function: Mesa's llvmpipe ran the same code written inline in

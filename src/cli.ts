@@ -47,7 +47,7 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
     .addHelpText(
       "after",
       "\nEnvironment: RANDOM_SEED (or a RANDOM_SEED line in ./.env) overrides data.random_seed.\n" +
-        "Exit codes: 0 success, 2 bad input (flags, config, files, environment), 1 unexpected failure.",
+        "Exit codes: 0 success, 2 bad input (flags, config, files, environment), 1 a GPU failure or a bug.",
     )
     .exitOverride()
     .configureOutput({

@@ -1,5 +1,6 @@
 /**
- * The command-line program: `deno task run --strategy full_finetune [--config F] [--output F]`.
+ * The command-line program:
+ * `deno task run [--strategy NAME] [--config FILE] [--output FILE] [--device auto|gpu|cpu]`.
  *
  * @module
  */

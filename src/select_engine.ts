@@ -30,7 +30,7 @@ export async function selectEngine(
 ): Promise<Engine> {
   if (choice === "cpu") return new CpuEngine();
   try {
-    return await GpuEngine.create(await GpuContext.acquire(gpu, choice === "gpu"));
+    return await GpuEngine.create(await GpuContext.acquire(gpu, { allowSoftware: choice === "gpu" }));
   } catch (error) {
     if (!(error instanceof GpuUnavailable)) throw error;
     if (choice === "gpu") {

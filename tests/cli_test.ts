@@ -371,7 +371,7 @@ Deno.test("cli: a failed results write leaves the existing results file intact",
 Deno.test("cli: a config file of comments only runs with the default configuration", async () => {
   await withWorkDirs(1, async ([dir]) => {
     await Deno.writeTextFile(join(dir, "config.yaml"), "# every key takes its default\n");
-    // --device cpu: engine.device defaults to auto, which may pick a (slow, software) WebGPU adapter.
+    // --device cpu: engine.device defaults to auto, which would take a GPU on a machine that has one.
     const result = await runCli(dir, ["--strategy", "scratch", "--device", "cpu", "--output", "out.json"]);
     assert.equal(result.code, 0, result.stderr);
     const json = readJson(join(dir, "out.json"));

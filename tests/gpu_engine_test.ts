@@ -248,3 +248,20 @@ Deno.test({
     assert.equal(run.results.history.target.length, 2);
   },
 });
+
+Deno.test({
+  name: "GPU readModel returns each layer at its exact size (buffers are padded on the device)",
+  ignore: gpu === null,
+  fn: async () => {
+    const engine = await GpuEngine.create(gpu!);
+    const model = heModel([5, 7, 3], new Rng(3));
+    engine.setModel(model);
+    const back = await engine.readModel();
+    back.forEach((layer, l) => {
+      assert.equal(layer.weights.length, model[l].weights.length);
+      assert.equal(layer.bias.length, model[l].bias.length);
+      assert.deepEqual(bytesOf(layer.weights), bytesOf(model[l].weights));
+      assert.deepEqual(bytesOf(layer.bias), bytesOf(model[l].bias));
+    });
+  },
+});

@@ -38,10 +38,14 @@ export class GpuContext {
   }
 
   /**
-   * Asks `gpu` for a high-performance adapter and a device with the adapter's storage limits. A
-   * software adapter (such as Mesa's llvmpipe) counts as unavailable unless `allowSoftware`.
+   * Asks `gpu` for a high-performance adapter and a device with the adapter's storage limits, and
+   * with `timestamp-query` when `timestamps` is asked and the adapter has it. A software adapter
+   * (such as Mesa's llvmpipe) counts as unavailable unless `allowSoftware`.
    */
-  static async acquire(gpu: GPU | undefined = navigator.gpu, allowSoftware = true): Promise<GpuContext> {
+  static async acquire(
+    gpu: GPU | undefined = navigator.gpu,
+    { allowSoftware = true, timestamps = false } = {},
+  ): Promise<GpuContext> {
     if (gpu === undefined) throw new GpuUnavailable("this runtime has no WebGPU (navigator.gpu is missing)");
     let adapter: GPUAdapter | null;
     try {
@@ -62,6 +66,7 @@ export class GpuContext {
     let device: GPUDevice;
     try {
       device = await adapter.requestDevice({
+        requiredFeatures: timestamps && adapter.features.has("timestamp-query") ? ["timestamp-query"] : [],
         requiredLimits: {
           maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
           maxBufferSize: adapter.limits.maxBufferSize,

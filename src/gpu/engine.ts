@@ -113,7 +113,13 @@ export class GpuEngine implements Engine {
     options: { schedule?: MatmulSchedule; naive?: boolean } = {},
   ): Promise<GpuEngine> {
     const schedule = options.schedule ?? (context.software ? "blocked" : "tiled");
-    const kernels = await Kernels.create(context.device, schedule);
+    let kernels: Kernels;
+    try {
+      kernels = await Kernels.create(context.device, schedule);
+    } catch (error) {
+      context.destroy(); // the engine owns its context from here on, even when it fails to start
+      throw error;
+    }
     const engine = new GpuEngine(context, kernels, options.naive ?? false);
     context.check();
     return engine;
@@ -150,12 +156,12 @@ export class GpuEngine implements Engine {
 
   async readModel(): Promise<Mlp> {
     const parts = this.#layers.flatMap((layer) => [layer.weights, layer.bias]);
-    const values = await this.#read(parts);
+    const values = await this.#read(parts); // buffers are padded to 16 bytes: cut to the layer's size
     return this.#layers.map((layer, l): Layer => ({
       inputs: layer.inputs,
       outputs: layer.outputs,
-      weights: new Float32Array(values[2 * l]),
-      bias: new Float32Array(values[2 * l + 1]),
+      weights: new Float32Array(values[2 * l], 0, layer.inputs * layer.outputs).slice(),
+      bias: new Float32Array(values[2 * l + 1], 0, layer.outputs).slice(),
     }));
   }
 

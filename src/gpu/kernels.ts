@@ -89,7 +89,7 @@ export class Kernels {
   /** Compiles both shaders and creates every pipeline the engine uses, matmul with `schedule`. */
   static async create(device: GPUDevice, schedule: MatmulSchedule): Promise<Kernels> {
     const layouts = {
-      matmul: layout(device, ["read", "read", "write", "write", "read", "uniform", "step"]),
+      matmul: layout(device, ["read", "read", "write", "write", "read", "uniform", "step", "read", "read"]),
       xent: layout(device, ["read", "read", "read", "write", "write", "uniform", "step"]),
     };
     const matmulModule = await compile(device, "matmul.wgsl", matmulSource);
@@ -145,8 +145,12 @@ export class Kernels {
     return this.#xent.get(withGrad)!;
   }
 
-  /** A bind group for `layout` with `buffers` at bindings 0, 1, ...; the step uniform is bound 16 bytes wide. */
+  /**
+   * A bind group for `layout` with `buffers` at bindings 0, 1, ...; the step uniform is bound 16 bytes
+   * wide. For matmul give bindings 0 to 6: A and B are bound again at 7 and 8, its vec4 views.
+   */
   bindGroup(layout: GPUBindGroupLayout, buffers: readonly GPUBuffer[], stepBinding: number): GPUBindGroup {
+    if (layout === this.layouts.matmul) buffers = [...buffers, buffers[0], buffers[1]];
     return this.device.createBindGroup({
       layout,
       entries: buffers.map((buffer, binding) => ({

@@ -1,0 +1,180 @@
+/**
+ * `deno task bench`: where each engine wins and by how much. Kernels (matmul GFLOP/s), end to end
+ * (seconds per epoch on the `default` and `large` workloads, against a naive GPU baseline) and
+ * scaling (samples per second against hidden width and batch size). `--quick` shrinks every size
+ * for CI; `--output F` also writes the results as JSON.
+ *
+ * @module
+ */
+
+import { Command, CommanderError } from "commander";
+import { checkWritable, writeTextFileAtomic } from "../atomic_write.ts";
+import { defaultConfig } from "../config.ts";
+import { CpuEngine } from "../cpu/engine.ts";
+import type { Engine } from "../engine.ts";
+import { USAGE_EXIT_CODE, UsageError } from "../errors.ts";
+import { GpuContext, GpuUnavailable } from "../gpu/context.ts";
+import { GpuEngine } from "../gpu/engine.ts";
+import { benchMatmul, REPETITIONS, squareCases, stepCases } from "./matmul_bench.ts";
+import { formatReport } from "./report.ts";
+import {
+  benchWorkload,
+  defaultWorkload,
+  largeWorkload,
+  scalingWorkload,
+  TIMED_EPOCHS,
+  type WorkloadResult,
+} from "./training_bench.ts";
+
+/** Everything the benchmark measured; written by `--output`. */
+export type BenchResults = Awaited<ReturnType<typeof runBench>>;
+
+interface Plan {
+  readonly squares: number[];
+  readonly workloads: [string, ReturnType<typeof defaultConfig>][];
+  readonly widths: number[];
+  readonly batches: number[];
+  readonly scalingRows: number;
+}
+
+function plan(quick: boolean): Plan {
+  const base = defaultConfig();
+  if (!quick) {
+    return {
+      squares: [64, 128, 256, 512, 1024, 2048],
+      workloads: [["default", defaultWorkload(base)], ["large", largeWorkload(base)]],
+      widths: [32, 128, 512, 2048],
+      batches: [32, 128, 512, 1024],
+      scalingRows: 5120,
+    };
+  }
+  const tinyDefault = defaultWorkload(base);
+  Object.assign(tinyDefault.data, { base_n_samples: 250, target_n_samples: 125 });
+  const tinyLarge = largeWorkload(base);
+  Object.assign(tinyLarge.data, { base_n_samples: 500, target_n_samples: 250, n_features: 32 });
+  Object.assign(tinyLarge.model, { hidden_dim: 48 });
+  tinyLarge.training.batch_size = 100;
+  return {
+    squares: [64, 96],
+    workloads: [["default", tinyDefault], ["large", tinyLarge]],
+    widths: [16, 64],
+    batches: [16, 64],
+    scalingRows: 320,
+  };
+}
+
+/** Runs every part of the benchmark; `gpu` null measures the CPU alone. */
+export async function runBench(quick: boolean, gpu: GpuContext | null, progress: (line: string) => void) {
+  const p = plan(quick);
+  const [, defaultConfigured] = p.workloads[0], [, largeConfigured] = p.workloads[1];
+  const widthsOf = (c: typeof defaultConfigured) => [c.data.n_features, c.model.hidden_dim, c.data.n_classes];
+  progress("kernels: matmul on training-step shapes and squares");
+  const kernels = await benchMatmul([
+    ...stepCases("default", defaultConfigured.training.batch_size, widthsOf(defaultConfigured)),
+    ...stepCases("large", largeConfigured.training.batch_size, widthsOf(largeConfigured)),
+    ...squareCases(p.squares),
+  ], gpu);
+  // Each GPU engine gets a device of its own: disposing of an engine destroys its device.
+  const gpuEngine = async (naive: boolean) =>
+    GpuEngine.create(await GpuContext.acquire(navigator.gpu), { naive });
+  const engines = async (naive: boolean): Promise<Engine[]> => [
+    new CpuEngine(),
+    ...(gpu === null ? [] : [await gpuEngine(false)]),
+    ...(gpu !== null && naive ? [await gpuEngine(true)] : []),
+  ];
+  const endToEnd: WorkloadResult[] = [];
+  for (const [name, config] of p.workloads) {
+    for (const engine of await engines(true)) {
+      progress(`end to end: ${name} on ${engine.name}`);
+      endToEnd.push(await benchWorkload(name, config, engine));
+    }
+  }
+  const sweep = async (
+    label: string,
+    points: number[],
+    configure: (value: number) => ReturnType<typeof defaultConfig>,
+  ) => {
+    const rows = [];
+    for (const value of points) {
+      const result: Record<string, number> = { [label]: value };
+      for (const engine of await engines(false)) {
+        progress(`scaling: ${label} ${value} on ${engine.name}`);
+        result[engine.name] =
+          (await benchWorkload(`${label} ${value}`, configure(value), engine, false)).source
+            .samplesPerSecond;
+      }
+      rows.push(result);
+    }
+    const crossover = rows.find((row) => row.gpu !== undefined && row.gpu >= row.cpu)?.[label] ?? null;
+    return { rows, crossover };
+  };
+  const base = defaultConfig();
+  const scaling = {
+    trainRows: p.scalingRows - Math.round(p.scalingRows * base.data.test_fraction),
+    hidden: await sweep("hidden", p.widths, (h) => scalingWorkload(base, h, 256, p.scalingRows)),
+    batch: await sweep("batch", p.batches, (b) => scalingWorkload(base, 512, b, p.scalingRows)),
+  };
+  return {
+    meta: {
+      date: new Date().toISOString(),
+      quick,
+      deno: Deno.version.deno,
+      adapter: gpu?.description ?? null,
+      gpuTiming: gpu === null
+        ? null
+        : gpu.device.features.has("timestamp-query")
+        ? "timestamp queries"
+        : "host clock",
+      gpuSchedule: gpu === null ? null : gpu.software ? "blocked" : "tiled",
+      cpuEngine: new CpuEngine().description,
+      repetitions: { kernels: REPETITIONS, epochs: TIMED_EPOCHS, warmUpEpochs: 1 },
+      dispatchesPerStep:
+        "3 per layer: forward, SGD step (weight + bias gradient + update), input gradient (none for layer 1)",
+    },
+    kernels,
+    endToEnd,
+    scaling,
+  };
+}
+
+async function main(args: string[]): Promise<number> {
+  const program = new Command("bench")
+    .description("Benchmark the CPU and GPU engines: kernels, end to end, scaling.")
+    .option("--quick", "tiny sizes (for CI): checks that everything runs, measures little")
+    .option("-o, --output <path>", "also write the results as JSON to this file (atomically)")
+    .exitOverride()
+    .configureOutput({ getOutHasColors: () => false, getErrHasColors: () => false, writeErr: () => {} });
+  let options: { quick?: boolean; output?: string };
+  try {
+    options = program.parse(args, { from: "user" }).opts();
+  } catch (error) {
+    if (error instanceof CommanderError && error.exitCode === 0) return 0;
+    console.error(
+      `error: ${error instanceof Error ? error.message.replace(/^error: /, "") : error}; see --help`,
+    );
+    return USAGE_EXIT_CODE;
+  }
+  try {
+    if (options.output) checkWritable(options.output, "--output");
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`error: ${error.message}`);
+    return USAGE_EXIT_CODE;
+  }
+  let gpu: GpuContext | null = null;
+  try {
+    gpu = await GpuContext.acquire(navigator.gpu, { timestamps: true });
+  } catch (error) {
+    if (!(error instanceof GpuUnavailable)) throw error;
+    console.error(`no GPU (${error.message}): measuring the CPU engine alone`);
+  }
+  const results = await runBench(Boolean(options.quick), gpu, (line) => console.error(line));
+  console.log(formatReport(results));
+  if (options.output) {
+    writeTextFileAtomic(options.output, `${JSON.stringify(results, null, 2)}\n`, "--output");
+  }
+  gpu?.destroy();
+  return results.kernels.every((c) => c.kernels.every((k) => k.correct)) ? 0 : 1;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,98 @@
+/**
+ * The benchmark's console report: plain text tables.
+ *
+ * @module
+ */
+
+import type { BenchResults } from "./main.ts";
+import type { Summary } from "./stats.ts";
+
+/** All tables, one after another. */
+export function formatReport(r: BenchResults): string {
+  return [
+    `Deno ${r.meta.deno}; GPU: ${r.meta.adapter ?? "none"}${
+      r.meta.adapter ? ` (${r.meta.gpuTiming}; engine uses the ${r.meta.gpuSchedule} matmul)` : ""
+    }; CPU: ${r.meta.cpuEngine}`,
+    `medians of ${r.meta.repetitions.kernels} repetitions (kernels) and ${r.meta.repetitions.epochs} epochs after ${r.meta.repetitions.warmUpEpochs} warm-up (training); [min-max]`,
+    "",
+    kernelTable(r),
+    "",
+    endToEndTable(r),
+    "",
+    scalingTable(r),
+  ].join("\n");
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+const range = (s: Summary, digits: number) =>
+  `${s.median.toFixed(digits)} [${s.min.toFixed(digits)}-${s.max.toFixed(digits)}]`;
+
+function kernelTable(r: BenchResults): string {
+  const names = r.kernels[0]?.kernels.map((k) => k.kernel) ?? [];
+  const rows = r.kernels.map((c) => [
+    `${c.label} (${c.form} ${c.m}x${c.k}x${c.n})`,
+    ...c.kernels.map((
+      k,
+    ) => (k.correct ? range(k.gflops, 2) : `WRONG (error ${k.maxError.toExponential(1)})`)),
+  ]);
+  return `matmul GFLOP/s\n${table(["shape", ...names], rows)}`;
+}
+
+function endToEndTable(r: BenchResults): string {
+  const rows = r.endToEnd.map((w) => [
+    w.workload,
+    w.engine,
+    range(w.source.secondsPerEpoch, 4),
+    w.source.samplesPerSecond.toFixed(0),
+    w.target ? range(w.target.secondsPerEpoch, 4) : "-",
+    w.perEpoch ? `${w.perEpoch.dispatches} / ${w.perEpoch.submissions} / ${w.perEpoch.waits}` : "-",
+  ]);
+  const ratios = [...new Set(r.endToEnd.map((w) => w.workload))].map((name) => {
+    const of = (engine: string) => r.endToEnd.find((w) => w.workload === name && w.engine === engine);
+    const ratio = (slow?: typeof r.endToEnd[number], fast?: typeof r.endToEnd[number]) =>
+      slow && fast
+        ? `${(slow.source.secondsPerEpoch.median / fast.source.secondsPerEpoch.median).toFixed(1)}x`
+        : "n/a";
+    return `${name}: gpu is ${ratio(of("gpu-naive"), of("gpu"))} faster than gpu-naive, ${
+      ratio(of("cpu"), of("gpu"))
+    } the speed of cpu`;
+  });
+  return [
+    "end to end (source phase: every layer learns; target phase: full fine-tuning)",
+    table(
+      [
+        "workload",
+        "engine",
+        "source s/epoch",
+        "samples/s",
+        "target s/epoch",
+        "dispatches / submissions / waits per epoch",
+      ],
+      rows,
+    ),
+    ...ratios,
+  ].join("\n");
+}
+
+function scalingTable(r: BenchResults): string {
+  const part = (label: "hidden" | "batch", s: BenchResults["scaling"]["hidden"]) => {
+    const engines = Object.keys(s.rows[0] ?? {}).filter((k) => k !== label);
+    const rows = s.rows.map((row) => [String(row[label]), ...engines.map((e) => row[e].toFixed(0))]);
+    const crossover = s.crossover === null
+      ? "the GPU engine never overtakes the CPU engine here"
+      : `the GPU engine overtakes the CPU engine at ${label} ${s.crossover}`;
+    return `${table([label, ...engines.map((e) => `${e} samples/s`)], rows)}\n${crossover}`;
+  };
+  return [
+    `scaling (source phase, ${r.scaling.trainRows} training rows, 64 features, 10 classes)`,
+    part("hidden", r.scaling.hidden),
+    "",
+    part("batch", r.scaling.batch),
+  ].join("\n");
+}

@@ -1,0 +1,28 @@
+/**
+ * Summaries of repeated timings: the median, and the range as the spread.
+ *
+ * @module
+ */
+
+/** The median and range of a set of measurements. */
+export interface Summary {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  /** How many measurements. */
+  readonly n: number;
+}
+
+/** Median, minimum and maximum of `values` (at least one). */
+export function summarize(values: readonly number[]): Summary {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return { median, min: sorted[0], max: sorted[sorted.length - 1], n: sorted.length };
+}
+
+/** Every value of a summary mapped through `f` (e.g. seconds to GFLOP/s; order may flip, so min/max are re-sorted). */
+export function mapSummary(s: Summary, f: (value: number) => number): Summary {
+  const [a, b] = [f(s.min), f(s.max)];
+  return { median: f(s.median), min: Math.min(a, b), max: Math.max(a, b), n: s.n };
+}
