@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { matmul } from "../src/cpu/kernels.ts";
 import { makeOperands, sampledError } from "../src/bench/matmul_bench.ts";
 import { summarize } from "../src/bench/stats.ts";
-import { gpuForTests } from "./gpu_helpers.ts";
+import { gpuAvailable } from "./gpu_helpers.ts";
 
 Deno.test("the benchmark's correctness check accepts the product and catches a wrong or unwritten element", () => {
   const c = { label: "t", form: "AB" as const, m: 9, k: 7, n: 5 };
@@ -26,7 +26,7 @@ Deno.test("summaries: median of odd and even counts, range", () => {
 });
 
 Deno.test("bench --quick: every part runs, every kernel is correct, the JSON has the documented shape", async () => {
-  const hasGpu = (await gpuForTests()) !== null;
+  const hasGpu = await gpuAvailable();
   const dir = await Deno.makeTempDir();
   const root = new URL("..", import.meta.url).pathname;
   const output = await new Deno.Command("deno", {

@@ -8,17 +8,16 @@ import { defaultConfig } from "../src/config.ts";
 import { CpuEngine } from "../src/cpu/engine.ts";
 import type { Engine } from "../src/engine.ts";
 import { UsageError } from "../src/errors.ts";
-import { GpuEngine } from "../src/gpu/engine.ts";
 import { createLogger } from "../src/logger.ts";
 import { heModel } from "../src/model.ts";
 import { Rng } from "../src/rng.ts";
 import { selectEngine } from "../src/select_engine.ts";
 import { STRATEGY_NAMES } from "../src/strategies.ts";
 import { type PhaseResult, pretrain, transfer, uploadData } from "../src/train.ts";
-import { gpuForTests } from "./gpu_helpers.ts";
+import { gpuAvailable, withGpuEngine } from "./gpu_helpers.ts";
 import { bytesOf, dataFor, quietLogger } from "./helpers.ts";
 
-const gpu = await gpuForTests();
+const ignore = !(await gpuAvailable());
 
 async function everyStrategy(engine: Engine) {
   const config = defaultConfig();
@@ -35,9 +34,9 @@ async function everyStrategy(engine: Engine) {
 
 Deno.test({
   name: "GPU and CPU engines agree for every strategy at the defaults; frozen layers stay bit-identical",
-  ignore: gpu === null,
+  ignore,
   fn: async () => {
-    const onGpu = await everyStrategy(await GpuEngine.create(gpu!));
+    const onGpu = await withGpuEngine(everyStrategy);
     const onCpu = await everyStrategy(new CpuEngine());
     const close = (what: string, got: number, want: number) =>
       assert.ok(Math.abs(got - want) <= 1e-3 * Math.abs(want), `${what}: GPU ${got} vs CPU ${want}`);
@@ -70,7 +69,7 @@ Deno.test({
 
 Deno.test({
   name: "GPU engine: partial batches, two hidden layers, more target classes, a batch bigger than the data",
-  ignore: gpu === null,
+  ignore,
   fn: async () => {
     for (
       const change of [
@@ -80,8 +79,7 @@ Deno.test({
         (c: ReturnType<typeof defaultConfig>) => (c.training.batch_size = 1500, c.model.hidden_dim = 70),
       ]
     ) {
-      const results: number[][] = [];
-      for (const engine of [await GpuEngine.create(gpu!), new CpuEngine()]) {
+      const run = async (engine: Engine) => {
         const config = defaultConfig();
         config.data.base_n_samples = 1237; // 990 training rows: the last batch is partial
         config.training.base_epochs = 3;
@@ -90,8 +88,9 @@ Deno.test({
         const data = uploadData(engine, dataFor(config));
         const source = await pretrain(engine, data, config, quietLogger());
         const target = await transfer(engine, data, source.model, "head_finetune", config, quietLogger());
-        results.push([source.metrics.test.loss, target.metrics.train.loss, target.metrics.test.loss]);
-      }
+        return [source.metrics.test.loss, target.metrics.train.loss, target.metrics.test.loss];
+      };
+      const results = [await withGpuEngine(run), await run(new CpuEngine())];
       results[0].forEach((got, i) => {
         assert.ok(
           Math.abs(got - results[1][i]) <= 1e-3 * results[1][i],
@@ -105,36 +104,32 @@ Deno.test({
 Deno.test({
   name:
     "GPU engine: one host wait per epoch, 3 dispatches per layer and step; the naive mode agrees bit for bit",
-  ignore: gpu === null,
+  ignore,
   fn: async () => {
     const config = defaultConfig();
     config.data.base_n_samples = 250; // 200 training rows: 7 steps of 32, the last partial
     config.model.hidden_dims = [16, 8];
     const runs = [];
     for (const naive of [false, true]) {
-      const engine = await GpuEngine.create(gpu!, { naive });
-      const data = uploadData(engine, dataFor(config));
-      engine.setModel(heModel([20, 16, 8, 3], new Rng(1)));
-      const before = { ...engine.counts };
-      const history = await engine.trainPhase({
-        train: data.source.train,
-        test: data.source.test,
-        epochs: 3,
-        batchSize: 32,
-        learningRate: 0.05,
-        layerRates: [0, 1, 1], // a frozen first layer: no update and no input gradient for it
-        shuffleSeed: 1,
-      });
-      const [waits, dispatches] = [
-        engine.counts.waits - before.waits,
-        engine.counts.dispatches - before.dispatches,
-      ];
-      runs.push({
-        history,
-        waits,
-        dispatches,
-        model: await engine.readModel(),
-      });
+      runs.push(
+        await withGpuEngine(async (engine) => {
+          const data = uploadData(engine, dataFor(config));
+          engine.setModel(heModel([20, 16, 8, 3], new Rng(1)));
+          const before = { ...engine.counts };
+          const history = await engine.trainPhase({
+            train: data.source.train,
+            test: data.source.test,
+            epochs: 3,
+            batchSize: 32,
+            learningRate: 0.05,
+            layerRates: [0, 1, 1], // a frozen first layer: no update and no input gradient for it
+            shuffleSeed: 1,
+          });
+          const waits = engine.counts.waits - before.waits;
+          const dispatches = engine.counts.dispatches - before.dispatches;
+          return { history, waits, dispatches, model: await engine.readModel() };
+        }, { naive }),
+      );
     }
     const [fast, naive] = runs;
     // Per step: 3 forward + loss + 2 SGD steps + 1 input gradient (layer 2 into layer 1) = 7;
@@ -239,7 +234,7 @@ Deno.test("CLI on a machine without a GPU: auto runs on the CPU, --device gpu ex
 
 Deno.test({
   name: "CLI --device gpu records the engine and the adapter in the results",
-  ignore: gpu === null,
+  ignore,
   fn: async () => {
     const run = await cli(["--device", "gpu"], false);
     assert.equal(run.code, 0, run.stderr);
@@ -251,12 +246,13 @@ Deno.test({
 
 Deno.test({
   name: "GPU readModel returns each layer at its exact size (buffers are padded on the device)",
-  ignore: gpu === null,
+  ignore,
   fn: async () => {
-    const engine = await GpuEngine.create(gpu!);
     const model = heModel([5, 7, 3], new Rng(3));
-    engine.setModel(model);
-    const back = await engine.readModel();
+    const back = await withGpuEngine(async (engine) => {
+      engine.setModel(model);
+      return await engine.readModel();
+    });
     back.forEach((layer, l) => {
       assert.equal(layer.weights.length, model[l].weights.length);
       assert.equal(layer.bias.length, model[l].bias.length);

@@ -4,15 +4,45 @@
  */
 
 import { GpuContext, GpuUnavailable } from "../src/gpu/context.ts";
+import { GpuEngine } from "../src/gpu/engine.ts";
+import type { MatmulSchedule } from "../src/gpu/kernels.ts";
 
-/** A device on any adapter, software ones included, or null where there is none outside CI. */
-export async function gpuForTests(): Promise<GpuContext | null> {
+/**
+ * Whether a WebGPU device can be had on any adapter, software ones included. False only outside CI;
+ * in CI a missing adapter throws. Each test then takes a device of its own and destroys it, so no
+ * device outlives its test (live devices at process exit have crashed Mesa's driver here).
+ */
+export async function gpuAvailable(): Promise<boolean> {
   try {
-    return await GpuContext.acquire();
+    (await GpuContext.acquire()).destroy();
+    return true;
   } catch (error) {
     if (!(error instanceof GpuUnavailable) || Deno.env.get("CI") === "true") throw error;
     console.warn(`GPU tests skipped: ${error.message}`);
-    return null;
+    return false;
+  }
+}
+
+/** Runs `fn` with a fresh device, destroyed afterwards. */
+export async function withDevice<T>(fn: (device: GPUDevice) => Promise<T>): Promise<T> {
+  const context = await GpuContext.acquire();
+  try {
+    return await fn(context.device);
+  } finally {
+    context.destroy();
+  }
+}
+
+/** Runs `fn` with a GPU engine on a fresh device, disposed of afterwards. */
+export async function withGpuEngine<T>(
+  fn: (engine: GpuEngine) => Promise<T>,
+  options: { schedule?: MatmulSchedule; naive?: boolean } = {},
+): Promise<T> {
+  const engine = await GpuEngine.create(await GpuContext.acquire(), options);
+  try {
+    return await fn(engine);
+  } finally {
+    engine.dispose();
   }
 }
 

@@ -7,22 +7,16 @@ import assert from "node:assert/strict";
 import {
   Epilogue,
   Kernels,
-  MATMUL_SCHEDULES,
   MATMUL_TILE,
   MATMUL_VARIANTS,
   type MatmulVariant,
   Rows,
 } from "../src/gpu/kernels.ts";
 import { Rng } from "../src/rng.ts";
-import { dispatch, gpuForTests, poisoned, readBack, storage, uniform } from "./gpu_helpers.ts";
+import { dispatch, gpuAvailable, poisoned, readBack, storage, uniform, withDevice } from "./gpu_helpers.ts";
 import { maxRelativeError } from "./helpers.ts";
 
-const gpu = await gpuForTests();
-const ignore = gpu === null;
-const schedules = gpu === null ? null : {
-  tiled: await Kernels.create(gpu.device, "tiled"),
-  blocked: await Kernels.create(gpu.device, "blocked"),
-};
+const ignore = !(await gpuAvailable());
 const SHAPES: [number, number, number][] = [[1, 1, 1], [37, 53, 29], [129, 65, 257], [64, 32, 96]];
 
 function uniformFloats(count: number, seed: number): Float32Array<ArrayBuffer> {
@@ -47,7 +41,7 @@ async function checkMatmul(
   [m, k, n]: [number, number, number],
   seed: number,
 ): Promise<Float32Array> {
-  const device = gpu!.device;
+  const device = kernels.device;
   const sgd = variant.epilogue === Epilogue.sgdStep;
   const batch = variant.batchIsK ? k : m;
   const storedRows = variant.transA ? k : m;
@@ -118,69 +112,74 @@ for (const [name, variant] of variants) {
   Deno.test({
     name: `matmul.wgsl ${name}: both schedules match float64 and each other bit for bit`,
     ignore,
-    fn: async () => {
-      for (const [i, shape] of SHAPES.entries()) {
-        const tiled = await checkMatmul(schedules!.tiled, variant, shape, 100 * i + 1);
-        const blocked = await checkMatmul(schedules!.blocked, variant, shape, 100 * i + 1);
-        assert.deepEqual(blocked, tiled, `${name} ${shape}: the schedules differ`);
-      }
-    },
+    fn: () =>
+      withDevice(async (device) => {
+        const [tiled, blocked] = [
+          await Kernels.create(device, "tiled"),
+          await Kernels.create(device, "blocked"),
+        ];
+        for (const [i, shape] of SHAPES.entries()) {
+          const fromTiled = await checkMatmul(tiled, variant, shape, 100 * i + 1);
+          const fromBlocked = await checkMatmul(blocked, variant, shape, 100 * i + 1);
+          assert.deepEqual(fromBlocked, fromTiled, `${name} ${shape}: the schedules differ`);
+        }
+      }),
   });
 }
 
 Deno.test({
   name: "softmax_xent.wgsl: loss sums, correct counts and gradients match float64, both row modes",
   ignore,
-  fn: async () => {
-    const device = gpu!.device;
-    const kernels = schedules!.tiled;
-    for (const [rows, classes, scale] of [[1, 2, 1], [150, 7, 3], [64, 3, 1e4]]) {
-      for (const withGrad of [true, false]) {
-        const extra = 5, offset = 2;
-        const logits = uniformFloats(rows * classes, rows).map((v) => v * scale);
-        const rng = new Rng(classes);
-        const labels = Uint32Array.from({ length: rows + extra }, () => rng.below(classes));
-        const index = Uint32Array.from({ length: rows + extra }, (_, i) => (i * 7 + 3) % (rows + extra));
-        const labelOf = (r: number) => withGrad ? labels[index[offset + r]] : labels[offset + r];
-        const grad = poisoned(device, rows * classes);
-        const metrics = storage(device, new Float32Array([NaN, NaN, 0.5, 0]));
-        // Slot 1 starts at (0.5, 0): the kernel must add to it.
-        const gradScale = 1 / rows;
-        const group = kernels.bindGroup(kernels.layouts.xent, [
-          storage(device, logits),
-          storage(device, labels),
-          storage(device, index),
-          grad,
-          metrics,
-          uniform(device, [classes]),
-          uniform(device, [offset, rows, 1, { f32: gradScale }]),
-        ], 6);
-        dispatch(device, kernels.softmaxXent(withGrad), group, [1]);
-        let loss = 0, correct = 0;
-        const wantGrad = new Float64Array(rows * classes);
-        for (let r = 0; r < rows; r++) {
-          const z = Array.from(logits.subarray(r * classes, (r + 1) * classes));
-          const top = Math.max(...z);
-          const sum = z.reduce((s, v) => s + Math.exp(v - top), 0);
-          const y = labelOf(r);
-          loss += Math.log(sum) - (z[y] - top);
-          if (z.indexOf(top) === y) correct++;
-          z.forEach((v, j) =>
-            wantGrad[r * classes + j] = (Math.exp(v - top) / sum - (j === y ? 1 : 0)) * gradScale
+  fn: () =>
+    withDevice(async (device) => {
+      const kernels = await Kernels.create(device, "tiled");
+      for (const [rows, classes, scale] of [[1, 2, 1], [150, 7, 3], [64, 3, 1e4]]) {
+        for (const withGrad of [true, false]) {
+          const extra = 5, offset = 2;
+          const logits = uniformFloats(rows * classes, rows).map((v) => v * scale);
+          const rng = new Rng(classes);
+          const labels = Uint32Array.from({ length: rows + extra }, () => rng.below(classes));
+          const index = Uint32Array.from({ length: rows + extra }, (_, i) => (i * 7 + 3) % (rows + extra));
+          const labelOf = (r: number) => withGrad ? labels[index[offset + r]] : labels[offset + r];
+          const grad = poisoned(device, rows * classes);
+          const metrics = storage(device, new Float32Array([NaN, NaN, 0.5, 0]));
+          // Slot 1 starts at (0.5, 0): the kernel must add to it.
+          const gradScale = 1 / rows;
+          const group = kernels.bindGroup(kernels.layouts.xent, [
+            storage(device, logits),
+            storage(device, labels),
+            storage(device, index),
+            grad,
+            metrics,
+            uniform(device, [classes]),
+            uniform(device, [offset, rows, 1, { f32: gradScale }]),
+          ], 6);
+          dispatch(device, kernels.softmaxXent(withGrad), group, [1]);
+          let loss = 0, correct = 0;
+          const wantGrad = new Float64Array(rows * classes);
+          for (let r = 0; r < rows; r++) {
+            const z = Array.from(logits.subarray(r * classes, (r + 1) * classes));
+            const top = Math.max(...z);
+            const sum = z.reduce((s, v) => s + Math.exp(v - top), 0);
+            const y = labelOf(r);
+            loss += Math.log(sum) - (z[y] - top);
+            if (z.indexOf(top) === y) correct++;
+            z.forEach((v, j) =>
+              wantGrad[r * classes + j] = (Math.exp(v - top) / sum - (j === y ? 1 : 0)) * gradScale
+            );
+          }
+          const sums = await readBack(device, metrics);
+          const gotLoss = new Float32Array(sums, 8, 1)[0] - 0.5;
+          assert.ok(
+            Math.abs(gotLoss - loss) <= 1e-5 * Math.max(1, loss),
+            `${rows}x${classes}: loss ${gotLoss} vs ${loss}`,
           );
+          assert.equal(new Uint32Array(sums, 12, 1)[0], correct, "correct count");
+          assert.ok(Number.isNaN(new Float32Array(sums, 0, 1)[0]), "slot 0 must be left alone");
+          const gotGrad = new Float32Array(await readBack(device, grad), 0, rows * classes);
+          if (withGrad) assert.ok(maxRelativeError(gotGrad, wantGrad) < 1e-5, "gradient");
+          else assert.ok(gotGrad.every(Number.isNaN), "evaluation must not write a gradient");
         }
-        const sums = await readBack(device, metrics);
-        const gotLoss = new Float32Array(sums, 8, 1)[0] - 0.5;
-        assert.ok(
-          Math.abs(gotLoss - loss) <= 1e-5 * Math.max(1, loss),
-          `${rows}x${classes}: loss ${gotLoss} vs ${loss}`,
-        );
-        assert.equal(new Uint32Array(sums, 12, 1)[0], correct, "correct count");
-        assert.ok(Number.isNaN(new Float32Array(sums, 0, 1)[0]), "slot 0 must be left alone");
-        const gotGrad = new Float32Array(await readBack(device, grad), 0, rows * classes);
-        if (withGrad) assert.ok(maxRelativeError(gotGrad, wantGrad) < 1e-5, "gradient");
-        else assert.ok(gotGrad.every(Number.isNaN), "evaluation must not write a gradient");
       }
-    }
-  },
+    }),
 });
