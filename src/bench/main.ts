@@ -127,7 +127,7 @@ export async function runBench(quick: boolean, gpu: GpuContext | null, progress:
         : "host clock",
       gpuSchedule: gpu === null ? null : gpu.software ? "blocked" : "tiled",
       cpuEngine: new CpuEngine().description,
-      repetitions: { kernels: REPETITIONS, epochs: TIMED_EPOCHS, warmUpEpochs: 1 },
+      repetitions: { kernels: REPETITIONS, epochs: TIMED_EPOCHS, warmUpEpochs: 1, untimedLastEpochs: 1 },
       dispatchesPerStep:
         "3 per layer: forward, SGD step (weight + bias gradient + update), input gradient (none for layer 1)",
     },

@@ -55,13 +55,13 @@ function endToEndTable(r: BenchResults): string {
   ]);
   const ratios = [...new Set(r.endToEnd.map((w) => w.workload))].map((name) => {
     const of = (engine: string) => r.endToEnd.find((w) => w.workload === name && w.engine === engine);
-    const ratio = (slow?: typeof r.endToEnd[number], fast?: typeof r.endToEnd[number]) =>
-      slow && fast
-        ? `${(slow.source.secondsPerEpoch.median / fast.source.secondsPerEpoch.median).toFixed(1)}x`
+    /** How many times faster `fast` runs a source epoch than `slow`. */
+    const speedup = (fast?: typeof r.endToEnd[number], slow?: typeof r.endToEnd[number]) =>
+      fast && slow
+        ? `${(slow.source.secondsPerEpoch.median / fast.source.secondsPerEpoch.median).toPrecision(3)}x`
         : "n/a";
-    return `${name}: gpu is ${ratio(of("gpu-naive"), of("gpu"))} faster than gpu-naive, ${
-      ratio(of("cpu"), of("gpu"))
-    } the speed of cpu`;
+    return `${name}: speed-up of gpu over gpu-naive ${speedup(of("gpu"), of("gpu-naive"))}, ` +
+      `of gpu over cpu ${speedup(of("gpu"), of("cpu"))}`;
   });
   return [
     "end to end (source phase: every layer learns; target phase: full fine-tuning)",

@@ -2,9 +2,10 @@
  * Training throughput: seconds per epoch and samples per second of each engine on a workload, and
  * how that scales with the hidden width and the batch size.
  *
- * A phase runs one warm-up epoch and then {@linkcode TIMED_EPOCHS} timed ones; an epoch's time is the
- * gap between its metrics and the previous epoch's arriving on the host, which for the GPU engine
- * (that runs ahead) is its steady-state throughput.
+ * A phase runs one warm-up epoch, {@linkcode TIMED_EPOCHS} timed ones and one more untimed: an epoch's
+ * time is the gap between its metrics and the previous epoch's arriving on the host, which for the GPU
+ * engine (that runs an epoch ahead) is its steady-state throughput; the last epoch, with nothing queued
+ * behind it, is not a steady-state gap and is not timed.
  *
  * @module
  */
@@ -18,6 +19,8 @@ import { summarize, type Summary } from "./stats.ts";
 
 /** Epochs timed per phase, after one warm-up epoch. */
 export const TIMED_EPOCHS = 5;
+/** Epochs run per phase: warm-up, timed, and one untimed at the end. */
+const EPOCHS = 1 + TIMED_EPOCHS + 1;
 
 /** One phase's throughput. */
 export interface PhaseThroughput {
@@ -61,14 +64,14 @@ export async function benchWorkload(
     await engine.trainPhase({
       train,
       test,
-      epochs: 1 + TIMED_EPOCHS,
+      epochs: EPOCHS,
       batchSize: config.training.batch_size,
       learningRate,
       layerRates: widths.slice(1).map(() => 1),
       shuffleSeed: deriveSeed(config.data.random_seed, `shuffle:${task}`),
       onEpoch: () => arrivals.push(performance.now()),
     });
-    const seconds = arrivals.slice(2).map((at, e) => (at - arrivals[e + 1]) / 1000);
+    const seconds = arrivals.slice(2, 2 + TIMED_EPOCHS).map((at, e) => (at - arrivals[e + 1]) / 1000);
     const secondsPerEpoch = summarize(seconds);
     return { secondsPerEpoch, samplesPerSecond: train.n / secondsPerEpoch.median, trainRows: train.n };
   };
@@ -76,11 +79,10 @@ export async function benchWorkload(
     const counts = "counts" in engine ? (engine as Engine & Counting).counts : null;
     const before = counts && { ...counts };
     const source = await phase("source", config.training.learning_rate_base);
-    const epochs = 1 + TIMED_EPOCHS;
     const perEpoch = counts && before && {
-      dispatches: (counts.dispatches - before.dispatches) / epochs,
-      submissions: (counts.submissions - before.submissions) / epochs,
-      waits: (counts.waits - before.waits) / epochs,
+      dispatches: (counts.dispatches - before.dispatches) / EPOCHS,
+      submissions: (counts.submissions - before.submissions) / EPOCHS,
+      waits: (counts.waits - before.waits) / EPOCHS,
     };
     const target = withTarget ? await phase("target", config.training.learning_rate_target) : null;
     return { workload: name, engine: engine.name, source, target, perEpoch };
