@@ -16,7 +16,7 @@ import type { DatasetHandle, Engine, EpochMetrics, Metrics, PhaseSpec } from "..
 import type { Layer, Mlp } from "../model.ts";
 import { epochOrder } from "../shuffle.ts";
 import type { GpuContext } from "./context.ts";
-import { Kernels, MATMUL_TILE, MATMUL_VARIANTS, type MatmulSchedule, type RowMode, Rows } from "./kernels.ts";
+import { Kernels, MATMUL_TILE, MATMUL_VARIANTS, type MatmulSchedule, Rows } from "./kernels.ts";
 
 /** Rows evaluated per forward pass when measuring a whole dataset. */
 const EVAL_ROWS = 1024;
