@@ -5,6 +5,7 @@ import { matmul } from "../src/cpu/kernels.ts";
 import { makeOperands, sampledError } from "../src/bench/matmul_bench.ts";
 import { summarize } from "../src/bench/stats.ts";
 import { gpuAvailable } from "./gpu_helpers.ts";
+import { runProgram } from "./helpers.ts";
 
 Deno.test("the benchmark's correctness check accepts the product and catches a wrong or unwritten element", () => {
   const c = { label: "t", form: "AB" as const, m: 9, k: 7, n: 5 };
@@ -28,23 +29,12 @@ Deno.test("summaries: median of odd and even counts, range", () => {
 Deno.test("bench --quick: every part runs, every kernel is correct, the JSON has the documented shape", async () => {
   const hasGpu = await gpuAvailable();
   const dir = await Deno.makeTempDir();
-  const root = new URL("..", import.meta.url).pathname;
-  const output = await new Deno.Command("deno", {
-    args: [
-      "run",
-      "--config",
-      `${root}deno.json`,
-      "--allow-read",
-      "--allow-write",
-      `${root}src/bench/main.ts`,
-      "--quick",
-      "--output",
-      `${dir}/bench.json`,
-    ],
+  const output = await runProgram("src/bench/main.ts", ["--quick", "--output", `${dir}/bench.json`], {
     cwd: dir,
-  }).output();
-  const stdout = new TextDecoder().decode(output.stdout);
-  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    permissions: ["--allow-read", "--allow-write"],
+  });
+  const stdout = output.stdout;
+  assert.equal(output.code, 0, output.stderr);
   const r = JSON.parse(await Deno.readTextFile(`${dir}/bench.json`));
   await Deno.remove(dir, { recursive: true });
   assert.equal(r.meta.quick, true);

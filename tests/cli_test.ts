@@ -5,13 +5,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { checkWritable, writeTextFileAtomic } from "../src/atomic_write.ts";
 import { UsageError } from "../src/errors.ts";
-import { exists } from "./helpers.ts";
+import { exists, runProgram } from "./helpers.ts";
 
-const DENO_JSON = fileURLToPath(new URL("../deno.json", import.meta.url));
-const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const STRATEGIES = ["feature_extractor", "head_finetune", "full_finetune", "scratch"] as const;
 
 const BASE_EPOCHS = 3;
@@ -85,23 +82,13 @@ interface RunOptions {
 }
 
 /** Runs the program in `cwd` with `flags`. */
-async function runCli(cwd: string, flags: string[], options: RunOptions = {}): Promise<RunResult> {
-  const env = Deno.env.toObject();
-  // The tests decide RANDOM_SEED themselves, whatever the environment running them holds.
-  delete env.RANDOM_SEED;
-  Object.assign(env, { NO_COLOR: "1" }, options.env ?? {});
+function runCli(cwd: string, flags: string[], options: RunOptions = {}): Promise<RunResult> {
   const write = options.allowWrite === undefined ? "--allow-write" : `--allow-write=${options.allowWrite}`;
-  const output = await new Deno.Command("deno", {
-    args: ["run", "--config", DENO_JSON, "--allow-read", write, "--allow-env=RANDOM_SEED", MAIN, ...flags],
+  return runProgram("src/main.ts", flags, {
     cwd,
-    env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
+    permissions: ["--allow-read", write, "--allow-env=RANDOM_SEED"],
+    env: options.env,
+  });
 }
 
 /** A fresh temporary folder holding `config.yaml` (SMALL_CONFIG unless given). */

@@ -15,7 +15,7 @@ import { selectEngine } from "../src/select_engine.ts";
 import { STRATEGY_NAMES } from "../src/strategies.ts";
 import { type PhaseResult, pretrain, transfer, uploadData } from "../src/train.ts";
 import { gpuAvailable, withGpuEngine } from "./gpu_helpers.ts";
-import { bytesOf, dataFor, quietLogger } from "./helpers.ts";
+import { bytesOf, dataFor, quietLogger, runProgram } from "./helpers.ts";
 
 const ignore = !(await gpuAvailable());
 
@@ -185,8 +185,6 @@ Deno.test("gpu without an adapter is a usage error; cpu never asks for one", asy
   assert.equal(asked.count, 0);
 });
 
-const root = new URL("..", import.meta.url).pathname;
-
 async function cli(args: string[], preloadNoGpu: boolean) {
   const dir = await Deno.makeTempDir();
   const config = `${dir}/config.yaml`;
@@ -194,26 +192,16 @@ async function cli(args: string[], preloadNoGpu: boolean) {
     config,
     `logging: {file: ${dir}/app.log}\ndata: {base_n_samples: 300, target_n_samples: 200}\ntraining: {base_epochs: 2, target_epochs: 2}\n`,
   );
-  const preload = preloadNoGpu ? ["--preload", `${root}tests/fixtures/no_gpu.ts`] : [];
-  const output = await new Deno.Command("deno", {
-    args: [
-      "run",
-      "--config",
-      `${root}deno.json`,
-      "--allow-read",
-      "--allow-write",
-      "--allow-env=RANDOM_SEED",
-      ...preload,
-      `${root}src/main.ts`,
-      "--config",
-      config,
-      "--output",
-      `${dir}/out.json`,
-      ...args,
-    ],
-    cwd: dir,
-  }).output();
-  const stderr = new TextDecoder().decode(output.stderr);
+  const output = await runProgram(
+    "src/main.ts",
+    ["--config", config, "--output", `${dir}/out.json`, ...args],
+    {
+      cwd: dir,
+      permissions: ["--allow-read", "--allow-write", "--allow-env=RANDOM_SEED"],
+      preload: preloadNoGpu ? "tests/fixtures/no_gpu.ts" : undefined,
+    },
+  );
+  const stderr = output.stderr;
   const results = output.code === 0 ? JSON.parse(await Deno.readTextFile(`${dir}/out.json`)) : null;
   await Deno.remove(dir, { recursive: true });
   return { code: output.code, stderr, results };

@@ -46,7 +46,7 @@ export async function withGpuEngine<T>(
   }
 }
 
-const { STORAGE, UNIFORM, COPY_DST, COPY_SRC, MAP_READ } = GPUBufferUsage;
+const { STORAGE, UNIFORM, COPY_DST, COPY_SRC } = GPUBufferUsage;
 
 /** A storage buffer holding `values`. */
 export function storage(
@@ -94,16 +94,4 @@ export function dispatch(
   pass.dispatchWorkgroups(...workgroups);
   pass.end();
   device.queue.submit([encoder.finish()]);
-}
-
-/** A buffer's bytes, read back after everything submitted so far. */
-export async function readBack(device: GPUDevice, source: GPUBuffer): Promise<ArrayBuffer> {
-  const copy = device.createBuffer({ size: source.size, usage: MAP_READ | COPY_DST });
-  const encoder = device.createCommandEncoder();
-  encoder.copyBufferToBuffer(source, 0, copy, 0, source.size);
-  device.queue.submit([encoder.finish()]);
-  await copy.mapAsync(GPUMapMode.READ);
-  const bytes = copy.getMappedRange().slice(0);
-  copy.destroy();
-  return bytes;
 }

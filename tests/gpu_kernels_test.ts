@@ -13,7 +13,8 @@ import {
   Rows,
 } from "../src/gpu/kernels.ts";
 import { Rng } from "../src/rng.ts";
-import { dispatch, gpuAvailable, poisoned, readBack, storage, uniform, withDevice } from "./gpu_helpers.ts";
+import { dispatch, gpuAvailable, poisoned, storage, uniform, withDevice } from "./gpu_helpers.ts";
+import { readBuffer } from "../src/gpu/context.ts";
 import { maxRelativeError } from "./helpers.ts";
 
 const ignore = !(await gpuAvailable());
@@ -88,8 +89,8 @@ async function checkMatmul(
     Math.ceil(rows / MATMUL_TILE),
   ]);
   const got = new Float32Array(m * n + (sgd ? n : 0));
-  got.set(new Float32Array(await readBack(device, c), 0, m * n));
-  if (sgd) got.set(new Float32Array(await readBack(device, auxBuffer), 0, n), m * n);
+  got.set(new Float32Array(await readBuffer(device, c), 0, m * n));
+  if (sgd) got.set(new Float32Array(await readBuffer(device, auxBuffer), 0, n), m * n);
   const error = maxRelativeError(got, want);
   const label = `${kernels.schedule} ${JSON.stringify(variant)} ${m}x${k}x${n}`;
   assert.ok(error < 1e-5, `${label}: relative error ${error}`);
@@ -168,7 +169,7 @@ Deno.test({
               wantGrad[r * classes + j] = (Math.exp(v - top) / sum - (j === y ? 1 : 0)) * gradScale
             );
           }
-          const sums = await readBack(device, metrics);
+          const sums = await readBuffer(device, metrics);
           const gotLoss = new Float32Array(sums, 8, 1)[0] - 0.5;
           assert.ok(
             Math.abs(gotLoss - loss) <= 1e-5 * Math.max(1, loss),
@@ -176,7 +177,7 @@ Deno.test({
           );
           assert.equal(new Uint32Array(sums, 12, 1)[0], correct, "correct count");
           assert.ok(Number.isNaN(new Float32Array(sums, 0, 1)[0]), "slot 0 must be left alone");
-          const gotGrad = new Float32Array(await readBack(device, grad), 0, rows * classes);
+          const gotGrad = new Float32Array(await readBuffer(device, grad), 0, rows * classes);
           if (withGrad) assert.ok(maxRelativeError(gotGrad, wantGrad) < 1e-5, "gradient");
           else assert.ok(gotGrad.every(Number.isNaN), "evaluation must not write a gradient");
         }

@@ -1,5 +1,6 @@
 /** Shared pieces of the test suites: a quiet logger, data from a config, float64 references. */
 
+import { fileURLToPath } from "node:url";
 import { type Config, dataSpec } from "../src/config.ts";
 import { makeTransferData, type TransferData } from "../src/data.ts";
 import { createLogger, type Logger } from "../src/logger.ts";
@@ -66,4 +67,47 @@ export function exists(path: string): boolean {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
   }
+}
+
+/** The project's root folder. */
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** What a program run as a subprocess did. */
+export interface ProgramRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs one of the project's programs (`src/main.ts`, `src/bench/main.ts`) with `deno run` in `cwd`, as
+ * a user would, with `permissions` and optionally a module preloaded before it. RANDOM_SEED is taken
+ * out of the inherited environment (tests that want it pass it in `env`) and colours are off.
+ */
+export async function runProgram(
+  program: string,
+  args: readonly string[],
+  options: { cwd: string; permissions: readonly string[]; env?: Record<string, string>; preload?: string },
+): Promise<ProgramRun> {
+  const env = Deno.env.toObject();
+  delete env.RANDOM_SEED;
+  Object.assign(env, { NO_COLOR: "1" }, options.env ?? {});
+  const preload = options.preload ? ["--preload", `${ROOT}${options.preload}`] : [];
+  const output = await new Deno.Command("deno", {
+    args: [
+      "run",
+      "--config",
+      `${ROOT}deno.json`,
+      ...options.permissions,
+      ...preload,
+      `${ROOT}${program}`,
+      ...args,
+    ],
+    cwd: options.cwd,
+    env,
+    clearEnv: true,
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
 }

@@ -10,7 +10,7 @@
  */
 
 import { matmul, matmulTransA, matmulTransB } from "../cpu/kernels.ts";
-import type { GpuContext } from "../gpu/context.ts";
+import { type GpuContext, readBuffer } from "../gpu/context.ts";
 import {
   Kernels,
   MATMUL_SCHEDULES,
@@ -192,7 +192,7 @@ async function timeGpu(
     pass.dispatchWorkgroups(...workgroups);
   };
   await submitAndWait(device, [encodeRun]);
-  const got = new Float32Array(await readBack(device, out), 0, c.m * c.n);
+  const got = new Float32Array(await readBuffer(device, out), 0, c.m * c.n);
   const seconds = device.features.has("timestamp-query")
     ? await timestampSeconds(device, encodeRun)
     : await hostSeconds(device, encodeRun);
@@ -232,7 +232,7 @@ async function timestampSeconds(
   }
   encoder.resolveQuerySet(querySet, 0, 2 * REPETITIONS, resolved, 0);
   device.queue.submit([encoder.finish()]);
-  const ticks = new BigUint64Array(await readBack(device, resolved));
+  const ticks = new BigUint64Array(await readBuffer(device, resolved));
   querySet.destroy();
   resolved.destroy();
   return Array.from({ length: REPETITIONS }, (_, r) => Number(ticks[2 * r + 1] - ticks[2 * r]) / 1e9);
@@ -248,18 +248,4 @@ async function hostSeconds(device: GPUDevice, run: (pass: GPUComputePassEncoder)
     seconds.push((performance.now() - started) / 1000 / count);
   }
   return seconds;
-}
-
-async function readBack(device: GPUDevice, source: GPUBuffer): Promise<ArrayBuffer> {
-  const copy = device.createBuffer({
-    size: source.size,
-    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-  });
-  const encoder = device.createCommandEncoder();
-  encoder.copyBufferToBuffer(source, 0, copy, 0, source.size);
-  device.queue.submit([encoder.finish()]);
-  await copy.mapAsync(GPUMapMode.READ);
-  const bytes = copy.getMappedRange().slice(0);
-  copy.destroy();
-  return bytes;
 }

@@ -95,6 +95,24 @@ export class GpuContext {
   }
 }
 
+/**
+ * A copy of `source`'s bytes, after everything submitted so far: one copy into a mappable buffer and
+ * one host wait. For tests and the benchmark; the engine batches its read-backs itself.
+ */
+export async function readBuffer(device: GPUDevice, source: GPUBuffer): Promise<ArrayBuffer> {
+  const copy = device.createBuffer({
+    size: source.size,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
+  const encoder = device.createCommandEncoder();
+  encoder.copyBufferToBuffer(source, 0, copy, 0, source.size);
+  device.queue.submit([encoder.finish()]);
+  await copy.mapAsync(GPUMapMode.READ);
+  const bytes = copy.getMappedRange().slice(0);
+  copy.destroy();
+  return bytes;
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
