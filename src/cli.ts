@@ -39,7 +39,7 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
     .addOption(
       new Option(
         "-d, --device <kind>",
-        "engine: auto (GPU if available, else CPU), gpu, or cpu [default: engine.device]",
+        "engine: auto (a hardware GPU when usable, else the CPU), gpu (any adapter, software too), or cpu [default: engine.device]",
       )
         .choices(DEVICE_CHOICES),
     )
