@@ -39,7 +39,7 @@ Deno.test("bench --quick: every part runs, every kernel is correct, the JSON has
   await Deno.remove(dir, { recursive: true });
   assert.equal(r.meta.quick, true);
   assert.equal(r.meta.deno, Deno.version.deno);
-  const kernelNames = hasGpu ? ["cpu", "gpu-tiled", "gpu-blocked"] : ["cpu"];
+  const kernelNames = ["cpu", "cpu-wasm-relaxed", ...(hasGpu ? ["gpu-tiled", "gpu-blocked"] : [])];
   assert.ok(r.kernels.length >= 12, "training-step shapes of both workloads and squares");
   for (const c of r.kernels) {
     assert.deepEqual(c.kernels.map((k: { kernel: string }) => k.kernel), kernelNames);

@@ -10,6 +10,7 @@
  */
 
 import { matmul, matmulTransA, matmulTransB } from "../cpu/kernels.ts";
+import { detectWasm, WasmGemm } from "../cpu/wasm/runtime.ts";
 import { type GpuContext, readBuffer } from "../gpu/context.ts";
 import {
   Kernels,
@@ -68,10 +69,12 @@ export async function benchMatmul(cases: readonly MatmulCase[], gpu: GpuContext 
   const schedules = gpu === null
     ? []
     : await Promise.all(MATMUL_SCHEDULES.map((schedule) => Kernels.create(gpu.device, schedule)));
+  const wasm = detectWasm();
   const results = [];
   for (const c of cases) {
     const operands = makeOperands(c);
     const kernels: KernelResult[] = [timeCpu(c, operands)];
+    if (wasm !== null) kernels.push(timeWasm(c, operands, wasm));
     for (const k of schedules) kernels.push(await timeGpu(c, operands, k, gpu!));
     results.push({ ...c, kernels });
   }
@@ -143,6 +146,44 @@ function timeCpu(c: MatmulCase, { a, b, ...rest }: Operands): KernelResult {
     return (performance.now() - started) / 1000;
   });
   return check("cpu", c, snapshot, { a, b, ...rest }, seconds);
+}
+
+/**
+ * The WebAssembly SIMD kernel, with its operands in WebAssembly memory. It multiplies row-major A·B
+ * only, so the transposed forms first transpose the transposed operand into place, and that copy
+ * is timed too.
+ */
+function timeWasm(c: MatmulCase, { a, b, ...rest }: Operands, variant: "relaxed" | "simd"): KernelResult {
+  const kernel = new WasmGemm(variant, 4 * (2 * c.m * c.k + 2 * c.k * c.n + c.m * c.n + 8 * c.k) + 65536);
+  const [storedA, storedB] = [kernel.alloc(a.length), kernel.alloc(b.length)];
+  storedA.set(a);
+  storedB.set(b);
+  const [rowA, rowB] = [kernel.alloc(c.m * c.k), kernel.alloc(c.k * c.n)];
+  const out = kernel.alloc(c.m * c.n), panel = kernel.alloc(8 * c.k);
+  const transpose = (from: Float32Array, to: Float32Array, rows: number, cols: number) => {
+    for (let r = 0; r < rows; r++) for (let q = 0; q < cols; q++) to[q * rows + r] = from[r * cols + q];
+  };
+  const run = () => {
+    if (c.form === "AtB") transpose(storedA, rowA, c.k, c.m);
+    if (c.form === "ABt") transpose(storedB, rowB, c.n, c.k);
+    kernel.gemm(
+      c.form === "AtB" ? rowA : storedA,
+      c.form === "ABt" ? rowB : storedB,
+      out,
+      c.m,
+      c.k,
+      c.n,
+      panel,
+    );
+  };
+  run();
+  const snapshot = out.slice();
+  const seconds = Array.from({ length: REPETITIONS }, () => {
+    const started = performance.now();
+    run();
+    return (performance.now() - started) / 1000;
+  });
+  return check(`cpu-wasm-${variant}`, c, snapshot, { a, b, ...rest }, seconds);
 }
 
 /** The engine's kernel for each form, with an epilogue that leaves the plain product. */
