@@ -6,7 +6,12 @@
 
 import { Command, CommanderError, Option } from "commander";
 import { UsageError } from "./errors.ts";
-import { DEVICE_CHOICES, type DeviceChoice } from "./select_engine.ts";
+import {
+  CPU_KERNEL_CHOICES,
+  type CpuKernelChoice,
+  DEVICE_CHOICES,
+  type DeviceChoice,
+} from "./select_engine.ts";
 import { STRATEGY_NAMES, type StrategyName } from "./strategies.ts";
 
 /** What the flags ask for. */
@@ -16,6 +21,8 @@ export interface CliOptions {
   readonly output: string | null;
   /** `--device`, when given; it wins over `engine.device`. */
   readonly device: DeviceChoice | null;
+  /** `--cpu-kernels`, when given; it wins over `engine.cpu_kernels`. */
+  readonly cpuKernels: CpuKernelChoice | null;
 }
 
 /** The outcome of parsing: options to run with, or text (help) to print and exit 0. */
@@ -43,6 +50,13 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
       )
         .choices(DEVICE_CHOICES),
     )
+    .addOption(
+      new Option(
+        "-k, --cpu-kernels <kind>",
+        "CPU engine's matrix products: auto (WebAssembly SIMD when the runtime has it), wasm, or ts [default: engine.cpu_kernels]",
+      )
+        .choices(CPU_KERNEL_CHOICES),
+    )
     .helpOption("-h, --help", "show this help and exit")
     .addHelpText(
       "after",
@@ -65,7 +79,13 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
     throw new UsageError(`${oneLine(complaint || error.message)}; see --help`);
   }
   const options = program.opts<
-    { strategy: StrategyName; config: string; output?: string; device?: DeviceChoice }
+    {
+      strategy: StrategyName;
+      config: string;
+      output?: string;
+      device?: DeviceChoice;
+      cpuKernels?: CpuKernelChoice;
+    }
   >();
   return {
     run: {
@@ -73,6 +93,7 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
       config: options.config,
       output: options.output ?? null,
       device: options.device ?? null,
+      cpuKernels: options.cpuKernels ?? null,
     },
   };
 }

@@ -12,7 +12,12 @@ import * as yaml from "js-yaml";
 import { type DataSpec, testCount } from "./data.ts";
 import { UsageError } from "./errors.ts";
 import { MAX_SEED } from "./rng.ts";
-import { DEVICE_CHOICES, type DeviceChoice } from "./select_engine.ts";
+import {
+  CPU_KERNEL_CHOICES,
+  type CpuKernelChoice,
+  DEVICE_CHOICES,
+  type DeviceChoice,
+} from "./select_engine.ts";
 
 /** Log levels, least to most severe. */
 export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"] as const;
@@ -43,6 +48,7 @@ export interface Config {
   };
   engine: {
     device: DeviceChoice;
+    cpu_kernels: CpuKernelChoice;
   };
   training: {
     base_epochs: number;
@@ -124,6 +130,11 @@ const SCHEMA: Record<keyof Config, Record<string, Field>> = {
       default: "auto",
       allowed: `one of ${DEVICE_CHOICES.join(", ")}`,
       ok: (v) => DEVICE_CHOICES.includes(v as DeviceChoice),
+    },
+    cpu_kernels: {
+      default: "auto",
+      allowed: `one of ${CPU_KERNEL_CHOICES.join(", ")}`,
+      ok: (v) => CPU_KERNEL_CHOICES.includes(v as CpuKernelChoice),
     },
   },
   training: {

@@ -1,6 +1,7 @@
 /**
  * The command-line program:
- * `deno task run [--strategy NAME] [--config FILE] [--output FILE] [--device auto|gpu|cpu]`.
+ * `deno task run [--strategy NAME] [--config FILE] [--output FILE] [--device auto|gpu|cpu]
+ * [--cpu-kernels auto|wasm|ts]`.
  *
  * @module
  */
@@ -9,9 +10,10 @@ import { parseEnv } from "node:util";
 import { type CliOptions, parseArgs } from "./cli.ts";
 import { dataSpec, loadConfig } from "./config.ts";
 import { makeTransferData } from "./data.ts";
+import type { Engine } from "./engine.ts";
 import { USAGE_EXIT_CODE, UsageError } from "./errors.ts";
 import { GpuError } from "./gpu/context.ts";
-import { selectEngine } from "./select_engine.ts";
+import { selectCpuKernels, selectEngine } from "./select_engine.ts";
 import { checkWritable, writeTextFileAtomic } from "./atomic_write.ts";
 import { createLogger } from "./logger.ts";
 import { formatSummary, makeResults } from "./results.ts";
@@ -47,10 +49,14 @@ async function run(options: CliOptions): Promise<void> {
     maxBytes: config.logging.max_bytes,
     backupCount: config.logging.backup_count,
   });
-  const engine = await selectEngine(options.device ?? config.engine.device, log).catch((error) => {
+  let engine: Engine;
+  try {
+    const kernels = selectCpuKernels(options.cpuKernels ?? config.engine.cpu_kernels, log);
+    engine = await selectEngine(options.device ?? config.engine.device, log, navigator.gpu, kernels);
+  } catch (error) {
     log.close();
     throw error;
-  });
+  }
   try {
     log.info(
       `engine ${engine.name}: ${engine.description}; seed ${config.data.random_seed}; strategy ${options.strategy}`,

@@ -2,11 +2,16 @@
  * Choosing the engine: `auto` takes the GPU when WebGPU gives a hardware adapter and a device, else
  * the CPU (saying why in one log line); `gpu` insists on a GPU, and accepts a software adapter such
  * as Mesa's llvmpipe (which is how the GPU path is tested without a GPU); `cpu` never asks for one.
+ * The CPU engine's kernels are chosen apart: `auto` takes WebAssembly SIMD when the runtime accepts
+ * it (relaxed SIMD first), else the TypeScript kernels; `wasm` insists; `ts` never asks.
  *
  * @module
  */
 
+import { type KernelSet, TS_KERNELS } from "./cpu/arena.ts";
 import { CpuEngine } from "./cpu/engine.ts";
+import { wasmKernels } from "./cpu/wasm/kernels.ts";
+import { detectWasm } from "./cpu/wasm/runtime.ts";
 import type { Engine } from "./engine.ts";
 import { UsageError } from "./errors.ts";
 import { GpuContext, GpuUnavailable } from "./gpu/context.ts";
@@ -18,8 +23,35 @@ export const DEVICE_CHOICES = ["auto", "gpu", "cpu"] as const;
 /** One of {@linkcode DEVICE_CHOICES}. */
 export type DeviceChoice = typeof DEVICE_CHOICES[number];
 
+/** The accepted values of `--cpu-kernels` and `engine.cpu_kernels`. */
+export const CPU_KERNEL_CHOICES = ["auto", "wasm", "ts"] as const;
+/** One of {@linkcode CPU_KERNEL_CHOICES}. */
+export type CpuKernelChoice = typeof CPU_KERNEL_CHOICES[number];
+
 /**
- * The engine for `choice`. `gpu` (the WebGPU entry point, `navigator.gpu` by default) can be replaced
+ * The CPU engine's kernels for `choice`. `detect` (the committed modules' check by default) can be
+ * replaced to simulate a runtime that refuses WebAssembly SIMD. Throws {@linkcode UsageError} when
+ * `wasm` was demanded but the runtime refuses it.
+ */
+export function selectCpuKernels(
+  choice: CpuKernelChoice,
+  log: Logger,
+  detect: () => ReturnType<typeof detectWasm> = detectWasm,
+): KernelSet {
+  if (choice === "ts") return TS_KERNELS;
+  const variant = detect();
+  if (variant !== null) return wasmKernels(variant);
+  if (choice === "wasm") {
+    throw new UsageError(
+      "--cpu-kernels wasm: this runtime accepts no WebAssembly SIMD; use --cpu-kernels auto or ts",
+    );
+  }
+  log.info("WebAssembly SIMD is not available; the CPU engine uses the TypeScript kernels");
+  return TS_KERNELS;
+}
+
+/**
+ * The engine for `choice`, with `cpuKernels` when it is the CPU engine. `gpu` (the WebGPU entry point, `navigator.gpu` by default) can be replaced
  * to simulate a machine without one. Throws {@linkcode UsageError} when `gpu` was demanded but none
  * can be had.
  */
@@ -27,8 +59,9 @@ export async function selectEngine(
   choice: DeviceChoice,
   log: Logger,
   gpu: GPU | undefined = navigator.gpu,
+  cpuKernels: KernelSet = TS_KERNELS,
 ): Promise<Engine> {
-  if (choice === "cpu") return new CpuEngine();
+  if (choice === "cpu") return new CpuEngine(cpuKernels);
   try {
     return await GpuEngine.create(await GpuContext.acquire(gpu, { allowSoftware: choice === "gpu" }));
   } catch (error) {
@@ -39,6 +72,6 @@ export async function selectEngine(
       );
     }
     log.info(`no usable GPU (${error.message}); running on the CPU engine`);
-    return new CpuEngine();
+    return new CpuEngine(cpuKernels);
   }
 }

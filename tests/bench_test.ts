@@ -49,7 +49,7 @@ Deno.test("bench --quick: every part runs, every kernel is correct, the JSON has
       assert.ok(k.gflops.min > 0 && k.gflops.min <= k.gflops.median && k.gflops.median <= k.gflops.max);
     }
   }
-  const engines = hasGpu ? ["cpu", "gpu", "gpu-naive"] : ["cpu"];
+  const engines = ["cpu", "cpu-wasm", ...(hasGpu ? ["gpu", "gpu-naive"] : [])];
   for (const workload of ["default", "large"]) {
     const runs = r.endToEnd.filter((w: { workload: string }) => w.workload === workload);
     assert.deepEqual(runs.map((w: { engine: string }) => w.engine), engines);
@@ -58,7 +58,7 @@ Deno.test("bench --quick: every part runs, every kernel is correct, the JSON has
       assert.ok(w.source.samplesPerSecond > 0 && w.target.samplesPerSecond > 0);
     }
     if (!hasGpu) continue;
-    const [gpu, naive] = [runs[1], runs[2]];
+    const [gpu, naive] = [runs[2], runs[3]];
     assert.equal(gpu.perEpoch.waits, 1, "the engine waits once per epoch");
     assert.equal(gpu.perEpoch.submissions, 1, "one submission per epoch");
     assert.equal(
@@ -69,7 +69,9 @@ Deno.test("bench --quick: every part runs, every kernel is correct, the JSON has
   }
   for (const sweep of ["hidden", "batch"]) {
     assert.equal(r.scaling[sweep].rows.length, 2);
-    for (const row of r.scaling[sweep].rows) assert.ok(row.cpu > 0 && (!hasGpu || row.gpu > 0));
+    for (const row of r.scaling[sweep].rows) {
+      assert.ok(row.cpu > 0 && row["cpu-wasm"] > 0 && (!hasGpu || row.gpu > 0));
+    }
   }
   assert.match(stdout, /matmul GFLOP\/s/);
   assert.match(stdout, /end to end/);

@@ -57,7 +57,7 @@ const SMALL_CONFIG_EFFECTIVE = {
     relatedness: 0.7,
   },
   model: { hidden_dim: 16, hidden_dims: null },
-  engine: { device: "cpu" },
+  engine: { device: "cpu", cpu_kernels: "auto" },
   training: {
     base_epochs: BASE_EPOCHS,
     target_epochs: TARGET_EPOCHS,
@@ -257,7 +257,16 @@ Deno.test("cli: --help exits 0 and describes every flag and strategy", async () 
     assert.equal(code, 0, stderr);
     assert.equal(stderr, "");
     for (
-      const text of ["--strategy", "--config", "--output", "--device", "--help", ...STRATEGIES, "RANDOM_SEED"]
+      const text of [
+        "--strategy",
+        "--config",
+        "--output",
+        "--device",
+        "--cpu-kernels",
+        "--help",
+        ...STRATEGIES,
+        "RANDOM_SEED",
+      ]
     ) {
       assert.ok(stdout.includes(text), `--help lacks '${text}':\n${stdout}`);
     }

@@ -26,7 +26,7 @@ function documentedDefaults(): Config {
       relatedness: 0.9,
     },
     model: { hidden_dim: 32, hidden_dims: null },
-    engine: { device: "auto" },
+    engine: { device: "auto", cpu_kernels: "auto" },
     training: {
       base_epochs: 20,
       target_epochs: 20,
@@ -285,6 +285,13 @@ Deno.test("config: engine.device accepts auto, gpu and cpu only", () => {
   assertRejected("engine:\n  device: tpu\n", "engine.device");
   assertRejected("engine:\n  device: CPU\n", "engine.device");
   assertRejected("engine:\n  devices: cpu\n", "engine.devices");
+});
+
+Deno.test("config: engine.cpu_kernels accepts auto, wasm and ts only", () => {
+  for (const kernels of ["auto", "wasm", "ts"] as const) {
+    assert.equal(parseConfig(`engine:\n  cpu_kernels: ${kernels}\n`, "x").engine.cpu_kernels, kernels);
+  }
+  assertRejected("engine:\n  cpu_kernels: simd\n", "engine.cpu_kernels");
 });
 
 Deno.test("config: hidden_dims must be null or a non-empty list of integers >= 1", () => {

@@ -11,6 +11,8 @@ import { Command, CommanderError } from "commander";
 import { checkWritable, writeTextFileAtomic } from "../atomic_write.ts";
 import { defaultConfig } from "../config.ts";
 import { CpuEngine } from "../cpu/engine.ts";
+import { wasmKernels } from "../cpu/wasm/kernels.ts";
+import { detectWasm } from "../cpu/wasm/runtime.ts";
 import type { Engine } from "../engine.ts";
 import { USAGE_EXIT_CODE, UsageError } from "../errors.ts";
 import { GpuContext, GpuUnavailable } from "../gpu/context.ts";
@@ -77,16 +79,19 @@ export async function runBench(quick: boolean, gpu: GpuContext | null, progress:
   // Each GPU engine gets a device of its own: disposing of an engine destroys its device.
   const gpuEngine = async (naive: boolean) =>
     GpuEngine.create(await GpuContext.acquire(navigator.gpu), { naive });
-  const engines = async (naive: boolean): Promise<Engine[]> => [
-    new CpuEngine(),
-    ...(gpu === null ? [] : [await gpuEngine(false)]),
-    ...(gpu !== null && naive ? [await gpuEngine(true)] : []),
+  const wasm = detectWasm();
+  /** Every engine to compare, by the label the tables use. */
+  const engines = async (naive: boolean): Promise<[string, Engine][]> => [
+    ["cpu", new CpuEngine()],
+    ...(wasm === null ? [] : [["cpu-wasm", new CpuEngine(wasmKernels(wasm))] as [string, Engine]]),
+    ...(gpu === null ? [] : [["gpu", await gpuEngine(false)] as [string, Engine]]),
+    ...(gpu !== null && naive ? [["gpu-naive", await gpuEngine(true)] as [string, Engine]] : []),
   ];
   const endToEnd: WorkloadResult[] = [];
   for (const [name, config] of p.workloads) {
-    for (const engine of await engines(true)) {
-      progress(`end to end: ${name} on ${engine.name}`);
-      endToEnd.push(await benchWorkload(name, config, engine));
+    for (const [label, engine] of await engines(true)) {
+      progress(`end to end: ${name} on ${label}`);
+      endToEnd.push(await benchWorkload(name, config, engine, label));
     }
   }
   const sweep = async (
@@ -97,15 +102,16 @@ export async function runBench(quick: boolean, gpu: GpuContext | null, progress:
     const rows = [];
     for (const value of points) {
       const result: Record<string, number> = { [label]: value };
-      for (const engine of await engines(false)) {
-        progress(`scaling: ${label} ${value} on ${engine.name}`);
-        result[engine.name] =
-          (await benchWorkload(`${label} ${value}`, configure(value), engine, false)).source
-            .samplesPerSecond;
+      for (const [engineLabel, engine] of await engines(false)) {
+        progress(`scaling: ${label} ${value} on ${engineLabel}`);
+        const run = await benchWorkload(`${label} ${value}`, configure(value), engine, engineLabel, false);
+        result[engineLabel] = run.source.samplesPerSecond;
       }
       rows.push(result);
     }
-    const crossover = rows.find((row) => row.gpu !== undefined && row.gpu >= row.cpu)?.[label] ?? null;
+    const fastestCpu = (row: Record<string, number>) => Math.max(row.cpu, row["cpu-wasm"] ?? 0);
+    const crossover = rows.find((row) => row.gpu !== undefined && row.gpu >= fastestCpu(row))?.[label] ??
+      null;
     return { rows, crossover };
   };
   const base = defaultConfig();
@@ -127,6 +133,7 @@ export async function runBench(quick: boolean, gpu: GpuContext | null, progress:
         : "host clock",
       gpuSchedule: gpu === null ? null : gpu.software ? "blocked" : "tiled",
       cpuEngine: new CpuEngine().description,
+      wasmKernels: wasm === null ? null : wasmKernels(wasm).description,
       repetitions: { kernels: REPETITIONS, epochs: TIMED_EPOCHS, warmUpEpochs: 1, untimedLastEpochs: 1 },
       dispatchesPerStep:
         "3 per layer: forward, SGD step (weight + bias gradient + update), input gradient (none for layer 1)",

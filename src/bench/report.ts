@@ -61,7 +61,9 @@ function endToEndTable(r: BenchResults): string {
         ? `${(slow.source.secondsPerEpoch.median / fast.source.secondsPerEpoch.median).toPrecision(3)}x`
         : "n/a";
     return `${name}: speed-up of gpu over gpu-naive ${speedup(of("gpu"), of("gpu-naive"))}, ` +
-      `of gpu over cpu ${speedup(of("gpu"), of("cpu"))}`;
+      `of gpu over cpu ${speedup(of("gpu"), of("cpu"))}, of cpu-wasm over cpu ${
+        speedup(of("cpu-wasm"), of("cpu"))
+      }`;
   });
   return [
     "end to end (source phase: every layer learns; target phase: full fine-tuning)",
@@ -85,8 +87,8 @@ function scalingTable(r: BenchResults): string {
     const engines = Object.keys(s.rows[0] ?? {}).filter((k) => k !== label);
     const rows = s.rows.map((row) => [String(row[label]), ...engines.map((e) => row[e].toFixed(0))]);
     const crossover = s.crossover === null
-      ? "the GPU engine never overtakes the CPU engine here"
-      : `the GPU engine overtakes the CPU engine at ${label} ${s.crossover}`;
+      ? "the GPU engine never overtakes the faster CPU engine here"
+      : `the GPU engine overtakes the faster CPU engine at ${label} ${s.crossover}`;
     return `${table([label, ...engines.map((e) => `${e} samples/s`)], rows)}\n${crossover}`;
   };
   return [

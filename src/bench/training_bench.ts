@@ -47,12 +47,14 @@ interface Counting {
 
 /**
  * Times the source phase (every layer learning) and, when `withTarget`, the target phase (full
- * fine-tuning of the pretrained model) of `config` on `engine`. The engine is disposed of afterwards.
+ * fine-tuning of the pretrained model) of `config` on `engine`, reported under `label`. The engine
+ * is disposed of afterwards.
  */
 export async function benchWorkload(
   name: string,
   config: Config,
   engine: Engine,
+  label = engine.name,
   withTarget = true,
 ): Promise<WorkloadResult> {
   const data = makeTransferData(dataSpec(config));
@@ -85,7 +87,7 @@ export async function benchWorkload(
       waits: (counts.waits - before.waits) / EPOCHS,
     };
     const target = withTarget ? await phase("target", config.training.learning_rate_target) : null;
-    return { workload: name, engine: engine.name, source, target, perEpoch };
+    return { workload: name, engine: label, source, target, perEpoch };
   } finally {
     engine.dispose();
   }

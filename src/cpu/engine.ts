@@ -1,8 +1,10 @@
 /**
- * The CPU engine: the whole training step in plain TypeScript (see `kernels.ts` and `mlp.ts`).
+ * The CPU engine: the whole training step on the CPU (see `kernels.ts` and `mlp.ts`), with the
+ * matrix products of a {@linkcode KernelSet}: the TypeScript reference, or WebAssembly SIMD.
  *
- * Work buffers are sized once per model and batch size, so a training step allocates nothing.
- * Each epoch's metrics are delivered as soon as the epoch ends.
+ * The model and its work buffers are allocated together from one arena per shape and batch
+ * capacity, so a training step allocates nothing. Each epoch's metrics are delivered as soon as the
+ * epoch ends.
  *
  * @module
  */
@@ -10,8 +12,16 @@
 import type { Dataset } from "../data.ts";
 import type { DatasetHandle, Engine, EpochMetrics, Metrics, PhaseSpec } from "../engine.ts";
 import { copyModel, type Layer, type Mlp } from "../model.ts";
+import { type KernelSet, TS_KERNELS } from "./arena.ts";
 import { epochOrder } from "../shuffle.ts";
-import { gatherRows, type LossSum, sgdStep, softmaxCrossEntropy } from "./kernels.ts";
+import {
+  gatherRows,
+  type LossSum,
+  type Products,
+  sgdStep,
+  softmaxCrossEntropy,
+  TS_PRODUCTS,
+} from "./kernels.ts";
 import { backward, forward, Workspace } from "./mlp.ts";
 
 /** Rows evaluated per forward pass when measuring a whole dataset. */
@@ -24,10 +34,16 @@ interface CpuDataset extends DatasetHandle {
 /** Trains and evaluates on the CPU with Float32Array parameters. */
 export class CpuEngine implements Engine {
   readonly name = "cpu";
-  readonly description = "TypeScript kernels, 1 thread";
+  readonly description: string;
   #model: Layer[] = [];
   #workspace: Workspace | null = null;
+  #products: Products = TS_PRODUCTS;
   #sum: LossSum = { loss: 0, correct: 0 };
+
+  /** An engine whose matrix products come from `kernels` (the TypeScript reference by default). */
+  constructor(readonly kernels: KernelSet = TS_KERNELS) {
+    this.description = `${kernels.description}, 1 thread`;
+  }
 
   upload(data: Dataset): DatasetHandle {
     const handle: CpuDataset = { n: data.n, features: data.features, classes: data.classes, data };
@@ -35,7 +51,15 @@ export class CpuEngine implements Engine {
   }
 
   setModel(model: Mlp): void {
-    this.#model = [...copyModel(model)];
+    const sameShape = model.length === this.#model.length &&
+      model.every((layer, l) =>
+        layer.inputs === this.#model[l].inputs && layer.outputs === this.#model[l].outputs
+      );
+    if (!sameShape) return this.#allocate(model, this.#workspace?.capacity ?? EVAL_ROWS);
+    model.forEach((layer, l) => {
+      this.#model[l].weights.set(layer.weights);
+      this.#model[l].bias.set(layer.bias);
+    });
   }
 
   readModel(): Promise<Mlp> {
@@ -55,8 +79,8 @@ export class CpuEngine implements Engine {
         const rows = Math.min(spec.batchSize, data.n - from);
         gatherRows(data.x, order, from, rows, data.features, ws.activations[0]);
         for (let r = 0; r < rows; r++) ws.labels[r] = data.labels[order[from + r]];
-        forward(ws, this.#model, rows);
-        backward(ws, this.#model, rows, needsGrad, this.#sum);
+        forward(ws, this.#model, rows, this.#products);
+        backward(ws, this.#model, rows, needsGrad, this.#sum, this.#products);
         this.#update(ws, spec.learningRate, spec.layerRates);
         loss += this.#sum.loss;
         correct += this.#sum.correct;
@@ -97,7 +121,7 @@ export class CpuEngine implements Engine {
     for (let from = 0; from < data.n; from += ws.capacity) {
       const rows = Math.min(ws.capacity, data.n - from);
       ws.activations[0].set(data.x.subarray(from * data.features, (from + rows) * data.features));
-      forward(ws, this.#model, rows);
+      forward(ws, this.#model, rows, this.#products);
       softmaxCrossEntropy(
         ws.activations[this.#model.length],
         data.labels,
@@ -114,14 +138,35 @@ export class CpuEngine implements Engine {
     return { loss: loss / data.n, accuracy: correct / data.n };
   }
 
-  /** A workspace for this model with room for at least `rows` rows, reused while it fits. */
+  /** The workspace, grown (with the model moved into a bigger arena) when it has fewer than `rows` rows. */
   #workspaceFor(rows: number): Workspace {
-    const widths = [this.#model[0].inputs, ...this.#model.map((layer) => layer.outputs)];
-    const ws = this.#workspace;
-    const fits = ws !== null && ws.capacity >= rows && ws.widths.every((w, i) => w === widths[i]) &&
-      ws.widths.length === widths.length;
-    if (fits) return ws;
-    this.#workspace = new Workspace(widths, Math.max(rows, EVAL_ROWS), (n) => new Float32Array(n));
-    return this.#workspace;
+    if (this.#workspace === null || this.#workspace.capacity < rows) {
+      this.#allocate(this.#model, Math.max(rows, EVAL_ROWS));
+    }
+    return this.#workspace!;
+  }
+
+  /** One arena for a copy of `model` and a workspace of `capacity` rows; the products to run on them. */
+  #allocate(model: Mlp, capacity: number): void {
+    const widths = [model[0].inputs, ...model.map((layer) => layer.outputs)];
+    const widest = Math.max(...widths);
+    const arena = this.kernels.arena(
+      [
+        ...model.flatMap((layer) => [layer.weights.length, layer.bias.length]),
+        ...Workspace.sizes(widths, capacity),
+      ],
+      {
+        longestSum: Math.max(widest, capacity),
+        largestTranspose: Math.max(capacity * widest, ...model.map((layer) => layer.weights.length)),
+      },
+    );
+    const copy = (values: Float32Array) => {
+      const into = arena.alloc(values.length);
+      into.set(values);
+      return into;
+    };
+    this.#model = model.map((layer) => ({ ...layer, weights: copy(layer.weights), bias: copy(layer.bias) }));
+    this.#workspace = new Workspace(widths, capacity, arena.alloc);
+    this.#products = arena.products;
   }
 }

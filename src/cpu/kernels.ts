@@ -76,6 +76,19 @@ export function matmulTransB(a: Floats, b: Floats, c: Floats, m: number, n: numb
   gemm(a, n, 1, b, 1, n, c, m, n, k);
 }
 
+/** The three matrix products of a training step, so that another implementation can stand in. */
+export interface Products {
+  /** `C[m×n] = A[m×k] · B[k×n]`. */
+  matmul(a: Floats, b: Floats, c: Floats, m: number, k: number, n: number): void;
+  /** `C[k×n] = Aᵀ · B` with `A[m×k]`, `B[m×n]`. */
+  matmulTransA(a: Floats, b: Floats, c: Floats, m: number, k: number, n: number): void;
+  /** `C[m×k] = A · Bᵀ` with `A[m×n]`, `B[k×n]`. */
+  matmulTransB(a: Floats, b: Floats, c: Floats, m: number, n: number, k: number): void;
+}
+
+/** The TypeScript products above: the readable reference, for any array. */
+export const TS_PRODUCTS: Products = { matmul, matmulTransA, matmulTransB };
+
 /** `Z[i][j] += b[j]`, then `Z = max(Z, 0)` when `relu`: a hidden layer's bias and activation. */
 export function addBias(z: Floats, bias: Floats, m: number, n: number, relu: boolean): void {
   for (let i = 0; i < m; i++) {

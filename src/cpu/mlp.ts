@@ -15,11 +15,10 @@ import {
   columnSums,
   type Floats,
   type LossSum,
-  matmul,
-  matmulTransA,
-  matmulTransB,
+  type Products,
   reluBackward,
   softmaxCrossEntropy,
+  TS_PRODUCTS,
 } from "./kernels.ts";
 
 /** The parameters of one layer, in either float width. */
@@ -49,14 +48,29 @@ export class Workspace {
     this.biasGrads = widths.slice(1).map((w) => alloc(w));
     this.labels = new Uint32Array(capacity);
   }
+
+  /** The lengths of the float buffers the constructor allocates, in order. */
+  static sizes(widths: readonly number[], capacity: number): number[] {
+    return [
+      ...widths.map((w) => capacity * w),
+      ...widths.map((w, l) => (l === 0 ? 0 : capacity * w)),
+      ...widths.slice(1).map((w, l) => widths[l] * w),
+      ...widths.slice(1),
+    ];
+  }
 }
 
 /** Runs `rows` rows of `ws.activations[0]` through the model; the logits end in the last activation. */
-export function forward(ws: Workspace, model: readonly LayerParams[], rows: number): void {
+export function forward(
+  ws: Workspace,
+  model: readonly LayerParams[],
+  rows: number,
+  products: Products = TS_PRODUCTS,
+): void {
   const last = model.length - 1;
   model.forEach((layer, l) => {
     const out = ws.activations[l + 1];
-    matmul(ws.activations[l], layer.weights, out, rows, layer.inputs, layer.outputs);
+    products.matmul(ws.activations[l], layer.weights, out, rows, layer.inputs, layer.outputs);
     addBias(out, layer.bias, rows, layer.outputs, l < last);
   });
 }
@@ -72,6 +86,7 @@ export function backward(
   rows: number,
   needsGrad: readonly boolean[],
   lossSum: LossSum,
+  products: Products = TS_PRODUCTS,
 ): void {
   const depth = model.length;
   const lowest = needsGrad.indexOf(true);
@@ -90,11 +105,11 @@ export function backward(
     const { inputs, outputs, weights } = model[l];
     const delta = ws.deltas[l + 1];
     if (needsGrad[l]) {
-      matmulTransA(ws.activations[l], delta, ws.weightGrads[l], rows, inputs, outputs);
+      products.matmulTransA(ws.activations[l], delta, ws.weightGrads[l], rows, inputs, outputs);
       columnSums(delta, ws.biasGrads[l], rows, outputs);
     }
     if (l > lowest) {
-      matmulTransB(delta, weights, ws.deltas[l], rows, outputs, inputs);
+      products.matmulTransB(delta, weights, ws.deltas[l], rows, outputs, inputs);
       reluBackward(ws.deltas[l], ws.activations[l], rows * inputs);
     }
   }
