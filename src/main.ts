@@ -51,7 +51,7 @@ async function run(options: CliOptions): Promise<void> {
   });
   let engine: Engine;
   try {
-    const kernels = selectCpuKernels(options.cpuKernels ?? config.engine.cpu_kernels, log);
+    const kernels = () => selectCpuKernels(options.cpuKernels ?? config.engine.cpu_kernels, log);
     engine = await selectEngine(options.device ?? config.engine.device, log, navigator.gpu, kernels);
   } catch (error) {
     log.close();

@@ -51,7 +51,8 @@ export function selectCpuKernels(
 }
 
 /**
- * The engine for `choice`, with `cpuKernels` when it is the CPU engine. `gpu` (the WebGPU entry point, `navigator.gpu` by default) can be replaced
+ * The engine for `choice`; when that is the CPU engine, with the kernels `cpuKernels` gives (it is
+ * called only then, so a GPU run never loads or reports on the CPU kernels). `gpu` (the WebGPU entry point, `navigator.gpu` by default) can be replaced
  * to simulate a machine without one. Throws {@linkcode UsageError} when `gpu` was demanded but none
  * can be had.
  */
@@ -59,9 +60,9 @@ export async function selectEngine(
   choice: DeviceChoice,
   log: Logger,
   gpu: GPU | undefined = navigator.gpu,
-  cpuKernels: KernelSet = TS_KERNELS,
+  cpuKernels: () => KernelSet = () => TS_KERNELS,
 ): Promise<Engine> {
-  if (choice === "cpu") return new CpuEngine(cpuKernels);
+  if (choice === "cpu") return new CpuEngine(cpuKernels());
   try {
     return await GpuEngine.create(await GpuContext.acquire(gpu, { allowSoftware: choice === "gpu" }));
   } catch (error) {
@@ -72,6 +73,6 @@ export async function selectEngine(
       );
     }
     log.info(`no usable GPU (${error.message}); running on the CPU engine`);
-    return new CpuEngine(cpuKernels);
+    return new CpuEngine(cpuKernels());
   }
 }

@@ -6,6 +6,7 @@ import { makeOperands, sampledError } from "../src/bench/matmul_bench.ts";
 import { summarize } from "../src/bench/stats.ts";
 import { gpuAvailable } from "./gpu_helpers.ts";
 import { runProgram } from "./helpers.ts";
+import { detectWasm } from "../src/cpu/wasm/runtime.ts";
 
 Deno.test("the benchmark's correctness check accepts the product and catches a wrong or unwritten element", () => {
   const c = { label: "t", form: "AB" as const, m: 9, k: 7, n: 5 };
@@ -39,7 +40,7 @@ Deno.test("bench --quick: every part runs, every kernel is correct, the JSON has
   await Deno.remove(dir, { recursive: true });
   assert.equal(r.meta.quick, true);
   assert.equal(r.meta.deno, Deno.version.deno);
-  const kernelNames = ["cpu", "cpu-wasm-relaxed", ...(hasGpu ? ["gpu-tiled", "gpu-blocked"] : [])];
+  const kernelNames = ["cpu", `cpu-wasm-${detectWasm()}`, ...(hasGpu ? ["gpu-tiled", "gpu-blocked"] : [])];
   assert.ok(r.kernels.length >= 12, "training-step shapes of both workloads and squares");
   for (const c of r.kernels) {
     assert.deepEqual(c.kernels.map((k: { kernel: string }) => k.kernel), kernelNames);

@@ -64,7 +64,10 @@ export function squareCases(sizes: readonly number[]): MatmulCase[] {
   return sizes.map((size) => ({ label: `square ${size}`, form: "AB", m: size, k: size, n: size }));
 }
 
-/** Times the CPU kernel and, when `gpu` is given, both GPU schedules on every case. */
+/**
+ * Times the CPU engine's TypeScript kernel, its WebAssembly SIMD kernel when the runtime has one, and,
+ * when `gpu` is given, both GPU schedules, on every case.
+ */
 export async function benchMatmul(cases: readonly MatmulCase[], gpu: GpuContext | null) {
   const schedules = gpu === null
     ? []

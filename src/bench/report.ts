@@ -12,7 +12,7 @@ export function formatReport(r: BenchResults): string {
   return [
     `Deno ${r.meta.deno}; GPU: ${r.meta.adapter ?? "none"}${
       r.meta.adapter ? ` (${r.meta.gpuTiming}; engine uses the ${r.meta.gpuSchedule} matmul)` : ""
-    }; CPU: ${r.meta.cpuEngine}`,
+    }; CPU: ${r.meta.cpuEngine}${r.meta.wasmKernels ? ` and ${r.meta.wasmKernels}` : ""}`,
     `medians of ${r.meta.repetitions.kernels} repetitions (kernels) and ${r.meta.repetitions.epochs} epochs after ${r.meta.repetitions.warmUpEpochs} warm-up (training); [min-max]`,
     "",
     kernelTable(r),

@@ -35,7 +35,7 @@ export const I32 = 0x7f, F32 = 0x7d, V128 = 0x7b;
 const simd = (code: number, ...rest: number[]) => [0xfd, ...uleb(code), ...rest];
 const memarg = (align: number, offset = 0) => [...uleb(align), ...uleb(offset)];
 
-/** The instructions the kernels use. Memory offsets are in bytes; `align` is log2 of the alignment. */
+/** The instructions the kernels use. Memory offsets are in bytes; every access declares 4-byte alignment. */
 export const op = {
   get: (local: number) => [0x20, ...uleb(local)],
   set: (local: number) => [0x21, ...uleb(local)],

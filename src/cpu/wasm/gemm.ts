@@ -9,8 +9,9 @@
  * loop reads it sequentially. The main loop keeps a 6×8 block of C in twelve f32x4 accumulators (as
  * many as fit in registers) for the whole of k: per step it loads the panel's two f32x4 and splats one
  * value of each of A's six rows, so every load feeds six or eight multiply-adds and C is stored once.
- * Rows and columns past the last full block take a scalar loop. `relaxed` multiplies and adds with `f32x4.relaxed_madd` (fused where the machine has
- * FMA); `simd` uses `f32x4.mul` then `f32x4.add`, for engines without relaxed SIMD.
+ * The k loop takes four steps per iteration. Rows and columns past the last full block take a scalar
+ * loop. `relaxed` multiplies and adds with `f32x4.relaxed_madd` (fused where the machine has FMA);
+ * `simd` uses `f32x4.mul` then `f32x4.add`, for engines without relaxed SIMD.
  *
  * @module
  */
@@ -22,7 +23,7 @@ export type GemmVariant = "relaxed" | "simd";
 
 /** Rows of C per block: 6 rows × 2 f32x4 = 12 accumulators, the most that stay in registers. */
 const ROWS = 6;
-const ROW_LIST = [0, 1, 2, 3, 4, 5];
+const ROW_LIST = Array.from({ length: ROWS }, (_, r) => r);
 
 // Parameters and locals, by index.
 const [A, B, C, M, K, N, PANEL] = [0, 1, 2, 3, 4, 5, 6];
@@ -36,7 +37,7 @@ const SUM = AV + 1;
 const { get, set, tee, i32 } = op;
 const add = (local: number, bytes: number[]) => [...get(local), ...bytes, ...op.i32Add, ...set(local)];
 const times4 = [...i32(2), ...op.i32Shl];
-/** `for (local = from; local < limit; local += step) body`, with `limit` pushed by `limit`. */
+/** `for (local = from; local < limit; local += step) body`; `from` and `limit` are instructions that push the bounds. */
 const forLoop = (local: number, from: number[], limit: number[], step: number, ...body: number[][]) => [
   ...from,
   ...set(local),
@@ -168,7 +169,7 @@ function fullBlocks(variant: GemmVariant): number[] {
   );
 }
 
-/** `c[i][j] = Σ_p a[i][p] · b[p][j]` for every element outside the full 4×8 blocks. */
+/** `c[i][j] = Σ_p a[i][p] · b[p][j]` for every element outside the full 6×8 blocks. */
 function edges(): number[] {
   const element = (
     row: number,

@@ -24,6 +24,15 @@ export function readModule(variant: GemmVariant): Uint8Array<ArrayBuffer> {
   return Deno.readFileSync(new URL(WASM_FILES[variant], import.meta.url));
 }
 
+const compiled = new Map<GemmVariant, WebAssembly.Module>();
+
+/** One variant's module, read and compiled once per process. */
+function compiledModule(variant: GemmVariant): WebAssembly.Module {
+  let module = compiled.get(variant);
+  if (module === undefined) compiled.set(variant, module = new WebAssembly.Module(readModule(variant)));
+  return module;
+}
+
 /** The module's export: byte offsets of A, B, C and the panel scratch, and the sizes. */
 type GemmExport = (a: number, b: number, c: number, m: number, k: number, n: number, panel: number) => void;
 
@@ -39,7 +48,7 @@ export class WasmGemm {
   /** Instantiates `variant` on a memory of `bytes` bytes (rounded up to 64 KiB pages). */
   constructor(readonly variant: GemmVariant, bytes: number) {
     this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(readModule(variant)), {
+    const instance = new WebAssembly.Instance(compiledModule(variant), {
       env: { memory: this.memory },
     });
     this.#gemm = instance.exports.gemm as GemmExport;
