@@ -56,8 +56,9 @@ export const op = {
   f32Const0: [0x43, 0, 0, 0, 0],
   v128Load: (offset = 0) => simd(0x00, ...memarg(2, offset)),
   v128Store: (offset = 0) => simd(0x0b, ...memarg(2, offset)),
+  /** Loads one f32 and fills all four lanes with it. */
+  v128Load32Splat: (offset = 0) => simd(0x09, ...memarg(2, offset)),
   v128Zero: simd(0x0c, ...new Array(16).fill(0)),
-  f32x4Splat: simd(0x13),
   f32x4Add: simd(0xe4),
   f32x4Mul: simd(0xe6),
   /** `a · b + c`, fused or not as the machine prefers (relaxed SIMD). */

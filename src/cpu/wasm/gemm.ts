@@ -7,9 +7,9 @@
  *
  * For each band of 8 columns, B's k × 8 panel is first copied into contiguous scratch, so the main
  * loop reads it sequentially. The main loop keeps a 6×8 block of C in twelve f32x4 accumulators (as
- * many as fit in registers) for the whole of k: per step it loads the panel's two f32x4 and splats one
- * value of each of A's six rows, so every load feeds six or eight multiply-adds and C is stored once.
- * The k loop takes four steps per iteration. Rows and columns past the last full block take a scalar
+ * many as fit in registers) for the whole of k: per step it loads the panel's two f32x4 and
+ * loads-and-splats one value of each of A's six rows, so every load feeds six or eight multiply-adds
+ * and C is stored once. The k loop takes eight steps per iteration. Rows and columns past the last full block take a scalar
  * loop. `relaxed` multiplies and adds with `f32x4.relaxed_madd` (fused where the machine has FMA);
  * `simd` uses `f32x4.mul` then `f32x4.add`, for engines without relaxed SIMD.
  *
@@ -23,6 +23,8 @@ export type GemmVariant = "relaxed" | "simd";
 
 /** Rows of C per block: 6 rows × 2 f32x4 = 12 accumulators, the most that stay in registers. */
 const ROWS = 6;
+/** Steps along k per iteration of the main loop (a power of two). */
+const UNROLL = 8;
 const ROW_LIST = Array.from({ length: ROWS }, (_, r) => r);
 
 // Parameters and locals, by index.
@@ -56,7 +58,7 @@ function madd(variant: GemmVariant, acc: number, b: number): number[] {
     : [...product, ...op.f32x4Mul, ...get(acc), ...op.f32x4Add, ...set(acc)];
 }
 
-/** One step along k at `unroll` (0 to 3): A's values at byte offset 4·unroll, the panel's at 32·unroll. */
+/** One step along k at `unroll` (0 to UNROLL − 1): A's values at byte offset 4·unroll, the panel's at 32·unroll. */
 function blockStep(variant: GemmVariant, unroll: number): number[] {
   return [
     ...get(BP),
@@ -67,8 +69,7 @@ function blockStep(variant: GemmVariant, unroll: number): number[] {
     ...set(B1),
     ...ROW_LIST.flatMap((r) => [
       ...get(AP0 + r),
-      ...op.f32Load(4 * unroll),
-      ...op.f32x4Splat,
+      ...op.v128Load32Splat(4 * unroll),
       ...set(AV),
       ...madd(variant, ACC0 + 2 * r, B0),
       ...madd(variant, ACC0 + 2 * r + 1, B1),
@@ -81,11 +82,18 @@ function advance(steps: number): number[] {
   return [...ROW_LIST.flatMap((r) => add(AP0 + r, i32(4 * steps))), ...add(BP, i32(32 * steps))];
 }
 
-/** The k loop: four steps at a time while four remain, then one at a time. */
+/** The k loop: UNROLL steps at a time while that many remain, then one at a time. */
 function kLoop(variant: GemmVariant): number[] {
-  const k4 = [...get(K), ...i32(-4), ...op.i32And];
+  const k4 = [...get(K), ...i32(-UNROLL), ...op.i32And];
   return [
-    ...forLoop(P, i32(0), k4, 4, [0, 1, 2, 3].flatMap((u) => blockStep(variant, u)), advance(4)),
+    ...forLoop(
+      P,
+      i32(0),
+      k4,
+      UNROLL,
+      Array.from({ length: UNROLL }, (_, u) => blockStep(variant, u)).flat(),
+      advance(UNROLL),
+    ),
     ...forLoop(P, k4, get(K), 1, blockStep(variant, 0), advance(1)),
   ];
 }
