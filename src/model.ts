@@ -45,6 +45,15 @@ export function heModel(widths: readonly number[], rng: Rng): Mlp {
   return widths.slice(1).map((outputs, l) => heLayer(widths[l], outputs, rng));
 }
 
+/** Whether two stacks of layers have the same widths, layer by layer. */
+export function sameShape(
+  a: readonly { inputs: number; outputs: number }[],
+  b: readonly { inputs: number; outputs: number }[],
+): boolean {
+  return a.length === b.length &&
+    a.every((layer, l) => layer.inputs === b[l].inputs && layer.outputs === b[l].outputs);
+}
+
 /** A deep copy of one layer. */
 export function copyLayer(layer: Layer): Layer {
   return { ...layer, weights: layer.weights.slice(), bias: layer.bias.slice() };

@@ -11,7 +11,7 @@
 
 import type { Dataset } from "../data.ts";
 import type { DatasetHandle, Engine, EpochMetrics, Metrics, PhaseSpec } from "../engine.ts";
-import { copyModel, type Layer, type Mlp } from "../model.ts";
+import { copyModel, type Layer, type Mlp, sameShape } from "../model.ts";
 import { type KernelSet, TS_KERNELS } from "./arena.ts";
 import { epochOrder } from "../shuffle.ts";
 import {
@@ -51,11 +51,7 @@ export class CpuEngine implements Engine {
   }
 
   setModel(model: Mlp): void {
-    const sameShape = model.length === this.#model.length &&
-      model.every((layer, l) =>
-        layer.inputs === this.#model[l].inputs && layer.outputs === this.#model[l].outputs
-      );
-    if (!sameShape) return this.#allocate(model, this.#workspace?.capacity ?? EVAL_ROWS);
+    if (!sameShape(model, this.#model)) return this.#allocate(model, this.#workspace?.capacity ?? EVAL_ROWS);
     model.forEach((layer, l) => {
       this.#model[l].weights.set(layer.weights);
       this.#model[l].bias.set(layer.bias);

@@ -13,7 +13,7 @@
 
 import type { Dataset } from "../data.ts";
 import type { DatasetHandle, Engine, EpochMetrics, Metrics, PhaseSpec } from "../engine.ts";
-import type { Layer, Mlp } from "../model.ts";
+import { type Layer, type Mlp, sameShape } from "../model.ts";
 import { epochOrder } from "../shuffle.ts";
 import type { GpuContext } from "./context.ts";
 import { Kernels, MATMUL_TILE, MATMUL_VARIANTS, type MatmulSchedule, Rows } from "./kernels.ts";
@@ -137,11 +137,7 @@ export class GpuEngine implements Engine {
   }
 
   setModel(model: Mlp): void {
-    const sameShape = model.length === this.#layers.length &&
-      model.every((layer, l) =>
-        layer.inputs === this.#layers[l].inputs && layer.outputs === this.#layers[l].outputs
-      );
-    if (!sameShape) {
+    if (!sameShape(model, this.#layers)) {
       this.#layers.forEach((layer) =>
         this.#release(Object.values(layer).filter((v) => v instanceof GPUBuffer))
       );
