@@ -134,13 +134,8 @@ function check(
   };
 }
 
-function timeCpu(c: MatmulCase, { a, b, ...rest }: Operands): KernelResult {
-  const out = new Float32Array(c.m * c.n);
-  const run = () => {
-    if (c.form === "AB") matmul(a, b, out, c.m, c.k, c.n);
-    else if (c.form === "AtB") matmulTransA(a, b, out, c.k, c.m, c.n);
-    else matmulTransB(a, b, out, c.m, c.k, c.n);
-  };
+/** Runs `run` once for its output (a copy of `out`), then times REPETITIONS more runs on the host clock. */
+function runAndTime(run: () => void, out: Float32Array): [Float32Array, number[]] {
   run();
   const snapshot = out.slice();
   const seconds = Array.from({ length: REPETITIONS }, () => {
@@ -148,6 +143,17 @@ function timeCpu(c: MatmulCase, { a, b, ...rest }: Operands): KernelResult {
     run();
     return (performance.now() - started) / 1000;
   });
+  return [snapshot, seconds];
+}
+
+function timeCpu(c: MatmulCase, { a, b, ...rest }: Operands): KernelResult {
+  const out = new Float32Array(c.m * c.n);
+  const run = () => {
+    if (c.form === "AB") matmul(a, b, out, c.m, c.k, c.n);
+    else if (c.form === "AtB") matmulTransA(a, b, out, c.k, c.m, c.n);
+    else matmulTransB(a, b, out, c.m, c.k, c.n);
+  };
+  const [snapshot, seconds] = runAndTime(run, out);
   return check("cpu", c, snapshot, { a, b, ...rest }, seconds);
 }
 
@@ -179,13 +185,7 @@ function timeWasm(c: MatmulCase, { a, b, ...rest }: Operands, variant: "relaxed"
       panel,
     );
   };
-  run();
-  const snapshot = out.slice();
-  const seconds = Array.from({ length: REPETITIONS }, () => {
-    const started = performance.now();
-    run();
-    return (performance.now() - started) / 1000;
-  });
+  const [snapshot, seconds] = runAndTime(run, out);
   return check(`cpu-wasm-${variant}`, c, snapshot, { a, b, ...rest }, seconds);
 }
 

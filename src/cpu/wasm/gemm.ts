@@ -39,6 +39,15 @@ const SUM = AV + 1;
 const { get, set, tee, i32 } = op;
 const add = (local: number, bytes: number[]) => [...get(local), ...bytes, ...op.i32Add, ...set(local)];
 const times4 = [...i32(2), ...op.i32Shl];
+/** Pushes the byte offset of element (row, col) of a row-major matrix with `stride` columns. */
+const element = (row: number, col: number, stride: number) => [
+  ...get(row),
+  ...get(stride),
+  ...op.i32Mul,
+  ...get(col),
+  ...op.i32Add,
+  ...times4,
+];
 /** `for (local = from; local < limit; local += step) body`; `from` and `limit` are instructions that push the bounds. */
 const forLoop = (local: number, from: number[], limit: number[], step: number, ...body: number[][]) => [
   ...from,
@@ -100,16 +109,7 @@ function kLoop(variant: GemmVariant): number[] {
 
 /** Copies B's columns j0 … j0+7 of every row into the panel, 32 bytes a row. */
 function packPanel(): number[] {
-  const source = [
-    ...get(B),
-    ...get(P),
-    ...get(N),
-    ...op.i32Mul,
-    ...get(J0),
-    ...op.i32Add,
-    ...times4,
-    ...op.i32Add,
-  ];
+  const source = [...get(B), ...element(P, J0, N), ...op.i32Add];
   return forLoop(P, i32(0), get(K), 1, [
     ...source,
     ...set(BP),
@@ -149,12 +149,7 @@ function fullBlocks(variant: GemmVariant): number[] {
   ];
   const store = [
     ...get(C),
-    ...get(I0),
-    ...get(N),
-    ...op.i32Mul,
-    ...get(J0),
-    ...op.i32Add,
-    ...times4,
+    ...element(I0, J0, N),
     ...op.i32Add,
     ...set(CP),
     ...ROW_LIST.flatMap((r) => [
@@ -179,11 +174,6 @@ function fullBlocks(variant: GemmVariant): number[] {
 
 /** `c[i][j] = Σ_p a[i][p] · b[p][j]` for every element outside the full 6×8 blocks. */
 function edges(): number[] {
-  const element = (
-    row: number,
-    col: number,
-    stride: number,
-  ) => [...get(row), ...get(stride), ...op.i32Mul, ...get(col), ...op.i32Add, ...times4];
   const product = [
     ...get(A),
     ...element(I, P, K),
