@@ -16,7 +16,7 @@ import type { DatasetHandle, Engine, EpochMetrics, Metrics, PhaseSpec } from "..
 import { type Layer, type Mlp, sameShape } from "../model.ts";
 import { epochOrder } from "../shuffle.ts";
 import type { GpuContext } from "./context.ts";
-import { Kernels, MATMUL_TILE, MATMUL_VARIANTS, type MatmulSchedule, Rows } from "./kernels.ts";
+import { Kernels, MATMUL_TILE, MATMUL_VARIANTS, type MatmulSchedule, type RowMode, Rows } from "./kernels.ts";
 
 /** Rows evaluated per forward pass when measuring a whole dataset. */
 const EVAL_ROWS = 1024;
@@ -238,12 +238,7 @@ export class GpuEngine implements Engine {
    */
   #stepDispatches(b: Bindings, span: Span, record: number, rates: readonly number[]): Dispatch[] {
     const offset = record * this.#stepAlign, last = this.#layers.length - 1;
-    const work: Dispatch[] = this.#layers.map((layer, l) => ({
-      pipeline: this.kernels.matmul(MATMUL_VARIANTS.forward(l === 0 ? Rows.shuffled : Rows.direct, l < last)),
-      group: b.forwardTrain[l],
-      offset,
-      workgroups: [tiles(layer.outputs), tiles(span.rows)],
-    }));
+    const work = this.#forwardDispatches(b.forwardTrain, Rows.shuffled, span, offset);
     work.push({ pipeline: this.kernels.softmaxXent(true), group: b.xentTrain, offset, workgroups: [1, 1] });
     const lowest = rates.findIndex((rate) => rate > 0);
     for (let l = last; lowest >= 0 && l >= lowest; l--) {
@@ -269,15 +264,21 @@ export class GpuEngine implements Engine {
 
   /** Forward over a chunk of the evaluated dataset, then its summed loss and correct count into the slot. */
   #evaluationDispatches(b: Bindings, span: Span, record: number): Dispatch[] {
-    const offset = record * this.#stepAlign, last = this.#layers.length - 1;
-    const work: Dispatch[] = this.#layers.map((layer, l) => ({
-      pipeline: this.kernels.matmul(MATMUL_VARIANTS.forward(l === 0 ? Rows.chunk : Rows.direct, l < last)),
-      group: b.forwardEval[l],
+    const offset = record * this.#stepAlign;
+    const work = this.#forwardDispatches(b.forwardEval, Rows.chunk, span, offset);
+    work.push({ pipeline: this.kernels.softmaxXent(false), group: b.xentEval, offset, workgroups: [1, 1] });
+    return work;
+  }
+
+  /** The forward pass over `span`: the first layer reads the dataset's rows as `firstRows` says. */
+  #forwardDispatches(groups: GPUBindGroup[], firstRows: RowMode, span: Span, offset: number): Dispatch[] {
+    const last = this.#layers.length - 1;
+    return this.#layers.map((layer, l) => ({
+      pipeline: this.kernels.matmul(MATMUL_VARIANTS.forward(l === 0 ? firstRows : Rows.direct, l < last)),
+      group: groups[l],
       offset,
       workgroups: [tiles(layer.outputs), tiles(span.rows)],
     }));
-    work.push({ pipeline: this.kernels.softmaxXent(false), group: b.xentEval, offset, workgroups: [1, 1] });
-    return work;
   }
 
   /** Each layer's step size, learning rate × its rate multiplier, for the fused SGD step. */
