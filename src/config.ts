@@ -79,6 +79,14 @@ function intField(defaultValue: number | null, min: number, max?: number): Field
     : { default: defaultValue, allowed: `an integer ${range}`, ok: check };
 }
 
+function oneOf(defaultValue: string, values: readonly string[]): Field {
+  return {
+    default: defaultValue,
+    allowed: `one of ${values.join(", ")}`,
+    ok: (v) => values.includes(v as string),
+  };
+}
+
 const positiveRate = (defaultValue: number): Field => ({
   default: defaultValue,
   allowed: "a positive finite number",
@@ -94,11 +102,7 @@ const fraction = (defaultValue: number, allowed: string, ok: (v: number) => bool
 /** Every known key, its default, and what it accepts. */
 const SCHEMA: Record<keyof Config, Record<string, Field>> = {
   logging: {
-    level: {
-      default: "INFO",
-      allowed: `one of ${LOG_LEVELS.join(", ")}`,
-      ok: (v) => LOG_LEVELS.includes(v as LogLevel),
-    },
+    level: oneOf("INFO", LOG_LEVELS),
     file: {
       default: "logs/app.log",
       allowed: "a non-empty path",
@@ -126,16 +130,8 @@ const SCHEMA: Record<keyof Config, Record<string, Field>> = {
     },
   },
   engine: {
-    device: {
-      default: "auto",
-      allowed: `one of ${DEVICE_CHOICES.join(", ")}`,
-      ok: (v) => DEVICE_CHOICES.includes(v as DeviceChoice),
-    },
-    cpu_kernels: {
-      default: "auto",
-      allowed: `one of ${CPU_KERNEL_CHOICES.join(", ")}`,
-      ok: (v) => CPU_KERNEL_CHOICES.includes(v as CpuKernelChoice),
-    },
+    device: oneOf("auto", DEVICE_CHOICES),
+    cpu_kernels: oneOf("auto", CPU_KERNEL_CHOICES),
   },
   training: {
     base_epochs: intField(20, 0),
