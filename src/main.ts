@@ -49,15 +49,10 @@ async function run(options: CliOptions): Promise<void> {
     maxBytes: config.logging.max_bytes,
     backupCount: config.logging.backup_count,
   });
-  let engine: Engine;
+  let engine: Engine | null = null;
   try {
     const kernels = () => selectCpuKernels(options.cpuKernels ?? config.engine.cpu_kernels, log);
     engine = await selectEngine(options.device ?? config.engine.device, log, navigator.gpu, kernels);
-  } catch (error) {
-    log.close();
-    throw error;
-  }
-  try {
     log.info(
       `engine ${engine.name}: ${engine.description}; seed ${config.data.random_seed}; strategy ${options.strategy}`,
     );
@@ -71,7 +66,7 @@ async function run(options: CliOptions): Promise<void> {
       log.info(`results written to ${options.output}`);
     }
   } finally {
-    engine.dispose();
+    engine?.dispose();
     log.close();
   }
 }
