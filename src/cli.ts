@@ -4,13 +4,15 @@
  * @module
  */
 
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "./errors.ts";
 import {
   CPU_KERNEL_CHOICES,
   type CpuKernelChoice,
   DEVICE_CHOICES,
   type DeviceChoice,
+  MAX_THREADS,
+  type ThreadsChoice,
 } from "./select_engine.ts";
 import { STRATEGY_NAMES, type StrategyName } from "./strategies.ts";
 
@@ -23,6 +25,8 @@ export interface CliOptions {
   readonly device: DeviceChoice | null;
   /** `--cpu-kernels`, when given; it wins over `engine.cpu_kernels`. */
   readonly cpuKernels: CpuKernelChoice | null;
+  /** `--threads`, when given; it wins over `engine.threads`. */
+  readonly threads: ThreadsChoice | null;
 }
 
 /** The outcome of parsing: options to run with, or text (help) to print and exit 0. */
@@ -57,6 +61,13 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
       )
         .choices(CPU_KERNEL_CHOICES),
     )
+    .addOption(
+      new Option(
+        "-t, --threads <count>",
+        `threads for the WebAssembly kernels' large products: auto (the machine's cores, at most 4) or 1 to ${MAX_THREADS} [default: engine.threads]`,
+      )
+        .argParser(parseThreads),
+    )
     .helpOption("-h, --help", "show this help and exit")
     .addHelpText(
       "after",
@@ -85,6 +96,7 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
       output?: string;
       device?: DeviceChoice;
       cpuKernels?: CpuKernelChoice;
+      threads?: ThreadsChoice;
     }
   >();
   return {
@@ -94,8 +106,16 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
       output: options.output ?? null,
       device: options.device ?? null,
       cpuKernels: options.cpuKernels ?? null,
+      threads: options.threads ?? null,
     },
   };
+}
+
+function parseThreads(value: string): ThreadsChoice {
+  if (value === "auto") return value;
+  const count = Number(value);
+  if (/^\d+$/.test(value) && count >= 1 && count <= MAX_THREADS) return count;
+  throw new InvalidArgumentError(`Use auto or a whole number from 1 to ${MAX_THREADS}.`);
 }
 
 function oneLine(text: string): string {

@@ -17,6 +17,8 @@ import {
   type CpuKernelChoice,
   DEVICE_CHOICES,
   type DeviceChoice,
+  MAX_THREADS,
+  type ThreadsChoice,
 } from "./select_engine.ts";
 
 /** Log levels, least to most severe. */
@@ -49,6 +51,7 @@ export interface Config {
   engine: {
     device: DeviceChoice;
     cpu_kernels: CpuKernelChoice;
+    threads: ThreadsChoice;
   };
   training: {
     base_epochs: number;
@@ -132,6 +135,11 @@ const SCHEMA: Record<keyof Config, Record<string, Field>> = {
   engine: {
     device: oneOf("auto", DEVICE_CHOICES),
     cpu_kernels: oneOf("auto", CPU_KERNEL_CHOICES),
+    threads: {
+      default: "auto",
+      allowed: `auto or an integer from 1 to ${MAX_THREADS}`,
+      ok: (v) => v === "auto" || integer(1, MAX_THREADS)(v),
+    },
   },
   training: {
     base_epochs: intField(20, 0),

@@ -1,7 +1,7 @@
 /**
  * The command-line program:
  * `deno task run [--strategy NAME] [--config FILE] [--output FILE] [--device auto|gpu|cpu]
- * [--cpu-kernels auto|wasm|ts]`.
+ * [--cpu-kernels auto|wasm|ts] [--threads auto|N]`.
  *
  * @module
  */
@@ -51,7 +51,12 @@ async function run(options: CliOptions): Promise<void> {
   });
   let engine: Engine | null = null;
   try {
-    const kernels = () => selectCpuKernels(options.cpuKernels ?? config.engine.cpu_kernels, log);
+    const kernels = () =>
+      selectCpuKernels(
+        options.cpuKernels ?? config.engine.cpu_kernels,
+        options.threads ?? config.engine.threads,
+        log,
+      );
     engine = await selectEngine(options.device ?? config.engine.device, log, navigator.gpu, kernels);
     log.info(
       `engine ${engine.name}: ${engine.description}; seed ${config.data.random_seed}; strategy ${options.strategy}`,

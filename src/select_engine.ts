@@ -3,7 +3,8 @@
  * the CPU (saying why in one log line); `gpu` insists on a GPU, and accepts a software adapter such
  * as Mesa's llvmpipe (which is how the GPU path is tested without a GPU); `cpu` never asks for one.
  * The CPU engine's kernels are chosen apart: `auto` takes WebAssembly SIMD when the runtime accepts
- * it (relaxed SIMD first), else the TypeScript kernels; `wasm` insists; `ts` never asks.
+ * it (relaxed SIMD first), else the TypeScript kernels; `wasm` insists; `ts` never asks. Only the
+ * WebAssembly kernels use more than one thread.
  *
  * @module
  */
@@ -28,25 +29,50 @@ export const CPU_KERNEL_CHOICES = ["auto", "wasm", "ts"] as const;
 /** One of {@linkcode CPU_KERNEL_CHOICES}. */
 export type CpuKernelChoice = typeof CPU_KERNEL_CHOICES[number];
 
+/** The accepted values of `--threads` and `engine.threads`: `auto` or a count from 1 to this. */
+export const MAX_THREADS = 64;
 /**
- * The CPU engine's kernels for `choice`. `detect` (the committed modules' check by default) can be
- * replaced to simulate a runtime that refuses WebAssembly SIMD. Throws {@linkcode UsageError} when
- * `wasm` was demanded but the runtime refuses it.
+ * Threads `auto` uses at most. Two threads measured 1.6 to 1.9 times one on the large workload's
+ * products (see docs/BENCHMARKS.md); beyond that each extra band of rows is smaller and every thread
+ * packs its own copy of B's panels, so more is untested rather than known to help.
+ */
+export const MAX_AUTO_THREADS = 4;
+/** `auto` or a thread count. */
+export type ThreadsChoice = "auto" | number;
+
+/** The thread count for `choice`: `auto` is the machine's cores, at most {@linkcode MAX_AUTO_THREADS}. */
+export function threadCount(choice: ThreadsChoice, cores = navigator.hardwareConcurrency): number {
+  return choice === "auto" ? Math.max(1, Math.min(cores, MAX_AUTO_THREADS)) : choice;
+}
+
+/**
+ * The CPU engine's kernels for `choice`, on `threads` threads. `detect` (the committed modules' check
+ * by default) can be replaced to simulate a runtime that refuses WebAssembly SIMD. Throws
+ * {@linkcode UsageError} when `wasm` was demanded but the runtime refuses it, and when more than one
+ * thread was demanded of the TypeScript kernels.
  */
 export function selectCpuKernels(
   choice: CpuKernelChoice,
+  threads: ThreadsChoice,
   log: Logger,
   detect: () => ReturnType<typeof detectWasm> = detectWasm,
 ): KernelSet {
-  if (choice === "ts") return TS_KERNELS;
+  if (choice === "ts") {
+    if (threads !== "auto" && threads > 1) {
+      throw new UsageError(
+        `threads ${threads} with the TypeScript kernels, which run on one thread; use --cpu-kernels auto or wasm, or --threads 1`,
+      );
+    }
+    return TS_KERNELS;
+  }
   const variant = detect();
-  if (variant !== null) return wasmKernels(variant);
+  if (variant !== null) return wasmKernels(variant, threadCount(threads));
   if (choice === "wasm") {
     throw new UsageError(
       "--cpu-kernels wasm: this runtime accepts no WebAssembly SIMD; use --cpu-kernels auto or ts",
     );
   }
-  log.info("WebAssembly SIMD is not available; the CPU engine uses the TypeScript kernels");
+  log.info("WebAssembly SIMD is not available; the CPU engine uses the TypeScript kernels, on one thread");
   return TS_KERNELS;
 }
 

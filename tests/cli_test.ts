@@ -57,7 +57,7 @@ const SMALL_CONFIG_EFFECTIVE = {
     relatedness: 0.7,
   },
   model: { hidden_dim: 16, hidden_dims: null },
-  engine: { device: "cpu", cpu_kernels: "auto" },
+  engine: { device: "cpu", cpu_kernels: "auto", threads: "auto" },
   training: {
     base_epochs: BASE_EPOCHS,
     target_epochs: TARGET_EPOCHS,

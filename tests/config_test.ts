@@ -26,7 +26,7 @@ function documentedDefaults(): Config {
       relatedness: 0.9,
     },
     model: { hidden_dim: 32, hidden_dims: null },
-    engine: { device: "auto", cpu_kernels: "auto" },
+    engine: { device: "auto", cpu_kernels: "auto", threads: "auto" },
     training: {
       base_epochs: 20,
       target_epochs: 20,
@@ -292,6 +292,15 @@ Deno.test("config: engine.cpu_kernels accepts auto, wasm and ts only", () => {
     assert.equal(parseConfig(`engine:\n  cpu_kernels: ${kernels}\n`, "x").engine.cpu_kernels, kernels);
   }
   assertRejected("engine:\n  cpu_kernels: simd\n", "engine.cpu_kernels");
+});
+
+Deno.test("config: engine.threads accepts auto or a whole number from 1 to 64", () => {
+  for (const threads of ["auto", 1, 2, 64] as const) {
+    assert.equal(parseConfig(`engine:\n  threads: ${threads}\n`, "x").engine.threads, threads);
+  }
+  for (const bad of ["0", "65", "1.5", "two", "-1", "null"]) {
+    assertRejected(`engine:\n  threads: ${bad}\n`, "engine.threads");
+  }
 });
 
 Deno.test("config: hidden_dims must be null or a non-empty list of integers >= 1", () => {

@@ -76,7 +76,7 @@ Deno.test("softmax cross-entropy: loss, gradient and correct count match float64
   const labels = Uint32Array.from({ length: m }, (_, i) => (i * 7) % n);
   const grad = poisoned(m * n);
   const sum = { loss: 0, correct: 0 };
-  softmaxCrossEntropy(logits, labels, 0, m, n, grad, 1 / m, sum);
+  softmaxCrossEntropy(logits, labels, m, n, grad, 1 / m, sum);
   let loss = 0, correct = 0;
   for (let i = 0; i < m; i++) {
     const row = Array.from(logits.subarray(i * n, (i + 1) * n));
@@ -97,7 +97,7 @@ Deno.test("softmax cross-entropy is finite and exact for logits of magnitude 1e4
   const labels = new Uint32Array([1, 1]);
   const grad = poisoned(6);
   const sum = { loss: 0, correct: 0 };
-  softmaxCrossEntropy(logits, labels, 0, 2, 3, grad, 1, sum);
+  softmaxCrossEntropy(logits, labels, 2, 3, grad, 1, sum);
   // Row 0: log-sum-exp is 1e4 (the other terms underflow), minus z_1 = -1e4.
   // Row 1: log(e^0 + e^-1 + e^-2e4) + 1 = log1p(e^-1) + 1, taken relative to the max.
   const want = 2e4 + Math.log1p(Math.exp(-1)) + 1;

@@ -1,19 +1,23 @@
 /**
- * The WebAssembly SIMD kernel: committed bytes match the generator, results match float64 and the
- * TypeScript engine, the choice falls back when SIMD is refused.
+ * The WebAssembly kernels: the committed module matches its generator; every kernel matches float64
+ * and (for the step kernels) the TypeScript kernels bit for bit; products are bit-identical across
+ * thread counts; the engine agrees with the TypeScript engine; the choice falls back when SIMD is
+ * refused.
  */
 
 import assert from "node:assert/strict";
-import { WASM_FILES } from "../src/cpu/wasm/build.ts";
-import { gemmModule, type GemmVariant } from "../src/cpu/wasm/gemm.ts";
-import { detectWasm, readModule, WasmGemm } from "../src/cpu/wasm/runtime.ts";
 import { TS_KERNELS } from "../src/cpu/arena.ts";
 import { CpuEngine } from "../src/cpu/engine.ts";
+import { type Floats, type StepKernels, TS_STEP_KERNELS } from "../src/cpu/kernels.ts";
+import { WASM_FILES } from "../src/cpu/wasm/build.ts";
+import type { GemmVariant } from "../src/cpu/wasm/gemm.ts";
 import { wasmKernels } from "../src/cpu/wasm/kernels.ts";
+import { kernelModule } from "../src/cpu/wasm/module.ts";
+import { detectWasm, readModule } from "../src/cpu/wasm/runtime.ts";
 import { defaultConfig } from "../src/config.ts";
 import { UsageError } from "../src/errors.ts";
 import { createLogger } from "../src/logger.ts";
-import { selectCpuKernels } from "../src/select_engine.ts";
+import { selectCpuKernels, threadCount } from "../src/select_engine.ts";
 import { STRATEGY_NAMES } from "../src/strategies.ts";
 import { pretrain, transfer, uploadData } from "../src/train.ts";
 import {
@@ -26,7 +30,7 @@ import {
 } from "./helpers.ts";
 
 const VARIANTS: GemmVariant[] = ["relaxed", "simd"];
-// 1×1×1 and others under one 6×8 block, exact blocks, blocks with ragged edges, k not a multiple of 4.
+// 1×1×1 and others under one 6×8 block, exact blocks, blocks with ragged edges, k not a multiple of 8.
 const SHAPES: [number, number, number][] = [
   [1, 1, 1],
   [7, 13, 5],
@@ -35,62 +39,197 @@ const SHAPES: [number, number, number][] = [
   [13, 17, 23],
   [37, 53, 29],
   [64, 64, 64],
+  [32, 20, 3],
 ];
+const FORMS = ["AB", "AtB", "ABt"] as const;
+
+/** `values` copied into a fresh allocation of `alloc`, with a NaN guard allocated on each side. */
+function guarded(alloc: (count: number) => Float32Array, values: ArrayLike<number>) {
+  const before = alloc(4), array = alloc(values.length), after = alloc(4);
+  before.fill(NaN);
+  after.fill(NaN);
+  array.set(values);
+  return { array, untouched: () => before.every(Number.isNaN) && after.every(Number.isNaN) };
+}
 
 Deno.test("the committed .wasm files are exactly what the generator builds (deno task wasm)", () => {
   for (const variant of VARIANTS) {
     assert.deepEqual(
       readModule(variant),
-      gemmModule(variant),
+      kernelModule(variant),
       `${WASM_FILES[variant]} is stale: run deno task wasm`,
     );
   }
 });
 
 for (const variant of VARIANTS) {
-  Deno.test({
-    name: `wasm gemm (${variant}) matches float64 on awkward shapes, writes C alone`,
-    fn: () => {
-      for (const [m, k, n] of SHAPES) {
-        const kernel = new WasmGemm(variant, 1 << 20);
-        const a = kernel.alloc(m * k), b = kernel.alloc(k * n);
-        const before = kernel.alloc(4), c = kernel.alloc(m * n), after = kernel.alloc(4);
-        const panel = kernel.alloc(8 * k);
-        a.set(randomFloats(m * k, m + k));
-        b.set(randomFloats(k * n, k + n));
-        for (const guard of [before, c, after]) guard.fill(NaN);
-        kernel.gemm(a, b, c, m, k, n, panel);
-        const want = referenceProduct(a, b, m, k, n, (i, p) => i * k + p, (p, j) => p * n + j);
-        const error = maxRelativeError(c, want);
-        assert.ok(error < 1e-5, `${variant} ${m}x${k}x${n}: relative error ${error}`);
-        assert.ok(before.every(Number.isNaN) && after.every(Number.isNaN), "wrote outside C");
+  Deno.test(`wasm products (${variant}) match float64 in every form on awkward shapes, writing C alone`, () => {
+    const set = wasmKernels(variant);
+    for (const [m, k, n] of SHAPES) {
+      for (const form of FORMS) {
+        const arena = set.arena({ longestSum: Math.max(m, k, n), largestTranspose: Math.max(m, n) * k });
+        // AB: A m×k, B k×n. AtB: A stored k×m. ABt: B stored n×k.
+        const a = guarded(arena.alloc, randomFloats(m * k, m + k));
+        const b = guarded(arena.alloc, randomFloats(k * n, k + n));
+        const c = guarded(arena.alloc, new Float32Array(m * n).fill(NaN));
+        const { matmul, matmulTransA, matmulTransB } = arena.kernels;
+        if (form === "AB") matmul(a.array, b.array, c.array, m, k, n);
+        if (form === "AtB") matmulTransA(a.array, b.array, c.array, k, m, n);
+        if (form === "ABt") matmulTransB(a.array, b.array, c.array, m, k, n);
+        const want = referenceProduct(
+          a.array,
+          b.array,
+          m,
+          k,
+          n,
+          form === "AtB" ? (i, p) => p * m + i : (i, p) => i * k + p,
+          form === "ABt" ? (p, j) => j * k + p : (p, j) => p * n + j,
+        );
+        const error = maxRelativeError(c.array, want);
+        assert.ok(error < 1e-5, `${variant} ${form} ${m}x${k}x${n}: relative error ${error}`);
+        assert.ok(a.untouched() && b.untouched() && c.untouched(), `${form} ${m}x${k}x${n} wrote outside C`);
       }
-    },
+    }
+    set.dispose();
   });
 }
 
-Deno.test("feature detection: relaxed SIMD, else plain SIMD, else none", () => {
-  const same = (x: Uint8Array, y: Uint8Array) => x.length === y.length && x.every((byte, i) => byte === y[i]);
-  const refuse = (refused: GemmVariant[]) => (bytes: Uint8Array<ArrayBuffer>) =>
-    !refused.some((variant) => same(bytes, gemmModule(variant)));
-  assert.equal(detectWasm(readModule, refuse([])), "relaxed");
-  assert.equal(detectWasm(readModule, refuse(["relaxed"])), "simd");
-  assert.equal(detectWasm(readModule, refuse(["relaxed", "simd"])), null);
-  assert.notEqual(detectWasm(), null, "Deno 2.9 accepts WebAssembly SIMD");
+/** Runs `step` on `kernels` over arrays from `alloc` holding `inputs`; returns the arrays after. */
+function runStep(
+  kernels: StepKernels,
+  alloc: (count: number) => Floats,
+  inputs: Float32Array[],
+  step: (kernels: StepKernels, arrays: Floats[]) => void,
+): Floats[] {
+  const arrays = inputs.map((values) => {
+    const array = alloc(values.length);
+    array.set(values);
+    return array;
+  });
+  step(kernels, arrays);
+  return arrays;
+}
+
+/** A step kernel to compare: its inputs for an m×n case, the call, and how far off float64 it may be. */
+interface StepCase {
+  readonly name: string;
+  readonly tolerance: number;
+  readonly inputs: (m: number, n: number) => Float32Array[];
+  readonly step: (kernels: StepKernels, arrays: Floats[], m: number, n: number) => void;
+}
+
+const STEP_CASES: StepCase[] = [{
+  name: "addBias",
+  tolerance: 1e-6,
+  inputs: (m, n) => [randomFloats(m * n, 1), randomFloats(n, 2)],
+  step: (k, [z, b], m, n) => k.addBias(z, b, m, n, false),
+}, {
+  name: "addBias + ReLU",
+  tolerance: 1e-6,
+  inputs: (m, n) => [randomFloats(m * n, 3), randomFloats(n, 4)],
+  step: (k, [z, b], m, n) => k.addBias(z, b, m, n, true),
+}, {
+  name: "reluBackward",
+  tolerance: 0,
+  inputs: (m, n) => [randomFloats(m * n, 5), randomFloats(m * n, 6)],
+  step: (k, [g, a], m, n) => k.reluBackward(g, a, m * n),
+}, {
+  name: "columnSums",
+  tolerance: 1e-5,
+  inputs: (m, n) => [randomFloats(m * n, 7), new Float32Array(n).fill(NaN)],
+  step: (k, [g, out], m, n) => k.columnSums(g, out, m, n),
+}, {
+  name: "sgdStep",
+  tolerance: 1e-6,
+  inputs: (m, n) => [randomFloats(m * n, 8), randomFloats(m * n, 9)],
+  step: (k, [w, g]) => k.sgdStep(w, g, 0.05),
+}];
+
+for (const variant of VARIANTS) {
+  Deno.test(`wasm step kernels (${variant}) equal the TypeScript ones bit for bit and float64 closely`, () => {
+    const set = wasmKernels(variant);
+    for (const { name, tolerance, inputs, step } of STEP_CASES) {
+      for (const [m, n] of [[1, 1], [3, 5], [7, 13], [32, 32], [9, 4]]) {
+        const arena = set.arena({ longestSum: 1, largestTranspose: 1 });
+        const values = inputs(m, n);
+        const run = (kernels: StepKernels, alloc: (count: number) => Floats) =>
+          runStep(kernels, alloc, values, (k, x) => step(k, x, m, n));
+        const wasm = run(arena.kernels, arena.alloc);
+        const ts = run(TS_STEP_KERNELS, (count) => new Float32Array(count));
+        const f64 = run(TS_STEP_KERNELS, (count) => new Float64Array(count));
+        wasm.forEach((array, i) => {
+          assert.deepEqual(array, ts[i], `${name} ${m}x${n}: array ${i} differs from TypeScript`);
+          const error = maxRelativeError(array, f64[i]);
+          assert.ok(error <= tolerance, `${name} ${m}x${n}: array ${i} off float64 by ${error}`);
+        });
+      }
+    }
+    set.dispose();
+  });
+
+  Deno.test(`wasm softmax cross-entropy (${variant}) equals the TypeScript one bit for bit`, () => {
+    const set = wasmKernels(variant);
+    for (const [m, n, scale] of [[1, 1, 1], [9, 4, 3], [33, 3, 10], [5, 10, 1e4]]) {
+      const arena = set.arena({ longestSum: 1, largestTranspose: 1 });
+      const logits = randomFloats(m * n, m * n).map((v) => scale * v);
+      const labelValues = Uint32Array.from({ length: m }, (_, i) => (i * 7) % n);
+      const labelSpace = arena.alloc(m),
+        labels = new Uint32Array(labelSpace.buffer, labelSpace.byteOffset, m);
+      labels.set(labelValues);
+      for (const withGrad of [true, false]) {
+        const [wasmLogits, wasmGrad] = [arena.alloc(m * n), arena.alloc(m * n).fill(NaN)];
+        wasmLogits.set(logits);
+        const [got, want] = [{ loss: 0, correct: 0 }, { loss: 0, correct: 0 }];
+        arena.kernels.softmaxCrossEntropy(wasmLogits, labels, m, n, withGrad ? wasmGrad : null, 1 / m, got);
+        const tsGrad = new Float32Array(m * n).fill(NaN);
+        TS_STEP_KERNELS.softmaxCrossEntropy(logits, labelValues, m, n, withGrad ? tsGrad : null, 1 / m, want);
+        assert.deepEqual(got, want, `${m}x${n} loss and correct count`);
+        assert.deepEqual(wasmGrad, tsGrad, `${m}x${n} gradient`);
+      }
+    }
+    set.dispose();
+  });
+}
+
+Deno.test("wasm products are bit-identical on 1, 2 and 3 threads, and the split really runs", () => {
+  const results = [1, 2, 3].map((threads) => {
+    const set = wasmKernels("relaxed", threads, 1);
+    const outputs = [];
+    for (const [m, k, n] of [[150, 70, 90], [37, 53, 29], [7, 5, 3], [256, 64, 10]]) {
+      const arena = set.arena({ longestSum: 256, largestTranspose: 256 * 70 });
+      const [a, b, c] = [arena.alloc(m * k), arena.alloc(k * n), arena.alloc(m * n)];
+      a.set(randomFloats(m * k, 1));
+      b.set(randomFloats(k * n, 2));
+      arena.kernels.matmul(a, b, c, m, k, n);
+      outputs.push(c.slice());
+    }
+    const split = set.splitProducts;
+    set.dispose();
+    return { outputs, split };
+  });
+  assert.equal(results[0].split, 0);
+  assert.ok(results[1].split > 0 && results[2].split > 0, "products were split between threads");
+  for (const other of results.slice(1)) assert.deepEqual(other.outputs, results[0].outputs);
 });
 
+/** The CPU engine's metrics after pretraining and every strategy, on `kernels`. */
+async function everyStrategy(engine: CpuEngine) {
+  const config = defaultConfig();
+  const data = uploadData(engine, dataFor(config));
+  const source = await pretrain(engine, data, config, quietLogger());
+  const results = [source.metrics];
+  for (const strategy of STRATEGY_NAMES) {
+    results.push((await transfer(engine, data, source.model, strategy, config, quietLogger())).metrics);
+  }
+  engine.dispose();
+  return results;
+}
+
 Deno.test("CPU engine on the WebAssembly kernels agrees with the TypeScript kernels for every strategy", async () => {
-  const run = async (engine: CpuEngine) => {
-    const config = defaultConfig();
-    const data = uploadData(engine, dataFor(config));
-    const source = await pretrain(engine, data, config, quietLogger());
-    const results = [source.metrics];
-    for (const strategy of STRATEGY_NAMES) {
-      results.push((await transfer(engine, data, source.model, strategy, config, quietLogger())).metrics);
-    }
-    return results;
-  };
-  const [reference, fast] = [await run(new CpuEngine()), await run(new CpuEngine(wasmKernels("relaxed")))];
+  const [reference, fast] = [
+    await everyStrategy(new CpuEngine()),
+    await everyStrategy(new CpuEngine(wasmKernels("relaxed"))),
+  ];
   fast.forEach((metrics, i) => {
     for (const split of ["train", "test"] as const) {
       const [got, want] = [metrics[split], reference[i][split]];
@@ -103,6 +242,27 @@ Deno.test("CPU engine on the WebAssembly kernels agrees with the TypeScript kern
   });
 });
 
+Deno.test("CPU engine results are identical on 1 and 2 threads, and between runs", async () => {
+  const run = () => everyStrategy(new CpuEngine(wasmKernels("relaxed", 2, 1)));
+  const [one, two, again] = [
+    await everyStrategy(new CpuEngine(wasmKernels("relaxed", 1))),
+    await run(),
+    await run(),
+  ];
+  assert.deepEqual(two, one);
+  assert.deepEqual(again, two);
+});
+
+Deno.test("feature detection: relaxed SIMD, else plain SIMD, else none", () => {
+  const same = (x: Uint8Array, y: Uint8Array) => x.length === y.length && x.every((byte, i) => byte === y[i]);
+  const refuse = (refused: GemmVariant[]) => (bytes: Uint8Array<ArrayBuffer>) =>
+    !refused.some((variant) => same(bytes, kernelModule(variant)));
+  assert.equal(detectWasm(readModule, refuse([])), "relaxed");
+  assert.equal(detectWasm(readModule, refuse(["relaxed"])), "simd");
+  assert.equal(detectWasm(readModule, refuse(["relaxed", "simd"])), null);
+  assert.notEqual(detectWasm(), null, "Deno 2.9 accepts WebAssembly SIMD");
+});
+
 Deno.test("CPU kernel choice: auto falls back to TypeScript with one line, wasm demands SIMD, ts never asks", () => {
   const lines: string[] = [];
   const log = createLogger({
@@ -112,45 +272,52 @@ Deno.test("CPU kernel choice: auto falls back to TypeScript with one line, wasm 
     backupCount: 0,
     console: (l) => lines.push(l),
   });
-  assert.equal(selectCpuKernels("auto", log, () => "relaxed").description, "WebAssembly relaxed SIMD matmul");
-  assert.equal(selectCpuKernels("auto", log, () => "simd").description, "WebAssembly SIMD matmul");
+  const chosen = (kernels: ReturnType<typeof selectCpuKernels>) => (kernels.dispose(), kernels.description);
+  assert.equal(
+    chosen(selectCpuKernels("auto", 1, log, () => "relaxed")),
+    "WebAssembly relaxed SIMD kernels, 1 thread",
+  );
+  assert.equal(chosen(selectCpuKernels("auto", 2, log, () => "simd")), "WebAssembly SIMD kernels, 2 threads");
   assert.deepEqual(lines, []);
-  assert.equal(selectCpuKernels("auto", log, () => null), TS_KERNELS);
+  assert.equal(selectCpuKernels("auto", "auto", log, () => null), TS_KERNELS);
   assert.equal(lines.length, 1);
   assert.match(
     lines[0],
     /INFO WebAssembly SIMD is not available; the CPU engine uses the TypeScript kernels/,
   );
   assert.throws(
-    () => selectCpuKernels("wasm", log, () => null),
+    () => selectCpuKernels("wasm", 1, log, () => null),
     (error: Error) =>
       error instanceof UsageError && /--cpu-kernels wasm: .*no WebAssembly SIMD/.test(error.message),
   );
   let asked = false;
-  assert.equal(selectCpuKernels("ts", log, () => (asked = true, "relaxed")), TS_KERNELS);
+  assert.equal(selectCpuKernels("ts", "auto", log, () => (asked = true, "relaxed")), TS_KERNELS);
   assert.equal(asked, false);
+  assert.throws(
+    () => selectCpuKernels("ts", 2, log),
+    (error: Error) =>
+      error instanceof UsageError && /threads 2 with the TypeScript kernels/.test(error.message),
+  );
 });
 
-Deno.test("CLI --cpu-kernels names the kernels in the results", async () => {
+Deno.test("threads: auto is the machine's cores, at most 4; a number is taken as it is", () => {
+  assert.deepEqual([1, 2, 3, 16].map((cores) => threadCount("auto", cores)), [1, 2, 3, 4]);
+  assert.equal(threadCount(7, 2), 7);
+});
+
+Deno.test("CLI --cpu-kernels and --threads name the kernels in the results, and the program exits", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(
     `${dir}/config.yaml`,
     `logging: {file: ${dir}/app.log}\ndata: {base_n_samples: 300, target_n_samples: 200}\ntraining: {base_epochs: 2, target_epochs: 2}\n`,
   );
-  for (
-    const [kernels, description] of [["ts", "TypeScript kernels, 1 thread"], [
-      "wasm",
-      "WebAssembly relaxed SIMD matmul, 1 thread",
-    ]]
-  ) {
-    const run = await runProgram("src/main.ts", [
-      "--device",
-      "cpu",
-      "--cpu-kernels",
-      kernels,
-      "--output",
-      "out.json",
-    ], {
+  const cases = [
+    [["--cpu-kernels", "ts"], "TypeScript kernels, 1 thread"],
+    [["--cpu-kernels", "wasm", "--threads", "1"], "WebAssembly relaxed SIMD kernels, 1 thread"],
+    [["--threads", "2"], "WebAssembly relaxed SIMD kernels, 2 threads"],
+  ] as const;
+  for (const [flags, description] of cases) {
+    const run = await runProgram("src/main.ts", ["--device", "cpu", ...flags, "--output", "out.json"], {
       cwd: dir,
       permissions: ["--allow-read", "--allow-write", "--allow-env=RANDOM_SEED"],
     });

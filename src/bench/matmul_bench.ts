@@ -1,5 +1,5 @@
 /**
- * Matrix-multiply throughput: the CPU engine's kernel against each GPU schedule, on the shapes of a
+ * Matrix-multiply throughput: the CPU engine's kernels against each GPU schedule, on the shapes of a
  * training step and on squares. Every kernel's output is checked against a float64 reference on
  * sampled elements before it is timed.
  *
@@ -9,8 +9,9 @@
  * @module
  */
 
-import { matmul, matmulTransA, matmulTransB } from "../cpu/kernels.ts";
-import { detectWasm, WasmGemm } from "../cpu/wasm/runtime.ts";
+import { type KernelSet, TS_KERNELS } from "../cpu/arena.ts";
+import { wasmKernels } from "../cpu/wasm/kernels.ts";
+import { detectWasm } from "../cpu/wasm/runtime.ts";
 import { type GpuContext, readBuffer } from "../gpu/context.ts";
 import {
   Kernels,
@@ -65,21 +66,29 @@ export function squareCases(sizes: readonly number[]): MatmulCase[] {
 }
 
 /**
- * Times the CPU engine's TypeScript kernel, its WebAssembly SIMD kernel when the runtime has one, and,
- * when `gpu` is given, both GPU schedules, on every case.
+ * Times the CPU engine's TypeScript kernels, its WebAssembly SIMD kernels on one thread and on
+ * `threads` when the runtime has them, and, when `gpu` is given, both GPU schedules, on every case.
  */
-export async function benchMatmul(cases: readonly MatmulCase[], gpu: GpuContext | null) {
+export async function benchMatmul(cases: readonly MatmulCase[], gpu: GpuContext | null, threads = 2) {
   const schedules = gpu === null
     ? []
     : await Promise.all(MATMUL_SCHEDULES.map((schedule) => Kernels.create(gpu.device, schedule)));
   const wasm = detectWasm();
+  const cpuSets: [string, KernelSet][] = [["cpu", TS_KERNELS]];
+  if (wasm !== null) cpuSets.push([`cpu-wasm-${wasm}`, wasmKernels(wasm)]);
+  if (wasm !== null && threads > 1) {
+    cpuSets.push([`cpu-wasm-${wasm}-${threads}t`, wasmKernels(wasm, threads)]);
+  }
   const results = [];
-  for (const c of cases) {
-    const operands = makeOperands(c);
-    const kernels: KernelResult[] = [timeCpu(c, operands)];
-    if (wasm !== null) kernels.push(timeWasm(c, operands, wasm));
-    for (const k of schedules) kernels.push(await timeGpu(c, operands, k, gpu!));
-    results.push({ ...c, kernels });
+  try {
+    for (const c of cases) {
+      const operands = makeOperands(c);
+      const kernels = cpuSets.map(([label, set]) => timeCpu(label, set, c, operands));
+      for (const k of schedules) kernels.push(await timeGpu(c, operands, k, gpu!));
+      results.push({ ...c, kernels });
+    }
+  } finally {
+    for (const [, set] of cpuSets) set.dispose();
   }
   return results;
 }
@@ -146,47 +155,26 @@ function runAndTime(run: () => void, out: Float32Array): [Float32Array, number[]
   return [snapshot, seconds];
 }
 
-function timeCpu(c: MatmulCase, { a, b, ...rest }: Operands): KernelResult {
-  const out = new Float32Array(c.m * c.n);
-  const run = () => {
-    if (c.form === "AB") matmul(a, b, out, c.m, c.k, c.n);
-    else if (c.form === "AtB") matmulTransA(a, b, out, c.k, c.m, c.n);
-    else matmulTransB(a, b, out, c.m, c.k, c.n);
-  };
-  const [snapshot, seconds] = runAndTime(run, out);
-  return check("cpu", c, snapshot, { a, b, ...rest }, seconds);
-}
-
 /**
- * The WebAssembly SIMD kernel, with its operands in WebAssembly memory. It multiplies row-major A·B
- * only, so the transposed forms first transpose the transposed operand into place, and that copy
- * is timed too.
+ * One of the CPU engine's kernel sets, with its operands in the set's arena, through the products
+ * the engine calls: the WebAssembly ones transpose a transposed operand first, and that is timed too.
  */
-function timeWasm(c: MatmulCase, { a, b, ...rest }: Operands, variant: "relaxed" | "simd"): KernelResult {
-  const kernel = new WasmGemm(variant, 4 * (2 * c.m * c.k + 2 * c.k * c.n + c.m * c.n + 8 * c.k) + 65536);
-  const [storedA, storedB] = [kernel.alloc(a.length), kernel.alloc(b.length)];
+function timeCpu(label: string, set: KernelSet, c: MatmulCase, { a, b, ...rest }: Operands): KernelResult {
+  const arena = set.arena({
+    longestSum: Math.max(c.m, c.k, c.n),
+    largestTranspose: Math.max(a.length, b.length),
+  });
+  const [storedA, storedB, out] = [arena.alloc(a.length), arena.alloc(b.length), arena.alloc(c.m * c.n)];
   storedA.set(a);
   storedB.set(b);
-  const [rowA, rowB] = [kernel.alloc(c.m * c.k), kernel.alloc(c.k * c.n)];
-  const out = kernel.alloc(c.m * c.n), panel = kernel.alloc(8 * c.k);
-  const transpose = (from: Float32Array, to: Float32Array, rows: number, cols: number) => {
-    for (let r = 0; r < rows; r++) for (let q = 0; q < cols; q++) to[q * rows + r] = from[r * cols + q];
-  };
+  const { matmul, matmulTransA, matmulTransB } = arena.kernels;
   const run = () => {
-    if (c.form === "AtB") transpose(storedA, rowA, c.k, c.m);
-    if (c.form === "ABt") transpose(storedB, rowB, c.n, c.k);
-    kernel.gemm(
-      c.form === "AtB" ? rowA : storedA,
-      c.form === "ABt" ? rowB : storedB,
-      out,
-      c.m,
-      c.k,
-      c.n,
-      panel,
-    );
+    if (c.form === "AB") matmul(storedA, storedB, out, c.m, c.k, c.n);
+    else if (c.form === "AtB") matmulTransA(storedA, storedB, out, c.k, c.m, c.n);
+    else matmulTransB(storedA, storedB, out, c.m, c.k, c.n);
   };
   const [snapshot, seconds] = runAndTime(run, out);
-  return check(`cpu-wasm-${variant}`, c, snapshot, { a, b, ...rest }, seconds);
+  return check(label, c, snapshot, { a, b, ...rest }, seconds);
 }
 
 /** The engine's kernel for each form, with an epilogue that leaves the plain product. */

@@ -1,17 +1,17 @@
 /**
- * Where the CPU engine keeps its arrays, and which matrix products it runs on them. The TypeScript
- * kernels work on ordinary arrays; the WebAssembly kernels need every operand inside their memory,
- * so the engine allocates the model and its work buffers from an {@linkcode Arena} once per shape.
+ * Where the CPU engine keeps its arrays, and which kernels it runs on them. The TypeScript kernels
+ * work on ordinary arrays; the WebAssembly kernels need every operand inside their memory, so the
+ * engine allocates the model and its work buffers from an {@linkcode Arena} once per shape.
  *
  * @module
  */
 
-import { type Products, TS_PRODUCTS } from "./kernels.ts";
+import { type StepKernels, TS_STEP_KERNELS } from "./kernels.ts";
 
-/** Arrays allocated together, and the products that can work on them. */
+/** Arrays allocated together, and the kernels that can work on them. */
 export interface Arena {
-  alloc(count: number): Float32Array<ArrayBuffer>;
-  readonly products: Products;
+  alloc(count: number): Float32Array;
+  readonly kernels: StepKernels;
 }
 
 /** What the products will be asked for: the longest sum (k) and the largest operand to transpose. */
@@ -22,14 +22,20 @@ export interface ArenaShape {
 
 /** A family of kernels: how to describe them, and how to make room for a model and its buffers. */
 export interface KernelSet {
-  /** For people and results, e.g. `"TypeScript kernels"`. */
+  /** For people and results, e.g. `"TypeScript kernels, 1 thread"`. */
   readonly description: string;
-  /** An arena with room for buffers of these lengths, and whatever its products need for `shape`. */
-  arena(sizes: readonly number[], shape: ArenaShape): Arena;
+  /**
+   * An arena for a model and its buffers, with whatever the kernels need for `shape`. Arrays of the
+   * previous arena from the same set must no longer be used: its memory is reused.
+   */
+  arena(shape: ArenaShape): Arena;
+  /** Releases what the set holds (worker threads). */
+  dispose(): void;
 }
 
 /** The TypeScript kernels on ordinary arrays: the readable reference. */
 export const TS_KERNELS: KernelSet = {
-  description: "TypeScript kernels",
-  arena: () => ({ alloc: (count) => new Float32Array(count), products: TS_PRODUCTS }),
+  description: "TypeScript kernels, 1 thread",
+  arena: () => ({ alloc: (count) => new Float32Array(count), kernels: TS_STEP_KERNELS }),
+  dispose: () => {},
 };

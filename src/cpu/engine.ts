@@ -1,6 +1,6 @@
 /**
- * The CPU engine: the whole training step on the CPU (see `kernels.ts` and `mlp.ts`), with the
- * matrix products of a {@linkcode KernelSet}: the TypeScript reference, or WebAssembly SIMD.
+ * The CPU engine: the whole training step on the CPU (see `mlp.ts`), with the kernels of a
+ * {@linkcode KernelSet}: the TypeScript reference (`kernels.ts`), or WebAssembly SIMD.
  *
  * The model and its work buffers are allocated together from one arena per shape and batch
  * capacity, so a training step allocates nothing. Each epoch's metrics are delivered as soon as the
@@ -11,18 +11,11 @@
 
 import type { Dataset } from "../data.ts";
 import type { DatasetHandle, Engine, EpochMetrics, Metrics, PhaseSpec } from "../engine.ts";
-import { copyModel, type Layer, type Mlp, sameShape } from "../model.ts";
+import { type Mlp, sameShape } from "../model.ts";
 import { type KernelSet, TS_KERNELS } from "./arena.ts";
 import { epochOrder } from "../shuffle.ts";
-import {
-  gatherRows,
-  type LossSum,
-  type Products,
-  sgdStep,
-  softmaxCrossEntropy,
-  TS_PRODUCTS,
-} from "./kernels.ts";
-import { backward, forward, Workspace } from "./mlp.ts";
+import { type Floats, gatherRows, type LossSum, type StepKernels, TS_STEP_KERNELS } from "./kernels.ts";
+import { backward, forward, type LayerParams, Workspace } from "./mlp.ts";
 
 /** Rows evaluated per forward pass when measuring a whole dataset. */
 const EVAL_ROWS = 256;
@@ -35,14 +28,14 @@ interface CpuDataset extends DatasetHandle {
 export class CpuEngine implements Engine {
   readonly name = "cpu";
   readonly description: string;
-  #model: Layer[] = [];
+  #model: LayerParams[] = [];
   #workspace: Workspace | null = null;
-  #products: Products = TS_PRODUCTS;
+  #kernels: StepKernels = TS_STEP_KERNELS;
   #sum: LossSum = { loss: 0, correct: 0 };
 
-  /** An engine whose matrix products come from `kernels` (the TypeScript reference by default). */
+  /** An engine running `kernels` (the TypeScript reference by default); it disposes of them. */
   constructor(readonly kernels: KernelSet = TS_KERNELS) {
-    this.description = `${kernels.description}, 1 thread`;
+    this.description = kernels.description;
   }
 
   upload(data: Dataset): DatasetHandle {
@@ -59,7 +52,7 @@ export class CpuEngine implements Engine {
   }
 
   readModel(): Promise<Mlp> {
-    return Promise.resolve(copyModel(this.#model));
+    return Promise.resolve(this.#snapshot());
   }
 
   trainPhase(spec: PhaseSpec): Promise<EpochMetrics[]> {
@@ -75,8 +68,8 @@ export class CpuEngine implements Engine {
         const rows = Math.min(spec.batchSize, data.n - from);
         gatherRows(data.x, order, from, rows, data.features, ws.activations[0]);
         for (let r = 0; r < rows; r++) ws.labels[r] = data.labels[order[from + r]];
-        forward(ws, this.#model, rows, this.#products);
-        backward(ws, this.#model, rows, needsGrad, this.#sum, this.#products);
+        forward(ws, this.#model, rows, this.#kernels);
+        backward(ws, this.#model, rows, needsGrad, this.#sum, this.#kernels);
         this.#update(ws, spec.learningRate, spec.layerRates);
         loss += this.#sum.loss;
         correct += this.#sum.correct;
@@ -99,13 +92,14 @@ export class CpuEngine implements Engine {
   dispose(): void {
     this.#model = [];
     this.#workspace = null;
+    this.kernels.dispose();
   }
 
   #update(ws: Workspace, learningRate: number, layerRates: readonly number[]): void {
     this.#model.forEach((layer, l) => {
       if (layerRates[l] === 0) return;
-      sgdStep(layer.weights, ws.weightGrads[l], learningRate * layerRates[l]);
-      sgdStep(layer.bias, ws.biasGrads[l], learningRate * layerRates[l]);
+      this.#kernels.sgdStep(layer.weights, ws.weightGrads[l], learningRate * layerRates[l]);
+      this.#kernels.sgdStep(layer.bias, ws.biasGrads[l], learningRate * layerRates[l]);
     });
   }
 
@@ -117,11 +111,11 @@ export class CpuEngine implements Engine {
     for (let from = 0; from < data.n; from += ws.capacity) {
       const rows = Math.min(ws.capacity, data.n - from);
       ws.activations[0].set(data.x.subarray(from * data.features, (from + rows) * data.features));
-      forward(ws, this.#model, rows, this.#products);
-      softmaxCrossEntropy(
+      ws.labels.set(data.labels.subarray(from, from + rows));
+      forward(ws, this.#model, rows, this.#kernels);
+      this.#kernels.softmaxCrossEntropy(
         ws.activations[this.#model.length],
-        data.labels,
-        from,
+        ws.labels,
         rows,
         classes,
         null,
@@ -142,27 +136,31 @@ export class CpuEngine implements Engine {
     return this.#workspace!;
   }
 
-  /** One arena for a copy of `model` and a workspace of `capacity` rows; the products to run on them. */
-  #allocate(model: Mlp, capacity: number): void {
-    const widths = [model[0].inputs, ...model.map((layer) => layer.outputs)];
+  /** A copy of the model on ordinary arrays. */
+  #snapshot(): Mlp {
+    return this.#model.map((layer) => ({
+      ...layer,
+      weights: Float32Array.from(layer.weights),
+      bias: Float32Array.from(layer.bias),
+    }));
+  }
+
+  /** One arena for a copy of `model` and a workspace of `capacity` rows; the kernels to run on them. */
+  #allocate(model: readonly LayerParams[], capacity: number): void {
+    const source = model === this.#model ? this.#snapshot() : model; // the new arena reuses the old one's memory
+    const widths = [source[0].inputs, ...source.map((layer) => layer.outputs)];
     const widest = Math.max(...widths);
-    const arena = this.kernels.arena(
-      [
-        ...model.flatMap((layer) => [layer.weights.length, layer.bias.length]),
-        ...Workspace.sizes(widths, capacity),
-      ],
-      {
-        longestSum: Math.max(widest, capacity),
-        largestTranspose: Math.max(capacity * widest, ...model.map((layer) => layer.weights.length)),
-      },
-    );
-    const copy = (values: Float32Array) => {
+    const arena = this.kernels.arena({
+      longestSum: Math.max(widest, capacity),
+      largestTranspose: Math.max(capacity * widest, ...source.map((layer) => layer.weights.length)),
+    });
+    const copy = (values: Floats) => {
       const into = arena.alloc(values.length);
       into.set(values);
       return into;
     };
-    this.#model = model.map((layer) => ({ ...layer, weights: copy(layer.weights), bias: copy(layer.bias) }));
+    this.#model = source.map((layer) => ({ ...layer, weights: copy(layer.weights), bias: copy(layer.bias) }));
     this.#workspace = new Workspace(widths, capacity, arena.alloc);
-    this.#products = arena.products;
+    this.#kernels = arena.kernels;
   }
 }

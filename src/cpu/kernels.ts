@@ -76,19 +76,6 @@ export function matmulTransB(a: Floats, b: Floats, c: Floats, m: number, n: numb
   gemm(a, n, 1, b, 1, n, c, m, n, k);
 }
 
-/** The three matrix products of a training step, so that another implementation can stand in. */
-export interface Products {
-  /** `C[m×n] = A[m×k] · B[k×n]`. */
-  matmul(a: Floats, b: Floats, c: Floats, m: number, k: number, n: number): void;
-  /** `C[k×n] = Aᵀ · B` with `A[m×k]`, `B[m×n]`. */
-  matmulTransA(a: Floats, b: Floats, c: Floats, m: number, k: number, n: number): void;
-  /** `C[m×k] = A · Bᵀ` with `A[m×n]`, `B[k×n]`. */
-  matmulTransB(a: Floats, b: Floats, c: Floats, m: number, n: number, k: number): void;
-}
-
-/** The TypeScript products above: the readable reference, for any array. */
-export const TS_PRODUCTS: Products = { matmul, matmulTransA, matmulTransB };
-
 /** `Z[i][j] += b[j]`, then `Z = max(Z, 0)` when `relu`: a hidden layer's bias and activation. */
 export function addBias(z: Floats, bias: Floats, m: number, n: number, relu: boolean): void {
   for (let i = 0; i < m; i++) {
@@ -129,7 +116,6 @@ export interface LossSum {
 export function softmaxCrossEntropy(
   logits: Floats,
   labels: Uint32Array,
-  labelOffset: number,
   m: number,
   n: number,
   grad: Floats | null,
@@ -145,7 +131,7 @@ export function softmaxCrossEntropy(
     const max = logits[row + best];
     let sum = 0;
     for (let j = 0; j < n; j++) sum += Math.exp(logits[row + j] - max);
-    const label = labels[labelOffset + i];
+    const label = labels[i];
     into.loss += Math.log(sum) - (logits[row + label] - max);
     if (best === label) into.correct++;
     if (grad === null) continue;
@@ -170,3 +156,30 @@ export function gatherRows(
     dst.set(src.subarray(at, at + width), r * width);
   }
 }
+
+/**
+ * Every operation of a training step, so that another implementation (the WebAssembly kernels) can
+ * stand in for the TypeScript ones above on arrays it owns.
+ */
+export interface StepKernels {
+  readonly matmul: typeof matmul;
+  readonly matmulTransA: typeof matmulTransA;
+  readonly matmulTransB: typeof matmulTransB;
+  readonly addBias: typeof addBias;
+  readonly reluBackward: typeof reluBackward;
+  readonly columnSums: typeof columnSums;
+  readonly sgdStep: typeof sgdStep;
+  readonly softmaxCrossEntropy: typeof softmaxCrossEntropy;
+}
+
+/** The TypeScript kernels: the readable reference, for any array. */
+export const TS_STEP_KERNELS: StepKernels = {
+  matmul,
+  matmulTransA,
+  matmulTransB,
+  addBias,
+  reluBackward,
+  columnSums,
+  sgdStep,
+  softmaxCrossEntropy,
+};

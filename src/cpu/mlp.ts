@@ -10,16 +10,7 @@
  * @module
  */
 
-import {
-  addBias,
-  columnSums,
-  type Floats,
-  type LossSum,
-  type Products,
-  reluBackward,
-  softmaxCrossEntropy,
-  TS_PRODUCTS,
-} from "./kernels.ts";
+import { type Floats, type LossSum, type StepKernels, TS_STEP_KERNELS } from "./kernels.ts";
 
 /** The parameters of one layer, in either float width. */
 export interface LayerParams {
@@ -37,7 +28,7 @@ export class Workspace {
   readonly deltas: Floats[];
   readonly weightGrads: Floats[];
   readonly biasGrads: Floats[];
-  /** The batch's labels, gathered alongside the input rows. */
+  /** The batch's labels, gathered alongside the input rows (in the arena, for kernels that need that). */
   readonly labels: Uint32Array;
 
   /** Sizes every buffer for `capacity` rows of a model with these layer widths. */
@@ -46,17 +37,8 @@ export class Workspace {
     this.deltas = widths.map((w, l) => alloc(l === 0 ? 0 : capacity * w));
     this.weightGrads = widths.slice(1).map((w, l) => alloc(widths[l] * w));
     this.biasGrads = widths.slice(1).map((w) => alloc(w));
-    this.labels = new Uint32Array(capacity);
-  }
-
-  /** The lengths of the float buffers the constructor allocates, in order. */
-  static sizes(widths: readonly number[], capacity: number): number[] {
-    return [
-      ...widths.map((w) => capacity * w),
-      ...widths.map((w, l) => (l === 0 ? 0 : capacity * w)),
-      ...widths.slice(1).map((w, l) => widths[l] * w),
-      ...widths.slice(1),
-    ];
+    const labels = alloc(capacity);
+    this.labels = new Uint32Array(labels.buffer, labels.byteOffset, capacity);
   }
 }
 
@@ -65,13 +47,13 @@ export function forward(
   ws: Workspace,
   model: readonly LayerParams[],
   rows: number,
-  products: Products = TS_PRODUCTS,
+  kernels: StepKernels = TS_STEP_KERNELS,
 ): void {
   const last = model.length - 1;
   model.forEach((layer, l) => {
     const out = ws.activations[l + 1];
-    products.matmul(ws.activations[l], layer.weights, out, rows, layer.inputs, layer.outputs);
-    addBias(out, layer.bias, rows, layer.outputs, l < last);
+    kernels.matmul(ws.activations[l], layer.weights, out, rows, layer.inputs, layer.outputs);
+    kernels.addBias(out, layer.bias, rows, layer.outputs, l < last);
   });
 }
 
@@ -86,14 +68,13 @@ export function backward(
   rows: number,
   needsGrad: readonly boolean[],
   lossSum: LossSum,
-  products: Products = TS_PRODUCTS,
+  kernels: StepKernels = TS_STEP_KERNELS,
 ): void {
   const depth = model.length;
   const lowest = needsGrad.indexOf(true);
-  softmaxCrossEntropy(
+  kernels.softmaxCrossEntropy(
     ws.activations[depth],
     ws.labels,
-    0,
     rows,
     model[depth - 1].outputs,
     lowest < 0 ? null : ws.deltas[depth],
@@ -105,12 +86,12 @@ export function backward(
     const { inputs, outputs, weights } = model[l];
     const delta = ws.deltas[l + 1];
     if (needsGrad[l]) {
-      products.matmulTransA(ws.activations[l], delta, ws.weightGrads[l], rows, inputs, outputs);
-      columnSums(delta, ws.biasGrads[l], rows, outputs);
+      kernels.matmulTransA(ws.activations[l], delta, ws.weightGrads[l], rows, inputs, outputs);
+      kernels.columnSums(delta, ws.biasGrads[l], rows, outputs);
     }
     if (l > lowest) {
-      products.matmulTransB(delta, weights, ws.deltas[l], rows, outputs, inputs);
-      reluBackward(ws.deltas[l], ws.activations[l], rows * inputs);
+      kernels.matmulTransB(delta, weights, ws.deltas[l], rows, outputs, inputs);
+      kernels.reluBackward(ws.deltas[l], ws.activations[l], rows * inputs);
     }
   }
 }

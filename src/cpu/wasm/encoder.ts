@@ -1,6 +1,7 @@
 /**
- * Just enough of the WebAssembly binary format to write the CPU kernels: one imported memory, a few
- * functions, their exports. Instructions are plain byte arrays built by the helpers in {@linkcode op}.
+ * Just enough of the WebAssembly binary format to write the CPU kernels: one imported shared memory,
+ * imported and defined functions, their exports. Instructions are plain byte arrays built by the
+ * helpers in {@linkcode op}.
  *
  * @module
  */
@@ -30,7 +31,7 @@ export function sleb(value: number): number[] {
 }
 
 /** Value types. */
-export const I32 = 0x7f, F32 = 0x7d, V128 = 0x7b;
+export const I32 = 0x7f, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
 
 const simd = (code: number, ...rest: number[]) => [0xfd, ...uleb(code), ...rest];
 const memarg = (align: number, offset = 0) => [...uleb(align), ...uleb(offset)];
@@ -41,6 +42,11 @@ export const op = {
   set: (local: number) => [0x21, ...uleb(local)],
   tee: (local: number) => [0x22, ...uleb(local)],
   i32: (value: number) => [0x41, ...sleb(value)],
+  f32: (value: number) => [0x43, ...new Uint8Array(new Float32Array([value]).buffer)],
+  i32Load: (offset = 0) => [0x28, ...memarg(2, offset)],
+  i32Store: (offset = 0) => [0x36, ...memarg(2, offset)],
+  i32Eq: [0x46],
+  i32Ne: [0x47],
   i32Add: [0x6a],
   i32Sub: [0x6b],
   i32Mul: [0x6c],
@@ -54,30 +60,95 @@ export const op = {
   f32Add: [0x92],
   f32Mul: [0x94],
   f32Const0: [0x43, 0, 0, 0, 0],
+  f32Lt: [0x5d],
+  f32Gt: [0x5e],
+  f32Le: [0x5f],
+  f32Sub: [0x93],
+  f32DemoteF64: [0xb6],
+  f64Load: (offset = 0) => [0x2b, ...memarg(3, offset)],
+  f64Store: (offset = 0) => [0x39, ...memarg(3, offset)],
+  f64Add: [0xa0],
+  f64Sub: [0xa1],
+  f64Mul: [0xa2],
+  f64Div: [0xa3],
+  f64PromoteF32: [0xbb],
+  f64ConvertI32U: [0xb8],
+  f64Const0: [0x44, 0, 0, 0, 0, 0, 0, 0, 0],
+  /** Pops c, b, a: a when c is non-zero, else b. */
+  select: [0x1b],
+  call: (fn: number) => [0x10, ...uleb(fn)],
   v128Load: (offset = 0) => simd(0x00, ...memarg(2, offset)),
   v128Store: (offset = 0) => simd(0x0b, ...memarg(2, offset)),
   /** Loads one f32 and fills all four lanes with it. */
   v128Load32Splat: (offset = 0) => simd(0x09, ...memarg(2, offset)),
   v128Zero: simd(0x0c, ...new Array(16).fill(0)),
+  f32x4Splat: simd(0x13),
+  f32x4Le: simd(0x45),
+  /** `a & ~b`. */
+  v128AndNot: simd(0x4f),
   f32x4Add: simd(0xe4),
+  f32x4Sub: simd(0xe5),
   f32x4Mul: simd(0xe6),
+  /** `pmax(a, b) = a < b ? b : a` lane-wise, so a NaN in `a` stays. */
+  f32x4Pmax: simd(0xeb),
   /** `a · b + c`, fused or not as the machine prefers (relaxed SIMD). */
   f32x4RelaxedMadd: simd(0x105),
   /** A block whose `br 0` jumps past its end. */
   block: (...body: number[][]) => [0x02, 0x40, ...body.flat(), 0x0b],
   /** A loop whose `br 0` jumps back to its start. */
   loop: (...body: number[][]) => [0x03, 0x40, ...body.flat(), 0x0b],
+  /** Pops a condition: runs `then` when it is non-zero, else `otherwise`. */
+  ifElse: (then: number[], otherwise: number[]) => [0x04, 0x40, ...then, 0x05, ...otherwise, 0x0b],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
   br: (depth: number) => [0x0c, ...uleb(depth)],
 };
 
-/** One function: parameter and result types, extra locals (type, count), body instructions. */
-export interface FunctionSpec {
-  readonly name: string;
+const { get, set, i32 } = op;
+
+/** `local += <value pushed by bytes>` (i32). */
+export const addTo = (
+  local: number,
+  bytes: number[],
+) => [...get(local), ...bytes, ...op.i32Add, ...set(local)];
+
+/** `for (local = from; local < limit; local += step) body`; `from` and `limit` push the bounds (i32, unsigned). */
+export const forLoop = (
+  local: number,
+  from: number[],
+  limit: number[],
+  step: number,
+  ...body: number[][]
+) => [
+  ...from,
+  ...set(local),
+  ...op.block(op.loop(
+    [...get(local), ...limit, ...op.i32GeU, ...op.brIf(1)],
+    ...body,
+    addTo(local, i32(step)),
+    op.br(0),
+  )),
+];
+
+/** A function signature: parameter and result types. */
+export interface Signature {
   readonly params: readonly number[];
+  readonly results?: readonly number[];
+}
+
+/** A host function the module calls, imported as `env.<name>`. */
+export interface ImportSpec extends Signature {
+  readonly name: string;
+}
+
+/** One exported function: its signature, extra locals (type, count), body instructions. */
+export interface FunctionSpec extends Signature {
+  readonly name: string;
   readonly locals: readonly [number, number][];
   readonly body: readonly number[][];
 }
+
+/** The most 64 KiB pages a shared memory may grow to: all of wasm32's 4 GiB. */
+export const MAX_PAGES = 65536;
 
 function section(id: number, payload: number[]): number[] {
   return [id, ...uleb(payload.length), ...payload];
@@ -92,27 +163,32 @@ function name(text: string): number[] {
   return [...uleb(bytes.length), ...bytes];
 }
 
-/** A module importing `env.memory` (at least one page) and exporting `functions`, none returning a value. */
-export function encodeModule(functions: readonly FunctionSpec[]): Uint8Array<ArrayBuffer> {
-  const types = functions.map((f) => [0x60, ...uleb(f.params.length), ...f.params, 0]);
-  const memoryImport = [...name("env"), ...name("memory"), 0x02, 0x00, ...uleb(1)];
-  const exports = functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]);
+function signature({ params, results = [] }: Signature): number[] {
+  return [0x60, ...uleb(params.length), ...params, ...uleb(results.length), ...results];
+}
+
+/**
+ * A module importing `env.memory` (shared, at least one page, at most {@linkcode MAX_PAGES}) and the
+ * host functions `imports`, which take function indices 0, 1, …, before `functions`; every function
+ * of `functions` is exported under its name.
+ */
+export function encodeModule(
+  imports: readonly ImportSpec[],
+  functions: readonly FunctionSpec[],
+): Uint8Array<ArrayBuffer> {
+  const types = [...imports, ...functions].map(signature);
+  const memoryImport = [...name("env"), ...name("memory"), 0x02, 0x03, ...uleb(1), ...uleb(MAX_PAGES)];
+  const functionImports = imports.map((f, i) => [...name("env"), ...name(f.name), 0x00, ...uleb(i)]);
+  const exports = functions.map((f, i) => [...name(f.name), 0x00, ...uleb(imports.length + i)]);
   const bodies = functions.map((f) => {
     const code = [...vector(f.locals.map(([type, count]) => [...uleb(count), type])), ...f.body.flat(), 0x0b];
     return [...uleb(code.length), ...code];
   });
   return new Uint8Array([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vector(types)),
-    ...section(2, vector([memoryImport])),
-    ...section(3, vector(functions.map((_, i) => uleb(i)))),
+    ...section(2, vector([memoryImport, ...functionImports])),
+    ...section(3, vector(functions.map((_, i) => uleb(imports.length + i)))),
     ...section(7, vector(exports)),
     ...section(10, vector(bodies)),
   ]);

@@ -1,42 +1,124 @@
 /**
- * The WebAssembly kernel set for the CPU engine: the SIMD gemm on arrays allocated in its memory.
- * The transposed products first transpose their transposed operand into scratch space (a contiguous
- * copy costs far less than strided reads inside the kernel), then run the same gemm.
+ * The WebAssembly kernel set for the CPU engine: every step kernel of the module, on arrays allocated
+ * in its memory. `Aᵀ·B` runs `gemm_at`, which reads A as stored; `A·Bᵀ` first transposes B into
+ * scratch space (a contiguous copy costs far less than strided reads inside the kernel), then runs
+ * `gemm`.
+ * With more than one thread, a product big enough to repay the hand-off has its rows of C split
+ * between this thread and the workers; each element is computed the same way whoever computes it,
+ * so the results are bit-identical for every thread count.
  *
  * @module
  */
 
 import type { Arena, ArenaShape, KernelSet } from "../arena.ts";
-import type { Floats } from "../kernels.ts";
-import type { GemmVariant } from "./gemm.ts";
-import { WasmGemm } from "./runtime.ts";
+import type { Floats, StepKernels } from "../kernels.ts";
+import { type GemmVariant, panelFloats } from "./gemm.ts";
+import { WasmRuntime } from "./runtime.ts";
+import { type GemmArgs, type GemmJob, GemmThreads } from "./threads.ts";
 
-/** The WebAssembly kernels with `variant`'s multiply-add. */
-export function wasmKernels(variant: GemmVariant): KernelSet {
+/** Multiply-adds (m·k·n) below which a product runs on one thread: the hand-off would cost more. */
+export const MIN_SPLIT_WORK = 1 << 18;
+/** Rows of C per band are a multiple of this (gemm's block height), so no band has ragged blocks. */
+const BAND_ALIGN = 6;
+
+/** The WebAssembly kernel set; it counts the products it split between threads. */
+export interface WasmKernelSet extends KernelSet {
+  readonly splitProducts: number;
+}
+
+/**
+ * The WebAssembly kernels with `variant`'s multiply-add, running products of at least `minSplitWork`
+ * multiply-adds on `threads` threads.
+ */
+export function wasmKernels(variant: GemmVariant, threads = 1, minSplitWork = MIN_SPLIT_WORK): WasmKernelSet {
+  const runtime = new WasmRuntime(variant);
+  const workers = threads > 1 ? new GemmThreads(runtime.module, runtime.memory, threads - 1) : null;
   return {
-    description: `WebAssembly ${variant === "relaxed" ? "relaxed SIMD" : "SIMD"} matmul`,
-    arena: (sizes, shape) => wasmArena(variant, sizes, shape),
+    get splitProducts() {
+      return workers?.runs ?? 0;
+    },
+    description: `WebAssembly ${variant === "relaxed" ? "relaxed SIMD" : "SIMD"} kernels, ${threads} thread${
+      threads === 1 ? "" : "s"
+    }`,
+    arena: (shape) => {
+      runtime.reset();
+      return wasmArena(runtime, workers, minSplitWork, shape);
+    },
+    dispose: () => workers?.dispose(),
   };
 }
 
-function wasmArena(variant: GemmVariant, sizes: readonly number[], shape: ArenaShape): Arena {
-  const floats = [...sizes, 8 * shape.longestSum, shape.largestTranspose];
-  const kernel = new WasmGemm(variant, floats.reduce((sum, n) => sum + 16 * Math.ceil(n / 4), 0));
-  const panel = kernel.alloc(8 * shape.longestSum);
-  const scratch = kernel.alloc(shape.largestTranspose);
-  const gemm = (a: Floats, b: Floats, c: Floats, m: number, k: number, n: number) =>
-    kernel.gemm(a as Float32Array, b as Float32Array, c as Float32Array, m, k, n, panel);
+function wasmArena(
+  runtime: WasmRuntime,
+  workers: GemmThreads | null,
+  minSplitWork: number,
+  shape: ArenaShape,
+): Arena {
+  const threads = 1 + (workers?.count ?? 0);
+  const panels = Array.from(
+    { length: threads },
+    () => runtime.alloc(panelFloats(shape.longestSum)).byteOffset,
+  );
+  const scratch = runtime.alloc(shape.largestTranspose);
+  const lossOut = runtime.alloc(4);
+  const loss = new Float64Array(lossOut.buffer, lossOut.byteOffset, 1);
+  const correct = new Int32Array(lossOut.buffer, lossOut.byteOffset + 8, 1);
+  const run = runtime.kernels;
+  /** `C[m×n] = A·B`, or `Aᵀ·B` with A stored k×m when `transposedA`, split in bands of rows when big. */
+  const product = (
+    transposedA: boolean,
+    a: Floats,
+    b: Floats,
+    c: Floats,
+    m: number,
+    k: number,
+    n: number,
+  ) => {
+    const kernel = transposedA ? run.gemm_at : run.gemm;
+    const lda = transposedA ? m : k;
+    const bands = workers === null || m * k * n < minSplitWork
+      ? 1
+      : Math.min(threads, Math.ceil(m / BAND_ALIGN));
+    const args = (from: number, rows: number, panel: number): GemmArgs => {
+      const aAt = a.byteOffset + 4 * (transposedA ? from : from * k);
+      return [aAt, b.byteOffset, c.byteOffset + 4 * from * n, rows, k, n, panel, lda];
+    };
+    if (bands === 1) return kernel(...args(0, m, panels[0]));
+    const rows = BAND_ALIGN * Math.ceil(m / BAND_ALIGN / bands);
+    const jobs: GemmJob[] = [];
+    for (let from = rows; from < m; from += rows) {
+      jobs.push({ transposedA, args: args(from, Math.min(rows, m - from), panels[jobs.length + 1]) });
+    }
+    workers!.run(jobs, () => kernel(...args(0, rows, panels[0])));
+  };
   /** Writes the `rows × cols` matrix `from` transposed into the scratch space. */
   const transposed = (from: Floats, rows: number, cols: number) => {
-    for (let r = 0; r < rows; r++) for (let q = 0; q < cols; q++) scratch[q * rows + r] = from[r * cols + q];
+    run.transpose(from.byteOffset, scratch.byteOffset, rows, cols);
     return scratch;
   };
-  return {
-    alloc: (count) => kernel.alloc(count),
-    products: {
-      matmul: gemm,
-      matmulTransA: (a, b, c, m, k, n) => gemm(transposed(a, m, k), b, c, k, m, n),
-      matmulTransB: (a, b, c, m, n, k) => gemm(a, transposed(b, k, n), c, m, n, k),
+  const kernels: StepKernels = {
+    matmul: (a, b, c, m, k, n) => product(false, a, b, c, m, k, n),
+    matmulTransA: (a, b, c, m, k, n) => product(true, a, b, c, k, m, n),
+    matmulTransB: (a, b, c, m, n, k) => product(false, a, transposed(b, k, n), c, m, n, k),
+    addBias: (z, bias, m, n, relu) => run.bias_act(z.byteOffset, bias.byteOffset, m, n, relu ? 1 : 0),
+    reluBackward: (grad, act, count) => run.relu_backward(grad.byteOffset, act.byteOffset, count),
+    columnSums: (g, out, m, n) => run.column_sums(g.byteOffset, out.byteOffset, m, n),
+    sgdStep: (w, g, rate) => run.sgd_step(w.byteOffset, g.byteOffset, w.length, rate),
+    softmaxCrossEntropy: (logits, labels, m, n, grad, scale, into) => {
+      const gradAt = grad?.byteOffset ?? 0;
+      run.softmax_xent(
+        logits.byteOffset,
+        labels.byteOffset,
+        m,
+        n,
+        gradAt,
+        grad ? 1 : 0,
+        scale,
+        lossOut.byteOffset,
+      );
+      into.loss = loss[0];
+      into.correct = correct[0];
     },
   };
+  return { alloc: (count) => runtime.alloc(count), kernels };
 }

@@ -1,12 +1,15 @@
 /**
- * Loading the committed WebAssembly kernels, and choosing the best this runtime accepts: relaxed
- * SIMD, else plain SIMD, else none (the TypeScript kernels then serve).
+ * Loading the committed WebAssembly module, choosing the best variant this runtime accepts (relaxed
+ * SIMD, else plain SIMD, else none: the TypeScript kernels then serve), and instantiating it on a
+ * shared memory that grows as arrays are allocated.
  *
  * @module
  */
 
 import { WASM_FILES } from "./build.ts";
+import { MAX_PAGES } from "./encoder.ts";
 import type { GemmVariant } from "./gemm.ts";
+import { HOST_FUNCTIONS } from "./module.ts";
 
 /** The best variant whose module `validate` accepts, or null when neither is. */
 export function detectWasm(
@@ -27,52 +30,78 @@ export function readModule(variant: GemmVariant): Uint8Array<ArrayBuffer> {
 const compiled = new Map<GemmVariant, WebAssembly.Module>();
 
 /** One variant's module, read and compiled once per process. */
-function compiledModule(variant: GemmVariant): WebAssembly.Module {
+export function compiledModule(variant: GemmVariant): WebAssembly.Module {
   let module = compiled.get(variant);
   if (module === undefined) compiled.set(variant, module = new WebAssembly.Module(readModule(variant)));
   return module;
 }
 
-/** The module's export: byte offsets of A, B, C and the panel scratch, and the sizes. */
-type GemmExport = (a: number, b: number, c: number, m: number, k: number, n: number, panel: number) => void;
+/** A product's export: byte offsets of A, B, C and the panel scratch, sizes, A's row stride. */
+export type GemmExport = (
+  a: number,
+  b: number,
+  c: number,
+  m: number,
+  k: number,
+  n: number,
+  panel: number,
+  lda: number,
+) => void;
+
+/** The module's exports (see `gemm.ts` and `step.ts`): byte offsets into memory, sizes, scalars. */
+export interface KernelExports {
+  gemm: GemmExport;
+  gemm_at: GemmExport;
+  bias_act(z: number, bias: number, m: number, n: number, relu: number): void;
+  relu_backward(grad: number, act: number, count: number): void;
+  column_sums(g: number, out: number, m: number, n: number): void;
+  sgd_step(w: number, g: number, count: number, rate: number): void;
+  softmax_xent(
+    logits: number,
+    labels: number,
+    m: number,
+    n: number,
+    grad: number,
+    withGrad: number,
+    scale: number,
+    out: number,
+  ): void;
+  transpose(from: number, to: number, rows: number, cols: number): void;
+}
+
+/** An instance of `module` on `memory`. */
+export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  const instance = new WebAssembly.Instance(module, { env: { memory, ...HOST_FUNCTIONS } });
+  return instance.exports as unknown as KernelExports;
+}
 
 /**
- * A WebAssembly memory with the gemm kernel instantiated on it. Operands must be views into
- * `memory` (from {@linkcode WasmGemm.alloc}); the kernel reads and writes them in place.
+ * The module instantiated on a shared memory, with a bump allocator over it. Arrays passed to the
+ * kernels must come from {@linkcode WasmRuntime.alloc}; the kernels read and write them in place.
  */
-export class WasmGemm {
-  readonly memory: WebAssembly.Memory;
-  readonly #gemm: GemmExport;
+export class WasmRuntime {
+  readonly memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+  readonly module: WebAssembly.Module;
+  readonly kernels: KernelExports;
   #next = 0;
 
-  /** Instantiates `variant` on a memory of `bytes` bytes (rounded up to 64 KiB pages). */
-  constructor(readonly variant: GemmVariant, bytes: number) {
-    this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
-    const instance = new WebAssembly.Instance(compiledModule(variant), {
-      env: { memory: this.memory },
-    });
-    this.#gemm = instance.exports.gemm as GemmExport;
+  /** Instantiates `variant`'s module. */
+  constructor(readonly variant: GemmVariant) {
+    this.module = compiledModule(variant);
+    this.kernels = instantiate(this.module, this.memory);
   }
 
-  /** `count` floats of the memory, 16-byte aligned; throws when the memory is full. */
-  alloc(count: number): Float32Array<ArrayBuffer> {
+  /** Forgets every allocation: arrays allocated before must no longer be used. */
+  reset(): void {
+    this.#next = 0;
+  }
+
+  /** `count` floats of the memory, 16-byte aligned, growing the memory when it is full. */
+  alloc(count: number): Float32Array {
     const at = this.#next;
-    const end = at + Math.ceil(count / 4) * 16;
-    if (end > this.memory.buffer.byteLength) throw new RangeError("WasmGemm: memory full");
-    this.#next = end;
-    return new Float32Array(this.memory.buffer as ArrayBuffer, at, count);
-  }
-
-  /** `C[m×n] = A[m×k] · B[k×n]` on views from {@linkcode alloc}; `panel` needs `8k` floats. */
-  gemm(
-    a: Float32Array,
-    b: Float32Array,
-    c: Float32Array,
-    m: number,
-    k: number,
-    n: number,
-    panel: Float32Array,
-  ): void {
-    this.#gemm(a.byteOffset, b.byteOffset, c.byteOffset, m, k, n, panel.byteOffset);
+    this.#next = at + Math.ceil(count / 4) * 16;
+    const missing = this.#next - this.memory.buffer.byteLength;
+    if (missing > 0) this.memory.grow(Math.ceil(missing / 65536));
+    return new Float32Array(this.memory.buffer, at, count);
   }
 }

@@ -1,0 +1,29 @@
+/**
+ * A `gemm` worker (see `threads.ts`): instantiates the module on the shared memory it is given, then
+ * runs the jobs posted to its control block until it is told to exit.
+ *
+ * @module
+ */
+
+/// <reference lib="deno.worker" />
+
+import { instantiate } from "./runtime.ts";
+import { awaitChange, type GemmArgs, SLOT, type WorkerSetup } from "./threads.ts";
+
+self.onmessage = ({ data }: MessageEvent<WorkerSetup>) => {
+  const { gemm, gemm_at } = instantiate(data.module, data.memory);
+  const control = new Int32Array(data.control);
+  const args = control.subarray(SLOT.ARGS);
+  for (let seen = 0;;) {
+    seen = awaitChange(control, SLOT.SEQ, seen);
+    if (control[SLOT.EXIT] !== 0) return self.close();
+    try {
+      (control[SLOT.TRANSPOSED_A] ? gemm_at : gemm)(...(Array.from(args) as unknown as GemmArgs));
+    } catch (error) {
+      control[SLOT.FAILED] = 1;
+      console.error(`gemm worker: ${error}`);
+    }
+    Atomics.store(control, SLOT.DONE, seen);
+    Atomics.notify(control, SLOT.DONE);
+  }
+};
