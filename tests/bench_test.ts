@@ -32,7 +32,7 @@ Deno.test("bench --quick: every part runs, every kernel is correct, the JSON has
   const dir = await Deno.makeTempDir();
   const output = await runProgram("src/bench/main.ts", ["--quick", "--output", `${dir}/bench.json`], {
     cwd: dir,
-    permissions: ["--allow-read", "--allow-write"],
+    permissions: ["--allow-read", "--allow-write", "--allow-run=python3"],
   });
   const stdout = output.stdout;
   assert.equal(output.code, 0, output.stderr);
@@ -40,7 +40,13 @@ Deno.test("bench --quick: every part runs, every kernel is correct, the JSON has
   await Deno.remove(dir, { recursive: true });
   assert.equal(r.meta.quick, true);
   assert.equal(r.meta.deno, Deno.version.deno);
-  const kernelNames = ["cpu", `cpu-wasm-${detectWasm()}`, ...(hasGpu ? ["gpu-tiled", "gpu-blocked"] : [])];
+  const wasm = detectWasm();
+  const kernelNames = [
+    "cpu",
+    `cpu-wasm-${wasm}`,
+    `cpu-wasm-${wasm}-2t`,
+    ...(hasGpu ? ["gpu-tiled", "gpu-blocked"] : []),
+  ];
   assert.ok(r.kernels.length >= 12, "training-step shapes of both workloads and squares");
   for (const c of r.kernels) {
     assert.deepEqual(c.kernels.map((k: { kernel: string }) => k.kernel), kernelNames);
@@ -50,7 +56,7 @@ Deno.test("bench --quick: every part runs, every kernel is correct, the JSON has
       assert.ok(k.gflops.min > 0 && k.gflops.min <= k.gflops.median && k.gflops.median <= k.gflops.max);
     }
   }
-  const engines = ["cpu", "cpu-wasm", ...(hasGpu ? ["gpu", "gpu-naive"] : [])];
+  const engines = ["cpu", "cpu-wasm", "cpu-wasm-2t", ...(hasGpu ? ["gpu", "gpu-naive"] : [])];
   for (const workload of ["default", "large"]) {
     const runs = r.endToEnd.filter((w: { workload: string }) => w.workload === workload);
     assert.deepEqual(runs.map((w: { engine: string }) => w.engine), engines);
@@ -59,7 +65,7 @@ Deno.test("bench --quick: every part runs, every kernel is correct, the JSON has
       assert.ok(w.source.samplesPerSecond > 0 && w.target.samplesPerSecond > 0);
     }
     if (!hasGpu) continue;
-    const [gpu, naive] = [runs[2], runs[3]];
+    const [gpu, naive] = [runs[3], runs[4]];
     assert.equal(gpu.perEpoch.waits, 1, "the engine waits once per epoch");
     assert.equal(gpu.perEpoch.submissions, 1, "one submission per epoch");
     assert.equal(
@@ -68,13 +74,24 @@ Deno.test("bench --quick: every part runs, every kernel is correct, the JSON has
       "naive: one submission per operation",
     );
   }
+  for (const workload of ["default", "large"]) {
+    const runs = r.wholeRuns.filter((w: { workload: string }) => w.workload === workload);
+    assert.deepEqual(
+      runs.map((w: { engine: string }) => w.engine),
+      ["cpu", "cpu-wasm", "cpu-wasm-2t", ...(hasGpu ? ["gpu"] : []), "numpy-1t", "numpy-2t"],
+    );
+    for (const w of runs) {
+      assert.ok(w.seconds === null ? /\S/.test(w.unavailable) : w.seconds.min > 0, `${workload} ${w.engine}`);
+    }
+  }
   for (const sweep of ["hidden", "batch"]) {
     assert.equal(r.scaling[sweep].rows.length, 2);
     for (const row of r.scaling[sweep].rows) {
-      assert.ok(row.cpu > 0 && row["cpu-wasm"] > 0 && (!hasGpu || row.gpu > 0));
+      assert.ok(row.cpu > 0 && row["cpu-wasm"] > 0 && row["cpu-wasm-2t"] > 0 && (!hasGpu || row.gpu > 0));
     }
   }
   assert.match(stdout, /matmul GFLOP\/s/);
   assert.match(stdout, /end to end/);
+  assert.match(stdout, /whole experiment/);
   assert.match(stdout, /scaling/);
 });

@@ -170,7 +170,7 @@ for (const variant of VARIANTS) {
   Deno.test(`wasm softmax cross-entropy (${variant}) equals the TypeScript one bit for bit`, () => {
     const set = wasmKernels(variant);
     for (const [m, n, scale] of [[1, 1, 1], [9, 4, 3], [33, 3, 10], [5, 10, 1e4]]) {
-      const arena = set.arena({ longestSum: 1, largestTranspose: 1 });
+      const arena = set.arena({ longestSum: n, largestTranspose: 1 });
       const logits = randomFloats(m * n, m * n).map((v) => scale * v);
       const labelValues = Uint32Array.from({ length: m }, (_, i) => (i * 7) % n);
       const labelSpace = arena.alloc(m),

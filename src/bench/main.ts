@@ -1,6 +1,7 @@
 /**
  * `deno task bench`: where each engine wins and by how much. Kernels (matmul GFLOP/s), end to end
- * (seconds per epoch on the `default` and `large` workloads, against a naive GPU baseline) and
+ * (seconds per epoch on the `default` and `large` workloads, against a naive GPU baseline), the whole
+ * experiment (pretraining and the four strategies, against idiomatic NumPy when Python has it) and
  * scaling (samples per second against hidden width and batch size). `--quick` shrinks every size
  * for CI; `--output F` also writes the results as JSON.
  *
@@ -27,6 +28,10 @@ import {
   TIMED_EPOCHS,
   type WorkloadResult,
 } from "./training_bench.ts";
+import { benchNumpyWholeRun, benchWholeRun, type WholeRunResult } from "./whole_run_bench.ts";
+
+/** Threads of the multi-threaded WebAssembly engine the benchmark compares (`cpu-wasm-2t`). */
+const BENCH_THREADS = 2;
 
 /** Everything the benchmark measured; written by `--output`. */
 export type BenchResults = Awaited<ReturnType<typeof runBench>>;
@@ -37,6 +42,10 @@ interface Plan {
   readonly widths: number[];
   readonly batches: number[];
   readonly scalingRows: number;
+  /** Whole-experiment runs per engine, by workload. */
+  readonly wholeRepeats: Record<string, number>;
+  /** Whether the slow engines (TypeScript, GPU) run the whole `large` experiment too. */
+  readonly slowOnLarge: boolean;
 }
 
 function plan(quick: boolean): Plan {
@@ -48,6 +57,8 @@ function plan(quick: boolean): Plan {
       widths: [32, 128, 512, 2048],
       batches: [32, 128, 512, 1024],
       scalingRows: 5120,
+      wholeRepeats: { default: 5, large: 3 },
+      slowOnLarge: false,
     };
   }
   const tinyDefault = defaultWorkload(base);
@@ -62,6 +73,8 @@ function plan(quick: boolean): Plan {
     widths: [16, 64],
     batches: [16, 64],
     scalingRows: 320,
+    wholeRepeats: { default: 1, large: 1 },
+    slowOnLarge: true,
   };
 }
 
@@ -71,20 +84,27 @@ export async function runBench(quick: boolean, gpu: GpuContext | null, progress:
   const [, defaultConfigured] = p.workloads[0], [, largeConfigured] = p.workloads[1];
   const widthsOf = (c: typeof defaultConfigured) => [c.data.n_features, c.model.hidden_dim, c.data.n_classes];
   progress("kernels: matmul on training-step shapes and squares");
-  const kernels = await benchMatmul([
-    ...stepCases("default", defaultConfigured.training.batch_size, widthsOf(defaultConfigured)),
-    ...stepCases("large", largeConfigured.training.batch_size, widthsOf(largeConfigured)),
-    ...squareCases(p.squares),
-  ], gpu);
+  const kernels = await benchMatmul(
+    [
+      ...stepCases("default", defaultConfigured.training.batch_size, widthsOf(defaultConfigured)),
+      ...stepCases("large", largeConfigured.training.batch_size, widthsOf(largeConfigured)),
+      ...squareCases(p.squares),
+    ],
+    gpu,
+    BENCH_THREADS,
+  );
   // Each GPU engine gets a device of its own: disposing of an engine destroys its device.
   const gpuEngine = async (naive: boolean) =>
     GpuEngine.create(await GpuContext.acquire(navigator.gpu), { naive });
   const wasm = detectWasm();
   /** Every engine to compare, by the label the tables use. */
-  const engines = async (naive: boolean): Promise<[string, Engine][]> => [
-    ["cpu", new CpuEngine()],
-    ...(wasm === null ? [] : [["cpu-wasm", new CpuEngine(wasmKernels(wasm))] as [string, Engine]]),
-    ...(gpu === null ? [] : [["gpu", await gpuEngine(false)] as [string, Engine]]),
+  const engines = async (naive: boolean, slow = true): Promise<[string, Engine][]> => [
+    ...(slow ? [["cpu", new CpuEngine()] as [string, Engine]] : []),
+    ...(wasm === null ? [] : [
+      ["cpu-wasm", new CpuEngine(wasmKernels(wasm))] as [string, Engine],
+      [`cpu-wasm-${BENCH_THREADS}t`, new CpuEngine(wasmKernels(wasm, BENCH_THREADS))] as [string, Engine],
+    ]),
+    ...(gpu === null || !slow ? [] : [["gpu", await gpuEngine(false)] as [string, Engine]]),
     ...(gpu !== null && naive ? [["gpu-naive", await gpuEngine(true)] as [string, Engine]] : []),
   ];
   const endToEnd: WorkloadResult[] = [];
@@ -92,6 +112,18 @@ export async function runBench(quick: boolean, gpu: GpuContext | null, progress:
     for (const [label, engine] of await engines(true)) {
       progress(`end to end: ${name} on ${label}`);
       endToEnd.push(await benchWorkload(name, config, engine, label));
+    }
+  }
+  const wholeRuns: WholeRunResult[] = [];
+  for (const [name, config] of p.workloads) {
+    const repeats = p.wholeRepeats[name];
+    for (const [label, engine] of await engines(false, name !== "large" || p.slowOnLarge)) {
+      progress(`whole experiment: ${name} on ${label}`);
+      wholeRuns.push(await benchWholeRun(name, config, engine, label, repeats));
+    }
+    for (const threads of [1, BENCH_THREADS]) {
+      progress(`whole experiment: ${name} on NumPy with ${threads} BLAS thread(s)`);
+      wholeRuns.push(await benchNumpyWholeRun(name, config, threads, repeats));
     }
   }
   const sweep = async (
@@ -109,7 +141,8 @@ export async function runBench(quick: boolean, gpu: GpuContext | null, progress:
       }
       rows.push(result);
     }
-    const fastestCpu = (row: Record<string, number>) => Math.max(row.cpu, row["cpu-wasm"] ?? 0);
+    const fastestCpu = (row: Record<string, number>) =>
+      Math.max(row.cpu, row["cpu-wasm"] ?? 0, row[`cpu-wasm-${BENCH_THREADS}t`] ?? 0);
     const crossover = rows.find((row) => row.gpu !== undefined && row.gpu >= fastestCpu(row))?.[label] ??
       null;
     return { rows, crossover };
@@ -133,13 +166,17 @@ export async function runBench(quick: boolean, gpu: GpuContext | null, progress:
         : "host clock",
       gpuSchedule: gpu === null ? null : gpu.software ? "blocked" : "tiled",
       cpuEngine: new CpuEngine().description,
-      wasmKernels: wasm === null ? null : wasmKernels(wasm).description,
+      wasmKernels: wasm === null
+        ? null
+        : `WebAssembly ${wasm === "relaxed" ? "relaxed SIMD" : "SIMD"} kernels`,
+      wasmThreads: BENCH_THREADS,
       repetitions: { kernels: REPETITIONS, epochs: TIMED_EPOCHS, warmUpEpochs: 1, untimedLastEpochs: 1 },
       dispatchesPerStep:
         "3 per layer: forward, SGD step (weight + bias gradient + update), input gradient (none for layer 1)",
     },
     kernels,
     endToEnd,
+    wholeRuns,
     scaling,
   };
 }

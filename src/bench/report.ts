@@ -12,12 +12,16 @@ export function formatReport(r: BenchResults): string {
   return [
     `Deno ${r.meta.deno}; GPU: ${r.meta.adapter ?? "none"}${
       r.meta.adapter ? ` (${r.meta.gpuTiming}; engine uses the ${r.meta.gpuSchedule} matmul)` : ""
-    }; CPU: ${r.meta.cpuEngine}${r.meta.wasmKernels ? ` and ${r.meta.wasmKernels}` : ""}`,
+    }; CPU: ${r.meta.cpuEngine}${
+      r.meta.wasmKernels ? ` and ${r.meta.wasmKernels} on 1 and ${r.meta.wasmThreads} threads` : ""
+    }`,
     `medians of ${r.meta.repetitions.kernels} repetitions (kernels) and ${r.meta.repetitions.epochs} epochs after ${r.meta.repetitions.warmUpEpochs} warm-up (training); [min-max]`,
     "",
     kernelTable(r),
     "",
     endToEndTable(r),
+    "",
+    wholeRunTable(r),
     "",
     scalingTable(r),
   ].join("\n");
@@ -60,10 +64,11 @@ function endToEndTable(r: BenchResults): string {
       fast && slow
         ? `${(slow.source.secondsPerEpoch.median / fast.source.secondsPerEpoch.median).toPrecision(3)}x`
         : "n/a";
+    const threaded = `cpu-wasm-${r.meta.wasmThreads}t`;
     return `${name}: speed-up of gpu over gpu-naive ${speedup(of("gpu"), of("gpu-naive"))}, ` +
       `of gpu over cpu ${speedup(of("gpu"), of("cpu"))}, of cpu-wasm over cpu ${
         speedup(of("cpu-wasm"), of("cpu"))
-      }`;
+      }, of ${threaded} over cpu-wasm ${speedup(of(threaded), of("cpu-wasm"))}`;
   });
   return [
     "end to end (source phase: every layer learns; target phase: full fine-tuning)",
@@ -79,6 +84,34 @@ function endToEndTable(r: BenchResults): string {
       rows,
     ),
     ...ratios,
+  ].join("\n");
+}
+
+function wholeRunTable(r: BenchResults): string {
+  const rows = r.wholeRuns.map((w) => [
+    w.workload,
+    w.engine,
+    w.seconds ? range(w.seconds, 3) : `unavailable: ${w.unavailable}`,
+    w.detail ?? "",
+  ]);
+  const comparisons = [...new Set(r.wholeRuns.map((w) => w.workload))].map((name) => {
+    const runs = r.wholeRuns.filter((w) => w.workload === name && w.seconds !== null);
+    const ours = runs.filter((w) => !w.engine.startsWith("numpy"));
+    const fastest = ours.reduce((a, b) => (b.seconds!.median < a.seconds!.median ? b : a), ours[0]);
+    const against = runs.filter((w) => w.engine.startsWith("numpy")).map((numpy) => {
+      const ratio = numpy.seconds!.median / fastest.seconds!.median;
+      return ratio >= 1
+        ? `${ratio.toPrecision(3)}x faster than ${numpy.engine}`
+        : `${(1 / ratio).toPrecision(3)}x the time of ${numpy.engine}`;
+    });
+    return `${name}: the fastest engine, ${fastest?.engine ?? "none"}, runs ${
+      against.join(", ") || "with no NumPy to compare"
+    }`;
+  });
+  return [
+    "whole experiment (pretraining, then the four strategies): training seconds",
+    table(["workload", "engine", "seconds", ""], rows),
+    ...comparisons,
   ].join("\n");
 }
 

@@ -14,9 +14,11 @@ export interface Arena {
   readonly kernels: StepKernels;
 }
 
-/** What the products will be asked for: the longest sum (k) and the largest operand to transpose. */
+/** What the kernels will be asked for, which sizes their scratch space. */
 export interface ArenaShape {
+  /** At least every product's sum length (k) and every layer's width. */
   readonly longestSum: number;
+  /** At least every transposed operand's length. */
   readonly largestTranspose: number;
 }
 

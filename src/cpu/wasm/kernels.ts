@@ -61,6 +61,7 @@ function wasmArena(
   );
   const scratch = runtime.alloc(shape.largestTranspose);
   const lossOut = runtime.alloc(4);
+  const exps = runtime.alloc(2 * shape.longestSum); // f64 scratch for a row's exponentials
   const loss = new Float64Array(lossOut.buffer, lossOut.byteOffset, 1);
   const correct = new Int32Array(lossOut.buffer, lossOut.byteOffset + 8, 1);
   const run = runtime.kernels;
@@ -105,7 +106,7 @@ function wasmArena(
     columnSums: (g, out, m, n) => run.column_sums(g.byteOffset, out.byteOffset, m, n),
     sgdStep: (w, g, rate) => run.sgd_step(w.byteOffset, g.byteOffset, w.length, rate),
     softmaxCrossEntropy: (logits, labels, m, n, grad, scale, into) => {
-      const gradAt = grad?.byteOffset ?? 0;
+      const [gradAt, outAt] = [grad?.byteOffset ?? 0, lossOut.byteOffset];
       run.softmax_xent(
         logits.byteOffset,
         labels.byteOffset,
@@ -114,7 +115,8 @@ function wasmArena(
         gradAt,
         grad ? 1 : 0,
         scale,
-        lossOut.byteOffset,
+        outAt,
+        exps.byteOffset,
       );
       into.loss = loss[0];
       into.correct = correct[0];

@@ -65,6 +65,7 @@ export interface KernelExports {
     withGrad: number,
     scale: number,
     out: number,
+    exps: number,
   ): void;
   transpose(from: number, to: number, rows: number, cols: number): void;
 }

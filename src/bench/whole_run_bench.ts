@@ -1,0 +1,76 @@
+/**
+ * The whole experiment a user runs, timed: pretraining, then each of the four strategies from the
+ * pretrained model. Our engines run it through `train.ts` exactly as the command line does; the NumPy
+ * baseline (`numpy_baseline.ts`) runs the same phases in idiomatic NumPy. The time is the training
+ * phases' (their epochs with each epoch's test evaluation), not data generation or upload.
+ *
+ * @module
+ */
+
+import { type Config, dataSpec } from "../config.ts";
+import { makeTransferData } from "../data.ts";
+import type { Engine } from "../engine.ts";
+import { createLogger } from "../logger.ts";
+import { STRATEGY_NAMES } from "../strategies.ts";
+import { pretrain, transfer, uploadData } from "../train.ts";
+import { baselineSpec, runNumpyBaseline } from "./numpy_baseline.ts";
+import { summarize, type Summary } from "./stats.ts";
+
+/** One engine's training seconds for the whole experiment, over repeated runs. */
+export interface WholeRunResult {
+  readonly workload: string;
+  readonly engine: string;
+  /** Training seconds per run; null with `unavailable` set when the engine could not run. */
+  readonly seconds: Summary | null;
+  readonly unavailable?: string;
+  /** What ran, when the label does not say it all (NumPy's version and BLAS). */
+  readonly detail?: string;
+}
+
+const silent = createLogger({ level: "ERROR", file: null, maxBytes: 1, backupCount: 0, console: () => {} });
+
+/** Runs the whole experiment of `config` `repeats` times on `engine` (disposed of afterwards). */
+export async function benchWholeRun(
+  name: string,
+  config: Config,
+  engine: Engine,
+  label: string,
+  repeats: number,
+): Promise<WholeRunResult> {
+  try {
+    const data = uploadData(engine, makeTransferData(dataSpec(config)));
+    const seconds = [];
+    for (let run = 0; run < repeats; run++) {
+      const source = await pretrain(engine, data, config, silent);
+      let ms = source.ms;
+      for (const strategy of STRATEGY_NAMES) {
+        ms += (await transfer(engine, data, source.model, strategy, config, silent)).ms;
+      }
+      seconds.push(ms / 1000);
+    }
+    return { workload: name, engine: label, seconds: summarize(seconds) };
+  } finally {
+    engine.dispose();
+  }
+}
+
+/** The NumPy baseline on the same phases with BLAS on `threads` threads, `repeats` times. */
+export async function benchNumpyWholeRun(
+  name: string,
+  config: Config,
+  threads: number,
+  repeats: number,
+): Promise<WholeRunResult> {
+  const label = `numpy-${threads}t`;
+  const seconds = [];
+  let detail = "";
+  for (let run = 0; run < repeats; run++) {
+    const result = await runNumpyBaseline(baselineSpec(config), threads);
+    if ("unavailable" in result) {
+      return { workload: name, engine: label, seconds: null, unavailable: result.unavailable };
+    }
+    seconds.push(result.seconds);
+    detail = `NumPy ${result.numpy}, ${result.blas}`;
+  }
+  return { workload: name, engine: label, seconds: summarize(seconds), detail };
+}
