@@ -47,6 +47,8 @@ export interface KernelResult {
 
 /** Repetitions timed per kernel and case, after one untimed run (which is also the correctness check). */
 export const REPETITIONS = 5;
+/** Untimed runs of a CPU kernel before timing, at most, and the most time they may take. */
+const WARM_UP_CALLS = 50, WARM_UP_SECONDS = 0.3;
 
 /** The three products of each layer of a training step with `batch` rows. */
 export function stepCases(name: string, batch: number, widths: readonly number[]): MatmulCase[] {
@@ -147,6 +149,12 @@ function check(
 function runAndTime(run: () => void, out: Float32Array): [Float32Array, number[]] {
   run();
   const snapshot = out.slice();
+  // Warm up for up to WARM_UP_CALLS calls or WARM_UP_SECONDS, whichever ends first: until V8 has
+  // compiled the kernel and a worker's hand-off loop, threaded products run hundreds of µs slower.
+  for (let call = 1, started = performance.now(); call < WARM_UP_CALLS; call++) {
+    if (performance.now() - started > 1000 * WARM_UP_SECONDS) break;
+    run();
+  }
   const seconds = Array.from({ length: REPETITIONS }, () => {
     const started = performance.now();
     run();
