@@ -1,5 +1,6 @@
 /**
- * Command-line flags, parsed with commander. Bad flags become one-line {@linkcode UsageError}s.
+ * Command-line flags, parsed with commander: the flags every program shares (configuration and
+ * engine), the run's own, and one way to turn bad flags into one-line {@linkcode UsageError}s.
  *
  * @module
  */
@@ -16,72 +17,72 @@ import {
 } from "./select_engine.ts";
 import { STRATEGY_NAMES, type StrategyName } from "./strategies.ts";
 
-/** What the flags ask for. */
-export interface CliOptions {
-  readonly strategy: StrategyName;
+/** The configuration file and the engine flags; a flag given wins over its config key. */
+export interface SetupOptions {
   readonly config: string;
-  readonly output: string | null;
-  /** `--device`, when given; it wins over `engine.device`. */
   readonly device: DeviceChoice | null;
-  /** `--cpu-kernels`, when given; it wins over `engine.cpu_kernels`. */
   readonly cpuKernels: CpuKernelChoice | null;
-  /** `--threads`, when given; it wins over `engine.threads`. */
   readonly threads: ThreadsChoice | null;
 }
 
-/** The outcome of parsing: options to run with, or text (help) to print and exit 0. */
-export type ParsedArgs = { readonly run: CliOptions } | { readonly print: string };
+/** What the run's flags ask for. */
+export interface CliOptions extends SetupOptions {
+  readonly strategy: StrategyName;
+  readonly output: string | null;
+}
 
-/** Parses `args` (without the program name). Throws {@linkcode UsageError} for bad flags. */
-export function parseArgs(args: readonly string[]): ParsedArgs {
-  let printed = "";
-  let complaint = "";
-  const program = new Command("transfer-learning-finetuning")
-    .description(
-      "Pretrain a small MLP on a synthetic source task, then adapt it to a related target task with one strategy.",
-    )
-    .addOption(
-      new Option("-s, --strategy <name>", "how to adapt the pretrained model to the target task")
-        .choices(STRATEGY_NAMES)
-        .default("full_finetune"),
-    )
+/** The outcome of parsing: options to run with, or text (help) to print and exit 0. */
+export type Parsed<T> = { readonly run: T } | { readonly print: string };
+
+/** The text after every program's help: the environment and the exit codes. */
+const EPILOGUE =
+  "\nEnvironment: RANDOM_SEED (or a RANDOM_SEED line in ./.env) overrides data.random_seed.\n" +
+  "Exit codes: 0 success, 2 bad input (flags, config, files, environment), 1 a GPU failure or a bug.";
+
+/** A program with `--config`, `--device`, `--cpu-kernels`, `--threads` and `--help`. */
+export function programWithSetup(name: string, description: string): Command {
+  return new Command(name)
+    .description(description)
     .option("-c, --config <path>", "YAML configuration file", "config.yaml")
-    .option("-o, --output <path>", "also write the results as JSON to this file (atomically)")
     .addOption(
       new Option(
         "-d, --device <kind>",
         "engine: auto (a hardware GPU when usable, else the CPU), gpu (any adapter, software too), or cpu [default: engine.device]",
-      )
-        .choices(DEVICE_CHOICES),
+      ).choices(DEVICE_CHOICES),
     )
     .addOption(
       new Option(
         "-k, --cpu-kernels <kind>",
-        "CPU engine's matrix products: auto (WebAssembly SIMD when the runtime has it), wasm, or ts [default: engine.cpu_kernels]",
-      )
-        .choices(CPU_KERNEL_CHOICES),
+        "CPU engine's kernels: auto (WebAssembly SIMD when the runtime has it), wasm, or ts [default: engine.cpu_kernels]",
+      ).choices(CPU_KERNEL_CHOICES),
     )
     .addOption(
       new Option(
         "-t, --threads <count>",
         `threads for the WebAssembly kernels' large products: auto (the machine's cores, at most 4) or 1 to ${MAX_THREADS} [default: engine.threads]`,
-      )
-        .argParser(parseThreads),
+      ).argParser(parseThreads),
     )
     .helpOption("-h, --help", "show this help and exit")
-    .addHelpText(
-      "after",
-      "\nEnvironment: RANDOM_SEED (or a RANDOM_SEED line in ./.env) overrides data.random_seed.\n" +
-        "Exit codes: 0 success, 2 bad input (flags, config, files, environment), 1 a GPU failure or a bug.",
-    )
-    .exitOverride()
-    .configureOutput({
-      writeOut: (text) => printed += text,
-      writeErr: (text) => complaint += text,
-      outputError: (text) => complaint += text,
-      getOutHasColors: () => false,
-      getErrHasColors: () => false,
-    });
+    .addHelpText("after", EPILOGUE);
+}
+
+/**
+ * Parses `args` (without the program name) with `program`, then `read` its options. Throws
+ * {@linkcode UsageError} with commander's complaint on one line for bad flags.
+ */
+export function parseWith<T>(
+  program: Command,
+  args: readonly string[],
+  read: (options: Record<string, unknown>) => T,
+): Parsed<T> {
+  let printed = "", complaint = "";
+  program.exitOverride().configureOutput({
+    writeOut: (text) => printed += text,
+    writeErr: (text) => complaint += text,
+    outputError: (text) => complaint += text,
+    getOutHasColors: () => false,
+    getErrHasColors: () => false,
+  });
   try {
     program.parse([...args], { from: "user" });
   } catch (error) {
@@ -89,26 +90,36 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
     if (error.exitCode === 0) return { print: printed };
     throw new UsageError(`${oneLine(complaint || error.message)}; see --help`);
   }
-  const options = program.opts<
-    {
-      strategy: StrategyName;
-      config: string;
-      output?: string;
-      device?: DeviceChoice;
-      cpuKernels?: CpuKernelChoice;
-      threads?: ThreadsChoice;
-    }
-  >();
+  return { run: read(program.opts()) };
+}
+
+/** The shared options out of commander's parsed options. */
+export function setupOptions(options: Record<string, unknown>): SetupOptions {
   return {
-    run: {
-      strategy: options.strategy,
-      config: options.config,
-      output: options.output ?? null,
-      device: options.device ?? null,
-      cpuKernels: options.cpuKernels ?? null,
-      threads: options.threads ?? null,
-    },
+    config: options.config as string,
+    device: (options.device as DeviceChoice | undefined) ?? null,
+    cpuKernels: (options.cpuKernels as CpuKernelChoice | undefined) ?? null,
+    threads: (options.threads as ThreadsChoice | undefined) ?? null,
   };
+}
+
+/** Parses the run's `args` (without the program name). Throws {@linkcode UsageError} for bad flags. */
+export function parseArgs(args: readonly string[]): Parsed<CliOptions> {
+  const program = programWithSetup(
+    "transfer-learning-finetuning",
+    "Pretrain a small MLP on a synthetic source task, then adapt it to a related target task with one strategy.",
+  )
+    .addOption(
+      new Option("-s, --strategy <name>", "how to adapt the pretrained model to the target task")
+        .choices(STRATEGY_NAMES)
+        .default("full_finetune"),
+    )
+    .option("-o, --output <path>", "also write the results as JSON to this file (atomically)");
+  return parseWith(program, args, (options) => ({
+    ...setupOptions(options),
+    strategy: options.strategy as StrategyName,
+    output: (options.output as string | undefined) ?? null,
+  }));
 }
 
 function parseThreads(value: string): ThreadsChoice {

@@ -88,6 +88,16 @@ export function makeTransferData(spec: DataSpec): TransferData {
   };
 }
 
+/**
+ * `task` with only its first `rows` training rows (a random sample of the rest, since rows are
+ * independent draws) and the same test set: the smaller training sets of a sample-efficiency sweep.
+ */
+export function withTrainRows(task: TaskData, rows: number): TaskData {
+  const { train } = task;
+  const x = train.x.slice(0, rows * train.features), labels = train.labels.slice(0, rows);
+  return { train: { ...train, x, labels, n: rows }, test: task.test };
+}
+
 /** The number of test rows for `n` samples: `round(n · testFraction)`. */
 export function testCount(n: number, testFraction: number): number {
   return Math.round(n * testFraction);

@@ -27,6 +27,8 @@ export interface LoggerOptions {
   readonly backupCount: number;
   /** Receives each console line; defaults to stderr. */
   readonly console?: (line: string) => void;
+  /** Lines below this level go to the file alone; by default the console gets every line. */
+  readonly consoleLevel?: LogLevel;
 }
 
 /** A logger; throws {@linkcode UsageError} when the log file cannot be opened. */
@@ -34,10 +36,12 @@ export function createLogger(options: LoggerOptions): Logger {
   const file = options.file === null ? null : openLogFile(options);
   const toConsole = options.console ?? ((line: string) => console.error(line));
   const threshold = LOG_LEVELS.indexOf(options.level);
+  const consoleThreshold = Math.max(threshold, LOG_LEVELS.indexOf(options.consoleLevel ?? options.level));
   const log = (level: LogLevel) => (message: string) => {
-    if (LOG_LEVELS.indexOf(level) < threshold) return;
+    const rank = LOG_LEVELS.indexOf(level);
+    if (rank < threshold) return;
     const line = `${new Date().toISOString()} ${level} ${message}`;
-    toConsole(line);
+    if (rank >= consoleThreshold) toConsole(line);
     file?.write(`${line}\n`);
   };
   return {

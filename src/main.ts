@@ -6,58 +6,27 @@
  * @module
  */
 
-import { parseEnv } from "node:util";
 import { type CliOptions, parseArgs } from "./cli.ts";
-import { dataSpec, loadConfig } from "./config.ts";
+import { dataSpec } from "./config.ts";
 import { makeTransferData } from "./data.ts";
 import type { Engine } from "./engine.ts";
-import { USAGE_EXIT_CODE, UsageError } from "./errors.ts";
-import { GpuError } from "./gpu/context.ts";
-import { selectCpuKernels, selectEngine } from "./select_engine.ts";
 import { checkWritable, writeTextFileAtomic } from "./atomic_write.ts";
-import { createLogger } from "./logger.ts";
 import { formatSummary, makeResults } from "./results.ts";
+import { openEngine, openLog, readConfig, runCommand } from "./setup.ts";
 import { pretrain, transfer, uploadData } from "./train.ts";
 
 /** Runs the program with `args`; resolves with the exit code. */
-export async function main(args: readonly string[]): Promise<number> {
-  try {
-    const parsed = parseArgs(args);
-    if ("print" in parsed) {
-      console.log(parsed.print.trimEnd());
-      return 0;
-    }
-    await run(parsed.run);
-    return 0;
-  } catch (error) {
-    if (error instanceof GpuError) {
-      console.error(`error: ${error.message}; rerun with --device cpu to use the CPU engine`);
-      return 1;
-    }
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`error: ${error.message}`);
-    return USAGE_EXIT_CODE;
-  }
+export function main(args: readonly string[]): Promise<number> {
+  return runCommand(() => parseArgs(args), run);
 }
 
 async function run(options: CliOptions): Promise<void> {
-  const config = loadConfig(options.config, { RANDOM_SEED: environmentSeed() });
+  const config = readConfig(options);
   if (options.output !== null) checkWritable(options.output, "--output");
-  const log = createLogger({
-    level: config.logging.level,
-    file: config.logging.file,
-    maxBytes: config.logging.max_bytes,
-    backupCount: config.logging.backup_count,
-  });
+  const log = openLog(config);
   let engine: Engine | null = null;
   try {
-    const kernels = () =>
-      selectCpuKernels(
-        options.cpuKernels ?? config.engine.cpu_kernels,
-        options.threads ?? config.engine.threads,
-        log,
-      );
-    engine = await selectEngine(options.device ?? config.engine.device, log, navigator.gpu, kernels);
+    engine = await openEngine(options, config, log);
     log.info(
       `engine ${engine.name}: ${engine.description}; seed ${config.data.random_seed}; strategy ${options.strategy}`,
     );
@@ -74,22 +43,6 @@ async function run(options: CliOptions): Promise<void> {
     engine?.dispose();
     log.close();
   }
-}
-
-/** `RANDOM_SEED` from the environment, else from `./.env` when that file exists, else undefined. */
-function environmentSeed(): string | undefined {
-  const fromEnvironment = Deno.env.get("RANDOM_SEED");
-  if (fromEnvironment !== undefined) return fromEnvironment;
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(".env");
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw new UsageError(
-      `.env: cannot read (${error instanceof Error ? error.message : error}); fix or remove .env`,
-    );
-  }
-  return parseEnv(text).RANDOM_SEED;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

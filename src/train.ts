@@ -41,23 +41,34 @@ export function uploadData(engine: Engine, data: TransferData): UploadedData {
   return { source: task(data.source), target: task(data.target) };
 }
 
+/** Called after each epoch of a phase with its metrics and the phase's epoch count. */
+export type EpochListener = (metrics: EpochMetrics, epochs: number) => void;
+
 /** Trains a fresh He-initialised model on the source task at `training.learning_rate_base`. */
 export async function pretrain(
   engine: Engine,
-  data: UploadedData,
+  data: Pick<UploadedData, "source">,
   config: Config,
   log: Logger,
+  onEpoch?: EpochListener,
 ): Promise<PhaseResult & { model: Mlp }> {
   const seed = config.data.random_seed;
   const widths = layerWidths(config.data.n_features, hiddenDims(config), config.data.n_classes);
   engine.setModel(heModel(widths, new Rng(deriveSeed(seed, "init:source"))));
-  const phase = await runPhase(engine, "source", data.source, {
-    epochs: config.training.base_epochs,
-    learningRate: config.training.learning_rate_base,
-    layerRates: widths.slice(1).map(() => 1),
-    shuffleSeed: deriveSeed(seed, "shuffle:source"),
-    batchSize: config.training.batch_size,
-  }, log);
+  const phase = await runPhase(
+    engine,
+    "source",
+    data.source,
+    {
+      epochs: config.training.base_epochs,
+      learningRate: config.training.learning_rate_base,
+      layerRates: widths.slice(1).map(() => 1),
+      shuffleSeed: deriveSeed(seed, "shuffle:source"),
+      batchSize: config.training.batch_size,
+    },
+    log,
+    onEpoch,
+  );
   return { ...phase, model: await engine.readModel() };
 }
 
@@ -72,6 +83,7 @@ export async function transfer(
   strategy: StrategyName,
   config: Config,
   log: Logger,
+  onEpoch?: EpochListener,
 ): Promise<PhaseResult & { notes: string[] }> {
   const seed = config.data.random_seed;
   const plan = strategyPlans(config.training.head_finetune_base_lr_scale)[strategy];
@@ -86,13 +98,20 @@ export async function transfer(
     `${strategy}: layer rates ${start.layerRates.join(", ")} x ${config.training.learning_rate_target}`,
   );
   engine.setModel(start.model);
-  const phase = await runPhase(engine, "target", data.target, {
-    epochs: config.training.target_epochs,
-    learningRate: config.training.learning_rate_target,
-    layerRates: start.layerRates,
-    shuffleSeed: deriveSeed(seed, "shuffle:target"),
-    batchSize: config.training.batch_size,
-  }, log);
+  const phase = await runPhase(
+    engine,
+    "target",
+    data.target,
+    {
+      epochs: config.training.target_epochs,
+      learningRate: config.training.learning_rate_target,
+      layerRates: start.layerRates,
+      shuffleSeed: deriveSeed(seed, "shuffle:target"),
+      batchSize: config.training.batch_size,
+    },
+    log,
+    onEpoch,
+  );
   return { ...phase, notes: start.notes };
 }
 
@@ -110,19 +129,22 @@ async function runPhase(
   data: UploadedData["source"],
   settings: PhaseSettings,
   log: Logger,
+  onEpoch?: EpochListener,
 ): Promise<PhaseResult> {
   const started = performance.now();
   const history = await engine.trainPhase({
     ...settings,
     train: data.train,
     test: data.test,
-    onEpoch: (m) =>
+    onEpoch: (m) => {
       log.info(
         `${task} epoch ${m.epoch}/${settings.epochs}: train loss ${m.train.loss.toFixed(4)} ` +
           `acc ${percent(m.train.accuracy)}, test loss ${m.test.loss.toFixed(4)} acc ${
             percent(m.test.accuracy)
           }`,
-      ),
+      );
+      onEpoch?.(m, settings.epochs);
+    },
   });
   const ms = performance.now() - started;
   const metrics = { train: await engine.evaluate(data.train), test: await engine.evaluate(data.test) };

@@ -6,6 +6,7 @@
 
 import type { BenchResults } from "./main.ts";
 import type { Summary } from "./stats.ts";
+import { textTable } from "../text_table.ts";
 
 /** All tables, one after another. */
 export function formatReport(r: BenchResults): string {
@@ -27,13 +28,6 @@ export function formatReport(r: BenchResults): string {
   ].join("\n");
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
-  const line = (cells: string[]) =>
-    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
-}
-
 const range = (s: Summary, digits: number) =>
   `${s.median.toFixed(digits)} [${s.min.toFixed(digits)}-${s.max.toFixed(digits)}]`;
 
@@ -45,7 +39,7 @@ function kernelTable(r: BenchResults): string {
       k,
     ) => (k.correct ? range(k.gflops, 2) : `WRONG (error ${k.maxError.toExponential(1)})`)),
   ]);
-  return `matmul GFLOP/s\n${table(["shape", ...names], rows)}`;
+  return `matmul GFLOP/s\n${textTable(["shape", ...names], rows)}`;
 }
 
 function endToEndTable(r: BenchResults): string {
@@ -72,7 +66,7 @@ function endToEndTable(r: BenchResults): string {
   });
   return [
     "end to end (source phase: every layer learns; target phase: full fine-tuning)",
-    table(
+    textTable(
       [
         "workload",
         "engine",
@@ -110,7 +104,7 @@ function wholeRunTable(r: BenchResults): string {
   });
   return [
     "whole experiment (pretraining, then the four strategies): training seconds",
-    table(["workload", "engine", "seconds", ""], rows),
+    textTable(["workload", "engine", "seconds", ""], rows),
     ...comparisons,
   ].join("\n");
 }
@@ -122,7 +116,7 @@ function scalingTable(r: BenchResults): string {
     const crossover = s.crossover === null
       ? "the GPU engine never overtakes the faster CPU engine here"
       : `the GPU engine overtakes the faster CPU engine at ${label} ${s.crossover}`;
-    return `${table([label, ...engines.map((e) => `${e} samples/s`)], rows)}\n${crossover}`;
+    return `${textTable([label, ...engines.map((e) => `${e} samples/s`)], rows)}\n${crossover}`;
   };
   return [
     `scaling (source phase, ${r.scaling.trainRows} training rows, 64 features, 10 classes)`,
