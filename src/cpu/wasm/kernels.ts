@@ -13,8 +13,8 @@
 import type { Arena, ArenaShape, KernelSet } from "../arena.ts";
 import type { Floats, StepKernels } from "../kernels.ts";
 import { type GemmVariant, panelFloats } from "./gemm.ts";
-import { WasmRuntime } from "./runtime.ts";
-import { type GemmArgs, type GemmJob, GemmThreads } from "./threads.ts";
+import { type GemmArgs, WasmRuntime } from "./runtime.ts";
+import { type GemmJob, GemmThreads } from "./threads.ts";
 
 /** Multiply-adds (m·k·n) below which a product runs on one thread: the hand-off would cost more. */
 export const MIN_SPLIT_WORK = 1 << 18;

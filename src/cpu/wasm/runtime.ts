@@ -36,8 +36,8 @@ export function compiledModule(variant: GemmVariant): WebAssembly.Module {
   return module;
 }
 
-/** A product's export: byte offsets of A, B, C and the panel scratch, sizes, A's row stride. */
-export type GemmExport = (
+/** A product's arguments: byte offsets of A, B, C and the panel scratch, sizes, A's row stride (see `gemm.ts`). */
+export type GemmArgs = readonly [
   a: number,
   b: number,
   c: number,
@@ -46,7 +46,10 @@ export type GemmExport = (
   n: number,
   panel: number,
   lda: number,
-) => void;
+];
+
+/** A product's export, `gemm` or `gemm_at`. */
+export type GemmExport = (...args: GemmArgs) => void;
 
 /** The module's exports (see `gemm.ts` and `step.ts`): byte offsets into memory, sizes, scalars. */
 export interface KernelExports {

@@ -12,6 +12,8 @@
  * @module
  */
 
+import type { GemmArgs } from "./runtime.ts";
+
 /** Slots of a worker's control block (an Int32Array over a SharedArrayBuffer). */
 export const SLOT = { SEQ: 0, DONE: 1, FAILED: 2, EXIT: 3, TRANSPOSED_A: 4, ARGS: 5 } as const;
 const SLOTS = SLOT.ARGS + 8;
@@ -37,18 +39,6 @@ export function awaitChange(control: Int32Array, slot: number, old: number): num
     if (value !== old) return value;
   }
 }
-
-/** A product's arguments, as the module's `gemm` and `gemm_at` take them (see `gemm.ts`). */
-export type GemmArgs = readonly [
-  a: number,
-  b: number,
-  c: number,
-  m: number,
-  k: number,
-  n: number,
-  panel: number,
-  lda: number,
-];
 
 /** A job for a worker: which product (`gemm_at` when A is stored transposed) and its arguments. */
 export interface GemmJob {

@@ -7,8 +7,8 @@
 
 /// <reference lib="deno.worker" />
 
-import { instantiate } from "./runtime.ts";
-import { awaitChange, type GemmArgs, SLOT, type WorkerSetup } from "./threads.ts";
+import { type GemmArgs, instantiate } from "./runtime.ts";
+import { awaitChange, SLOT, type WorkerSetup } from "./threads.ts";
 
 self.onmessage = ({ data }: MessageEvent<WorkerSetup>) => {
   const { gemm, gemm_at } = instantiate(data.module, data.memory);
