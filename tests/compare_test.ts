@@ -13,6 +13,7 @@ import { INTERRUPTED_EXIT_CODE } from "../src/compare/main.ts";
 import { ProgressReport } from "../src/compare/progress.ts";
 import { CSV_HEADER, formatComparison, summarizeRuns } from "../src/compare/summary.ts";
 import { STRATEGY_NAMES } from "../src/strategies.ts";
+import { gpuAvailable, withGpuEngine } from "./gpu_helpers.ts";
 import { quietLogger, ROOT, runProgram } from "./helpers.ts";
 
 const SILENT = { epoch() {}, pretrained() {}, finished() {} };
@@ -27,10 +28,10 @@ async function smallConfig(dir: string, targetEpochs = 3): Promise<void> {
   );
 }
 
-async function compareOnCpu(grid: Grid) {
+async function compareOnCpu(grid: Grid, config = defaultConfig()) {
   const engine = new CpuEngine();
   try {
-    return await runComparison(engine, defaultConfig(), grid, quietLogger(), SILENT, () => false);
+    return await runComparison(engine, config, grid, quietLogger(), SILENT, () => false);
   } finally {
     engine.dispose();
   }
@@ -211,4 +212,28 @@ Deno.test("progress: a terminal gets one redrawn line with the time left; a pipe
   const plain = show(false);
   assert.ok(plain.every((text) => text.endsWith("\n") && !text.includes("\r")));
   assert.ok(plain.length < terminal.length, "a pipe gets fewer lines");
+});
+
+Deno.test({
+  name: "compare: the GPU engine runs the same sweep, matching the CPU engine",
+  ignore: !(await gpuAvailable()),
+  fn: async () => {
+    const config = defaultConfig();
+    Object.assign(config.training, { base_epochs: 5, target_epochs: 5 });
+    const grid = { seeds: [42], relatedness: [0.5, 1], targetRows: [50, 200] };
+    const cpu = await compareOnCpu(grid, config);
+    const gpu = await withGpuEngine((engine) =>
+      runComparison(engine, config, grid, quietLogger(), SILENT, () => false)
+    );
+    assert.equal(gpu.runs.length, cpu.runs.length);
+    gpu.runs.forEach((run, i) => {
+      const want = cpu.runs[i].target.test;
+      assert.equal(
+        `${run.strategy} ${run.relatedness} ${run.targetTrainRows}`,
+        `${cpu.runs[i].strategy} ${cpu.runs[i].relatedness} ${cpu.runs[i].targetTrainRows}`,
+      );
+      assert.ok(Math.abs(run.target.test.loss - want.loss) <= 1e-3 * want.loss, `run ${i} loss`);
+      assert.ok(Math.abs(run.target.test.accuracy - want.accuracy) <= 0.01, `run ${i} accuracy`);
+    });
+  },
 });
