@@ -67,7 +67,7 @@ for (const variant of VARIANTS) {
     const set = wasmKernels(variant);
     for (const [m, k, n] of SHAPES) {
       for (const form of FORMS) {
-        const arena = set.arena({ longestSum: Math.max(m, k, n), largestTranspose: Math.max(m, n) * k });
+        const arena = set.arena({ longestSum: Math.max(m, k, n) });
         // AB: A m×k, B k×n. AtB: A stored k×m. ABt: B stored n×k.
         const a = guarded(arena.alloc, randomFloats(m * k, m + k));
         const b = guarded(arena.alloc, randomFloats(k * n, k + n));
@@ -150,7 +150,7 @@ for (const variant of VARIANTS) {
     const set = wasmKernels(variant);
     for (const { name, tolerance, inputs, step } of STEP_CASES) {
       for (const [m, n] of [[1, 1], [3, 5], [7, 13], [32, 32], [9, 4]]) {
-        const arena = set.arena({ longestSum: 1, largestTranspose: 1 });
+        const arena = set.arena({ longestSum: 1 });
         const values = inputs(m, n);
         const run = (kernels: StepKernels, alloc: (count: number) => Floats) =>
           runStep(kernels, alloc, values, (k, x) => step(k, x, m, n));
@@ -170,7 +170,7 @@ for (const variant of VARIANTS) {
   Deno.test(`wasm softmax cross-entropy (${variant}) equals the TypeScript one bit for bit`, () => {
     const set = wasmKernels(variant);
     for (const [m, n, scale] of [[1, 1, 1], [9, 4, 3], [33, 3, 10], [5, 10, 1e4]]) {
-      const arena = set.arena({ longestSum: n, largestTranspose: 1 });
+      const arena = set.arena({ longestSum: n });
       const logits = randomFloats(m * n, m * n).map((v) => scale * v);
       const labelValues = Uint32Array.from({ length: m }, (_, i) => (i * 7) % n);
       const labelSpace = arena.alloc(m),
@@ -196,7 +196,7 @@ Deno.test("wasm products are bit-identical on 1, 2 and 3 threads, and the split 
     const set = wasmKernels("relaxed", threads, 1);
     const outputs = [];
     for (const [m, k, n] of [[150, 70, 90], [37, 53, 29], [7, 5, 3], [256, 64, 10]]) {
-      const arena = set.arena({ longestSum: 256, largestTranspose: 256 * 70 });
+      const arena = set.arena({ longestSum: 256 });
       const [a, b, c] = [arena.alloc(m * k), arena.alloc(k * n), arena.alloc(m * n)];
       a.set(randomFloats(m * k, 1));
       b.set(randomFloats(k * n, 2));

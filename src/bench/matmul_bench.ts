@@ -165,12 +165,11 @@ function runAndTime(run: () => void, out: Float32Array): [Float32Array, number[]
 
 /**
  * One of the CPU engine's kernel sets, with its operands in the set's arena, through the products
- * the engine calls: the WebAssembly ones transpose a transposed operand first, and that is timed too.
+ * the engine calls.
  */
 function timeCpu(label: string, set: KernelSet, c: MatmulCase, { a, b, ...rest }: Operands): KernelResult {
   const arena = set.arena({
     longestSum: Math.max(c.m, c.k, c.n),
-    largestTranspose: Math.max(a.length, b.length),
   });
   const [storedA, storedB, out] = [arena.alloc(a.length), arena.alloc(b.length), arena.alloc(c.m * c.n)];
   storedA.set(a);

@@ -18,8 +18,6 @@ export interface Arena {
 export interface ArenaShape {
   /** At least every product's sum length (k) and every layer's width. */
   readonly longestSum: number;
-  /** At least every transposed operand's length. */
-  readonly largestTranspose: number;
 }
 
 /** A family of kernels: how to describe them, and how to make room for a model and its buffers. */

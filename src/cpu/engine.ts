@@ -152,7 +152,6 @@ export class CpuEngine implements Engine {
     const widest = Math.max(...widths);
     const arena = this.kernels.arena({
       longestSum: Math.max(widest, capacity),
-      largestTranspose: Math.max(capacity * widest, ...source.map((layer) => layer.weights.length)),
     });
     const copy = (values: Floats) => {
       const into = arena.alloc(values.length);

@@ -7,6 +7,8 @@
  *                                            is whole); `panel` is scratch for panelFloats(k) floats
  *     gemm_at(a, b, c, m, k, n, panel, lda)  the same with A stored transposed, k rows of lda ≥ m
  *                                            floats: C = Aᵀ · B
+ *     gemm_bt(a, b, c, m, k, n, panel, lda)  the same with B stored transposed, n rows of k floats:
+ *                                            C = A · Bᵀ
  *
  * For each band of 8 columns, B's k × 8 panel is first copied into contiguous scratch (zero-padded
  * when fewer than 8 columns remain), so the main loop reads it sequentially. The main loop keeps a
@@ -15,6 +17,11 @@
  * load feeds six or eight multiply-adds and C is stored once. The k loop takes eight steps per
  * iteration. Rows past the last full block take the same loop one row at a time, and a band narrower
  * than 8 columns stores only its real columns.
+ *
+ * The transposed forms need no transposed copy. With A stored transposed, the six values of a step
+ * sit side by side in one row of A, so one pointer serves them all, moving down A's rows. With B
+ * stored transposed, the panel is packed from B's rows instead, each read contiguously into a column
+ * of the panel.
  *
  * Every element of C is therefore the same chain of multiply-adds, `acc = a[i][p]·b[p][j] + acc` for
  * p = 0, 1, …, k−1 from acc = 0, whichever block computes it: any split of C's rows (between threads)
@@ -28,8 +35,13 @@ import { addTo, forLoop, type FunctionSpec, I32, op, V128 } from "./encoder.ts";
 
 /** Which multiply-add the module uses. */
 export type GemmVariant = "relaxed" | "simd";
-/** How A is stored: `AB` row-major m×k; `AtB` transposed, k×m. */
-export type GemmForm = "AB" | "AtB";
+/** How the operands are stored: `AB` both row-major; `AtB` A transposed (k×m); `ABt` B transposed (n×k). */
+export type GemmForm = "AB" | "AtB" | "ABt";
+
+/** Each form's export name. */
+export const GEMM_EXPORTS = { AB: "gemm", AtB: "gemm_at", ABt: "gemm_bt" } as const;
+/** The forms, in export order (a worker's job names its form by index). */
+export const GEMM_FORMS: readonly GemmForm[] = ["AB", "AtB", "ABt"];
 
 /** Rows of C per block: 6 rows × 2 f32x4 = 12 accumulators, the most that stay in registers. */
 const ROWS = 6;
@@ -78,7 +90,7 @@ function madd(variant: GemmVariant, acc: number, b: number): number[] {
  */
 function blockStep(variant: GemmVariant, form: GemmForm, rows: number, unroll: number): number[] {
   const aValue = (r: number) =>
-    form === "AB" ? [...get(AP0 + r), ...op.v128Load32Splat(4 * unroll)] : [
+    form !== "AtB" ? [...get(AP0 + r), ...op.v128Load32Splat(4 * unroll)] : [
       ...get(AP0),
       ...op.v128Load32Splat(4 * r),
     ];
@@ -99,9 +111,9 @@ function blockStep(variant: GemmVariant, form: GemmForm, rows: number, unroll: n
   ];
 }
 
-/** Advances the panel pointer by `steps` rows, and A's row pointers by `steps` values (AB). */
+/** Advances the panel pointer by `steps` rows, and A's row pointers by `steps` values (A row-major). */
 function advance(form: GemmForm, rows: number, steps: number): number[] {
-  const aPointers = form === "AB" ? rowList(rows).flatMap((r) => addTo(AP0 + r, i32(4 * steps))) : [];
+  const aPointers = form !== "AtB" ? rowList(rows).flatMap((r) => addTo(AP0 + r, i32(4 * steps))) : [];
   return [...aPointers, ...addTo(BP, i32(32 * steps))];
 }
 
@@ -163,6 +175,40 @@ function store(rows: number): number[] {
   ];
 }
 
+/**
+ * Copies B's columns j0 … j0+w−1 into the panel from B stored transposed (n rows of k floats): row
+ * j0+c of the store, read contiguously, becomes column c of the panel; zero-padded past w.
+ */
+function packPanelTransposed(): number[] {
+  const clear = forLoop(P, i32(0), get(K), 1, [
+    ...[...get(PANEL), ...get(P), ...i32(5), ...op.i32Shl, ...op.i32Add, ...set(CP)],
+    ...[...get(CP), ...op.v128Zero, ...op.v128Store(), ...get(CP), ...op.v128Zero, ...op.v128Store(16)],
+  ]);
+  const copy = [...get(CP), ...get(BP), ...op.f32Load(), ...op.f32Store()];
+  const column = [
+    ...[
+      ...get(J0),
+      ...get(J),
+      ...op.i32Add,
+      ...get(K),
+      ...op.i32Mul,
+      ...times4,
+      ...get(B),
+      ...op.i32Add,
+      ...set(BP),
+    ],
+    ...[...get(PANEL), ...get(J), ...times4, ...op.i32Add, ...set(CP)],
+    ...forLoop(P, i32(0), get(K), 1, copy, addTo(BP, i32(4)), addTo(CP, i32(32))),
+  ];
+  return [
+    ...get(W),
+    ...i32(8),
+    ...op.i32Ne,
+    ...op.ifElse(clear, []),
+    ...forLoop(J, i32(0), get(W), 1, column),
+  ];
+}
+
 /** Points A's pointers at the first values of C's rows i0 … i0+rows−1, and the panel pointer at its start. */
 function pointersAtBlock(form: GemmForm, rows: number): number[] {
   const pointers = form === "AtB" ? [...get(A), ...get(I0), ...times4, ...op.i32Add, ...set(AP0)] : [
@@ -182,7 +228,7 @@ function block(variant: GemmVariant, form: GemmForm, rows: number): number[] {
   return [...clear, ...pointersAtBlock(form, rows), ...kLoop(variant, form, rows), ...store(rows)];
 }
 
-/** The product for A stored as `form`, with `variant`'s multiply-add: `gemm` or `gemm_at`. */
+/** The product for operands stored as `form`, with `variant`'s multiply-add. */
 export function gemmFunction(variant: GemmVariant, form: GemmForm): FunctionSpec {
   const fullRows = [...get(M), ...get(M), ...i32(ROWS), ...op.i32RemU, ...op.i32Sub, ...set(M6)];
   // w = min(8, n − j0): the band's real columns.
@@ -192,12 +238,12 @@ export function gemmFunction(variant: GemmVariant, form: GemmForm): FunctionSpec
   ];
   const band = [
     ...bandWidth,
-    ...packPanel(),
+    ...(form === "ABt" ? packPanelTransposed() : packPanel()),
     ...forLoop(I0, i32(0), get(M6), ROWS, block(variant, form, ROWS)),
     ...forLoop(I0, get(M6), get(M), 1, block(variant, form, 1)),
   ];
   return {
-    name: form === "AB" ? "gemm" : "gemm_at",
+    name: GEMM_EXPORTS[form],
     params: [I32, I32, I32, I32, I32, I32, I32, I32],
     locals: [[I32, I32_LOCALS], [V128, 2 * ROWS + 3]],
     body: [fullRows, [...get(LDA), ...times4, ...set(A_STRIDE)], forLoop(J0, i32(0), get(N), 8, band)],

@@ -1,8 +1,6 @@
 /**
  * The WebAssembly kernel set for the CPU engine: every step kernel of the module, on arrays allocated
- * in its memory. `Aᵀ·B` runs `gemm_at`, which reads A as stored; `A·Bᵀ` first transposes B into
- * scratch space (a contiguous copy costs far less than strided reads inside the kernel), then runs
- * `gemm`.
+ * in its memory; the transposed products (`gemm_at`, `gemm_bt`) read their operands as stored.
  * With more than one thread, a product big enough to repay the hand-off has its rows of C split
  * between this thread and the workers; each element is computed the same way whoever computes it,
  * so the results are bit-identical for every thread count.
@@ -12,7 +10,7 @@
 
 import type { Arena, ArenaShape, KernelSet } from "../arena.ts";
 import type { Floats, StepKernels } from "../kernels.ts";
-import { type GemmVariant, panelFloats } from "./gemm.ts";
+import { GEMM_EXPORTS, type GemmForm, type GemmVariant, panelFloats } from "./gemm.ts";
 import { type GemmArgs, WasmRuntime } from "./runtime.ts";
 import { type GemmJob, GemmThreads } from "./threads.ts";
 
@@ -59,48 +57,33 @@ function wasmArena(
     { length: threads },
     () => runtime.alloc(panelFloats(shape.longestSum)).byteOffset,
   );
-  const scratch = runtime.alloc(shape.largestTranspose);
   const lossOut = runtime.alloc(4);
   const exps = runtime.alloc(2 * shape.longestSum); // f64 scratch for a row's exponentials
   const loss = new Float64Array(lossOut.buffer, lossOut.byteOffset, 1);
   const correct = new Int32Array(lossOut.buffer, lossOut.byteOffset + 8, 1);
   const run = runtime.kernels;
-  /** `C[m×n] = A·B`, or `Aᵀ·B` with A stored k×m when `transposedA`, split in bands of rows when big. */
-  const product = (
-    transposedA: boolean,
-    a: Floats,
-    b: Floats,
-    c: Floats,
-    m: number,
-    k: number,
-    n: number,
-  ) => {
-    const kernel = transposedA ? run.gemm_at : run.gemm;
-    const lda = transposedA ? m : k;
-    const bands = workers === null || m * k * n < minSplitWork
-      ? 1
-      : Math.min(threads, Math.ceil(m / BAND_ALIGN));
+  /** `C[m×n]` as `form` says (see `gemm.ts`), split in bands of C's rows between threads when big. */
+  const product = (form: GemmForm, a: Floats, b: Floats, c: Floats, m: number, k: number, n: number) => {
+    const kernel = run[GEMM_EXPORTS[form]];
+    const lda = form === "AtB" ? m : k;
+    const big = workers !== null && m * k * n >= minSplitWork;
+    const bands = big ? Math.min(threads, Math.ceil(m / BAND_ALIGN)) : 1;
     const args = (from: number, rows: number, panel: number): GemmArgs => {
-      const aAt = a.byteOffset + 4 * (transposedA ? from : from * k);
+      const aAt = a.byteOffset + 4 * (form === "AtB" ? from : from * k);
       return [aAt, b.byteOffset, c.byteOffset + 4 * from * n, rows, k, n, panel, lda];
     };
     if (bands === 1) return kernel(...args(0, m, panels[0]));
     const rows = BAND_ALIGN * Math.ceil(m / BAND_ALIGN / bands);
     const jobs: GemmJob[] = [];
     for (let from = rows; from < m; from += rows) {
-      jobs.push({ transposedA, args: args(from, Math.min(rows, m - from), panels[jobs.length + 1]) });
+      jobs.push({ form, args: args(from, Math.min(rows, m - from), panels[jobs.length + 1]) });
     }
     workers!.run(jobs, () => kernel(...args(0, rows, panels[0])));
   };
-  /** Writes the `rows × cols` matrix `from` transposed into the scratch space. */
-  const transposed = (from: Floats, rows: number, cols: number) => {
-    run.transpose(from.byteOffset, scratch.byteOffset, rows, cols);
-    return scratch;
-  };
   const kernels: StepKernels = {
-    matmul: (a, b, c, m, k, n) => product(false, a, b, c, m, k, n),
-    matmulTransA: (a, b, c, m, k, n) => product(true, a, b, c, k, m, n),
-    matmulTransB: (a, b, c, m, n, k) => product(false, a, transposed(b, k, n), c, m, n, k),
+    matmul: (a, b, c, m, k, n) => product("AB", a, b, c, m, k, n),
+    matmulTransA: (a, b, c, m, k, n) => product("AtB", a, b, c, k, m, n),
+    matmulTransB: (a, b, c, m, n, k) => product("ABt", a, b, c, m, n, k),
     addBias: (z, bias, m, n, relu) => run.bias_act(z.byteOffset, bias.byteOffset, m, n, relu ? 1 : 0),
     reluBackward: (grad, act, count) => run.relu_backward(grad.byteOffset, act.byteOffset, count),
     columnSums: (g, out, m, n) => run.column_sums(g.byteOffset, out.byteOffset, m, n),

@@ -6,14 +6,13 @@
  */
 
 import { encodeModule } from "./encoder.ts";
-import { gemmFunction, type GemmVariant } from "./gemm.ts";
+import { GEMM_FORMS, gemmFunction, type GemmVariant } from "./gemm.ts";
 import { STEP_FUNCTIONS, STEP_IMPORTS } from "./step.ts";
 
 /** The module's bytes for `variant`'s multiply-add. */
 export function kernelModule(variant: GemmVariant): Uint8Array<ArrayBuffer> {
   return encodeModule(STEP_IMPORTS, [
-    gemmFunction(variant, "AB"),
-    gemmFunction(variant, "AtB"),
+    ...GEMM_FORMS.map((form) => gemmFunction(variant, form)),
     ...STEP_FUNCTIONS,
   ]);
 }

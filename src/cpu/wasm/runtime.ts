@@ -55,6 +55,7 @@ export type GemmExport = (...args: GemmArgs) => void;
 export interface KernelExports {
   gemm: GemmExport;
   gemm_at: GemmExport;
+  gemm_bt: GemmExport;
   bias_act(z: number, bias: number, m: number, n: number, relu: number): void;
   relu_backward(grad: number, act: number, count: number): void;
   column_sums(g: number, out: number, m: number, n: number): void;
@@ -70,7 +71,6 @@ export interface KernelExports {
     out: number,
     exps: number,
   ): void;
-  transpose(from: number, to: number, rows: number, cols: number): void;
 }
 
 /** An instance of `module` on `memory`. */

@@ -11,7 +11,6 @@
  *                                        the summed loss (f64 at out) and correct count (i32 at
  *                                        out + 8); grad = (softmax − onehot) · scale when withGrad ≠ 0;
  *                                        exps is scratch for n f64 values
- *     transpose(from, to, rows, cols)    to[q][r] = from[r][q]
  *
  * Each computes exactly what its TypeScript original computes, bit for bit: the f32 additions are the
  * same roundings four lanes at a time, and the update and the loss work in f64 as JavaScript does,
@@ -34,9 +33,6 @@ const [EXP, LOG] = [0, 1];
 const { get, set, i32 } = op;
 /** Pushes `base + 4·index`: the address of float (or i32) `index` of the array at `base`. */
 const at = (base: number[], index: number[]) => [...base, ...index, ...i32(2), ...op.i32Shl, ...op.i32Add];
-/** Pushes `base + 4·(row·cols + col)`. */
-const at2 = (base: number, row: number, cols: number, col: number) =>
-  at(get(base), [...get(row), ...get(cols), ...op.i32Mul, ...get(col), ...op.i32Add]);
 /** `limit & −4`: the end of the part a loop can take four floats at a time. */
 const multipleOf4 = (limit: number) => [...get(limit), ...i32(-4), ...op.i32And];
 const load32 = (address: number[]) => [...address, ...op.f32Load()];
@@ -192,24 +188,6 @@ function softmaxXent(): FunctionSpec {
   };
 }
 
-function transpose(): FunctionSpec {
-  const [FROM, TO, ROWS, COLS, R, Q] = [0, 1, 2, 3, 4, 5];
-  return {
-    name: "transpose",
-    params: [I32, I32, I32, I32],
-    locals: [[I32, 2]],
-    body: [
-      forLoop(
-        R,
-        i32(0),
-        get(ROWS),
-        1,
-        forLoop(Q, i32(0), get(COLS), 1, at2(TO, Q, ROWS, R), load32(at2(FROM, R, COLS, Q)), op.f32Store()),
-      ),
-    ],
-  };
-}
-
 /** The step kernels, in export order. */
 export const STEP_FUNCTIONS: readonly FunctionSpec[] = [
   biasAct(),
@@ -217,5 +195,4 @@ export const STEP_FUNCTIONS: readonly FunctionSpec[] = [
   columnSums(),
   sgdStep(),
   softmaxXent(),
-  transpose(),
 ];

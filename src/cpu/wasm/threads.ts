@@ -12,10 +12,11 @@
  * @module
  */
 
+import { GEMM_FORMS, type GemmForm } from "./gemm.ts";
 import type { GemmArgs } from "./runtime.ts";
 
 /** Slots of a worker's control block (an Int32Array over a SharedArrayBuffer). */
-export const SLOT = { SEQ: 0, DONE: 1, FAILED: 2, EXIT: 3, TRANSPOSED_A: 4, ARGS: 5 } as const;
+export const SLOT = { SEQ: 0, DONE: 1, FAILED: 2, EXIT: 3, FORM: 4, ARGS: 5 } as const;
 const SLOTS = SLOT.ARGS + 8;
 /** Checks of a spinning wait before it sleeps: some tens of microseconds. */
 const SPINS = 20000;
@@ -40,9 +41,9 @@ export function awaitChange(control: Int32Array, slot: number, old: number): num
   }
 }
 
-/** A job for a worker: which product (`gemm_at` when A is stored transposed) and its arguments. */
+/** A job for a worker: which product (see `GEMM_FORMS`) and its arguments. */
 export interface GemmJob {
-  readonly transposedA: boolean;
+  readonly form: GemmForm;
   readonly args: GemmArgs;
 }
 
@@ -75,7 +76,7 @@ export class GemmThreads {
     this.#runs++;
     jobs.forEach((job, w) => {
       const control = this.#controls[w];
-      control[SLOT.TRANSPOSED_A] = job.transposedA ? 1 : 0;
+      control[SLOT.FORM] = GEMM_FORMS.indexOf(job.form);
       control.set(job.args, SLOT.ARGS);
       Atomics.store(control, SLOT.SEQ, seq);
       Atomics.notify(control, SLOT.SEQ);

@@ -7,18 +7,20 @@
 
 /// <reference lib="deno.worker" />
 
+import { GEMM_EXPORTS, GEMM_FORMS } from "./gemm.ts";
 import { type GemmArgs, instantiate } from "./runtime.ts";
 import { awaitChange, SLOT, type WorkerSetup } from "./threads.ts";
 
 self.onmessage = ({ data }: MessageEvent<WorkerSetup>) => {
-  const { gemm, gemm_at } = instantiate(data.module, data.memory);
+  const exports = instantiate(data.module, data.memory);
+  const products = GEMM_FORMS.map((form) => exports[GEMM_EXPORTS[form]]);
   const control = new Int32Array(data.control);
   const args = control.subarray(SLOT.ARGS);
   for (let seen = 0;;) {
     seen = awaitChange(control, SLOT.SEQ, seen);
     if (control[SLOT.EXIT] !== 0) return self.close();
     try {
-      (control[SLOT.TRANSPOSED_A] ? gemm_at : gemm)(...(Array.from(args) as unknown as GemmArgs));
+      products[control[SLOT.FORM]](...(Array.from(args) as unknown as GemmArgs));
     } catch (error) {
       control[SLOT.FAILED] = 1;
       console.error(`gemm worker: ${error}`);
