@@ -32,9 +32,10 @@ export type CpuKernelChoice = typeof CPU_KERNEL_CHOICES[number];
 /** The accepted values of `--threads` and `engine.threads`: `auto` or a count from 1 to this. */
 export const MAX_THREADS = 64;
 /**
- * Threads `auto` uses at most. Two threads measured 1.6 to 1.9 times one on the large workload's
- * products (see docs/BENCHMARKS.md); beyond that each extra band of rows is smaller and every thread
- * packs its own copy of B's panels, so more is untested rather than known to help.
+ * Threads `auto` uses at most. Two threads measured 1.8 to 1.9 times one on the large workload's
+ * products and 1.56 times end to end (see docs/BENCHMARKS.md); this machine has no more cores to
+ * measure, and beyond four each thread's band of rows gets small while every thread still packs its
+ * own copy of B's panels.
  */
 export const MAX_AUTO_THREADS = 4;
 /** `auto` or a thread count. */
