@@ -119,7 +119,9 @@ export function verdicts(summaries: readonly StrategySummary[]): string[] {
     return `best${where}: ${s.strategy} (${pct(s.accuracy.mean)}%), ${
       signed(100 * gain.mean)
     } points over scratch` +
-      `${interval(gain, 100, 1)}, paired over ${gain.n} seeds: ${significant} at 95%`;
+      `${interval(gain, 100, 1)}, paired over ${gain.n} seed${
+        gain.n === 1 ? "" : "s"
+      }: ${significant} at 95%`;
   });
 }
 
