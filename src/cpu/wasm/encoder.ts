@@ -36,7 +36,7 @@ export const I32 = 0x7f, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
 const simd = (code: number, ...rest: number[]) => [0xfd, ...uleb(code), ...rest];
 const memarg = (align: number, offset = 0) => [...uleb(align), ...uleb(offset)];
 
-/** The instructions the kernels use. Memory offsets are in bytes; every access declares 4-byte alignment. */
+/** The instructions the kernels use. Memory offsets are in bytes; accesses declare 4-byte alignment, 8 for f64. */
 export const op = {
   get: (local: number) => [0x20, ...uleb(local)],
   set: (local: number) => [0x21, ...uleb(local)],
@@ -46,7 +46,6 @@ export const op = {
   i32Load: (offset = 0) => [0x28, ...memarg(2, offset)],
   i32Store: (offset = 0) => [0x36, ...memarg(2, offset)],
   i32Eq: [0x46],
-  i32Ne: [0x47],
   i32Add: [0x6a],
   i32Sub: [0x6b],
   i32Mul: [0x6c],
@@ -58,12 +57,10 @@ export const op = {
   f32Load: (offset = 0) => [0x2a, ...memarg(2, offset)],
   f32Store: (offset = 0) => [0x38, ...memarg(2, offset)],
   f32Add: [0x92],
-  f32Mul: [0x94],
   f32Const0: [0x43, 0, 0, 0, 0],
   f32Lt: [0x5d],
   f32Gt: [0x5e],
   f32Le: [0x5f],
-  f32Sub: [0x93],
   f32DemoteF64: [0xb6],
   f64Load: (offset = 0) => [0x2b, ...memarg(3, offset)],
   f64Store: (offset = 0) => [0x39, ...memarg(3, offset)],
@@ -87,7 +84,6 @@ export const op = {
   /** `a & ~b`. */
   v128AndNot: simd(0x4f),
   f32x4Add: simd(0xe4),
-  f32x4Sub: simd(0xe5),
   f32x4Mul: simd(0xe6),
   /** `pmax(a, b) = a < b ? b : a` lane-wise, so a NaN in `a` stays. */
   f32x4Pmax: simd(0xeb),

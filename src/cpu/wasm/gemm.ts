@@ -56,7 +56,7 @@ export function panelFloats(k: number): number {
 // Parameters and locals, by index.
 const [A, B, C, M, K, N, PANEL, LDA] = [0, 1, 2, 3, 4, 5, 6, 7];
 const [I0, J0, P, M6, W, BP, CP, J] = [8, 9, 10, 11, 12, 13, 14, 15];
-const AP0 = 16; // AB: AP0..AP0+5 point into A's six rows; AtB: AP0 points into A's current row
+const AP0 = 16; // A row-major: AP0..AP0+5 point into A's six rows; AtB: AP0 points into A's current row
 const A_STRIDE = AP0 + ROWS; // the bytes from one row of A to the next
 const I32_LOCALS = A_STRIDE + 1 - 8;
 const ACC0 = A_STRIDE + 1; // row r: columns 0-3 at ACC0 + 2r, columns 4-7 at ACC0 + 2r + 1
@@ -76,6 +76,19 @@ const element = (row: number, col: number, stride: number) => [
 ];
 /** Pushes the address of the 6 × 8 tile that follows the panel's k rows of 32 bytes. */
 const tile = [...get(PANEL), ...get(K), ...i32(5), ...op.i32Shl, ...op.i32Add];
+/** Pushes 1 when the current band is a whole 8 columns wide, else 0. */
+const wholeBand = [...get(W), ...i32(8), ...op.i32Eq];
+/** Points CP at row p of the panel. */
+const atPanelRow = [...get(PANEL), ...get(P), ...i32(5), ...op.i32Shl, ...op.i32Add, ...set(CP)];
+/** Zeroes the 8 floats of the panel row at CP. */
+const zeroPanelRow = [
+  ...get(CP),
+  ...op.v128Zero,
+  ...op.v128Store(),
+  ...get(CP),
+  ...op.v128Zero,
+  ...op.v128Store(16),
+];
 
 function madd(variant: GemmVariant, acc: number, b: number): number[] {
   const product = [...get(AV), ...get(b)];
@@ -129,26 +142,20 @@ function kLoop(variant: GemmVariant, form: GemmForm, rows: number): number[] {
 
 /** Copies B's columns j0 … j0+w−1 of every row into the panel, 32 bytes a row, zero-padded past w. */
 function packPanel(): number[] {
-  const rowPointers = [...get(B), ...element(P, J0, N), ...op.i32Add, ...set(BP), ...get(PANEL), ...get(P)];
-  const panelRow = [...rowPointers, ...i32(5), ...op.i32Shl, ...op.i32Add, ...set(CP)];
+  const rowPointers = [...get(B), ...element(P, J0, N), ...op.i32Add, ...set(BP), ...atPanelRow];
   const copyWhole = [
     ...[...get(CP), ...get(BP), ...op.v128Load(), ...op.v128Store()],
     ...[...get(CP), ...get(BP), ...op.v128Load(16), ...op.v128Store(16)],
   ];
   const copyPart = [
-    ...[...get(CP), ...op.v128Zero, ...op.v128Store(), ...get(CP), ...op.v128Zero, ...op.v128Store(16)],
+    ...zeroPanelRow,
     ...forLoop(J, i32(0), get(W), 1, [
       ...[...get(CP), ...get(J), ...times4, ...op.i32Add],
       ...[...get(BP), ...get(J), ...times4, ...op.i32Add, ...op.f32Load()],
       ...op.f32Store(),
     ]),
   ];
-  return forLoop(P, i32(0), get(K), 1, panelRow, [
-    ...get(W),
-    ...i32(8),
-    ...op.i32Eq,
-    ...op.ifElse(copyWhole, copyPart),
-  ]);
+  return forLoop(P, i32(0), get(K), 1, rowPointers, wholeBand, op.ifElse(copyWhole, copyPart));
 }
 
 /** Stores the accumulators of a `rows` × 8 block at (i0, j0): whole when the band is 8 wide, else via the tile. */
@@ -171,7 +178,7 @@ function store(rows: number): number[] {
   ]);
   return [
     ...[...get(C), ...element(I0, J0, N), ...op.i32Add, ...set(CP)],
-    ...[...get(W), ...i32(8), ...op.i32Eq, ...op.ifElse(whole, part)],
+    ...[...wholeBand, ...op.ifElse(whole, part)],
   ];
 }
 
@@ -180,10 +187,7 @@ function store(rows: number): number[] {
  * j0+c of the store, read contiguously, becomes column c of the panel; zero-padded past w.
  */
 function packPanelTransposed(): number[] {
-  const clear = forLoop(P, i32(0), get(K), 1, [
-    ...[...get(PANEL), ...get(P), ...i32(5), ...op.i32Shl, ...op.i32Add, ...set(CP)],
-    ...[...get(CP), ...op.v128Zero, ...op.v128Store(), ...get(CP), ...op.v128Zero, ...op.v128Store(16)],
-  ]);
+  const clear = forLoop(P, i32(0), get(K), 1, atPanelRow, zeroPanelRow);
   const copy = [...get(CP), ...get(BP), ...op.f32Load(), ...op.f32Store()];
   const column = [
     ...[
@@ -200,13 +204,7 @@ function packPanelTransposed(): number[] {
     ...[...get(PANEL), ...get(J), ...times4, ...op.i32Add, ...set(CP)],
     ...forLoop(P, i32(0), get(K), 1, copy, addTo(BP, i32(4)), addTo(CP, i32(32))),
   ];
-  return [
-    ...get(W),
-    ...i32(8),
-    ...op.i32Ne,
-    ...op.ifElse(clear, []),
-    ...forLoop(J, i32(0), get(W), 1, column),
-  ];
+  return [...wholeBand, ...op.ifElse([], clear), ...forLoop(J, i32(0), get(W), 1, column)];
 }
 
 /** Points A's pointers at the first values of C's rows i0 … i0+rows−1, and the panel pointer at its start. */

@@ -1,5 +1,5 @@
 /**
- * Worker threads for the WebAssembly `gemm`: each worker instantiates the same module on the same
+ * Worker threads for the WebAssembly products: each worker instantiates the same module on the same
  * shared memory and computes a band of C's rows while the calling thread computes the first band.
  *
  * The hand-off goes through a small shared control block per worker, not messages: the caller writes
@@ -47,7 +47,7 @@ export interface GemmJob {
   readonly args: GemmArgs;
 }
 
-/** `count` workers, each running the module's `gemm` on jobs posted to it. */
+/** `count` workers, each running the module's products on jobs posted to it. */
 export class GemmThreads {
   readonly #workers: Worker[] = [];
   readonly #controls: Int32Array[] = [];

@@ -1,5 +1,5 @@
 /**
- * A `gemm` worker (see `threads.ts`): instantiates the module on the shared memory it is given, then
+ * A product worker (see `threads.ts`): instantiates the module on the shared memory it is given, then
  * runs the jobs posted to its control block until it is told to exit.
  *
  * @module
