@@ -122,11 +122,15 @@ export function parseArgs(args: readonly string[]): Parsed<CliOptions> {
   }));
 }
 
+/** A flag's value as a whole number from `min` to `max`; else an error for commander, naming `or` as an alternative. */
+export function wholeNumber(value: string, min: number, max: number, or = ""): number {
+  const n = Number(value);
+  if (/^\d+$/.test(value) && n >= min && n <= max) return n;
+  throw new InvalidArgumentError(`Use ${or}a whole number from ${min} to ${max}.`);
+}
+
 function parseThreads(value: string): ThreadsChoice {
-  if (value === "auto") return value;
-  const count = Number(value);
-  if (/^\d+$/.test(value) && count >= 1 && count <= MAX_THREADS) return count;
-  throw new InvalidArgumentError(`Use auto or a whole number from 1 to ${MAX_THREADS}.`);
+  return value === "auto" ? value : wholeNumber(value, 1, MAX_THREADS, "auto or ");
 }
 
 function oneLine(text: string): string {

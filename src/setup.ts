@@ -17,12 +17,13 @@ import { selectCpuKernels, selectEngine } from "./select_engine.ts";
 
 /**
  * Parses the flags and runs `work` on them (or prints the help), and resolves with the exit code:
- * 0, or 2 with one line for bad input ({@linkcode UsageError}), or 1 with one line for a GPU failure.
- * Anything else is a bug and propagates with its stack.
+ * the one `work` returns (0 when it returns none), or 2 with one line for bad input
+ * ({@linkcode UsageError}), or 1 with one line for a GPU failure. Anything else is a bug and
+ * propagates with its stack.
  */
 export async function runCommand<T>(
   parse: () => Parsed<T>,
-  work: (options: T) => Promise<void>,
+  work: (options: T) => Promise<number | void>,
 ): Promise<number> {
   try {
     const parsed = parse();
@@ -30,8 +31,7 @@ export async function runCommand<T>(
       console.log(parsed.print.trimEnd());
       return 0;
     }
-    await work(parsed.run);
-    return 0;
+    return (await work(parsed.run)) ?? 0;
   } catch (error) {
     if (error instanceof GpuError) {
       console.error(`error: ${error.message}; rerun with --device cpu to use the CPU engine`);

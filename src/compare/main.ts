@@ -15,7 +15,7 @@
 import { InvalidArgumentError, Option } from "commander";
 import { join } from "node:path";
 import { checkWritable, writeTextFileAtomic } from "../atomic_write.ts";
-import { parseWith, programWithSetup, type SetupOptions, setupOptions } from "../cli.ts";
+import { parseWith, programWithSetup, type SetupOptions, setupOptions, wholeNumber } from "../cli.ts";
 import type { Config } from "../config.ts";
 import type { Engine } from "../engine.ts";
 import { UsageError } from "../errors.ts";
@@ -46,9 +46,8 @@ export function parseCompareArgs(args: readonly string[]) {
     "Pretrain once per seed, then run every strategy (scratch included) from the same weights on the same data; compare them.",
   )
     .addOption(
-      new Option("-n, --seeds <count>", "seeds, from the configured seed up: 1 to 1000").default(5).argParser(
-        count,
-      ),
+      new Option("-n, --seeds <count>", "seeds, from the configured seed up: 1 to 1000").default(5)
+        .argParser((value) => wholeNumber(value, 1, 1000)),
     )
     .addOption(
       new Option("--target-samples <list>", "sweep the target training-set size, e.g. 25,50,100,200,400,800")
@@ -70,12 +69,6 @@ export function parseCompareArgs(args: readonly string[]) {
   }));
 }
 
-function count(value: string): number {
-  const n = Number(value);
-  if (/^\d+$/.test(value) && n >= 1 && n <= 1000) return n;
-  throw new InvalidArgumentError("Use a whole number from 1 to 1000.");
-}
-
 function list(what: string, ok: (value: number) => boolean) {
   return (value: string): number[] => {
     const values = value.split(",").map((item) => item.trim());
@@ -89,10 +82,10 @@ function list(what: string, ok: (value: number) => boolean) {
 
 /** Runs the comparison with `args`; resolves with the exit code. */
 export function main(args: readonly string[]): Promise<number> {
-  let interrupted = false;
-  return runCommand(() => parseCompareArgs(args), async (options) => {
-    interrupted = !(await compare(options));
-  }).then((code) => (code === 0 && interrupted ? INTERRUPTED_EXIT_CODE : code));
+  return runCommand(
+    () => parseCompareArgs(args),
+    async (options) => (await compare(options)) ? 0 : INTERRUPTED_EXIT_CODE,
+  );
 }
 
 /** The comparison; resolves false when Ctrl-C cut it short (what finished is still written). */
@@ -183,10 +176,10 @@ function writeOutputs(outDir: string, comparison: Comparison, config: Config, en
     "index.html",
     indexPage({
       title: "Transfer strategies compared",
-      intro: `${summaries.length / 4 || 0} point(s), seeds ${
+      intro: `Seeds ${
         comparison.pretrainings.map((p) => p.seed).join(", ")
-      }, ` +
-        `engine ${engine.description}; ${status}. Best rows are highlighted.`,
+      }; engine ${engine.description}; ` +
+        `${status}. Best rows are highlighted.`,
       table: { ...table, highlightRows: summaries.flatMap((s, i) => (s.best ? [i] : [])) },
       figures,
       notes: [...verdicts(summaries), "results.json has every run and epoch; results.csv a row per run."],

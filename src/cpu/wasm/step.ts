@@ -33,6 +33,9 @@ const [EXP, LOG] = [0, 1];
 const { get, set, i32 } = op;
 /** Pushes `base + 4·index`: the address of float (or i32) `index` of the array at `base`. */
 const at = (base: number[], index: number[]) => [...base, ...index, ...i32(2), ...op.i32Shl, ...op.i32Add];
+/** Pushes the address of row `row` of the row-major matrix at `base` with `cols` columns. */
+const rowAt = (base: number, row: number, cols: number) =>
+  at(get(base), [...get(row), ...get(cols), ...op.i32Mul]);
 /** `limit & −4`: the end of the part a loop can take four floats at a time. */
 const multipleOf4 = (limit: number) => [...get(limit), ...i32(-4), ...op.i32And];
 const load32 = (address: number[]) => [...address, ...op.f32Load()];
@@ -56,7 +59,7 @@ function biasAct(): FunctionSpec {
         i32(0),
         get(M),
         1,
-        [...at(get(Z), [...get(I), ...get(N), ...op.i32Mul]), ...set(ROW)],
+        [...rowAt(Z, I, N), ...set(ROW)],
         forLoop(J, i32(0), get(N4), 4, four, get(FLOOR4), op.f32x4Pmax, op.v128Store()),
         forLoop(J, get(N4), get(N), 1, one, [...get(FLOOR), ...get(V), ...get(V), ...get(FLOOR)], [
           ...op.f32Lt,
@@ -101,7 +104,7 @@ function columnSums(): FunctionSpec {
         i32(0),
         get(M),
         1,
-        [...at(get(G), [...get(I), ...get(N), ...op.i32Mul]), ...set(ROW)],
+        [...rowAt(G, I, N), ...set(ROW)],
         forLoop(
           J,
           i32(0),
@@ -165,7 +168,7 @@ function softmaxXent(): FunctionSpec {
     ...[...get(SCALE), ...op.f64Mul, ...op.f32DemoteF64, ...op.f32Store()],
   ]);
   const row = [
-    ...[...at(get(LOGITS), [...get(I), ...get(N), ...op.i32Mul]), ...set(ROW)],
+    ...[...rowAt(LOGITS, I, N), ...set(ROW)],
     ...[...i32(0), ...set(BEST), ...findBest, ...logit(BEST), ...set(MAX)],
     ...[...op.f64Const0, ...set(SUM)],
     ...forLoop(J, i32(0), get(N), 1, [...sumExps, ...set(SUM)]),
