@@ -38,7 +38,7 @@ async function compareOnCpu(grid: Grid, config = defaultConfig()) {
 }
 
 Deno.test("compare: the same seeds give the same runs and the same table", async () => {
-  const grid = { seeds: [7, 8], relatedness: [0.9], targetRows: [null] };
+  const grid = { seeds: [7, 8], relatedness: [0.9], targetRows: null };
   const [first, second] = [await compareOnCpu(grid), await compareOnCpu(grid)];
   // Everything but the training time, which the clock decides.
   const table = (runs: typeof first.runs) =>
@@ -57,7 +57,7 @@ Deno.test("compare: transfer pays significantly at relatedness 0.9, and not at 0
   const comparison = await compareOnCpu({
     seeds: [42, 43, 44, 45, 46],
     relatedness: [0, 0.9],
-    targetRows: [null],
+    targetRows: null,
   });
   const summaries = summarizeRuns(comparison.runs);
   const at = (r: number) => summaries.filter((s) => s.relatedness === r && s.strategy !== "scratch");

@@ -19,7 +19,7 @@ export interface Grid {
   readonly seeds: readonly number[];
   readonly relatedness: readonly number[];
   /** Target training rows; null runs the configured split of `data.target_n_samples`. */
-  readonly targetRows: readonly (number | null)[];
+  readonly targetRows: readonly number[] | null;
 }
 
 /** One seed's pretraining. */
@@ -70,7 +70,7 @@ export interface Comparison {
 
 /** Epochs the whole grid trains, for progress and time estimates. */
 export function totalEpochs(config: Config, grid: Grid): number {
-  const transfers = grid.relatedness.length * grid.targetRows.length * STRATEGY_NAMES.length;
+  const transfers = grid.relatedness.length * (grid.targetRows?.length ?? 1) * STRATEGY_NAMES.length;
   return grid.seeds.length * (config.training.base_epochs + transfers * config.training.target_epochs);
 }
 
@@ -158,15 +158,14 @@ function withData(config: Config, data: Partial<Config["data"]>): Config {
  * generated once with as many training rows as the largest size, then cut down (rows are
  * independent draws, so each cut is a random sample, and the smaller sets nest in the larger).
  */
-function targetSets(config: Config, sizes: readonly (number | null)[]): [number, TaskData][] {
+function targetSets(config: Config, sizes: readonly number[] | null): [number, TaskData][] {
   const spec = dataSpec(config);
-  const fixed = sizes.filter((rows): rows is number => rows !== null);
-  if (fixed.length === 0) {
+  if (sizes === null) {
     const target = makeTransferData(spec).target;
-    return sizes.map(() => [target.train.n, target]);
+    return [[target.train.n, target]];
   }
   const testRows = testCount(spec.targetSamples, spec.testFraction);
-  const total = Math.max(...fixed) + testRows;
+  const total = Math.max(...sizes) + testRows;
   const target = makeTransferData({ ...spec, targetSamples: total, testFraction: testRows / total }).target;
-  return sizes.map((rows) => [rows ?? target.train.n, withTrainRows(target, rows ?? target.train.n)]);
+  return sizes.map((rows) => [rows, withTrainRows(target, rows)]);
 }

@@ -133,7 +133,7 @@ function gridOf(config: Config, options: CompareOptions): Grid {
   return {
     seeds: Array.from({ length: options.seeds }, (_, i) => first + i),
     relatedness: options.relatedness ?? [config.data.relatedness],
-    targetRows: options.targetSamples ?? [null],
+    targetRows: options.targetSamples,
   };
 }
 
