@@ -8,6 +8,7 @@
  */
 
 import type { EpochMetrics } from "../engine.ts";
+import { percent } from "../train.ts";
 import type { Observer, Position, PretrainRecord, RunRecord } from "./experiment.ts";
 
 /** Seconds between plain progress lines when not on a terminal. */
@@ -104,8 +105,4 @@ export class ProgressReport implements Observer {
     const seconds = Math.round(elapsed / this.#epochsDone * (this.totalEpochs - this.#epochsDone));
     return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
   }
-}
-
-function percent(fraction: number): string {
-  return `${(100 * fraction).toFixed(1)}%`;
 }
