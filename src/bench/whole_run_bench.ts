@@ -1,18 +1,16 @@
 /**
  * The whole experiment a user runs, timed: pretraining, then each of the four strategies from the
- * pretrained model. Our engines run it through `train.ts` exactly as the command line does; the NumPy
- * baseline (`numpy_baseline.ts`) runs the same phases in idiomatic NumPy. The time is the training
- * phases' (their epochs with each epoch's test evaluation), not data generation or upload.
+ * pretrained model. Our engines run it as `deno task compare` does for one seed (`runComparison`); the
+ * NumPy baseline (`numpy_baseline.ts`) runs the same phases in idiomatic NumPy. The time is the
+ * training phases' (their epochs with each epoch's test evaluation), not data generation or upload.
  *
  * @module
  */
 
-import { type Config, dataSpec } from "../config.ts";
-import { makeTransferData } from "../data.ts";
+import type { Config } from "../config.ts";
+import { runComparison } from "../compare/experiment.ts";
 import type { Engine } from "../engine.ts";
 import { createLogger } from "../logger.ts";
-import { STRATEGY_NAMES } from "../strategies.ts";
-import { pretrain, transfer, uploadData } from "../train.ts";
 import { baselineSpec, runNumpyBaseline } from "./numpy_baseline.ts";
 import { summarize, type Summary } from "./stats.ts";
 
@@ -28,6 +26,7 @@ export interface WholeRunResult {
 }
 
 const silent = createLogger({ level: "ERROR", file: null, maxBytes: 1, backupCount: 0, console: () => {} });
+const unobserved = { epoch() {}, pretrained() {}, finished() {} };
 
 /** Runs the whole experiment of `config` `repeats` times on `engine` (disposed of afterwards). */
 export async function benchWholeRun(
@@ -37,16 +36,19 @@ export async function benchWholeRun(
   label: string,
   repeats: number,
 ): Promise<WholeRunResult> {
+  const grid = { seeds: [config.data.random_seed], relatedness: [config.data.relatedness], targetRows: null };
   try {
-    const data = uploadData(engine, makeTransferData(dataSpec(config)));
     const seconds = [];
     for (let run = 0; run < repeats; run++) {
-      const source = await pretrain(engine, data, config, silent);
-      let ms = source.ms;
-      for (const strategy of STRATEGY_NAMES) {
-        ms += (await transfer(engine, data, source.model, strategy, config, silent)).ms;
-      }
-      seconds.push(ms / 1000);
+      const { pretrainings, runs } = await runComparison(
+        engine,
+        config,
+        grid,
+        silent,
+        unobserved,
+        () => false,
+      );
+      seconds.push([...pretrainings, ...runs].reduce((sum, phase) => sum + phase.seconds, 0));
     }
     return { workload: name, engine: label, seconds: summarize(seconds) };
   } finally {
