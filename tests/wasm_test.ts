@@ -13,7 +13,7 @@ import { WASM_FILES } from "../src/cpu/wasm/build.ts";
 import type { GemmVariant } from "../src/cpu/wasm/gemm.ts";
 import { wasmKernels } from "../src/cpu/wasm/kernels.ts";
 import { kernelModule } from "../src/cpu/wasm/module.ts";
-import { detectWasm, readModule } from "../src/cpu/wasm/runtime.ts";
+import { detectWasm, readModule, WasmRuntime } from "../src/cpu/wasm/runtime.ts";
 import { defaultConfig } from "../src/config.ts";
 import { UsageError } from "../src/errors.ts";
 import { createLogger } from "../src/logger.ts";
@@ -251,6 +251,18 @@ Deno.test("CPU engine results are identical on 1 and 2 threads, and between runs
   ];
   assert.deepEqual(two, one);
   assert.deepEqual(again, two);
+});
+
+Deno.test("a model beyond the WebAssembly memory is a one-line usage error, and the allocator survives it", () => {
+  const runtime = new WasmRuntime("relaxed");
+  const first = runtime.alloc(4);
+  assert.throws(
+    () => runtime.alloc(2 ** 30 + 1),
+    (error: Error) =>
+      error instanceof UsageError && !error.message.includes("\n") &&
+      /more than the WebAssembly kernels' memory can hold.*use --cpu-kernels ts/.test(error.message),
+  );
+  assert.equal(runtime.alloc(4).byteOffset, first.byteOffset + 16, "the failed allocation took no space");
 });
 
 Deno.test("feature detection: relaxed SIMD, else plain SIMD, else none", () => {

@@ -7,6 +7,7 @@
  */
 
 import { WASM_FILES } from "./build.ts";
+import { UsageError } from "../../errors.ts";
 import { MAX_PAGES } from "./encoder.ts";
 import type { GemmVariant } from "./gemm.ts";
 import { HOST_FUNCTIONS } from "./module.ts";
@@ -100,12 +101,25 @@ export class WasmRuntime {
     this.#next = 0;
   }
 
-  /** `count` floats of the memory, 16-byte aligned, growing the memory when it is full. */
+  /**
+   * `count` floats of the memory, 16-byte aligned, growing the memory when it is full. Throws
+   * {@linkcode UsageError} when the memory cannot grow that far (4 GiB at most, or what the system gives).
+   */
   alloc(count: number): Float32Array {
     const at = this.#next;
-    this.#next = at + Math.ceil(count / 4) * 16;
-    const missing = this.#next - this.memory.buffer.byteLength;
-    if (missing > 0) this.memory.grow(Math.ceil(missing / 65536));
+    const end = at + Math.ceil(count / 4) * 16;
+    const missing = end - this.memory.buffer.byteLength;
+    if (missing > 0) {
+      try {
+        this.memory.grow(Math.ceil(missing / 65536));
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        throw new UsageError(
+          `the model and its buffers need ${end} bytes, more than the WebAssembly kernels' memory can hold (${error.message}); use --cpu-kernels ts or a smaller model or batch`,
+        );
+      }
+    }
+    this.#next = end;
     return new Float32Array(this.memory.buffer, at, count);
   }
 }
