@@ -1,0 +1,138 @@
+/**
+ * Command-line flags, parsed with commander: the flags every program shares (configuration and
+ * engine), the run's own, and one way to turn bad flags into one-line {@linkcode UsageError}s.
+ *
+ * @module
+ */
+
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { UsageError } from "../core/errors.ts";
+import {
+  CPU_KERNEL_CHOICES,
+  type CpuKernelChoice,
+  DEVICE_CHOICES,
+  type DeviceChoice,
+  MAX_THREADS,
+  type ThreadsChoice,
+} from "./select_engine.ts";
+import { STRATEGY_NAMES, type StrategyName } from "../core/strategies.ts";
+
+/** The configuration file and the engine flags; a flag given wins over its config key. */
+export interface SetupOptions {
+  readonly config: string;
+  readonly device: DeviceChoice | null;
+  readonly cpuKernels: CpuKernelChoice | null;
+  readonly threads: ThreadsChoice | null;
+}
+
+/** What the run's flags ask for. */
+export interface CliOptions extends SetupOptions {
+  readonly strategy: StrategyName;
+  readonly output: string | null;
+}
+
+/** The outcome of parsing: options to run with, or text (help) to print and exit 0. */
+export type Parsed<T> = { readonly run: T } | { readonly print: string };
+
+/** The text after every program's help: the environment and the exit codes. */
+const EPILOGUE =
+  "\nEnvironment: RANDOM_SEED (or a RANDOM_SEED line in ./.env) overrides data.random_seed.\n" +
+  "Exit codes: 0 success, 2 bad input (flags, config, files, environment), 1 a GPU failure or a bug.";
+
+/** A program with `--config`, `--device`, `--cpu-kernels`, `--threads` and `--help`. */
+export function programWithSetup(name: string, description: string): Command {
+  return new Command(name)
+    .description(description)
+    .option("-c, --config <path>", "YAML configuration file", "config.yaml")
+    .addOption(
+      new Option(
+        "-d, --device <kind>",
+        "engine: auto (a hardware GPU when usable, else the CPU), gpu (any adapter, software too), or cpu [default: engine.device]",
+      ).choices(DEVICE_CHOICES),
+    )
+    .addOption(
+      new Option(
+        "-k, --cpu-kernels <kind>",
+        "CPU engine's kernels: auto (WebAssembly SIMD when the runtime has it), wasm, or ts [default: engine.cpu_kernels]",
+      ).choices(CPU_KERNEL_CHOICES),
+    )
+    .addOption(
+      new Option(
+        "-t, --threads <count>",
+        `threads for the WebAssembly kernels' large products: auto (the machine's cores, at most 4) or 1 to ${MAX_THREADS} [default: engine.threads]`,
+      ).argParser(parseThreads),
+    )
+    .helpOption("-h, --help", "show this help and exit")
+    .addHelpText("after", EPILOGUE);
+}
+
+/**
+ * Parses `args` (without the program name) with `program`, then `read` its options. Throws
+ * {@linkcode UsageError} with commander's complaint on one line for bad flags.
+ */
+export function parseWith<T>(
+  program: Command,
+  args: readonly string[],
+  read: (options: Record<string, unknown>) => T,
+): Parsed<T> {
+  let printed = "", complaint = "";
+  program.exitOverride().configureOutput({
+    writeOut: (text) => printed += text,
+    writeErr: (text) => complaint += text,
+    outputError: (text) => complaint += text,
+    getOutHasColors: () => false,
+    getErrHasColors: () => false,
+  });
+  try {
+    program.parse([...args], { from: "user" });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.exitCode === 0) return { print: printed };
+    throw new UsageError(`${oneLine(complaint || error.message)}; see --help`);
+  }
+  return { run: read(program.opts()) };
+}
+
+/** The shared options out of commander's parsed options. */
+export function setupOptions(options: Record<string, unknown>): SetupOptions {
+  return {
+    config: options.config as string,
+    device: (options.device as DeviceChoice | undefined) ?? null,
+    cpuKernels: (options.cpuKernels as CpuKernelChoice | undefined) ?? null,
+    threads: (options.threads as ThreadsChoice | undefined) ?? null,
+  };
+}
+
+/** Parses the run's `args` (without the program name). Throws {@linkcode UsageError} for bad flags. */
+export function parseArgs(args: readonly string[]): Parsed<CliOptions> {
+  const program = programWithSetup(
+    "transfer-learning-finetuning",
+    "Pretrain a small MLP on a synthetic source task, then adapt it to a related target task with one strategy.",
+  )
+    .addOption(
+      new Option("-s, --strategy <name>", "how to adapt the pretrained model to the target task")
+        .choices(STRATEGY_NAMES)
+        .default("full_finetune"),
+    )
+    .option("-o, --output <path>", "also write the results as JSON to this file (atomically)");
+  return parseWith(program, args, (options) => ({
+    ...setupOptions(options),
+    strategy: options.strategy as StrategyName,
+    output: (options.output as string | undefined) ?? null,
+  }));
+}
+
+/** A flag's value as a whole number from `min` to `max`; else an error for commander, naming `or` as an alternative. */
+export function wholeNumber(value: string, min: number, max: number, or = ""): number {
+  const n = Number(value);
+  if (/^\d+$/.test(value) && n >= min && n <= max) return n;
+  throw new InvalidArgumentError(`Use ${or}a whole number from ${min} to ${max}.`);
+}
+
+function parseThreads(value: string): ThreadsChoice {
+  return value === "auto" ? value : wholeNumber(value, 1, MAX_THREADS, "auto or ");
+}
+
+function oneLine(text: string): string {
+  return text.replace(/^error:\s*/, "").replace(/\s+/g, " ").trim().replace(/\.$/, "");
+}

@@ -1,0 +1,304 @@
+/**
+ * The configuration: `config.yaml`, validated against a schema of known keys with defaults, then
+ * `RANDOM_SEED` from the environment (or `.env`) over `data.random_seed`.
+ *
+ * Every problem becomes a one-line {@linkcode UsageError} naming the file, the key path and what is
+ * allowed. Keys missing from the file take their defaults, so an older config keeps working.
+ *
+ * @module
+ */
+
+import * as yaml from "js-yaml";
+import { type DataSpec, testCount } from "../core/data.ts";
+import { UsageError } from "../core/errors.ts";
+import { MAX_SEED } from "../core/rng.ts";
+import {
+  CPU_KERNEL_CHOICES,
+  type CpuKernelChoice,
+  DEVICE_CHOICES,
+  type DeviceChoice,
+  MAX_THREADS,
+  type ThreadsChoice,
+} from "./select_engine.ts";
+
+/** Log levels, least to most severe. */
+export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"] as const;
+/** One of {@linkcode LOG_LEVELS}. */
+export type LogLevel = typeof LOG_LEVELS[number];
+
+/** The validated configuration; keys are spelt as in `config.yaml`. */
+export interface Config {
+  logging: {
+    level: LogLevel;
+    file: string;
+    max_bytes: number;
+    backup_count: number;
+  };
+  data: {
+    base_n_samples: number;
+    target_n_samples: number;
+    n_features: number;
+    n_classes: number;
+    target_n_classes: number | null;
+    random_seed: number;
+    test_fraction: number;
+    relatedness: number;
+  };
+  model: {
+    hidden_dim: number;
+    hidden_dims: number[] | null;
+  };
+  engine: {
+    device: DeviceChoice;
+    cpu_kernels: CpuKernelChoice;
+    threads: ThreadsChoice;
+  };
+  training: {
+    base_epochs: number;
+    target_epochs: number;
+    learning_rate_base: number;
+    learning_rate_target: number;
+    batch_size: number;
+    head_finetune_base_lr_scale: number;
+  };
+}
+
+/** A key's default and the test its value must pass, described for error messages. */
+interface Field {
+  readonly default: unknown;
+  readonly allowed: string;
+  readonly ok: (value: unknown) => boolean;
+}
+
+const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => (value: unknown) =>
+  Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+
+function intField(defaultValue: number | null, min: number, max?: number): Field {
+  const range = max === undefined ? `>= ${min}` : `from ${min} to ${max}`;
+  const check = integer(min, max);
+  return defaultValue === null
+    ? { default: null, allowed: `null or an integer ${range}`, ok: (v) => v === null || check(v) }
+    : { default: defaultValue, allowed: `an integer ${range}`, ok: check };
+}
+
+function oneOf(defaultValue: string, values: readonly string[]): Field {
+  return {
+    default: defaultValue,
+    allowed: `one of ${values.join(", ")}`,
+    ok: (v) => values.includes(v as string),
+  };
+}
+
+const positiveRate = (defaultValue: number): Field => ({
+  default: defaultValue,
+  allowed: "a positive finite number",
+  ok: (v) => isNumber(v) && v > 0,
+});
+
+const fraction = (defaultValue: number, allowed: string, ok: (v: number) => boolean): Field => ({
+  default: defaultValue,
+  allowed,
+  ok: (v) => isNumber(v) && ok(v),
+});
+
+/** Every known key, its default, and what it accepts. */
+const SCHEMA: Record<keyof Config, Record<string, Field>> = {
+  logging: {
+    level: oneOf("INFO", LOG_LEVELS),
+    file: {
+      default: "logs/app.log",
+      allowed: "a non-empty path",
+      ok: (v) => typeof v === "string" && v.trim() !== "",
+    },
+    max_bytes: intField(1_048_576, 1),
+    backup_count: intField(3, 0),
+  },
+  data: {
+    base_n_samples: intField(2000, 2),
+    target_n_samples: intField(800, 2),
+    n_features: intField(20, 1),
+    n_classes: intField(3, 2),
+    target_n_classes: intField(null, 2),
+    random_seed: intField(42, 0, MAX_SEED),
+    test_fraction: fraction(0.2, "a number greater than 0 and less than 1", (v) => v > 0 && v < 1),
+    relatedness: fraction(0.9, "a number from 0 to 1", (v) => v >= 0 && v <= 1),
+  },
+  model: {
+    hidden_dim: intField(32, 1),
+    hidden_dims: {
+      default: null,
+      allowed: "null or a non-empty list of integers >= 1, e.g. [64, 64]",
+      ok: (v) => v === null || (Array.isArray(v) && v.length > 0 && v.every(integer(1))),
+    },
+  },
+  engine: {
+    device: oneOf("auto", DEVICE_CHOICES),
+    cpu_kernels: oneOf("auto", CPU_KERNEL_CHOICES),
+    threads: {
+      default: "auto",
+      allowed: `auto or an integer from 1 to ${MAX_THREADS}`,
+      ok: (v) => v === "auto" || integer(1, MAX_THREADS)(v),
+    },
+  },
+  training: {
+    base_epochs: intField(20, 0),
+    target_epochs: intField(20, 0),
+    learning_rate_base: positiveRate(0.05),
+    learning_rate_target: positiveRate(0.02),
+    batch_size: intField(32, 1),
+    head_finetune_base_lr_scale: fraction(0.1, "a finite number >= 0", (v) => v >= 0),
+  },
+};
+
+/** The configuration when the file sets nothing. */
+export function defaultConfig(): Config {
+  const sections = Object.entries(SCHEMA).map(([section, fields]) => [
+    section,
+    Object.fromEntries(Object.entries(fields).map(([key, field]) => [key, structuredClone(field.default)])),
+  ]);
+  return Object.fromEntries(sections) as Config;
+}
+
+/** Hidden layer widths: `model.hidden_dims` when set, else `[model.hidden_dim]`. */
+export function hiddenDims(config: Config): number[] {
+  return config.model.hidden_dims ?? [config.model.hidden_dim];
+}
+
+/** The target task's class count: `data.target_n_classes` when set, else `data.n_classes`. */
+export function targetClasses(config: Config): number {
+  return config.data.target_n_classes ?? config.data.n_classes;
+}
+
+/** What the `data` section asks of the generator (`makeTransferData` in data.ts). */
+export function dataSpec(config: Config): DataSpec {
+  return {
+    sourceSamples: config.data.base_n_samples,
+    targetSamples: config.data.target_n_samples,
+    features: config.data.n_features,
+    sourceClasses: config.data.n_classes,
+    targetClasses: targetClasses(config),
+    relatedness: config.data.relatedness,
+    testFraction: config.data.test_fraction,
+    seed: config.data.random_seed,
+  };
+}
+
+/**
+ * Reads, parses and validates a config file, then applies `RANDOM_SEED` from `env` when present.
+ * Throws {@linkcode UsageError} on any problem.
+ */
+export function loadConfig(path: string, env: Readonly<Record<string, string | undefined>>): Config {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (error) {
+    throw new UsageError(
+      `${path}: cannot read the config file (${reason(error)}); pass --config with a readable YAML file`,
+    );
+  }
+  const config = parseConfig(text, path);
+  if (env.RANDOM_SEED !== undefined) config.data.random_seed = parseSeed(env.RANDOM_SEED);
+  return config;
+}
+
+/** Parses and validates config text; `source` names the file in error messages. */
+export function parseConfig(text: string, source: string): Config {
+  const config = defaultConfig();
+  const document = parseYaml(text, source);
+  if (document === undefined || document === null) return config;
+  if (!isMapping(document)) {
+    throw new UsageError(`${source}: the top level must be a mapping of sections (${sectionList()})`);
+  }
+  for (const [section, values] of Object.entries(document)) {
+    if (!Object.hasOwn(SCHEMA, section)) {
+      throw new UsageError(`${source}: unknown section '${section}'; known sections are ${sectionList()}`);
+    }
+    const fields = SCHEMA[section as keyof Config];
+    if (values === null) continue; // a section left empty keeps its defaults
+    if (!isMapping(values)) {
+      throw new UsageError(
+        `${source}: ${section} must be a mapping of keys (${Object.keys(fields).join(", ")})`,
+      );
+    }
+    for (const [key, value] of Object.entries(values)) {
+      if (!Object.hasOwn(fields, key)) {
+        throw new UsageError(
+          `${source}: unknown key ${section}.${key}; known keys in ${section}: ${
+            Object.keys(fields).join(", ")
+          }`,
+        );
+      }
+      if (!fields[key].ok(value)) {
+        throw new UsageError(
+          `${source}: ${section}.${key} must be ${fields[key].allowed}, got ${show(value)}`,
+        );
+      }
+      (config[section as keyof Config] as Record<string, unknown>)[key] = value;
+    }
+  }
+  checkSplits(config, source);
+  return config;
+}
+
+/** The one YAML document in `text` (undefined when there is none, e.g. only comments). */
+function parseYaml(text: string, source: string): unknown {
+  let documents: unknown[];
+  try {
+    documents = yaml.loadAll(text, null, { filename: source });
+  } catch (error) {
+    if (!(error instanceof yaml.YAMLException)) throw error;
+    const mark = error.mark;
+    const where = mark ? `${source}:${mark.line + 1}:${mark.column + 1}` : source;
+    throw new UsageError(`${where}: YAML syntax error: ${error.reason}; fix the YAML at that position`);
+  }
+  if (documents.length > 1) {
+    throw new UsageError(`${source}: holds ${documents.length} YAML documents (separated by ---); keep one`);
+  }
+  return documents[0];
+}
+
+/** Parses `RANDOM_SEED`; throws {@linkcode UsageError} unless it is an integer from 0 to 2³²−1. */
+export function parseSeed(text: string): number {
+  const trimmed = text.trim();
+  const value = Number(trimmed);
+  if (!/^\d+$/.test(trimmed) || value > MAX_SEED) {
+    throw new UsageError(
+      `RANDOM_SEED (environment or .env) must be an integer from 0 to ${MAX_SEED}, got '${text}'`,
+    );
+  }
+  return value;
+}
+
+function checkSplits(config: Config, source: string): void {
+  const { test_fraction: fraction } = config.data;
+  for (const key of ["base_n_samples", "target_n_samples"] as const) {
+    const n = config.data[key];
+    const nTest = testCount(n, fraction);
+    if (nTest < 1 || nTest > n - 1) {
+      throw new UsageError(
+        `${source}: data.${key} = ${n} with data.test_fraction = ${fraction} leaves ${nTest} test and ${
+          n - nTest
+        } ` +
+          `training samples; raise data.${key} or change data.test_fraction so that both are at least 1`,
+      );
+    }
+  }
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function sectionList(): string {
+  return Object.keys(SCHEMA).join(", ");
+}
+
+/** A value as the user wrote it: numbers as numbers (`Infinity`, `NaN` too), the rest as JSON. */
+function show(value: unknown): string {
+  return typeof value === "number" ? String(value) : JSON.stringify(value);
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

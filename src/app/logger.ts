@@ -1,0 +1,66 @@
+/**
+ * Levelled logging to the console (stderr, so stdout keeps the summary) and a rotating file.
+ * Each line reads `2026-11-28T17:40:00.123Z INFO message`.
+ *
+ * @module
+ */
+
+import { LOG_LEVELS, type LogLevel } from "./config.ts";
+import { UsageError } from "../core/errors.ts";
+import { RotatingFile } from "./rotating_file.ts";
+
+/** Writes messages at or above its level. */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warning(message: string): void;
+  error(message: string): void;
+  /** Releases the log file. */
+  close(): void;
+}
+
+/** Where and what to log; `file` null logs to the console alone. */
+export interface LoggerOptions {
+  readonly level: LogLevel;
+  readonly file: string | null;
+  readonly maxBytes: number;
+  readonly backupCount: number;
+  /** Receives each console line; defaults to stderr. */
+  readonly console?: (line: string) => void;
+  /** Lines below this level go to the file alone; by default the console gets every line. */
+  readonly consoleLevel?: LogLevel;
+}
+
+/** A logger; throws {@linkcode UsageError} when the log file cannot be opened. */
+export function createLogger(options: LoggerOptions): Logger {
+  const file = options.file === null ? null : openLogFile(options);
+  const toConsole = options.console ?? ((line: string) => console.error(line));
+  const threshold = LOG_LEVELS.indexOf(options.level);
+  const consoleThreshold = Math.max(threshold, LOG_LEVELS.indexOf(options.consoleLevel ?? options.level));
+  const log = (level: LogLevel) => (message: string) => {
+    const rank = LOG_LEVELS.indexOf(level);
+    if (rank < threshold) return;
+    const line = `${new Date().toISOString()} ${level} ${message}`;
+    if (rank >= consoleThreshold) toConsole(line);
+    file?.write(`${line}\n`);
+  };
+  return {
+    debug: log("DEBUG"),
+    info: log("INFO"),
+    warning: log("WARNING"),
+    error: log("ERROR"),
+    close: () => file?.close(),
+  };
+}
+
+function openLogFile(options: LoggerOptions): RotatingFile {
+  const path = options.file as string;
+  try {
+    return new RotatingFile(path, options.maxBytes, options.backupCount);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new UsageError(
+      `logging.file: cannot open '${path}' for writing (${why}); set logging.file to a writable path`,
+    );
+  }
+}

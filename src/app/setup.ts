@@ -1,0 +1,90 @@
+/**
+ * What every program does around its work: turn errors into exit codes, read the configuration (with
+ * `RANDOM_SEED` from the environment or `./.env`), open the log, and choose the engine the flags and
+ * the config ask for.
+ *
+ * @module
+ */
+
+import { parseEnv } from "node:util";
+import type { Parsed, SetupOptions } from "./cli.ts";
+import { type Config, loadConfig } from "./config.ts";
+import type { Engine } from "../core/engine.ts";
+import { USAGE_EXIT_CODE, UsageError } from "../core/errors.ts";
+import { GpuError } from "../engines/gpu/context.ts";
+import { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
+import { selectCpuKernels, selectEngine } from "./select_engine.ts";
+
+/**
+ * Parses the flags and runs `work` on them (or prints the help), and resolves with the exit code:
+ * the one `work` returns (0 when it returns none), or 2 with one line for bad input
+ * ({@linkcode UsageError}), or 1 with one line for a GPU failure. Anything else is a bug and
+ * propagates with its stack.
+ */
+export async function runCommand<T>(
+  parse: () => Parsed<T>,
+  work: (options: T) => Promise<number | void>,
+): Promise<number> {
+  try {
+    const parsed = parse();
+    if ("print" in parsed) {
+      console.log(parsed.print.trimEnd());
+      return 0;
+    }
+    return (await work(parsed.run)) ?? 0;
+  } catch (error) {
+    if (error instanceof GpuError) {
+      console.error(`error: ${error.message}; rerun with --device cpu to use the CPU engine`);
+      return 1;
+    }
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`error: ${error.message}`);
+    return USAGE_EXIT_CODE;
+  }
+}
+
+/** The configuration file `options.config`, with `RANDOM_SEED` applied. Throws {@linkcode UsageError}. */
+export function readConfig(options: SetupOptions): Config {
+  return loadConfig(options.config, { RANDOM_SEED: environmentSeed() });
+}
+
+/** The logger the configuration's `logging` section describes, with `console` options when given. */
+export function openLog(
+  config: Config,
+  console: Pick<LoggerOptions, "console" | "consoleLevel"> = {},
+): Logger {
+  return createLogger({
+    level: config.logging.level,
+    file: config.logging.file,
+    maxBytes: config.logging.max_bytes,
+    backupCount: config.logging.backup_count,
+    ...console,
+  });
+}
+
+/** The engine: flags first, then the configuration's `engine` section. */
+export function openEngine(options: SetupOptions, config: Config, log: Logger): Promise<Engine> {
+  const kernels = () =>
+    selectCpuKernels(
+      options.cpuKernels ?? config.engine.cpu_kernels,
+      options.threads ?? config.engine.threads,
+      log,
+    );
+  return selectEngine(options.device ?? config.engine.device, log, navigator.gpu, kernels);
+}
+
+/** `RANDOM_SEED` from the environment, else from `./.env` when that file exists, else undefined. */
+function environmentSeed(): string | undefined {
+  const fromEnvironment = Deno.env.get("RANDOM_SEED");
+  if (fromEnvironment !== undefined) return fromEnvironment;
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(".env");
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw new UsageError(
+      `.env: cannot read (${error instanceof Error ? error.message : error}); fix or remove .env`,
+    );
+  }
+  return parseEnv(text).RANDOM_SEED;
+}

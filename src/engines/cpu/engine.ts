@@ -1,0 +1,171 @@
+/**
+ * The CPU engine: the whole training step on the CPU (see `mlp.ts`), with the kernels of a
+ * {@linkcode KernelSet}: the TypeScript reference (`kernels.ts`), or WebAssembly SIMD.
+ *
+ * The model and its work buffers are allocated together from one arena per shape and batch
+ * capacity, so a training step allocates nothing. Each epoch's metrics are delivered as soon as the
+ * epoch ends.
+ *
+ * @module
+ */
+
+import type { Dataset } from "../../core/data.ts";
+import type { DatasetHandle, Engine, EpochMetrics, Metrics, PhaseSpec } from "../../core/engine.ts";
+import { type Mlp, sameShape } from "../../core/model.ts";
+import { type KernelSet, TS_KERNELS } from "./arena.ts";
+import { epochOrder } from "../../core/shuffle.ts";
+import {
+  type Floats,
+  gatherRows,
+  type LossSum,
+  type StepKernels,
+  TS_STEP_KERNELS,
+} from "./reference_kernels.ts";
+import { backward, forward, type LayerParams, Workspace } from "./mlp.ts";
+
+/** Rows evaluated per forward pass when measuring a whole dataset. */
+const EVAL_ROWS = 256;
+
+interface CpuDataset extends DatasetHandle {
+  readonly data: Dataset;
+}
+
+/** Trains and evaluates on the CPU with Float32Array parameters. */
+export class CpuEngine implements Engine {
+  readonly name = "cpu";
+  readonly description: string;
+  #model: LayerParams[] = [];
+  #workspace: Workspace | null = null;
+  #kernels: StepKernels = TS_STEP_KERNELS;
+  #sum: LossSum = { loss: 0, correct: 0 };
+
+  /** An engine running `kernels` (the TypeScript reference by default); it disposes of them. */
+  constructor(readonly kernels: KernelSet = TS_KERNELS) {
+    this.description = kernels.description;
+  }
+
+  upload(data: Dataset): DatasetHandle {
+    const handle: CpuDataset = { n: data.n, features: data.features, classes: data.classes, data };
+    return handle;
+  }
+
+  setModel(model: Mlp): void {
+    if (!sameShape(model, this.#model)) return this.#allocate(model, this.#workspace?.capacity ?? EVAL_ROWS);
+    model.forEach((layer, l) => {
+      this.#model[l].weights.set(layer.weights);
+      this.#model[l].bias.set(layer.bias);
+    });
+  }
+
+  readModel(): Promise<Mlp> {
+    return Promise.resolve(this.#snapshot());
+  }
+
+  trainPhase(spec: PhaseSpec): Promise<EpochMetrics[]> {
+    const { data } = spec.train as CpuDataset;
+    const ws = this.#workspaceFor(spec.batchSize);
+    const needsGrad = spec.layerRates.map((rate) => rate > 0);
+    const order = new Uint32Array(data.n);
+    const history: EpochMetrics[] = [];
+    for (let epoch = 1; epoch <= spec.epochs; epoch++) {
+      epochOrder(order, spec.shuffleSeed, epoch);
+      let loss = 0, correct = 0;
+      for (let from = 0; from < data.n; from += spec.batchSize) {
+        const rows = Math.min(spec.batchSize, data.n - from);
+        gatherRows(data.x, order, from, rows, data.features, ws.activations[0]);
+        for (let r = 0; r < rows; r++) ws.labels[r] = data.labels[order[from + r]];
+        forward(ws, this.#model, rows, this.#kernels);
+        backward(ws, this.#model, rows, needsGrad, this.#sum, this.#kernels);
+        this.#update(ws, spec.learningRate, spec.layerRates);
+        loss += this.#sum.loss;
+        correct += this.#sum.correct;
+      }
+      const metrics = {
+        epoch,
+        train: { loss: loss / data.n, accuracy: correct / data.n },
+        test: this.#measure(spec.test),
+      };
+      history.push(metrics);
+      spec.onEpoch?.(metrics);
+    }
+    return Promise.resolve(history);
+  }
+
+  evaluate(data: DatasetHandle): Promise<Metrics> {
+    return Promise.resolve(this.#measure(data));
+  }
+
+  dispose(): void {
+    this.#model = [];
+    this.#workspace = null;
+    this.kernels.dispose();
+  }
+
+  #update(ws: Workspace, learningRate: number, layerRates: readonly number[]): void {
+    this.#model.forEach((layer, l) => {
+      if (layerRates[l] === 0) return;
+      this.#kernels.sgdStep(layer.weights, ws.weightGrads[l], learningRate * layerRates[l]);
+      this.#kernels.sgdStep(layer.bias, ws.biasGrads[l], learningRate * layerRates[l]);
+    });
+  }
+
+  #measure(handle: DatasetHandle): Metrics {
+    const { data } = handle as CpuDataset;
+    const ws = this.#workspaceFor(EVAL_ROWS);
+    const classes = this.#model[this.#model.length - 1].outputs;
+    let loss = 0, correct = 0;
+    for (let from = 0; from < data.n; from += ws.capacity) {
+      const rows = Math.min(ws.capacity, data.n - from);
+      ws.activations[0].set(data.x.subarray(from * data.features, (from + rows) * data.features));
+      ws.labels.set(data.labels.subarray(from, from + rows));
+      forward(ws, this.#model, rows, this.#kernels);
+      this.#kernels.softmaxCrossEntropy(
+        ws.activations[this.#model.length],
+        ws.labels,
+        rows,
+        classes,
+        null,
+        0,
+        this.#sum,
+      );
+      loss += this.#sum.loss;
+      correct += this.#sum.correct;
+    }
+    return { loss: loss / data.n, accuracy: correct / data.n };
+  }
+
+  /** The workspace, grown (with the model moved into a bigger arena) when it has fewer than `rows` rows. */
+  #workspaceFor(rows: number): Workspace {
+    if (this.#workspace === null || this.#workspace.capacity < rows) {
+      this.#allocate(this.#model, Math.max(rows, EVAL_ROWS));
+    }
+    return this.#workspace!;
+  }
+
+  /** A copy of the model on ordinary arrays. */
+  #snapshot(): Mlp {
+    return this.#model.map((layer) => ({
+      ...layer,
+      weights: Float32Array.from(layer.weights),
+      bias: Float32Array.from(layer.bias),
+    }));
+  }
+
+  /** One arena for a copy of `model` and a workspace of `capacity` rows; the kernels to run on them. */
+  #allocate(model: readonly LayerParams[], capacity: number): void {
+    const source = model === this.#model ? this.#snapshot() : model; // the new arena reuses the old one's memory
+    const widths = [source[0].inputs, ...source.map((layer) => layer.outputs)];
+    const widest = Math.max(...widths);
+    const arena = this.kernels.arena({
+      longestSum: Math.max(widest, capacity),
+    });
+    const copy = (values: Floats) => {
+      const into = arena.alloc(values.length);
+      into.set(values);
+      return into;
+    };
+    this.#model = source.map((layer) => ({ ...layer, weights: copy(layer.weights), bias: copy(layer.bias) }));
+    this.#workspace = new Workspace(widths, capacity, arena.alloc);
+    this.#kernels = arena.kernels;
+  }
+}

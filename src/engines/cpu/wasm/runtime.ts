@@ -1,0 +1,125 @@
+/**
+ * Loading the committed WebAssembly module, choosing the best variant this runtime accepts (relaxed
+ * SIMD, else plain SIMD, else none: the TypeScript kernels then serve), and instantiating it on a
+ * shared memory that grows as arrays are allocated.
+ *
+ * @module
+ */
+
+import { WASM_FILES } from "./build.ts";
+import { UsageError } from "../../../core/errors.ts";
+import { MAX_PAGES } from "./encoder.ts";
+import type { GemmVariant } from "./gemm.ts";
+import { HOST_FUNCTIONS } from "./module.ts";
+
+/** The best variant whose module `validate` accepts, or null when neither is. */
+export function detectWasm(
+  read: (variant: GemmVariant) => Uint8Array<ArrayBuffer> = readModule,
+  validate: (bytes: Uint8Array<ArrayBuffer>) => boolean = (bytes) => WebAssembly.validate(bytes),
+): GemmVariant | null {
+  for (const variant of ["relaxed", "simd"] as const) {
+    if (validate(read(variant))) return variant;
+  }
+  return null;
+}
+
+/** The committed bytes of one variant's module. */
+export function readModule(variant: GemmVariant): Uint8Array<ArrayBuffer> {
+  return Deno.readFileSync(new URL(WASM_FILES[variant], import.meta.url));
+}
+
+const compiled = new Map<GemmVariant, WebAssembly.Module>();
+
+/** One variant's module, read and compiled once per process. */
+export function compiledModule(variant: GemmVariant): WebAssembly.Module {
+  let module = compiled.get(variant);
+  if (module === undefined) compiled.set(variant, module = new WebAssembly.Module(readModule(variant)));
+  return module;
+}
+
+/** A product's arguments: byte offsets of A, B, C and the panel scratch, sizes, A's row stride (see `gemm.ts`). */
+export type GemmArgs = readonly [
+  a: number,
+  b: number,
+  c: number,
+  m: number,
+  k: number,
+  n: number,
+  panel: number,
+  lda: number,
+];
+
+/** A product's export, `gemm` or `gemm_at`. */
+export type GemmExport = (...args: GemmArgs) => void;
+
+/** The module's exports (see `gemm.ts` and `step.ts`): byte offsets into memory, sizes, scalars. */
+export interface KernelExports {
+  gemm: GemmExport;
+  gemm_at: GemmExport;
+  gemm_bt: GemmExport;
+  bias_act(z: number, bias: number, m: number, n: number, relu: number): void;
+  relu_backward(grad: number, act: number, count: number): void;
+  column_sums(g: number, out: number, m: number, n: number): void;
+  sgd_step(w: number, g: number, count: number, rate: number): void;
+  softmax_xent(
+    logits: number,
+    labels: number,
+    m: number,
+    n: number,
+    grad: number,
+    withGrad: number,
+    scale: number,
+    out: number,
+    exps: number,
+  ): void;
+}
+
+/** An instance of `module` on `memory`. */
+export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  const instance = new WebAssembly.Instance(module, { env: { memory, ...HOST_FUNCTIONS } });
+  return instance.exports as unknown as KernelExports;
+}
+
+/**
+ * The module instantiated on a shared memory, with a bump allocator over it. Arrays passed to the
+ * kernels must come from {@linkcode WasmRuntime.alloc}; the kernels read and write them in place.
+ */
+export class WasmRuntime {
+  readonly memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+  readonly module: WebAssembly.Module;
+  readonly kernels: KernelExports;
+  #next = 0;
+
+  /** Instantiates `variant`'s module. */
+  constructor(readonly variant: GemmVariant) {
+    this.module = compiledModule(variant);
+    this.kernels = instantiate(this.module, this.memory);
+  }
+
+  /** Forgets every allocation: arrays allocated before must no longer be used. */
+  reset(): void {
+    this.#next = 0;
+  }
+
+  /**
+   * `count` floats of the memory, 16-byte aligned, growing the memory when it is full. Throws
+   * {@linkcode UsageError} when the memory cannot grow that far (4 GiB at most, or what the system gives).
+   */
+  alloc(count: number): Float32Array {
+    const at = this.#next;
+    const end = at + Math.ceil(count / 4) * 16;
+    const missing = end - this.memory.buffer.byteLength;
+    if (missing > 0) {
+      try {
+        this.memory.grow(Math.ceil(missing / 65536));
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        throw new UsageError(
+          `the model and its buffers need ${end} bytes, more than the WebAssembly kernels' memory can hold (${error.message}); use --cpu-kernels ts or a smaller model or batch`,
+        );
+      }
+    }
+    this.#next = end;
+    return new Float32Array(this.memory.buffer, at, count);
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The NumPy baseline: the same training as our engines, written as idiomatic NumPy
+ * (`numpy_baseline.py`), so the benchmark can show what the usual Python tool takes for the same work.
+ *
+ * {@linkcode baselineSpec} describes a run's phases (pretraining, then each strategy) in the shapes
+ * and rates a config gives; {@linkcode runNumpyBaseline} runs the script on them with a given number
+ * of BLAS threads. The baseline is optional: without Python or NumPy it reports why, and the
+ * benchmark goes on without it.
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+import { type Config, dataSpec, hiddenDims } from "../../app/config.ts";
+import { testCount } from "../../core/data.ts";
+import { layerWidths } from "../../core/model.ts";
+import {
+  STRATEGY_NAMES,
+  type StrategyName,
+  type StrategyPlan,
+  strategyPlans,
+} from "../../core/strategies.ts";
+
+/** One training phase for the script: shapes, schedule and per-layer rates. */
+export interface BaselinePhase {
+  readonly name: string;
+  readonly trainRows: number;
+  readonly testRows: number;
+  /** Layer widths: features, the hidden widths, classes. */
+  readonly widths: readonly number[];
+  readonly batchSize: number;
+  readonly epochs: number;
+  readonly learningRate: number;
+  /** Per layer, the multiplier of `learningRate`; 0 freezes the layer. */
+  readonly layerRates: readonly number[];
+}
+
+/** What `numpy_baseline.py` reads on stdin: the seed of its random data and weights, and the phases. */
+export interface BaselineSpec {
+  readonly seed: number;
+  readonly phases: readonly BaselinePhase[];
+}
+
+/** One phase's outcome; the metrics are null when the phase ran no epoch or its loss overflowed. */
+export interface NumpyPhaseResult {
+  readonly name: string;
+  /** The training loop's time, per-epoch evaluation included, data generation excluded. */
+  readonly seconds: number;
+  /** The last epoch's mean minibatch loss, as our engines report it. */
+  readonly finalTrainLoss: number | null;
+  readonly finalTestAccuracy: number | null;
+}
+
+/** What `numpy_baseline.py` writes on stdout. */
+export interface NumpyResult {
+  /** NumPy's version. */
+  readonly numpy: string;
+  /** The BLAS NumPy was built with, e.g. `scipy-openblas 0.3.31.188.0`, or `unknown`. */
+  readonly blas: string;
+  readonly phases: readonly NumpyPhaseResult[];
+  /** The phases' seconds, summed. */
+  readonly seconds: number;
+}
+
+/**
+ * The phases of a whole experiment on `config`: `pretrain` (the source task, every layer at rate 1,
+ * `learning_rate_base`, `base_epochs`), then one phase per strategy in `strategies` (the target task,
+ * the strategy's per-layer rates, `learning_rate_target`, `target_epochs`).
+ */
+export function baselineSpec(
+  config: Config,
+  strategies: readonly StrategyName[] = STRATEGY_NAMES,
+): BaselineSpec {
+  const data = dataSpec(config);
+  const rows = (n: number) => ({
+    trainRows: n - testCount(n, data.testFraction),
+    testRows: testCount(n, data.testFraction),
+  });
+  const hidden = hiddenDims(config);
+  const { training } = config;
+  const sourceWidths = layerWidths(data.features, hidden, data.sourceClasses);
+  const targetWidths = layerWidths(data.features, hidden, data.targetClasses);
+  const plans = strategyPlans(training.head_finetune_base_lr_scale);
+  const pretrain: BaselinePhase = {
+    name: "pretrain",
+    ...rows(data.sourceSamples),
+    widths: sourceWidths,
+    batchSize: training.batch_size,
+    epochs: training.base_epochs,
+    learningRate: training.learning_rate_base,
+    layerRates: sourceWidths.slice(1).map(() => 1),
+  };
+  const transfer = (name: StrategyName): BaselinePhase => ({
+    name,
+    ...rows(data.targetSamples),
+    widths: targetWidths,
+    batchSize: training.batch_size,
+    epochs: training.target_epochs,
+    learningRate: training.learning_rate_target,
+    layerRates: planRates(plans[name], targetWidths.length - 1),
+  });
+  return { seed: data.seed, phases: [pretrain, ...strategies.map(transfer)] };
+}
+
+/** Each layer's rate under `plan`, by the rule `startTransfer` applies: the last layer is the head. */
+function planRates(plan: StrategyPlan, layers: number): number[] {
+  return Array.from({ length: layers }, (_, l) => (l === layers - 1 ? plan.head : plan.base).rate);
+}
+
+const SCRIPT = fileURLToPath(new URL("./numpy_baseline.py", import.meta.url));
+
+/**
+ * Runs `numpy_baseline.py` on `spec` with `command` (a Python 3 interpreter) and BLAS limited to
+ * `threads` threads. Never throws for a missing or failing Python: it returns `{ unavailable }` with
+ * a one-line reason instead, because the baseline is optional.
+ */
+export async function runNumpyBaseline(
+  spec: BaselineSpec,
+  threads: number,
+  command = "python3",
+): Promise<NumpyResult | { unavailable: string }> {
+  const n = String(threads);
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(command, {
+      args: [SCRIPT],
+      env: { OPENBLAS_NUM_THREADS: n, OMP_NUM_THREADS: n, MKL_NUM_THREADS: n },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { unavailable: `${command} not found` };
+    // e.g. NotCapable: the benchmark was started without --allow-run=python3
+    return { unavailable: `cannot run ${command}: ${error instanceof Error ? error.message : error}` };
+  }
+  const writer = child.stdin.getWriter();
+  // A script that dies before reading its stdin breaks the pipe; its exit status says why.
+  await writer.write(new TextEncoder().encode(JSON.stringify(spec))).catch(() => {});
+  await writer.close().catch(() => {});
+  const { code, stdout, stderr } = await child.output();
+  if (code !== 0) {
+    const line = new TextDecoder().decode(stderr).trim().split("\n").at(-1)?.replace(/^error: /, "");
+    return { unavailable: `${command} numpy_baseline.py exited with code ${code}: ${line || "no message"}` };
+  }
+  return parseResult(new TextDecoder().decode(stdout));
+}
+
+/** The script's stdout as a {@linkcode NumpyResult}, or why it is not one. */
+function parseResult(text: string): NumpyResult | { unavailable: string } {
+  try {
+    const result = JSON.parse(text);
+    if (typeof result?.seconds === "number" && Array.isArray(result.phases)) return result as NumpyResult;
+  } catch {
+    // reported below, with what was read
+  }
+  return { unavailable: `numpy_baseline.py printed no result: ${JSON.stringify(text.slice(0, 80))}` };
+}

@@ -1,0 +1,122 @@
+/**
+ * Training throughput: seconds per epoch and samples per second of each engine on a workload, and
+ * how that scales with the hidden width and the batch size.
+ *
+ * A phase runs one warm-up epoch, {@linkcode TIMED_EPOCHS} timed ones and one more untimed: an epoch's
+ * time is the gap between its metrics and the previous epoch's arriving on the host, which for the GPU
+ * engine (that runs an epoch ahead) is its steady-state throughput; the last epoch, with nothing queued
+ * behind it, is not a steady-state gap and is not timed.
+ *
+ * @module
+ */
+
+import { type Config, dataSpec, hiddenDims } from "../../app/config.ts";
+import { makeTransferData } from "../../core/data.ts";
+import type { Engine } from "../../core/engine.ts";
+import { heModel, layerWidths } from "../../core/model.ts";
+import { deriveSeed, Rng } from "../../core/rng.ts";
+import { summarize, type Summary } from "./stats.ts";
+
+/** Epochs timed per phase, after one warm-up epoch. */
+export const TIMED_EPOCHS = 5;
+/** Epochs run per phase: warm-up, timed, and one untimed at the end. */
+const EPOCHS = 1 + TIMED_EPOCHS + 1;
+
+/** One phase's throughput. */
+export interface PhaseThroughput {
+  readonly secondsPerEpoch: Summary;
+  /** Training rows per second at the median epoch time. */
+  readonly samplesPerSecond: number;
+  readonly trainRows: number;
+}
+
+/** An engine's throughput on a workload's phases, and (for the GPU) the work it sent per epoch. */
+export interface WorkloadResult {
+  readonly workload: string;
+  readonly engine: string;
+  readonly source: PhaseThroughput;
+  readonly target: PhaseThroughput | null;
+  /** Per source epoch, for engines that count them: kernel dispatches, submissions and host waits. */
+  readonly perEpoch: { dispatches: number; submissions: number; waits: number } | null;
+}
+
+/** Engines that count the work they send to a device (the GPU engine). */
+interface Counting {
+  readonly counts: { readonly dispatches: number; readonly submissions: number; readonly waits: number };
+}
+
+/**
+ * Times the source phase (every layer learning) and, when `withTarget`, the target phase (full
+ * fine-tuning of the pretrained model) of `config` on `engine`, reported under `label`. The engine
+ * is disposed of afterwards.
+ */
+export async function benchWorkload(
+  name: string,
+  config: Config,
+  engine: Engine,
+  label = engine.name,
+  withTarget = true,
+): Promise<WorkloadResult> {
+  const data = makeTransferData(dataSpec(config));
+  const widths = layerWidths(config.data.n_features, hiddenDims(config), config.data.n_classes);
+  engine.setModel(heModel(widths, new Rng(deriveSeed(config.data.random_seed, "init:source"))));
+  const phase = async (task: "source" | "target", learningRate: number): Promise<PhaseThroughput> => {
+    const train = engine.upload(data[task].train), test = engine.upload(data[task].test);
+    const arrivals = [performance.now()];
+    await engine.trainPhase({
+      train,
+      test,
+      epochs: EPOCHS,
+      batchSize: config.training.batch_size,
+      learningRate,
+      layerRates: widths.slice(1).map(() => 1),
+      shuffleSeed: deriveSeed(config.data.random_seed, `shuffle:${task}`),
+      onEpoch: () => arrivals.push(performance.now()),
+    });
+    const seconds = arrivals.slice(2, 2 + TIMED_EPOCHS).map((at, e) => (at - arrivals[e + 1]) / 1000);
+    const secondsPerEpoch = summarize(seconds);
+    return { secondsPerEpoch, samplesPerSecond: train.n / secondsPerEpoch.median, trainRows: train.n };
+  };
+  try {
+    const counts = "counts" in engine ? (engine as Engine & Counting).counts : null;
+    const before = counts && { ...counts };
+    const source = await phase("source", config.training.learning_rate_base);
+    const perEpoch = counts && before && {
+      dispatches: (counts.dispatches - before.dispatches) / EPOCHS,
+      submissions: (counts.submissions - before.submissions) / EPOCHS,
+      waits: (counts.waits - before.waits) / EPOCHS,
+    };
+    const target = withTarget ? await phase("target", config.training.learning_rate_target) : null;
+    return { workload: name, engine: label, source, target, perEpoch };
+  } finally {
+    engine.dispose();
+  }
+}
+
+/** The shipped configuration's workload. */
+export function defaultWorkload(base: Config): Config {
+  return structuredClone(base);
+}
+
+/** The large workload: 20000/8000 samples, 256 features, hidden 512, 10 classes, batch 256. */
+export function largeWorkload(base: Config): Config {
+  const config = structuredClone(base);
+  Object.assign(config.data, {
+    base_n_samples: 20000,
+    target_n_samples: 8000,
+    n_features: 256,
+    n_classes: 10,
+  });
+  Object.assign(config.model, { hidden_dim: 512, hidden_dims: null });
+  config.training.batch_size = 256;
+  return config;
+}
+
+/** A workload for the scaling sweeps: `rows` source samples (80 % of them train), 64 features, 10 classes. */
+export function scalingWorkload(base: Config, hidden: number, batch: number, rows = 5120): Config {
+  const config = structuredClone(base);
+  Object.assign(config.data, { base_n_samples: rows, target_n_samples: 40, n_features: 64, n_classes: 10 });
+  Object.assign(config.model, { hidden_dim: hidden, hidden_dims: null });
+  config.training.batch_size = batch;
+  return config;
+}

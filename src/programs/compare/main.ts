@@ -1,0 +1,190 @@
+/**
+ * `deno task compare`: every strategy, `scratch` included, over several seeds and optional sweeps;
+ * a table with means, standard deviations and 95 % intervals, and a run folder with `results.json`
+ * (every run, every epoch), `results.csv` (a row per run), SVG figures and an `index.html`.
+ *
+ *     deno task compare [--seeds N] [--target-samples 25,50,...] [--relatedness 0,0.5,1]
+ *                       [--out-dir DIR] [--config FILE] [--device ...] [--cpu-kernels ...] [--threads ...]
+ *
+ * The first Ctrl-C stops after the current run and still writes everything finished (exit code 130);
+ * a second quits at once.
+ *
+ * @module
+ */
+
+import { InvalidArgumentError, Option } from "commander";
+import { join } from "node:path";
+import { checkWritable, writeTextFileAtomic } from "../../app/atomic_write.ts";
+import { parseWith, programWithSetup, type SetupOptions, setupOptions, wholeNumber } from "../../app/cli.ts";
+import type { Config } from "../../app/config.ts";
+import type { Engine } from "../../core/engine.ts";
+import { UsageError } from "../../core/errors.ts";
+import { MAX_SEED } from "../../core/rng.ts";
+import { openEngine, openLog, readConfig, runCommand } from "../../app/setup.ts";
+import { toCsv } from "./csv.ts";
+import { type Comparison, type Grid, runComparison, totalEpochs } from "./experiment.ts";
+import { comparisonFigures } from "./figures.ts";
+import { indexPage } from "./html.ts";
+import { ProgressReport } from "./progress.ts";
+import { CSV_HEADER, csvRow, formatComparison, summarizeRuns, tableRows, verdicts } from "./summary.ts";
+
+/** The exit code after a Ctrl-C that kept the finished runs. */
+export const INTERRUPTED_EXIT_CODE = 130;
+
+/** What the compare flags ask for. */
+export interface CompareOptions extends SetupOptions {
+  readonly seeds: number;
+  readonly targetSamples: number[] | null;
+  readonly relatedness: number[] | null;
+  readonly outDir: string | null;
+}
+
+/** Parses the compare flags (without the program name). Throws {@linkcode UsageError}. */
+export function parseCompareArgs(args: readonly string[]) {
+  const program = programWithSetup(
+    "compare",
+    "Pretrain once per seed, then run every strategy (scratch included) from the same weights on the same data; compare them.",
+  )
+    .addOption(
+      new Option("-n, --seeds <count>", "seeds, from the configured seed up: 1 to 1000").default(5)
+        .argParser((value) => wholeNumber(value, 1, 1000)),
+    )
+    .addOption(
+      new Option("--target-samples <list>", "sweep the target training-set size, e.g. 25,50,100,200,400,800")
+        .argParser(
+          list("a whole number from 1 to 1000000", (v) => Number.isInteger(v) && v >= 1 && v <= 1e6),
+        ),
+    )
+    .addOption(
+      new Option("--relatedness <list>", "sweep the relatedness of the tasks, e.g. 0,0.25,0.5,0.75,1")
+        .argParser(list("a number from 0 to 1", (v) => v >= 0 && v <= 1)),
+    )
+    .option("-o, --out-dir <folder>", "where to write the results and figures [default: runs/<date-time>]");
+  return parseWith(program, args, (options): CompareOptions => ({
+    ...setupOptions(options),
+    seeds: options.seeds as number,
+    targetSamples: (options.targetSamples as number[] | undefined) ?? null,
+    relatedness: (options.relatedness as number[] | undefined) ?? null,
+    outDir: (options.outDir as string | undefined) ?? null,
+  }));
+}
+
+function list(what: string, ok: (value: number) => boolean) {
+  return (value: string): number[] => {
+    const values = value.split(",").map((item) => item.trim());
+    const bad = values.find((item) => item === "" || !Number.isFinite(Number(item)) || !ok(Number(item)));
+    if (bad !== undefined) {
+      throw new InvalidArgumentError(`'${bad}' is not ${what}; give a comma-separated list.`);
+    }
+    return [...new Set(values.map(Number))].sort((a, b) => a - b);
+  };
+}
+
+/** Runs the comparison with `args`; resolves with the exit code. */
+export function main(args: readonly string[]): Promise<number> {
+  return runCommand(
+    () => parseCompareArgs(args),
+    async (options) => (await compare(options)) ? 0 : INTERRUPTED_EXIT_CODE,
+  );
+}
+
+/** The comparison; resolves false when Ctrl-C cut it short (what finished is still written). */
+async function compare(options: CompareOptions): Promise<boolean> {
+  const config = readConfig(options);
+  const grid = gridOf(config, options);
+  const outDir = options.outDir ??
+    join("runs", new Date().toISOString().replace(/:/g, "-").replace(/\..*/, ""));
+  prepareFolder(outDir);
+  const progress = new ProgressReport(totalEpochs(config, grid), {
+    terminal: Deno.stderr.isTerminal(),
+    write: (text) => Deno.stderr.writeSync(new TextEncoder().encode(text)),
+  });
+  const log = openLog(config, { consoleLevel: "WARNING", console: (line) => progress.message(line) });
+  let stopping = false;
+  const onInterrupt = () => {
+    if (stopping) Deno.exit(INTERRUPTED_EXIT_CODE);
+    stopping = true;
+    progress.message("stopping after the current run (Ctrl-C again to quit at once)");
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  let engine: Engine | null = null;
+  try {
+    engine = await openEngine(options, config, log);
+    log.info(`compare on ${engine.name} (${engine.description}): seeds ${grid.seeds.join(", ")}`);
+    const comparison = await runComparison(engine, config, grid, log, progress, () => stopping);
+    progress.done();
+    writeOutputs(outDir, comparison, config, engine);
+    return comparison.complete;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+    engine?.dispose();
+    log.close();
+  }
+}
+
+/** The seeds and sweep points the options and config give. */
+function gridOf(config: Config, options: CompareOptions): Grid {
+  const first = config.data.random_seed;
+  if (first + options.seeds - 1 > MAX_SEED) {
+    throw new UsageError(
+      `--seeds ${options.seeds}: seeds from ${first} would pass ${MAX_SEED}; use fewer or a smaller seed`,
+    );
+  }
+  return {
+    seeds: Array.from({ length: options.seeds }, (_, i) => first + i),
+    relatedness: options.relatedness ?? [config.data.relatedness],
+    targetRows: options.targetSamples,
+  };
+}
+
+/** Creates the run folder and checks it takes files, before any long work. */
+function prepareFolder(outDir: string): void {
+  try {
+    Deno.mkdirSync(outDir, { recursive: true });
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`--out-dir ${outDir}: cannot create the folder (${why}); choose another folder`);
+  }
+  checkWritable(join(outDir, "results.json"), "--out-dir");
+}
+
+/** Prints the table and writes every file of the run folder, each atomically. */
+function writeOutputs(outDir: string, comparison: Comparison, config: Config, engine: Engine): void {
+  const summaries = summarizeRuns(comparison.runs);
+  const write = (file: string, text: string) => writeTextFileAtomic(join(outDir, file), text, "--out-dir");
+  const engineName = engine.name;
+  const status = comparison.complete
+    ? `${comparison.runs.length} runs`
+    : `interrupted: kept the ${comparison.runs.length} runs that finished`;
+  console.log(summaries.length > 0 ? formatComparison(summaries, engineName) : "no run finished");
+  console.log(`${status}; results in ${outDir}`);
+  const results = {
+    complete: comparison.complete,
+    engine: { name: engine.name, description: engine.description },
+    deno_version: Deno.version.deno,
+    config,
+    pretrainings: comparison.pretrainings,
+    runs: comparison.runs,
+    summary: summaries,
+  };
+  write("results.json", `${JSON.stringify(results, null, 2)}\n`);
+  write("results.csv", toCsv(CSV_HEADER, comparison.runs.map((run) => csvRow(run, engineName))));
+  const figures = comparisonFigures(comparison.runs, summaries);
+  for (const figure of figures) write(figure.file, figure.svg);
+  const table = tableRows(summaries, engineName);
+  write(
+    "index.html",
+    indexPage({
+      title: "Transfer strategies compared",
+      intro: `Seeds ${
+        comparison.pretrainings.map((p) => p.seed).join(", ")
+      }; engine ${engine.description}; ` +
+        `${status}. Best rows are highlighted.`,
+      table: { ...table, highlightRows: summaries.flatMap((s, i) => (s.best ? [i] : [])) },
+      figures,
+      notes: [...verdicts(summaries), "results.json has every run and epoch; results.csv a row per run."],
+    }),
+  );
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

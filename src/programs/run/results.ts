@@ -1,0 +1,64 @@
+/**
+ * What a run reports: the results document written by `--output`, and the console summary.
+ *
+ * @module
+ */
+
+import type { Config } from "../../app/config.ts";
+import type { Engine, EpochMetrics } from "../../core/engine.ts";
+import type { StrategyName } from "../../core/strategies.ts";
+import { percent, type PhaseResult, type TaskMetrics } from "../../core/train.ts";
+
+/** The results document (`--output`); see docs/API.md for every field. */
+export interface Results {
+  readonly strategy: StrategyName;
+  readonly engine: { readonly name: string; readonly description: string };
+  readonly seed: number;
+  readonly config: Config;
+  readonly source: TaskMetrics;
+  readonly target: TaskMetrics;
+  readonly history: { readonly source: EpochMetrics[]; readonly target: EpochMetrics[] };
+  readonly timings_ms: { readonly pretrain: number; readonly transfer: number; readonly total: number };
+  readonly notes: string[];
+  readonly deno_version: string;
+}
+
+/** Assembles the results document from the two phases. */
+export function makeResults(
+  strategy: StrategyName,
+  engine: Engine,
+  config: Config,
+  pretrained: PhaseResult,
+  transferred: PhaseResult & { readonly notes: string[] },
+): Results {
+  return {
+    strategy,
+    engine: { name: engine.name, description: engine.description },
+    seed: config.data.random_seed,
+    config,
+    source: pretrained.metrics,
+    target: transferred.metrics,
+    history: { source: pretrained.history, target: transferred.history },
+    timings_ms: { pretrain: pretrained.ms, transfer: transferred.ms, total: pretrained.ms + transferred.ms },
+    notes: transferred.notes,
+    deno_version: Deno.version.deno,
+  };
+}
+
+/** A short table for people: loss and accuracy of both tasks, train and test, and the time taken. */
+export function formatSummary(results: Results): string {
+  const row = (label: string, m: { loss: number; accuracy: number }) =>
+    `${label.padEnd(14)}${m.loss.toFixed(4).padStart(8)}${percent(m.accuracy).padStart(10)}`;
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const t = results.timings_ms;
+  return [
+    `strategy ${results.strategy} | engine ${results.engine.name} (${results.engine.description}) | seed ${results.seed}`,
+    `${"".padEnd(14)}${"loss".padStart(8)}${"accuracy".padStart(10)}`,
+    row("source train", results.source.train),
+    row("source test", results.source.test),
+    row("target train", results.target.train),
+    row("target test", results.target.test),
+    `time: pretrain ${seconds(t.pretrain)}, transfer ${seconds(t.transfer)}, total ${seconds(t.total)}`,
+    ...results.notes.map((note) => `note: ${note}`),
+  ].join("\n");
+}

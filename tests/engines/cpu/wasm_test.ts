@@ -1,0 +1,350 @@
+/**
+ * The WebAssembly kernels: the committed module matches its generator; every kernel matches float64
+ * and (for the step kernels) the TypeScript kernels bit for bit; products are bit-identical across
+ * thread counts; the engine agrees with the TypeScript engine; the choice falls back when SIMD is
+ * refused.
+ */
+
+import assert from "node:assert/strict";
+import { TS_KERNELS } from "../../../src/engines/cpu/arena.ts";
+import { CpuEngine } from "../../../src/engines/cpu/engine.ts";
+import {
+  type Floats,
+  type StepKernels,
+  TS_STEP_KERNELS,
+} from "../../../src/engines/cpu/reference_kernels.ts";
+import { WASM_FILES } from "../../../src/engines/cpu/wasm/build.ts";
+import type { GemmVariant } from "../../../src/engines/cpu/wasm/gemm.ts";
+import { wasmKernels } from "../../../src/engines/cpu/wasm/kernel_set.ts";
+import { kernelModule } from "../../../src/engines/cpu/wasm/module.ts";
+import { detectWasm, readModule, WasmRuntime } from "../../../src/engines/cpu/wasm/runtime.ts";
+import { defaultConfig } from "../../../src/app/config.ts";
+import { UsageError } from "../../../src/core/errors.ts";
+import { createLogger } from "../../../src/app/logger.ts";
+import { selectCpuKernels, threadCount } from "../../../src/app/select_engine.ts";
+import { STRATEGY_NAMES } from "../../../src/core/strategies.ts";
+import { pretrain, transfer, uploadData } from "../../../src/core/train.ts";
+import {
+  dataFor,
+  maxRelativeError,
+  quietLogger,
+  randomFloats,
+  referenceProduct,
+  runProgram,
+} from "../../helpers/helpers.ts";
+
+const VARIANTS: GemmVariant[] = ["relaxed", "simd"];
+// 1×1×1 and others under one 6×8 block, exact blocks, blocks with ragged edges, k not a multiple of 8.
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [7, 13, 5],
+  [6, 5, 8],
+  [12, 3, 16],
+  [13, 17, 23],
+  [37, 53, 29],
+  [64, 64, 64],
+  [32, 20, 3],
+];
+const FORMS = ["AB", "AtB", "ABt"] as const;
+
+/** `values` copied into a fresh allocation of `alloc`, with a NaN guard allocated on each side. */
+function guarded(alloc: (count: number) => Float32Array, values: ArrayLike<number>) {
+  const before = alloc(4), array = alloc(values.length), after = alloc(4);
+  before.fill(NaN);
+  after.fill(NaN);
+  array.set(values);
+  return { array, untouched: () => before.every(Number.isNaN) && after.every(Number.isNaN) };
+}
+
+Deno.test("the committed .wasm files are exactly what the generator builds (deno task wasm)", () => {
+  for (const variant of VARIANTS) {
+    assert.deepEqual(
+      readModule(variant),
+      kernelModule(variant),
+      `${WASM_FILES[variant]} is stale: run deno task wasm`,
+    );
+  }
+});
+
+for (const variant of VARIANTS) {
+  Deno.test(`wasm products (${variant}) match float64 in every form on awkward shapes, writing C alone`, () => {
+    const set = wasmKernels(variant);
+    for (const [m, k, n] of SHAPES) {
+      for (const form of FORMS) {
+        const arena = set.arena({ longestSum: Math.max(m, k, n) });
+        // AB: A m×k, B k×n. AtB: A stored k×m. ABt: B stored n×k.
+        const a = guarded(arena.alloc, randomFloats(m * k, m + k));
+        const b = guarded(arena.alloc, randomFloats(k * n, k + n));
+        const c = guarded(arena.alloc, new Float32Array(m * n).fill(NaN));
+        const { matmul, matmulTransA, matmulTransB } = arena.kernels;
+        if (form === "AB") matmul(a.array, b.array, c.array, m, k, n);
+        if (form === "AtB") matmulTransA(a.array, b.array, c.array, k, m, n);
+        if (form === "ABt") matmulTransB(a.array, b.array, c.array, m, k, n);
+        const want = referenceProduct(
+          a.array,
+          b.array,
+          m,
+          k,
+          n,
+          form === "AtB" ? (i, p) => p * m + i : (i, p) => i * k + p,
+          form === "ABt" ? (p, j) => j * k + p : (p, j) => p * n + j,
+        );
+        const error = maxRelativeError(c.array, want);
+        assert.ok(error < 1e-5, `${variant} ${form} ${m}x${k}x${n}: relative error ${error}`);
+        assert.ok(a.untouched() && b.untouched() && c.untouched(), `${form} ${m}x${k}x${n} wrote outside C`);
+      }
+    }
+    set.dispose();
+  });
+}
+
+/** Runs `step` on `kernels` over arrays from `alloc` holding `inputs`; returns the arrays after. */
+function runStep(
+  kernels: StepKernels,
+  alloc: (count: number) => Floats,
+  inputs: Float32Array[],
+  step: (kernels: StepKernels, arrays: Floats[]) => void,
+): Floats[] {
+  const arrays = inputs.map((values) => {
+    const array = alloc(values.length);
+    array.set(values);
+    return array;
+  });
+  step(kernels, arrays);
+  return arrays;
+}
+
+/** A step kernel to compare: its inputs for an m×n case, the call, and how far off float64 it may be. */
+interface StepCase {
+  readonly name: string;
+  readonly tolerance: number;
+  readonly inputs: (m: number, n: number) => Float32Array[];
+  readonly step: (kernels: StepKernels, arrays: Floats[], m: number, n: number) => void;
+}
+
+const STEP_CASES: StepCase[] = [{
+  name: "addBias",
+  tolerance: 1e-6,
+  inputs: (m, n) => [randomFloats(m * n, 1), randomFloats(n, 2)],
+  step: (k, [z, b], m, n) => k.addBias(z, b, m, n, false),
+}, {
+  name: "addBias + ReLU",
+  tolerance: 1e-6,
+  inputs: (m, n) => [randomFloats(m * n, 3), randomFloats(n, 4)],
+  step: (k, [z, b], m, n) => k.addBias(z, b, m, n, true),
+}, {
+  name: "reluBackward",
+  tolerance: 0,
+  inputs: (m, n) => [randomFloats(m * n, 5), randomFloats(m * n, 6)],
+  step: (k, [g, a], m, n) => k.reluBackward(g, a, m * n),
+}, {
+  name: "columnSums",
+  tolerance: 1e-5,
+  inputs: (m, n) => [randomFloats(m * n, 7), new Float32Array(n).fill(NaN)],
+  step: (k, [g, out], m, n) => k.columnSums(g, out, m, n),
+}, {
+  name: "sgdStep",
+  tolerance: 1e-6,
+  inputs: (m, n) => [randomFloats(m * n, 8), randomFloats(m * n, 9)],
+  step: (k, [w, g]) => k.sgdStep(w, g, 0.05),
+}];
+
+for (const variant of VARIANTS) {
+  Deno.test(`wasm step kernels (${variant}) equal the TypeScript ones bit for bit and float64 closely`, () => {
+    const set = wasmKernels(variant);
+    for (const { name, tolerance, inputs, step } of STEP_CASES) {
+      for (const [m, n] of [[1, 1], [3, 5], [7, 13], [32, 32], [9, 4]]) {
+        const arena = set.arena({ longestSum: 1 });
+        const values = inputs(m, n);
+        const run = (kernels: StepKernels, alloc: (count: number) => Floats) =>
+          runStep(kernels, alloc, values, (k, x) => step(k, x, m, n));
+        const wasm = run(arena.kernels, arena.alloc);
+        const ts = run(TS_STEP_KERNELS, (count) => new Float32Array(count));
+        const f64 = run(TS_STEP_KERNELS, (count) => new Float64Array(count));
+        wasm.forEach((array, i) => {
+          assert.deepEqual(array, ts[i], `${name} ${m}x${n}: array ${i} differs from TypeScript`);
+          const error = maxRelativeError(array, f64[i]);
+          assert.ok(error <= tolerance, `${name} ${m}x${n}: array ${i} off float64 by ${error}`);
+        });
+      }
+    }
+    set.dispose();
+  });
+
+  Deno.test(`wasm softmax cross-entropy (${variant}) equals the TypeScript one bit for bit`, () => {
+    const set = wasmKernels(variant);
+    for (const [m, n, scale] of [[1, 1, 1], [9, 4, 3], [33, 3, 10], [5, 10, 1e4]]) {
+      const arena = set.arena({ longestSum: n });
+      const logits = randomFloats(m * n, m * n).map((v) => scale * v);
+      const labelValues = Uint32Array.from({ length: m }, (_, i) => (i * 7) % n);
+      const labelSpace = arena.alloc(m),
+        labels = new Uint32Array(labelSpace.buffer, labelSpace.byteOffset, m);
+      labels.set(labelValues);
+      for (const withGrad of [true, false]) {
+        const [wasmLogits, wasmGrad] = [arena.alloc(m * n), arena.alloc(m * n).fill(NaN)];
+        wasmLogits.set(logits);
+        const [got, want] = [{ loss: 0, correct: 0 }, { loss: 0, correct: 0 }];
+        arena.kernels.softmaxCrossEntropy(wasmLogits, labels, m, n, withGrad ? wasmGrad : null, 1 / m, got);
+        const tsGrad = new Float32Array(m * n).fill(NaN);
+        TS_STEP_KERNELS.softmaxCrossEntropy(logits, labelValues, m, n, withGrad ? tsGrad : null, 1 / m, want);
+        assert.deepEqual(got, want, `${m}x${n} loss and correct count`);
+        assert.deepEqual(wasmGrad, tsGrad, `${m}x${n} gradient`);
+      }
+    }
+    set.dispose();
+  });
+}
+
+Deno.test("wasm products are bit-identical on 1, 2 and 3 threads, and the split really runs", () => {
+  const results = [1, 2, 3].map((threads) => {
+    const set = wasmKernels("relaxed", threads, 1);
+    const outputs = [];
+    for (const [m, k, n] of [[150, 70, 90], [37, 53, 29], [7, 5, 3], [256, 64, 10]]) {
+      const arena = set.arena({ longestSum: 256 });
+      const [a, b, c] = [arena.alloc(m * k), arena.alloc(k * n), arena.alloc(m * n)];
+      a.set(randomFloats(m * k, 1));
+      b.set(randomFloats(k * n, 2));
+      arena.kernels.matmul(a, b, c, m, k, n);
+      outputs.push(c.slice());
+    }
+    const split = set.splitProducts;
+    set.dispose();
+    return { outputs, split };
+  });
+  assert.equal(results[0].split, 0);
+  assert.ok(results[1].split > 0 && results[2].split > 0, "products were split between threads");
+  for (const other of results.slice(1)) assert.deepEqual(other.outputs, results[0].outputs);
+});
+
+/** The CPU engine's metrics after pretraining and every strategy, on `kernels`. */
+async function everyStrategy(engine: CpuEngine) {
+  const config = defaultConfig();
+  const data = uploadData(engine, dataFor(config));
+  const source = await pretrain(engine, data, config, quietLogger());
+  const results = [source.metrics];
+  for (const strategy of STRATEGY_NAMES) {
+    results.push((await transfer(engine, data, source.model, strategy, config, quietLogger())).metrics);
+  }
+  engine.dispose();
+  return results;
+}
+
+Deno.test("CPU engine on the WebAssembly kernels agrees with the TypeScript kernels for every strategy", async () => {
+  const [reference, fast] = [
+    await everyStrategy(new CpuEngine()),
+    await everyStrategy(new CpuEngine(wasmKernels("relaxed"))),
+  ];
+  fast.forEach((metrics, i) => {
+    for (const split of ["train", "test"] as const) {
+      const [got, want] = [metrics[split], reference[i][split]];
+      assert.ok(
+        Math.abs(got.loss - want.loss) <= 1e-4 * want.loss,
+        `run ${i} ${split} loss ${got.loss} vs ${want.loss}`,
+      );
+      assert.ok(Math.abs(got.accuracy - want.accuracy) <= 0.01, `run ${i} ${split} accuracy`);
+    }
+  });
+});
+
+Deno.test("CPU engine results are identical on 1 and 2 threads, and between runs", async () => {
+  const run = () => everyStrategy(new CpuEngine(wasmKernels("relaxed", 2, 1)));
+  const [one, two, again] = [
+    await everyStrategy(new CpuEngine(wasmKernels("relaxed", 1))),
+    await run(),
+    await run(),
+  ];
+  assert.deepEqual(two, one);
+  assert.deepEqual(again, two);
+});
+
+Deno.test("a model beyond the WebAssembly memory is a one-line usage error, and the allocator survives it", () => {
+  const runtime = new WasmRuntime("relaxed");
+  const first = runtime.alloc(4);
+  assert.throws(
+    () => runtime.alloc(2 ** 30 + 1),
+    (error: Error) =>
+      error instanceof UsageError && !error.message.includes("\n") &&
+      /more than the WebAssembly kernels' memory can hold.*use --cpu-kernels ts/.test(error.message),
+  );
+  assert.equal(runtime.alloc(4).byteOffset, first.byteOffset + 16, "the failed allocation took no space");
+});
+
+Deno.test("feature detection: relaxed SIMD, else plain SIMD, else none", () => {
+  const same = (x: Uint8Array, y: Uint8Array) => x.length === y.length && x.every((byte, i) => byte === y[i]);
+  const refuse = (refused: GemmVariant[]) => (bytes: Uint8Array<ArrayBuffer>) =>
+    !refused.some((variant) => same(bytes, kernelModule(variant)));
+  assert.equal(detectWasm(readModule, refuse([])), "relaxed");
+  assert.equal(detectWasm(readModule, refuse(["relaxed"])), "simd");
+  assert.equal(detectWasm(readModule, refuse(["relaxed", "simd"])), null);
+  assert.notEqual(detectWasm(), null, "Deno 2.9 accepts WebAssembly SIMD");
+});
+
+Deno.test("CPU kernel choice: auto falls back to TypeScript with one line, wasm demands SIMD, ts never asks", () => {
+  const lines: string[] = [];
+  const log = createLogger({
+    level: "INFO",
+    file: null,
+    maxBytes: 1,
+    backupCount: 0,
+    console: (l) => lines.push(l),
+  });
+  const chosen = (kernels: ReturnType<typeof selectCpuKernels>) => (kernels.dispose(), kernels.description);
+  assert.equal(
+    chosen(selectCpuKernels("auto", 1, log, () => "relaxed")),
+    "WebAssembly relaxed SIMD kernels, 1 thread",
+  );
+  assert.equal(chosen(selectCpuKernels("auto", 2, log, () => "simd")), "WebAssembly SIMD kernels, 2 threads");
+  assert.deepEqual(lines, []);
+  assert.equal(selectCpuKernels("auto", "auto", log, () => null), TS_KERNELS);
+  assert.equal(lines.length, 1);
+  assert.match(
+    lines[0],
+    /INFO WebAssembly SIMD is not available; the CPU engine uses the TypeScript kernels/,
+  );
+  assert.throws(
+    () => selectCpuKernels("wasm", 1, log, () => null),
+    (error: Error) =>
+      error instanceof UsageError && /--cpu-kernels wasm: .*no WebAssembly SIMD/.test(error.message),
+  );
+  let asked = false;
+  assert.equal(selectCpuKernels("ts", "auto", log, () => (asked = true, "relaxed")), TS_KERNELS);
+  assert.equal(asked, false);
+  assert.throws(
+    () => selectCpuKernels("ts", 2, log),
+    (error: Error) =>
+      error instanceof UsageError && /threads 2 with the TypeScript kernels/.test(error.message),
+  );
+});
+
+Deno.test("threads: auto is the machine's cores, at most 4; a number is taken as it is", () => {
+  assert.deepEqual([1, 2, 3, 16].map((cores) => threadCount("auto", cores)), [1, 2, 3, 4]);
+  assert.equal(threadCount(7, 2), 7);
+});
+
+Deno.test("CLI --cpu-kernels and --threads name the kernels in the results, and the program exits", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/config.yaml`,
+    `logging: {file: ${dir}/app.log}\ndata: {base_n_samples: 300, target_n_samples: 200}\ntraining: {base_epochs: 2, target_epochs: 2}\n`,
+  );
+  const cases = [
+    [["--cpu-kernels", "ts"], "TypeScript kernels, 1 thread"],
+    [["--cpu-kernels", "wasm", "--threads", "1"], "WebAssembly relaxed SIMD kernels, 1 thread"],
+    [["--threads", "2"], "WebAssembly relaxed SIMD kernels, 2 threads"],
+  ] as const;
+  for (const [flags, description] of cases) {
+    const run = await runProgram("src/programs/run/main.ts", [
+      "--device",
+      "cpu",
+      ...flags,
+      "--output",
+      "out.json",
+    ], {
+      cwd: dir,
+      permissions: ["--allow-read", "--allow-write", "--allow-env=RANDOM_SEED"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(JSON.parse(await Deno.readTextFile(`${dir}/out.json`)).engine.description, description);
+  }
+  await Deno.remove(dir, { recursive: true });
+});

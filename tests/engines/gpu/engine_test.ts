@@ -1,0 +1,251 @@
+/**
+ * The GPU engine end to end against the CPU engine, and how the engine is chosen. Runs on whatever
+ * adapter WebGPU gives (Mesa's llvmpipe in CI); the selection tests fake the WebGPU entry point.
+ */
+
+import assert from "node:assert/strict";
+import { defaultConfig } from "../../../src/app/config.ts";
+import { CpuEngine } from "../../../src/engines/cpu/engine.ts";
+import type { Engine } from "../../../src/core/engine.ts";
+import { UsageError } from "../../../src/core/errors.ts";
+import { createLogger } from "../../../src/app/logger.ts";
+import { heModel } from "../../../src/core/model.ts";
+import { Rng } from "../../../src/core/rng.ts";
+import { selectEngine } from "../../../src/app/select_engine.ts";
+import { STRATEGY_NAMES } from "../../../src/core/strategies.ts";
+import { type PhaseResult, pretrain, transfer, uploadData } from "../../../src/core/train.ts";
+import { gpuAvailable, withGpuEngine } from "../../helpers/gpu.ts";
+import { bytesOf, dataFor, quietLogger, runProgram } from "../../helpers/helpers.ts";
+
+const ignore = !(await gpuAvailable());
+
+async function everyStrategy(engine: Engine) {
+  const config = defaultConfig();
+  const data = uploadData(engine, dataFor(config));
+  const log = quietLogger();
+  const source = await pretrain(engine, data, config, log);
+  const target: Record<string, PhaseResult & { model: Awaited<ReturnType<Engine["readModel"]>> }> = {};
+  for (const strategy of STRATEGY_NAMES) {
+    const result = await transfer(engine, data, source.model, strategy, config, log);
+    target[strategy] = { ...result, model: await engine.readModel() };
+  }
+  return { source, target };
+}
+
+Deno.test({
+  name: "GPU and CPU engines agree for every strategy at the defaults; frozen layers stay bit-identical",
+  ignore,
+  fn: async () => {
+    const onGpu = await withGpuEngine(everyStrategy);
+    const onCpu = await everyStrategy(new CpuEngine());
+    const close = (what: string, got: number, want: number) =>
+      assert.ok(Math.abs(got - want) <= 1e-3 * Math.abs(want), `${what}: GPU ${got} vs CPU ${want}`);
+    close("source test loss", onGpu.source.metrics.test.loss, onCpu.source.metrics.test.loss);
+    for (const strategy of STRATEGY_NAMES) {
+      const [g, c] = [onGpu.target[strategy], onCpu.target[strategy]];
+      for (const split of ["train", "test"] as const) {
+        close(`${strategy} ${split} loss`, g.metrics[split].loss, c.metrics[split].loss);
+        const gap = Math.abs(g.metrics[split].accuracy - c.metrics[split].accuracy);
+        assert.ok(gap <= 0.01, `${strategy} ${split} accuracy differs by ${gap}`);
+      }
+      assert.equal(g.history.length, c.history.length);
+      close(
+        `${strategy} last epoch's running loss`,
+        g.history.at(-1)!.train.loss,
+        c.history.at(-1)!.train.loss,
+      );
+    }
+    const frozen = onGpu.target.feature_extractor.model[0];
+    const pretrained = onGpu.source.model[0];
+    assert.deepEqual(
+      bytesOf(frozen.weights),
+      bytesOf(pretrained.weights),
+      "frozen weights changed on the GPU",
+    );
+    assert.deepEqual(bytesOf(frozen.bias), bytesOf(pretrained.bias), "frozen bias changed on the GPU");
+    assert.notDeepEqual(bytesOf(onGpu.target.head_finetune.model[0].weights), bytesOf(pretrained.weights));
+  },
+});
+
+Deno.test({
+  name: "GPU engine: partial batches, two hidden layers, more target classes, a batch bigger than the data",
+  ignore,
+  fn: async () => {
+    for (
+      const change of [
+        (
+          c: ReturnType<typeof defaultConfig>,
+        ) => (c.model.hidden_dims = [48, 17], c.data.target_n_classes = 5),
+        (c: ReturnType<typeof defaultConfig>) => (c.training.batch_size = 1500, c.model.hidden_dim = 70),
+      ]
+    ) {
+      const run = async (engine: Engine) => {
+        const config = defaultConfig();
+        config.data.base_n_samples = 1237; // 990 training rows: the last batch is partial
+        config.training.base_epochs = 3;
+        config.training.target_epochs = 3;
+        change(config);
+        const data = uploadData(engine, dataFor(config));
+        const source = await pretrain(engine, data, config, quietLogger());
+        const target = await transfer(engine, data, source.model, "head_finetune", config, quietLogger());
+        return [source.metrics.test.loss, target.metrics.train.loss, target.metrics.test.loss];
+      };
+      const results = [await withGpuEngine(run), await run(new CpuEngine())];
+      results[0].forEach((got, i) => {
+        assert.ok(
+          Math.abs(got - results[1][i]) <= 1e-3 * results[1][i],
+          `metric ${i}: ${got} vs ${results[1][i]}`,
+        );
+      });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "GPU engine: one host wait per epoch, 3 dispatches per layer and step; the naive mode agrees bit for bit",
+  ignore,
+  fn: async () => {
+    const config = defaultConfig();
+    config.data.base_n_samples = 250; // 200 training rows: 7 steps of 32, the last partial
+    config.model.hidden_dims = [16, 8];
+    const runs = [];
+    for (const naive of [false, true]) {
+      runs.push(
+        await withGpuEngine(async (engine) => {
+          const data = uploadData(engine, dataFor(config));
+          engine.setModel(heModel([20, 16, 8, 3], new Rng(1)));
+          const before = { ...engine.counts };
+          const history = await engine.trainPhase({
+            train: data.source.train,
+            test: data.source.test,
+            epochs: 3,
+            batchSize: 32,
+            learningRate: 0.05,
+            layerRates: [0, 1, 1], // a frozen first layer: no update and no input gradient for it
+            shuffleSeed: 1,
+          });
+          const waits = engine.counts.waits - before.waits;
+          const dispatches = engine.counts.dispatches - before.dispatches;
+          return { history, waits, dispatches, model: await engine.readModel() };
+        }, { naive }),
+      );
+    }
+    const [fast, naive] = runs;
+    // Per step: 3 forward + loss + 2 SGD steps + 1 input gradient (layer 2 into layer 1) = 7;
+    // per evaluation chunk: 3 forward + loss = 4; 7 steps and 1 chunk per epoch.
+    assert.equal(fast.dispatches, 3 * (7 * 7 + 4));
+    assert.equal(fast.waits, 3, "one wait per epoch");
+    assert.equal(naive.dispatches, fast.dispatches);
+    assert.ok(naive.waits >= naive.dispatches, "the naive mode waits after every operation");
+    assert.deepEqual(naive.history, fast.history);
+    naive.model.forEach((layer, l) =>
+      assert.deepEqual(bytesOf(layer.weights), bytesOf(fast.model[l].weights))
+    );
+  },
+});
+
+/** A WebGPU entry point whose adapter request resolves to `adapter`. */
+function fakeGpu(adapter: unknown): GPU {
+  return { requestAdapter: () => Promise.resolve(adapter) } as unknown as GPU;
+}
+
+function recordingLogger(lines: string[]) {
+  return createLogger({
+    level: "INFO",
+    file: null,
+    maxBytes: 1,
+    backupCount: 0,
+    console: (l) => lines.push(l),
+  });
+}
+
+Deno.test("auto falls back to the CPU engine, saying why, when there is no adapter or only a software one", async () => {
+  const cases: [string, unknown][] = [
+    ["no WebGPU adapter", null],
+    ["software", { info: { isFallbackAdapter: true, description: "fake rasterizer" } }],
+  ];
+  for (const [reason, adapter] of cases) {
+    const lines: string[] = [];
+    const engine = await selectEngine("auto", recordingLogger(lines), fakeGpu(adapter));
+    assert.equal(engine.name, "cpu");
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], new RegExp(`INFO .*${reason}.*CPU`));
+  }
+});
+
+Deno.test("gpu without an adapter is a usage error; cpu never asks for one", async () => {
+  await assert.rejects(
+    selectEngine("gpu", quietLogger(), fakeGpu(null)),
+    (error: Error) => error instanceof UsageError && /--device gpu: no WebGPU adapter/.test(error.message),
+  );
+  const asked = { count: 0 };
+  const counting = { requestAdapter: () => (asked.count++, Promise.resolve(null)) } as unknown as GPU;
+  assert.equal((await selectEngine("cpu", quietLogger(), counting)).name, "cpu");
+  assert.equal(asked.count, 0);
+});
+
+async function cli(args: string[], preloadNoGpu: boolean) {
+  const dir = await Deno.makeTempDir();
+  const config = `${dir}/config.yaml`;
+  await Deno.writeTextFile(
+    config,
+    `logging: {file: ${dir}/app.log}\ndata: {base_n_samples: 300, target_n_samples: 200}\ntraining: {base_epochs: 2, target_epochs: 2}\n`,
+  );
+  const output = await runProgram(
+    "src/programs/run/main.ts",
+    ["--config", config, "--output", `${dir}/out.json`, ...args],
+    {
+      cwd: dir,
+      permissions: ["--allow-read", "--allow-write", "--allow-env=RANDOM_SEED"],
+      preload: preloadNoGpu ? "tests/helpers/fixtures/no_gpu.ts" : undefined,
+    },
+  );
+  const stderr = output.stderr;
+  const results = output.code === 0 ? JSON.parse(await Deno.readTextFile(`${dir}/out.json`)) : null;
+  await Deno.remove(dir, { recursive: true });
+  return { code: output.code, stderr, results };
+}
+
+Deno.test("CLI on a machine without a GPU: auto runs on the CPU, --device gpu exits 2 with one line", async () => {
+  const auto = await cli([], true);
+  assert.equal(auto.code, 0, auto.stderr);
+  assert.equal(auto.results.engine.name, "cpu");
+  assert.match(auto.stderr, /no usable GPU \(no WebGPU adapter/);
+  const forced = await cli(["--device", "gpu"], true);
+  assert.equal(forced.code, 2);
+  const errors = forced.stderr.split("\n").filter((l) => l.startsWith("error:"));
+  assert.equal(errors.length, 1);
+  assert.match(errors[0], /--device gpu: no WebGPU adapter/);
+  assert.doesNotMatch(forced.stderr, /\n\s+at /, "no stack trace");
+});
+
+Deno.test({
+  name: "CLI --device gpu records the engine and the adapter in the results",
+  ignore,
+  fn: async () => {
+    const run = await cli(["--device", "gpu"], false);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.results.engine.name, "gpu");
+    assert.match(run.results.engine.description, /^WebGPU on \S/);
+    assert.equal(run.results.history.target.length, 2);
+  },
+});
+
+Deno.test({
+  name: "GPU readModel returns each layer at its exact size (buffers are padded on the device)",
+  ignore,
+  fn: async () => {
+    const model = heModel([5, 7, 3], new Rng(3));
+    const back = await withGpuEngine(async (engine) => {
+      engine.setModel(model);
+      return await engine.readModel();
+    });
+    back.forEach((layer, l) => {
+      assert.equal(layer.weights.length, model[l].weights.length);
+      assert.equal(layer.bias.length, model[l].bias.length);
+      assert.deepEqual(bytesOf(layer.weights), bytesOf(model[l].weights));
+      assert.deepEqual(bytesOf(layer.bias), bytesOf(model[l].bias));
+    });
+  },
+});

@@ -1,0 +1,113 @@
+/** Shared pieces of the test suites: a quiet logger, data from a config, float64 references. */
+
+import { fileURLToPath } from "node:url";
+import { type Config, dataSpec } from "../../src/app/config.ts";
+import { makeTransferData, type TransferData } from "../../src/core/data.ts";
+import { createLogger, type Logger } from "../../src/app/logger.ts";
+import { Rng } from "../../src/core/rng.ts";
+
+/** A logger that drops everything below ERROR and writes no file. */
+export function quietLogger(): Logger {
+  return createLogger({ level: "ERROR", file: null, maxBytes: 1, backupCount: 0 });
+}
+
+/** The two tasks a config describes. */
+export function dataFor(config: Config): TransferData {
+  return makeTransferData(dataSpec(config));
+}
+
+/** `count` normal samples as float32, from a fixed seed. */
+export function randomFloats(count: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: count }, () => rng.normal());
+}
+
+/** `C = op(A) · op(B)` in float64 by the textbook triple loop, for row-major inputs. */
+export function referenceProduct(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  m: number,
+  k: number,
+  n: number,
+  aAt: (i: number, p: number) => number,
+  bAt: (p: number, j: number) => number,
+): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let sum = 0;
+      for (let p = 0; p < k; p++) sum += a[aAt(i, p)] * b[bAt(p, j)];
+      c[i * n + j] = sum;
+    }
+  }
+  return c;
+}
+
+/** The largest `|x − y| / max(1, |y|)` over two equally long arrays. */
+export function maxRelativeError(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let worst = 0;
+  for (let i = 0; i < y.length; i++) {
+    const error = Math.abs(x[i] - y[i]) / Math.max(1, Math.abs(y[i]));
+    if (!(error <= worst)) worst = error; // NaN (an unwritten, poisoned element) wins
+  }
+  return worst;
+}
+
+/** The bytes of a float array, for bit-identity checks. */
+export function bytesOf(values: Float32Array): Uint8Array {
+  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+}
+
+/** Whether a file or folder exists at `path`. */
+export function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** The project's root folder. */
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/** What a program run as a subprocess did. */
+export interface ProgramRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs one of the project's programs (`src/main.ts`, `src/bench/main.ts`) with `deno run` in `cwd`, as
+ * a user would, with `permissions` and optionally a module preloaded before it. RANDOM_SEED is taken
+ * out of the inherited environment (tests that want it pass it in `env`) and colours are off.
+ */
+export async function runProgram(
+  program: string,
+  args: readonly string[],
+  options: { cwd: string; permissions: readonly string[]; env?: Record<string, string>; preload?: string },
+): Promise<ProgramRun> {
+  const env = Deno.env.toObject();
+  delete env.RANDOM_SEED;
+  Object.assign(env, { NO_COLOR: "1" }, options.env ?? {});
+  const preload = options.preload ? ["--preload", `${ROOT}${options.preload}`] : [];
+  const output = await new Deno.Command("deno", {
+    args: [
+      "run",
+      "--config",
+      `${ROOT}deno.json`,
+      ...options.permissions,
+      ...preload,
+      `${ROOT}${program}`,
+      ...args,
+    ],
+    cwd: options.cwd,
+    env,
+    clearEnv: true,
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
+}

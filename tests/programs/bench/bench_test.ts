@@ -1,0 +1,101 @@
+/** The benchmark: its correctness check can fail, and `--quick` runs every part and writes the JSON. */
+
+import assert from "node:assert/strict";
+import { matmul } from "../../../src/engines/cpu/reference_kernels.ts";
+import { makeOperands, sampledError } from "../../../src/programs/bench/matmul_bench.ts";
+import { summarize } from "../../../src/programs/bench/stats.ts";
+import { gpuAvailable } from "../../helpers/gpu.ts";
+import { runProgram } from "../../helpers/helpers.ts";
+import { detectWasm } from "../../../src/engines/cpu/wasm/runtime.ts";
+
+Deno.test("the benchmark's correctness check accepts the product and catches a wrong or unwritten element", () => {
+  const c = { label: "t", form: "AB" as const, m: 9, k: 7, n: 5 };
+  const operands = makeOperands(c);
+  const got = new Float32Array(c.m * c.n);
+  matmul(operands.a, operands.b, got, c.m, c.k, c.n);
+  assert.ok(sampledError(got, operands) < 1e-6);
+  const { at } = operands.samples[0];
+  const wrong = got.slice();
+  wrong[at] += 0.01;
+  assert.ok(sampledError(wrong, operands) >= 0.01 / Math.max(1, Math.abs(got[at])) * 0.99);
+  wrong[at] = NaN;
+  assert.equal(sampledError(wrong, operands), Infinity);
+});
+
+Deno.test("summaries: median of odd and even counts, range", () => {
+  assert.deepEqual(summarize([3, 1, 2]), { median: 2, min: 1, max: 3, n: 3 });
+  assert.deepEqual(summarize([4, 1, 3, 2]), { median: 2.5, min: 1, max: 4, n: 4 });
+});
+
+Deno.test("bench --quick: every part runs, every kernel is correct, the JSON has the documented shape", async () => {
+  const hasGpu = await gpuAvailable();
+  const dir = await Deno.makeTempDir();
+  const output = await runProgram(
+    "src/programs/bench/main.ts",
+    ["--quick", "--output", `${dir}/bench.json`],
+    {
+      cwd: dir,
+      permissions: ["--allow-read", "--allow-write", "--allow-run=python3"],
+    },
+  );
+  const stdout = output.stdout;
+  assert.equal(output.code, 0, output.stderr);
+  const r = JSON.parse(await Deno.readTextFile(`${dir}/bench.json`));
+  await Deno.remove(dir, { recursive: true });
+  assert.equal(r.meta.quick, true);
+  assert.equal(r.meta.deno, Deno.version.deno);
+  const wasm = detectWasm();
+  const kernelNames = [
+    "cpu",
+    `cpu-wasm-${wasm}`,
+    `cpu-wasm-${wasm}-2t`,
+    ...(hasGpu ? ["gpu-tiled", "gpu-blocked"] : []),
+  ];
+  assert.ok(r.kernels.length >= 12, "training-step shapes of both workloads and squares");
+  for (const c of r.kernels) {
+    assert.deepEqual(c.kernels.map((k: { kernel: string }) => k.kernel), kernelNames);
+    for (const k of c.kernels) {
+      assert.equal(k.correct, true, `${c.label} on ${k.kernel}: error ${k.maxError}`);
+      assert.equal(k.gflops.n, 5);
+      assert.ok(k.gflops.min > 0 && k.gflops.min <= k.gflops.median && k.gflops.median <= k.gflops.max);
+    }
+  }
+  const engines = ["cpu", "cpu-wasm", "cpu-wasm-2t", ...(hasGpu ? ["gpu", "gpu-naive"] : [])];
+  for (const workload of ["default", "large"]) {
+    const runs = r.endToEnd.filter((w: { workload: string }) => w.workload === workload);
+    assert.deepEqual(runs.map((w: { engine: string }) => w.engine), engines);
+    for (const w of runs) {
+      assert.equal(w.source.secondsPerEpoch.n, 5);
+      assert.ok(w.source.samplesPerSecond > 0 && w.target.samplesPerSecond > 0);
+    }
+    if (!hasGpu) continue;
+    const [gpu, naive] = [runs[3], runs[4]];
+    assert.equal(gpu.perEpoch.waits, 1, "the engine waits once per epoch");
+    assert.equal(gpu.perEpoch.submissions, 1, "one submission per epoch");
+    assert.equal(
+      naive.perEpoch.submissions,
+      naive.perEpoch.dispatches,
+      "naive: one submission per operation",
+    );
+  }
+  for (const workload of ["default", "large"]) {
+    const runs = r.wholeRuns.filter((w: { workload: string }) => w.workload === workload);
+    assert.deepEqual(
+      runs.map((w: { engine: string }) => w.engine),
+      ["cpu", "cpu-wasm", "cpu-wasm-2t", ...(hasGpu ? ["gpu"] : []), "numpy-1t", "numpy-2t"],
+    );
+    for (const w of runs) {
+      assert.ok(w.seconds === null ? /\S/.test(w.unavailable) : w.seconds.min > 0, `${workload} ${w.engine}`);
+    }
+  }
+  for (const sweep of ["hidden", "batch"]) {
+    assert.equal(r.scaling[sweep].rows.length, 2);
+    for (const row of r.scaling[sweep].rows) {
+      assert.ok(row.cpu > 0 && row["cpu-wasm"] > 0 && row["cpu-wasm-2t"] > 0 && (!hasGpu || row.gpu > 0));
+    }
+  }
+  assert.match(stdout, /matmul GFLOP\/s/);
+  assert.match(stdout, /end to end/);
+  assert.match(stdout, /whole experiment/);
+  assert.match(stdout, /scaling/);
+});

@@ -1,0 +1,247 @@
+/**
+ * The comparison: the same seeds give the same table; the CSV and JSON agree; the figures are XML
+ * with a series per strategy; transfer pays at the default relatedness and not at 0; Ctrl-C keeps
+ * what finished; bad flags are one-line errors.
+ */
+
+import assert from "node:assert/strict";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { defaultConfig } from "../../../src/app/config.ts";
+import { CpuEngine } from "../../../src/engines/cpu/engine.ts";
+import {
+  type Grid,
+  runComparison,
+  type RunRecord,
+  totalEpochs,
+} from "../../../src/programs/compare/experiment.ts";
+import { INTERRUPTED_EXIT_CODE } from "../../../src/programs/compare/main.ts";
+import { ProgressReport } from "../../../src/programs/compare/progress.ts";
+import { CSV_HEADER, formatComparison, summarizeRuns } from "../../../src/programs/compare/summary.ts";
+import { STRATEGY_NAMES } from "../../../src/core/strategies.ts";
+import { gpuAvailable, withGpuEngine } from "../../helpers/gpu.ts";
+import { quietLogger, ROOT, runProgram } from "../../helpers/helpers.ts";
+
+const SILENT = { epoch() {}, pretrained() {}, finished() {} };
+const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-env=RANDOM_SEED"];
+
+/** A small configuration for the program, logging into `dir`; `targetEpochs` sets how long each run takes. */
+async function smallConfig(dir: string, targetEpochs = 3): Promise<void> {
+  await Deno.writeTextFile(
+    `${dir}/config.yaml`,
+    `logging: {file: ${dir}/app.log}\ndata: {base_n_samples: 300, target_n_samples: 200}\n` +
+      `training: {base_epochs: 3, target_epochs: ${targetEpochs}}\nengine: {device: cpu}\n`,
+  );
+}
+
+async function compareOnCpu(grid: Grid, config = defaultConfig()) {
+  const engine = new CpuEngine();
+  try {
+    return await runComparison(engine, config, grid, quietLogger(), SILENT, () => false);
+  } finally {
+    engine.dispose();
+  }
+}
+
+Deno.test("compare: the same seeds give the same runs and the same table", async () => {
+  const grid = { seeds: [7, 8], relatedness: [0.9], targetRows: null };
+  const [first, second] = [await compareOnCpu(grid), await compareOnCpu(grid)];
+  // Everything but the training time, which the clock decides.
+  const table = (runs: typeof first.runs) =>
+    formatComparison(summarizeRuns(runs.map((run) => ({ ...run, seconds: 0 }))), "cpu");
+  assert.equal(first.complete, true);
+  assert.equal(first.runs.length, 2 * STRATEGY_NAMES.length);
+  assert.deepEqual(
+    first.runs.map((run) => run.target),
+    second.runs.map((run) => run.target),
+  );
+  assert.equal(table(first.runs), table(second.runs));
+  assert.match(table(first.runs), /full_finetune/);
+});
+
+Deno.test("compare: transfer pays significantly at relatedness 0.9, and not at 0", async () => {
+  const comparison = await compareOnCpu({
+    seeds: [42, 43, 44, 45, 46],
+    relatedness: [0, 0.9],
+    targetRows: null,
+  });
+  const summaries = summarizeRuns(comparison.runs);
+  const at = (r: number) => summaries.filter((s) => s.relatedness === r && s.strategy !== "scratch");
+  const best = at(0.9).find((s) => s.best)!;
+  assert.ok(
+    best.gainOverScratch!.ci95![0] > 0,
+    `the best strategy's gain at 0.9: ${best.gainOverScratch!.ci95}`,
+  );
+  for (const s of at(0)) {
+    assert.ok(s.gainOverScratch!.ci95![0] <= 0, `${s.strategy} gains significantly at relatedness 0`);
+  }
+});
+
+Deno.test("compare: one pretraining per seed serves every sweep point, and the target sizes are as asked", async () => {
+  const grid = { seeds: [5], relatedness: [0.5, 1], targetRows: [25, 100] };
+  const comparison = await compareOnCpu(grid);
+  assert.equal(comparison.pretrainings.length, 1);
+  assert.equal(comparison.runs.length, 2 * 2 * STRATEGY_NAMES.length);
+  assert.deepEqual([...new Set(comparison.runs.map((run) => run.targetTrainRows))], [25, 100]);
+  const epochs = comparison.pretrainings[0].history.length +
+    comparison.runs.reduce((sum, run) => sum + run.history.length, 0);
+  assert.equal(epochs, totalEpochs(defaultConfig(), grid));
+});
+
+Deno.test("compare program: table, JSON and CSV agree; SVGs are XML with a series per strategy; index.html shows them", async () => {
+  const dir = await Deno.makeTempDir();
+  await smallConfig(dir);
+  const run = await runProgram(
+    "src/programs/compare/main.ts",
+    ["--seeds", "2", "--relatedness", "0,1", "--target-samples", "20,80", "--out-dir", "out"],
+    { cwd: dir, permissions: PERMISSIONS },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /best at relatedness/);
+  const json = JSON.parse(await Deno.readTextFile(`${dir}/out/results.json`));
+  const csv = (await Deno.readTextFile(`${dir}/out/results.csv`)).trimEnd().split("\n").map((line) =>
+    line.split(",")
+  );
+  assert.deepEqual(csv[0], [...CSV_HEADER]);
+  assert.equal(json.complete, true);
+  assert.equal(json.runs.length, 2 * 2 * 2 * STRATEGY_NAMES.length);
+  assert.equal(csv.length - 1, json.runs.length);
+  json.runs.forEach((r: RunRecord, i: number) => {
+    const row = Object.fromEntries(CSV_HEADER.map((key, c) => [key, csv[i + 1][c]]));
+    assert.equal(Number(row.seed), r.seed);
+    assert.equal(row.strategy, r.strategy);
+    assert.equal(Number(row.target_train_rows), r.targetTrainRows);
+    assert.equal(Number(row.target_test_accuracy), r.target.test.accuracy);
+    assert.equal(Number(row.target_test_loss), r.target.test.loss);
+    assert.equal(Number(row.epochs), r.history.length);
+  });
+  const files = [...Deno.readDirSync(`${dir}/out`)].map((entry) => entry.name).filter((name) =>
+    name.endsWith(".svg")
+  );
+  assert.ok(
+    files.includes("sample-efficiency-r0.svg") && files.includes("relatedness-n20.svg"),
+    files.join(" "),
+  );
+  assert.equal(files.filter((name) => name.startsWith("learning-curves")).length, 4);
+  for (const file of files) {
+    const svg = await Deno.readTextFile(`${dir}/out/${file}`);
+    assert.equal(XMLValidator.validate(svg), true, file);
+    const series = new XMLParser({ ignoreAttributes: false }).parse(svg);
+    assert.ok(series.svg, `${file} is an svg document`);
+    assert.equal([...svg.matchAll(/class="series"/g)].length, STRATEGY_NAMES.length, file);
+  }
+  const html = await Deno.readTextFile(`${dir}/out/index.html`);
+  for (const file of files) assert.ok(html.includes(`src="${file}"`), `index.html shows ${file}`);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("compare program: Ctrl-C stops after the current run and keeps every finished run", async () => {
+  const dir = await Deno.makeTempDir();
+  await smallConfig(dir, 3000); // about 0.2 s a run: the whole comparison would take several seconds
+  const child = new Deno.Command("deno", {
+    args: [
+      "run",
+      "--config",
+      `${ROOT}deno.json`,
+      ...PERMISSIONS,
+      `${ROOT}src/programs/compare/main.ts`,
+      "--out-dir",
+      "out",
+    ],
+    cwd: dir,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = child.stderr.pipeThrough(new TextDecoderStream());
+  let seen = "";
+  for await (const text of stderr.values({ preventCancel: true })) {
+    seen += text;
+    if (/ finished, target test/.test(seen)) break;
+  }
+  child.kill("SIGINT");
+  const [status, stdout] = await Promise.all([child.status, new Response(child.stdout).text()]);
+  for await (const text of stderr) seen += text;
+  assert.equal(status.code, INTERRUPTED_EXIT_CODE, seen);
+  assert.match(stdout, /interrupted: kept the \d+ runs that finished/);
+  const json = JSON.parse(await Deno.readTextFile(`${dir}/out/results.json`));
+  assert.equal(json.complete, false);
+  assert.ok(
+    json.runs.length >= 1 && json.runs.length < 5 * STRATEGY_NAMES.length,
+    `${json.runs.length} runs`,
+  );
+  const csv = (await Deno.readTextFile(`${dir}/out/results.csv`)).trimEnd().split("\n");
+  assert.equal(csv.length - 1, json.runs.length);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("compare program: bad flags and an unusable --out-dir are one-line errors, exit 2", async () => {
+  const dir = await Deno.makeTempDir();
+  await smallConfig(dir);
+  await Deno.writeTextFile(`${dir}/file`, "");
+  const cases: [string[], RegExp][] = [
+    [["--seeds", "0"], /--seeds.*whole number from 1 to 1000/],
+    [["--relatedness", "0,2"], /--relatedness.*'2' is not a number from 0 to 1/],
+    [["--target-samples", "10,x"], /--target-samples.*'x' is not a whole number/],
+    [["--out-dir", "file/sub"], /--out-dir file\/sub: cannot create the folder/],
+  ];
+  for (const [flags, message] of cases) {
+    const run = await runProgram("src/programs/compare/main.ts", flags, {
+      cwd: dir,
+      permissions: PERMISSIONS,
+    });
+    assert.equal(run.code, 2, `${flags.join(" ")}: ${run.stderr}`);
+    const lines = run.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, run.stderr);
+    assert.match(lines[0], message);
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("progress: a terminal gets one redrawn line with the time left; a pipe gets plain lines", () => {
+  let clock = 0;
+  const at = { seed: 42, phase: "pretrain", relatedness: null, targetTrainRows: null } as const;
+  const metrics = { epoch: 1, train: { loss: 0.5, accuracy: 0.8 }, test: { loss: 0.6, accuracy: 0.7 } };
+  const show = (terminal: boolean) => {
+    const out: string[] = [];
+    const report = new ProgressReport(10, { terminal, write: (text) => out.push(text), now: () => clock });
+    for (let e = 0; e < 4; e++) {
+      clock += 1;
+      report.epoch(at, metrics, 10);
+    }
+    report.done();
+    return out;
+  };
+  const terminal = show(true);
+  assert.ok(terminal.every((text) => text.startsWith("\r\x1b[2K")));
+  assert.match(
+    terminal[0],
+    /\[##------------------\] 10\.0% seed 42, pretrain, epoch 1\/10, loss 0\.5000, 9 s left/,
+  );
+  const plain = show(false);
+  assert.ok(plain.every((text) => text.endsWith("\n") && !text.includes("\r")));
+  assert.ok(plain.length < terminal.length, "a pipe gets fewer lines");
+});
+
+Deno.test({
+  name: "compare: the GPU engine runs the same sweep, matching the CPU engine",
+  ignore: !(await gpuAvailable()),
+  fn: async () => {
+    const config = defaultConfig();
+    Object.assign(config.training, { base_epochs: 5, target_epochs: 5 });
+    const grid = { seeds: [42], relatedness: [0.5, 1], targetRows: [50, 200] };
+    const cpu = await compareOnCpu(grid, config);
+    const gpu = await withGpuEngine((engine) =>
+      runComparison(engine, config, grid, quietLogger(), SILENT, () => false)
+    );
+    assert.equal(gpu.runs.length, cpu.runs.length);
+    gpu.runs.forEach((run, i) => {
+      const want = cpu.runs[i].target.test;
+      assert.equal(
+        `${run.strategy} ${run.relatedness} ${run.targetTrainRows}`,
+        `${cpu.runs[i].strategy} ${cpu.runs[i].relatedness} ${cpu.runs[i].targetTrainRows}`,
+      );
+      assert.ok(Math.abs(run.target.test.loss - want.loss) <= 1e-3 * want.loss, `run ${i} loss`);
+      assert.ok(Math.abs(run.target.test.accuracy - want.accuracy) <= 0.01, `run ${i} accuracy`);
+    });
+  },
+});

@@ -1,0 +1,453 @@
+/**
+ * End-to-end tests: src/main.ts run as a subprocess (`deno run`), each in its own temporary folder
+ * with a small config whose log file lies inside that folder.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { checkWritable, writeTextFileAtomic } from "../../../src/app/atomic_write.ts";
+import { UsageError } from "../../../src/core/errors.ts";
+import { exists, runProgram } from "../../helpers/helpers.ts";
+
+const STRATEGIES = ["feature_extractor", "head_finetune", "full_finetune", "scratch"] as const;
+
+const BASE_EPOCHS = 3;
+const TARGET_EPOCHS = 4;
+const LOG_FILE = "run-logs/app.log";
+
+/** A small, fast config; every value differs from its default so that the JSON shows it was read. */
+const SMALL_CONFIG = `# a small config for tests
+logging:
+  level: INFO
+  file: ${LOG_FILE}
+  max_bytes: 100000
+  backup_count: 2
+data:
+  base_n_samples: 300
+  target_n_samples: 200
+  n_features: 12
+  n_classes: 3
+  random_seed: 123
+  test_fraction: 0.25
+  relatedness: 0.7
+model:
+  hidden_dim: 16
+engine:
+  device: cpu
+training:
+  base_epochs: ${BASE_EPOCHS}
+  target_epochs: ${TARGET_EPOCHS}
+  learning_rate_base: 0.1
+  learning_rate_target: 0.03
+  batch_size: 16
+  head_finetune_base_lr_scale: 0.2
+`;
+
+/** SMALL_CONFIG as the program should report it, written out independently. */
+const SMALL_CONFIG_EFFECTIVE = {
+  logging: { level: "INFO", file: LOG_FILE, max_bytes: 100000, backup_count: 2 },
+  data: {
+    base_n_samples: 300,
+    target_n_samples: 200,
+    n_features: 12,
+    n_classes: 3,
+    target_n_classes: null,
+    random_seed: 123,
+    test_fraction: 0.25,
+    relatedness: 0.7,
+  },
+  model: { hidden_dim: 16, hidden_dims: null },
+  engine: { device: "cpu", cpu_kernels: "auto", threads: "auto" },
+  training: {
+    base_epochs: BASE_EPOCHS,
+    target_epochs: TARGET_EPOCHS,
+    learning_rate_base: 0.1,
+    learning_rate_target: 0.03,
+    batch_size: 16,
+    head_finetune_base_lr_scale: 0.2,
+  },
+};
+
+interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+interface RunOptions {
+  /** Extra environment variables; RANDOM_SEED is removed from the inherited environment. */
+  readonly env?: Record<string, string>;
+  /** `--allow-write` value; by default writing is allowed everywhere. */
+  readonly allowWrite?: string;
+}
+
+/** Runs the program in `cwd` with `flags`. */
+function runCli(cwd: string, flags: string[], options: RunOptions = {}): Promise<RunResult> {
+  const write = options.allowWrite === undefined ? "--allow-write" : `--allow-write=${options.allowWrite}`;
+  return runProgram("src/programs/run/main.ts", flags, {
+    cwd,
+    permissions: ["--allow-read", write, "--allow-env=RANDOM_SEED"],
+    env: options.env,
+  });
+}
+
+/** A fresh temporary folder holding `config.yaml` (SMALL_CONFIG unless given). */
+async function makeWorkDir(config = SMALL_CONFIG): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "cli_test_" });
+  await Deno.writeTextFile(join(dir, "config.yaml"), config);
+  return dir;
+}
+
+/** Runs `fn` with `count` fresh work folders, removed afterwards. */
+async function withWorkDirs(count: number, fn: (dirs: string[]) => void | Promise<void>): Promise<void> {
+  const dirs = await Promise.all(Array.from({ length: count }, () => makeWorkDir()));
+  try {
+    await fn(dirs);
+  } finally {
+    await Promise.all(dirs.map((dir) => Deno.remove(dir, { recursive: true })));
+  }
+}
+
+function listDir(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].map((entry) => entry.name).sort();
+}
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+function readJson(path: string): Json {
+  return JSON.parse(Deno.readTextFileSync(path));
+}
+
+/** The results document without the fields that change from run to run. */
+function withoutTimings(results: Json): Json {
+  const copy = structuredClone(results);
+  delete copy.timings_ms;
+  return copy;
+}
+
+/** Asserts a failed run: exit 2, nothing on stdout, and exactly one `error:` line on stderr, no stack. */
+function assertUsageFailure(result: RunResult, label: string, mentions: string[]): string {
+  const context = `${label}: exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
+  assert.equal(result.code, 2, context);
+  assert.equal(result.stdout, "", `${context}\n(nothing is printed on stdout)`);
+  const lines = result.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `${context}\n(one stderr line)`);
+  assert.ok(result.stderr.endsWith("\n"), context);
+  assert.match(lines[0], /^error: /, context);
+  assert.doesNotMatch(result.stderr, /^\s*at /m, `${context}\n(no stack trace)`);
+  for (const text of mentions) assert.ok(lines[0].includes(text), `${context}\n(mentions '${text}')`);
+  return lines[0];
+}
+
+function assertMetrics(value: Json, label: string): void {
+  assert.equal(typeof value, "object", label);
+  assert.equal(typeof value.loss, "number", `${label}.loss`);
+  assert.ok(Number.isFinite(value.loss) && value.loss >= 0, `${label}.loss = ${value.loss}`);
+  assert.equal(typeof value.accuracy, "number", `${label}.accuracy`);
+  assert.ok(value.accuracy >= 0 && value.accuracy <= 1, `${label}.accuracy = ${value.accuracy}`);
+}
+
+function assertHistory(history: Json, epochs: number, label: string): void {
+  assert.ok(Array.isArray(history), label);
+  assert.equal(history.length, epochs, `${label} has one entry per epoch`);
+  history.forEach((entry: Json, i: number) => {
+    assert.equal(entry.epoch, i + 1, `${label}[${i}].epoch`);
+    assertMetrics(entry.train, `${label}[${i}].train`);
+    assertMetrics(entry.test, `${label}[${i}].test`);
+  });
+}
+
+Deno.test("cli: each strategy exits 0, prints the summary, writes the JSON and the log", async () => {
+  await withWorkDirs(STRATEGIES.length, async (dirs) => {
+    const results = await Promise.all(
+      STRATEGIES.map((strategy, i) =>
+        runCli(dirs[i], ["--strategy", strategy, "--config", "config.yaml", "--output", "out.json"])
+      ),
+    );
+    const documents: Json[] = [];
+    for (const [i, strategy] of STRATEGIES.entries()) {
+      const { code, stdout, stderr } = results[i];
+      assert.equal(code, 0, `${strategy}: exit ${code}\n${stderr}`);
+      const json = readJson(join(dirs[i], "out.json"));
+      documents.push(json);
+
+      // The document.
+      assert.equal(json.strategy, strategy);
+      assert.equal(json.engine.name, "cpu", "engine.device cpu in the config selects the CPU engine");
+      assert.equal(typeof json.engine.description, "string");
+      assert.equal(json.seed, 123, "seed from data.random_seed");
+      assert.deepEqual(json.config, SMALL_CONFIG_EFFECTIVE, "the effective config is the file's");
+      for (const task of ["source", "target"]) {
+        for (const split of ["train", "test"]) {
+          assertMetrics(json[task][split], `${strategy} ${task}.${split}`);
+        }
+      }
+      assertHistory(json.history.source, BASE_EPOCHS, `${strategy} history.source`);
+      assertHistory(json.history.target, TARGET_EPOCHS, `${strategy} history.target`);
+      const t = json.timings_ms;
+      for (const key of ["pretrain", "transfer", "total"]) {
+        assert.equal(typeof t[key], "number", `timings_ms.${key}`);
+        assert.ok(Number.isFinite(t[key]) && t[key] >= 0, `timings_ms.${key} = ${t[key]}`);
+      }
+      assert.ok(Math.abs(t.total - (t.pretrain + t.transfer)) < 1e-6, "total = pretrain + transfer");
+      assert.equal(typeof json.deno_version, "string");
+      assert.match(json.deno_version, /^\d+\.\d+\.\d+/);
+      // The final metrics are those of the last epoch's test evaluation.
+      assert.deepEqual(json.target.test, json.history.target[TARGET_EPOCHS - 1].test);
+      assert.deepEqual(json.source.test, json.history.source[BASE_EPOCHS - 1].test);
+
+      // The summary on stdout agrees with the document.
+      const lines = stdout.split("\n");
+      assert.ok(lines[0].includes(`strategy ${strategy}`), stdout);
+      assert.ok(lines[0].includes("seed 123"), stdout);
+      for (
+        const [label, metrics] of [
+          ["source train", json.source.train],
+          ["source test", json.source.test],
+          ["target train", json.target.train],
+          ["target test", json.target.test],
+        ] as const
+      ) {
+        const row = lines.find((line) => line.startsWith(label));
+        assert.ok(row !== undefined, `${strategy}: no '${label}' row in\n${stdout}`);
+        assert.ok(row.includes(metrics.loss.toFixed(4)), `${strategy}: '${row}' shows loss ${metrics.loss}`);
+      }
+      assert.doesNotMatch(stdout, /\d{4}-\d{2}-\d{2}T.* INFO /, "log lines stay off stdout");
+
+      // The log file is at logging.file and holds the same lines as the console (stderr).
+      const logPath = join(dirs[i], LOG_FILE);
+      assert.ok(exists(logPath), `${strategy}: no log at ${logPath}; folder has ${listDir(dirs[i])}`);
+      const logLines = Deno.readTextFileSync(logPath).trimEnd().split("\n");
+      assert.ok(
+        logLines.length >= BASE_EPOCHS + TARGET_EPOCHS,
+        `${strategy}: log has ${logLines.length} lines`,
+      );
+      assert.ok(
+        logLines.every((line) => /^\S+Z (DEBUG|INFO|WARNING|ERROR) /.test(line)),
+        logLines.join("\n"),
+      );
+      assert.ok(logLines.some((line) => line.includes(strategy)), "the log names the strategy");
+      assert.ok(logLines.some((line) => line.includes("out.json")), "the log records the results file");
+      assert.deepEqual(stderr.trimEnd().split("\n"), logLines, "console lines and file lines agree");
+      assert.deepEqual(listDir(dirs[i]), ["config.yaml", "out.json", "run-logs"], "no stray files");
+    }
+    // Pretraining does not depend on the strategy: the source results are the same for all four.
+    for (const json of documents.slice(1)) {
+      assert.deepEqual(json.source, documents[0].source);
+      assert.deepEqual(json.history.source, documents[0].history.source);
+    }
+  });
+});
+
+Deno.test("cli: two runs with the same config give identical results apart from timings", async () => {
+  await withWorkDirs(2, async (dirs) => {
+    const runs = await Promise.all(dirs.map((dir) => runCli(dir, ["--output", "out.json"])));
+    for (const run of runs) assert.equal(run.code, 0, run.stderr);
+    const [first, second] = dirs.map((dir) => readJson(join(dir, "out.json")));
+    assert.equal(first.strategy, "full_finetune", "the default strategy");
+    assert.ok("timings_ms" in first);
+    assert.deepEqual(withoutTimings(first), withoutTimings(second));
+  });
+});
+
+Deno.test("cli: --help exits 0 and describes every flag and strategy", async () => {
+  await withWorkDirs(1, async ([dir]) => {
+    const { code, stdout, stderr } = await runCli(dir, ["--help"]);
+    assert.equal(code, 0, stderr);
+    assert.equal(stderr, "");
+    for (
+      const text of [
+        "--strategy",
+        "--config",
+        "--output",
+        "--device",
+        "--cpu-kernels",
+        "--help",
+        ...STRATEGIES,
+        "RANDOM_SEED",
+      ]
+    ) {
+      assert.ok(stdout.includes(text), `--help lacks '${text}':\n${stdout}`);
+    }
+    assert.deepEqual(listDir(dir), ["config.yaml"], "--help writes nothing");
+  });
+});
+
+Deno.test("cli: bad input exits 2 with one stderr line and no stack trace", async () => {
+  await withWorkDirs(8, async (dirs) => {
+    await Deno.writeTextFile(join(dirs[2], "bad.yaml"), "data:\n  n_classes: 3\n  n_classes: 4\n");
+    await Deno.writeTextFile(join(dirs[5], ".env"), "RANDOM_SEED=seven\n");
+    await Deno.writeTextFile(
+      join(dirs[6], "config.yaml"),
+      SMALL_CONFIG.replace("batch_size: 16", "batch_size: 0"),
+    );
+    await Deno.writeTextFile(join(dirs[7], "config.yaml"), SMALL_CONFIG + "extra:\n  key: 1\n");
+    const cases: [string, string[], RunOptions, string[]][] = [
+      ["bad strategy", ["--strategy", "bogus"], {}, ["bogus", ...STRATEGIES]],
+      ["missing config", ["--config", "nope.yaml"], {}, ["nope.yaml"]],
+      ["bad YAML", ["--config", "bad.yaml"], {}, ["bad.yaml:3:3"]],
+      ["unknown flag", ["--frobnicate"], {}, ["--frobnicate"]],
+      ["bad RANDOM_SEED in env", [], { env: { RANDOM_SEED: "abc" } }, ["RANDOM_SEED", "abc"]],
+      ["bad RANDOM_SEED in .env", [], {}, ["RANDOM_SEED", "seven"]],
+      ["invalid config value", [], {}, ["config.yaml", "training.batch_size"]],
+      ["unknown config section", [], {}, ["config.yaml", "extra"]],
+    ];
+    const results = await Promise.all(cases.map(([, flags, options], i) => runCli(dirs[i], flags, options)));
+    for (const [i, [label, , , mentions]] of cases.entries()) {
+      assertUsageFailure(results[i], label, mentions);
+      assert.ok(!exists(join(dirs[i], "run-logs")), `${label}: no log is started`);
+    }
+  });
+});
+
+Deno.test("cli: RANDOM_SEED from the environment or ./.env sets the seed; the environment wins", async () => {
+  await withWorkDirs(4, async ([plain, fromEnv, fromDotEnv, both]) => {
+    await Deno.writeTextFile(join(fromDotEnv, ".env"), "# seed for this folder\nRANDOM_SEED=7\n");
+    await Deno.writeTextFile(join(both, ".env"), "RANDOM_SEED=7\n");
+    const flags = ["--output", "out.json"];
+    const runs = await Promise.all([
+      runCli(plain, flags),
+      runCli(fromEnv, flags, { env: { RANDOM_SEED: "7" } }),
+      runCli(fromDotEnv, flags),
+      runCli(both, flags, { env: { RANDOM_SEED: "9" } }),
+    ]);
+    for (const run of runs) assert.equal(run.code, 0, run.stderr);
+    const [p, e, d, b] = [plain, fromEnv, fromDotEnv, both].map((dir) => readJson(join(dir, "out.json")));
+    assert.equal(p.seed, 123, "without RANDOM_SEED, data.random_seed");
+    assert.equal(e.seed, 7, "RANDOM_SEED in the environment");
+    assert.equal(e.config.data.random_seed, 7);
+    assert.equal(d.seed, 7, "RANDOM_SEED in .env");
+    assert.equal(b.seed, 9, "the environment wins over .env");
+    assert.ok(runs[1].stdout.split("\n")[0].includes("seed 7"), runs[1].stdout);
+    // The same seed from either place gives the same run; a different seed a different one.
+    assert.deepEqual(withoutTimings(e), withoutTimings(d));
+    assert.notDeepEqual(withoutTimings(p).history, withoutTimings(e).history);
+  });
+});
+
+Deno.test("cli: --output into a missing folder exits 2 before training and leaves nothing", async () => {
+  await withWorkDirs(1, async ([dir]) => {
+    const result = await runCli(dir, ["--output", "missing/out.json"]);
+    assertUsageFailure(result, "missing output folder", ["--output", "missing/out.json"]);
+    assert.deepEqual(listDir(dir), ["config.yaml"], "no log, no folder, no results");
+  });
+});
+
+Deno.test("cli: --output naming a folder exits 2 and leaves the folder as it was", async () => {
+  await withWorkDirs(1, async ([dir]) => {
+    const folder = join(dir, "results");
+    await Deno.mkdir(folder);
+    await Deno.writeTextFile(join(folder, "keep.txt"), "keep me\n");
+    const result = await runCli(dir, ["--output", "results"]);
+    assertUsageFailure(result, "output is a folder", ["--output", "results"]);
+    assert.ok(Deno.statSync(folder).isDirectory, "still a folder");
+    assert.deepEqual(listDir(folder), ["keep.txt"]);
+    assert.equal(Deno.readTextFileSync(join(folder, "keep.txt")), "keep me\n");
+    assert.deepEqual(listDir(dir), ["config.yaml", "results"], "nothing else written");
+  });
+});
+
+Deno.test("cli: a failed results write leaves the existing results file intact", async () => {
+  await withWorkDirs(1, async ([dir]) => {
+    const previous = '{"previous": "results"}\n';
+    await Deno.writeTextFile(join(dir, "out.json"), previous);
+    // Writing is allowed only in the log folder, so no file can be written beside out.json.
+    const result = await runCli(dir, ["--output", "out.json"], { allowWrite: join(dir, "run-logs") });
+    assert.equal(result.code, 2, result.stderr);
+    const lastLine = result.stderr.trimEnd().split("\n").at(-1) ?? "";
+    assert.match(lastLine, /^error: --output out\.json: /);
+    assert.ok(lastLine.includes("write"), lastLine);
+    assert.doesNotMatch(result.stderr, /^\s*at /m, "no stack trace");
+    assert.equal(Deno.readTextFileSync(join(dir, "out.json")), previous, "the old results are intact");
+    assert.deepEqual(listDir(dir).filter((name) => name.endsWith(".tmp")), [], "no temporary file left");
+  });
+});
+
+Deno.test("cli: a config file of comments only runs with the default configuration", async () => {
+  await withWorkDirs(1, async ([dir]) => {
+    await Deno.writeTextFile(join(dir, "config.yaml"), "# every key takes its default\n");
+    // --device cpu: engine.device defaults to auto, which would take a GPU on a machine that has one.
+    const result = await runCli(dir, ["--strategy", "scratch", "--device", "cpu", "--output", "out.json"]);
+    assert.equal(result.code, 0, result.stderr);
+    const json = readJson(join(dir, "out.json"));
+    assert.equal(json.config.data.base_n_samples, 2000);
+    assert.equal(json.config.training.base_epochs, 20);
+    assert.equal(json.seed, 42);
+    assert.equal(json.config.engine.device, "auto", "the file's (default) engine.device is reported");
+    assert.equal(json.engine.name, "cpu", "--device cpu wins over engine.device");
+    assert.ok(exists(join(dir, "logs", "app.log")), "the default log file, relative to the working folder");
+  });
+});
+
+Deno.test("cli: a config key named like an Object.prototype member exits 2 with one line", async () => {
+  await withWorkDirs(1, async ([dir]) => {
+    await Deno.writeTextFile(join(dir, "config.yaml"), "data:\n  constructor: 1\n");
+    const result = await runCli(dir, []);
+    assertUsageFailure(result, "data.constructor", ["data.constructor"]);
+  });
+});
+
+// The results writer, in process: failures that a subprocess cannot easily provoke.
+
+/** Asserts that `fn` throws a one-line UsageError mentioning every string in `parts`. */
+function assertThrowsUsage(fn: () => unknown, parts: string[]): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof UsageError, `expected a UsageError, got ${caught}`);
+  assert.ok(!caught.message.includes("\n"), caught.message);
+  for (const part of parts) assert.ok(caught.message.includes(part), `'${caught.message}' lacks '${part}'`);
+}
+
+Deno.test("results writer: replaces the file and leaves no temporary file", async () => {
+  await withWorkDirs(1, async ([dir]) => {
+    const path = join(dir, "out.json");
+    await Deno.writeTextFile(path, "old\n");
+    checkWritable(path, "--output");
+    writeTextFileAtomic(path, "new\n", "--output");
+    assert.equal(Deno.readTextFileSync(path), "new\n");
+    assert.deepEqual(listDir(dir), ["config.yaml", "out.json"]);
+  });
+});
+
+Deno.test("results writer: a failed write leaves the existing file as it was", async () => {
+  await withWorkDirs(1, async ([dir]) => {
+    const path = join(dir, "out.json");
+    await Deno.writeTextFile(path, "old\n");
+    // Block the temporary file beside the target (a hidden sibling named after this process) with
+    // a non-empty folder, so that writing the new contents fails.
+    const blocker = `.out.json.${Deno.pid}.tmp`;
+    await Deno.mkdir(join(dir, blocker, "inside"), { recursive: true });
+    assertThrowsUsage(() => writeTextFileAtomic(path, "new\n", "--output"), ["--output", path]);
+    assert.equal(Deno.readTextFileSync(path), "old\n", "the old results are intact");
+    assert.deepEqual(listDir(dir), [blocker, "config.yaml", "out.json"].sort(), "nothing else was written");
+  });
+});
+
+Deno.test("results writer: a failed rename removes the temporary file", async () => {
+  await withWorkDirs(1, async ([dir]) => {
+    // The target is a non-empty folder, so the temporary file cannot be renamed over it.
+    const path = join(dir, "out.json");
+    await Deno.mkdir(join(path, "inside"), { recursive: true });
+    assertThrowsUsage(() => writeTextFileAtomic(path, "new\n", "--output"), ["--output", path]);
+    assert.deepEqual(listDir(dir), ["config.yaml", "out.json"], "no temporary file left");
+    assert.deepEqual(listDir(path), ["inside"]);
+  });
+});
+
+Deno.test("results writer: checkWritable rejects a missing folder and a folder as the target", async () => {
+  await withWorkDirs(1, ([dir]) => {
+    assertThrowsUsage(() => checkWritable(join(dir, "missing", "out.json"), "--output"), [
+      "--output",
+      "missing",
+    ]);
+    assertThrowsUsage(() => checkWritable(dir, "--output"), ["--output", dir]);
+    assertThrowsUsage(() => checkWritable(join(dir, "config.yaml", "out.json"), "--output"), ["--output"]);
+    checkWritable(join(dir, "new.json"), "--output");
+    assert.deepEqual(listDir(dir), ["config.yaml"], "checking writes nothing that stays");
+  });
+});
