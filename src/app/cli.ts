@@ -14,7 +14,7 @@ import {
   type DeviceChoice,
   MAX_THREADS,
   type ThreadsChoice,
-} from "./select_engine.ts";
+} from "./engine_choices.ts";
 import { STRATEGY_NAMES, type StrategyName } from "../core/strategies.ts";
 
 /** The configuration file and the engine flags; a flag given wins over its config key. */
@@ -34,15 +34,23 @@ export interface CliOptions extends SetupOptions {
 /** The outcome of parsing: options to run with, or text (help) to print and exit 0. */
 export type Parsed<T> = { readonly run: T } | { readonly print: string };
 
-/** The text after every program's help: the environment and the exit codes. */
-const EPILOGUE =
-  "\nEnvironment: RANDOM_SEED (or a RANDOM_SEED line in ./.env) overrides data.random_seed.\n" +
+/** The text after every program's help: the exit codes. */
+const EXIT_CODES =
   "Exit codes: 0 success, 2 bad input (flags, config, files, environment), 1 a GPU failure or a bug.";
+
+/** A program with `--help`, whose help ends with the exit codes (and `epilogue` before them, when given). */
+export function program(name: string, description: string, epilogue = ""): Command {
+  return new Command(name)
+    .description(description)
+    .helpOption("-h, --help", "show this help and exit")
+    .addHelpText("after", `\n${epilogue}${EXIT_CODES}`);
+}
 
 /** A program with `--config`, `--device`, `--cpu-kernels`, `--threads` and `--help`. */
 export function programWithSetup(name: string, description: string): Command {
-  return new Command(name)
-    .description(description)
+  const environment =
+    "Environment: RANDOM_SEED (or a RANDOM_SEED line in ./.env) overrides data.random_seed.\n";
+  return program(name, description, environment)
     .option("-c, --config <path>", "YAML configuration file", "config.yaml")
     .addOption(
       new Option(
@@ -61,9 +69,7 @@ export function programWithSetup(name: string, description: string): Command {
         "-t, --threads <count>",
         `threads for the WebAssembly kernels' large products: auto (the machine's cores, at most 4) or 1 to ${MAX_THREADS} [default: engine.threads]`,
       ).argParser(parseThreads),
-    )
-    .helpOption("-h, --help", "show this help and exit")
-    .addHelpText("after", EPILOGUE);
+    );
 }
 
 /**

@@ -10,8 +10,10 @@
 
 import * as yaml from "js-yaml";
 import { type DataSpec, testCount } from "../core/data.ts";
-import { UsageError } from "../core/errors.ts";
+import { errorMessage, UsageError } from "../core/errors.ts";
 import { MAX_SEED } from "../core/rng.ts";
+import { strategyPlans } from "../core/strategies.ts";
+import type { ExperimentSpec } from "../core/train.ts";
 import {
   CPU_KERNEL_CHOICES,
   type CpuKernelChoice,
@@ -19,12 +21,8 @@ import {
   type DeviceChoice,
   MAX_THREADS,
   type ThreadsChoice,
-} from "./select_engine.ts";
-
-/** Log levels, least to most severe. */
-export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"] as const;
-/** One of {@linkcode LOG_LEVELS}. */
-export type LogLevel = typeof LOG_LEVELS[number];
+} from "./engine_choices.ts";
+import { LOG_LEVELS, type LogLevel } from "./logger.ts";
 
 /** The validated configuration; keys are spelt as in `config.yaml`. */
 export interface Config {
@@ -161,17 +159,37 @@ export function defaultConfig(): Config {
 }
 
 /** Hidden layer widths: `model.hidden_dims` when set, else `[model.hidden_dim]`. */
-export function hiddenDims(config: Config): number[] {
+function hiddenDims(config: Config): number[] {
   return config.model.hidden_dims ?? [config.model.hidden_dim];
 }
 
 /** The target task's class count: `data.target_n_classes` when set, else `data.n_classes`. */
-export function targetClasses(config: Config): number {
+function targetClasses(config: Config): number {
   return config.data.target_n_classes ?? config.data.n_classes;
 }
 
+/** What the configuration asks of the experiment: the tasks, the model, both phases, the strategies. */
+export function experimentSpec(config: Config): ExperimentSpec {
+  const { training } = config;
+  return {
+    data: dataSpec(config),
+    hiddenDims: hiddenDims(config),
+    pretrain: {
+      epochs: training.base_epochs,
+      batchSize: training.batch_size,
+      learningRate: training.learning_rate_base,
+    },
+    transfer: {
+      epochs: training.target_epochs,
+      batchSize: training.batch_size,
+      learningRate: training.learning_rate_target,
+    },
+    plans: strategyPlans(training.head_finetune_base_lr_scale),
+  };
+}
+
 /** What the `data` section asks of the generator (`makeTransferData` in data.ts). */
-export function dataSpec(config: Config): DataSpec {
+function dataSpec(config: Config): DataSpec {
   return {
     sourceSamples: config.data.base_n_samples,
     targetSamples: config.data.target_n_samples,
@@ -194,7 +212,9 @@ export function loadConfig(path: string, env: Readonly<Record<string, string | u
     text = Deno.readTextFileSync(path);
   } catch (error) {
     throw new UsageError(
-      `${path}: cannot read the config file (${reason(error)}); pass --config with a readable YAML file`,
+      `${path}: cannot read the config file (${
+        errorMessage(error)
+      }); pass --config with a readable YAML file`,
     );
   }
   const config = parseConfig(text, path);
@@ -297,8 +317,4 @@ function sectionList(): string {
 /** A value as the user wrote it: numbers as numbers (`Infinity`, `NaN` too), the rest as JSON. */
 function show(value: unknown): string {
   return typeof value === "number" ? String(value) : JSON.stringify(value);
-}
-
-function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -5,9 +5,13 @@
  * @module
  */
 
-import { LOG_LEVELS, type LogLevel } from "./config.ts";
-import { UsageError } from "../core/errors.ts";
+import { errorMessage, UsageError } from "../core/errors.ts";
 import { RotatingFile } from "./rotating_file.ts";
+
+/** Log levels, least to most severe. */
+export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"] as const;
+/** One of {@linkcode LOG_LEVELS}. */
+export type LogLevel = typeof LOG_LEVELS[number];
 
 /** Writes messages at or above its level. */
 export interface Logger {
@@ -58,9 +62,10 @@ function openLogFile(options: LoggerOptions): RotatingFile {
   try {
     return new RotatingFile(path, options.maxBytes, options.backupCount);
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
     throw new UsageError(
-      `logging.file: cannot open '${path}' for writing (${why}); set logging.file to a writable path`,
+      `logging.file: cannot open '${path}' for writing (${
+        errorMessage(error)
+      }); set logging.file to a writable path`,
     );
   }
 }

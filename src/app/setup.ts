@@ -10,10 +10,15 @@ import { parseEnv } from "node:util";
 import type { Parsed, SetupOptions } from "./cli.ts";
 import { type Config, loadConfig } from "./config.ts";
 import type { Engine } from "../core/engine.ts";
-import { USAGE_EXIT_CODE, UsageError } from "../core/errors.ts";
+import { errorMessage, UsageError } from "../core/errors.ts";
 import { GpuError } from "../engines/gpu/context.ts";
 import { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
 import { selectCpuKernels, selectEngine } from "./select_engine.ts";
+
+/** The exit code for bad input (a {@linkcode UsageError}). */
+export const USAGE_EXIT_CODE = 2;
+/** The exit code for a failure of the GPU ({@linkcode GpuError}). */
+export const GPU_FAILURE_EXIT_CODE = 1;
 
 /**
  * Parses the flags and runs `work` on them (or prints the help), and resolves with the exit code:
@@ -35,7 +40,7 @@ export async function runCommand<T>(
   } catch (error) {
     if (error instanceof GpuError) {
       console.error(`error: ${error.message}; rerun with --device cpu to use the CPU engine`);
-      return 1;
+      return GPU_FAILURE_EXIT_CODE;
     }
     if (!(error instanceof UsageError)) throw error;
     console.error(`error: ${error.message}`);
@@ -83,7 +88,7 @@ function environmentSeed(): string | undefined {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw new UsageError(
-      `.env: cannot read (${error instanceof Error ? error.message : error}); fix or remove .env`,
+      `.env: cannot read (${errorMessage(error)}); fix or remove .env`,
     );
   }
   return parseEnv(text).RANDOM_SEED;

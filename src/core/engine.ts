@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Dataset } from "./data.ts";
+import type { Dataset, TaskData } from "./data.ts";
 import type { Mlp } from "./model.ts";
 
 /** Mean loss and accuracy (a fraction in [0, 1]) over a set of samples. */
@@ -35,6 +35,12 @@ export interface DatasetHandle {
   readonly classes: number;
 }
 
+/** A task's two splits, uploaded to one engine. */
+export interface TaskHandles {
+  readonly train: DatasetHandle;
+  readonly test: DatasetHandle;
+}
+
 /** A phase of minibatch SGD on the engine's current model. */
 export interface PhaseSpec {
   readonly train: DatasetHandle;
@@ -58,6 +64,8 @@ export interface Engine {
   readonly description: string;
   /** Makes a dataset resident on the engine, once (the GPU copies it to device memory); the handle serves every later phase. */
   upload(data: Dataset): DatasetHandle;
+  /** Frees what `upload` made resident (device memory on the GPU); the handle must not be used again. */
+  release(data: DatasetHandle): void;
   /** Replaces the engine's current model with a copy of `model`. */
   setModel(model: Mlp): void;
   /** A copy of the engine's current model. */
@@ -68,4 +76,33 @@ export interface Engine {
   evaluate(data: DatasetHandle): Promise<Metrics>;
   /** Frees what the engine holds. */
   dispose(): void;
+}
+
+/** Each layer's SGD step size in a phase: the learning rate times the layer's rate multiplier. */
+export function stepSizes(learningRate: number, layerRates: readonly number[]): number[] {
+  return layerRates.map((rate) => learningRate * rate);
+}
+
+/** Which layers a backward pass must serve: those that learn (rate above 0), and the lowest of them. */
+export interface GradientPlan {
+  readonly learns: readonly boolean[];
+  /** The lowest layer that learns, or −1 when none does: nothing below it needs a gradient. */
+  readonly lowest: number;
+}
+
+/** The gradient plan of a phase with these per-layer rate multipliers. */
+export function gradientPlan(layerRates: readonly number[]): GradientPlan {
+  const learns = layerRates.map((rate) => rate > 0);
+  return { learns, lowest: learns.indexOf(true) };
+}
+
+/** Uploads both splits of a task. */
+export function uploadTask(engine: Engine, task: TaskData): TaskHandles {
+  return { train: engine.upload(task.train), test: engine.upload(task.test) };
+}
+
+/** Releases both splits of a task uploaded with {@linkcode uploadTask}. */
+export function releaseTask(engine: Engine, task: TaskHandles): void {
+  engine.release(task.train);
+  engine.release(task.test);
 }

@@ -1,16 +1,19 @@
 /**
- * Errors caused by what a person gave the program (config, flags, files, environment).
+ * Errors caused by what a person gave the program (config, flags, files, environment), and the one
+ * way to quote any error in a message.
  *
  * @module
  */
 
 /**
- * A problem with the input that the user can fix. The CLI prints its message as one line, without a
- * stack trace, and exits with {@linkcode USAGE_EXIT_CODE}. The message names the culprit and the fix.
+ * A problem with the input that the user can fix. The programs print its message as one line,
+ * without a stack trace, and exit with code 2. The message names the culprit and the fix.
  */
 export class UsageError extends Error {
   override name = "UsageError";
 }
 
-/** The exit code for a {@linkcode UsageError}. */
-export const USAGE_EXIT_CODE = 2;
+/** What went wrong, for a one-line message: an Error's message, or anything else as a string. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -58,8 +58,3 @@ export function sameShape(
 export function copyLayer(layer: Layer): Layer {
   return { ...layer, weights: layer.weights.slice(), bias: layer.bias.slice() };
 }
-
-/** A deep copy, so that training one model never changes another's bytes. */
-export function copyModel(model: Mlp): Mlp {
-  return model.map(copyLayer);
-}

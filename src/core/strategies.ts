@@ -46,9 +46,9 @@ export function strategyPlans(baseLrScale: number): Record<StrategyName, Strateg
   };
 }
 
-/** True when `name` is one of the four strategies. */
-export function isStrategyName(name: string): name is StrategyName {
-  return (STRATEGY_NAMES as readonly string[]).includes(name);
+/** Each of `layers` layers' rate under `plan`: the last layer is the head, the others the base. */
+export function planRates(plan: StrategyPlan, layers: number): number[] {
+  return Array.from({ length: layers }, (_, l) => (l === layers - 1 ? plan.head : plan.base).rate);
 }
 
 /** The target model a plan starts from, its per-layer rates, and what had to deviate from the plan. */
@@ -87,6 +87,6 @@ export function startTransfer(
     }
     return copyLayer(layer);
   });
-  const layerRates = pretrained.map((_, l) => (l === head ? plan.head : plan.base).rate);
+  const layerRates = planRates(plan, pretrained.length);
   return { model, layerRates, notes };
 }

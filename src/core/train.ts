@@ -1,17 +1,39 @@
 /**
  * The experiment: pretrain on the source task, then transfer to the target task with a strategy.
- * Engine-agnostic: everything here goes through the {@linkcode Engine} interface.
+ * Engine-agnostic: everything here goes through the {@linkcode Engine} interface, and everything it
+ * needs comes in an {@linkcode ExperimentSpec}; what happens is reported to a {@linkcode TrainingListener}.
  *
  * @module
  */
 
-import { type Config, hiddenDims, targetClasses } from "../app/config.ts";
-import type { TransferData } from "./data.ts";
-import type { DatasetHandle, Engine, EpochMetrics, Metrics } from "./engine.ts";
-import type { Logger } from "../app/logger.ts";
+import type { DataSpec } from "./data.ts";
+import type { Engine, EpochMetrics, Metrics, TaskHandles } from "./engine.ts";
 import { heModel, layerWidths, type Mlp } from "./model.ts";
 import { deriveSeed, Rng } from "./rng.ts";
-import { startTransfer, type StrategyName, strategyPlans } from "./strategies.ts";
+import { startTransfer, type StrategyName, type StrategyPlan } from "./strategies.ts";
+
+/** How one phase trains: its epochs, minibatch size and learning rate. */
+export interface PhaseSchedule {
+  readonly epochs: number;
+  readonly batchSize: number;
+  /** Multiplied by each layer's rate (1 for every layer when pretraining). */
+  readonly learningRate: number;
+}
+
+/** Everything an experiment needs: the tasks, the hidden widths, both phases, every strategy's plan. */
+export interface ExperimentSpec {
+  /** The two tasks; `data.seed` also seeds the initial weights and the shuffles. */
+  readonly data: DataSpec;
+  readonly hiddenDims: readonly number[];
+  readonly pretrain: PhaseSchedule;
+  readonly transfer: PhaseSchedule;
+  readonly plans: Readonly<Record<StrategyName, StrategyPlan>>;
+}
+
+/** Layer widths of the pretrained model: features, the hidden widths, the source task's classes. */
+export function sourceWidths(spec: ExperimentSpec): number[] {
+  return layerWidths(spec.data.features, spec.hiddenDims, spec.data.sourceClasses);
+}
 
 /** Final loss and accuracy on one task's train and test splits. */
 export interface TaskMetrics {
@@ -26,132 +48,110 @@ export interface PhaseResult {
   readonly ms: number;
 }
 
-/** The datasets of both tasks, uploaded to one engine. */
-export interface UploadedData {
-  readonly source: { readonly train: DatasetHandle; readonly test: DatasetHandle };
-  readonly target: { readonly train: DatasetHandle; readonly test: DatasetHandle };
+/** Which task a phase trains on. */
+export type Task = "source" | "target";
+
+/** What a phase is about to do. */
+export interface PhaseStart {
+  readonly task: Task;
+  /** The strategy of a transfer; null for pretraining. */
+  readonly strategy: StrategyName | null;
+  readonly learningRate: number;
+  readonly layerRates: readonly number[];
+  /** Why a layer planned as pretrained starts fresh; empty when none. */
+  readonly notes: readonly string[];
 }
 
-/** Copies both tasks' splits to the engine, once per run. */
-export function uploadData(engine: Engine, data: TransferData): UploadedData {
-  const task = (t: TransferData["source"]) => ({
-    train: engine.upload(t.train),
-    test: engine.upload(t.test),
-  });
-  return { source: task(data.source), target: task(data.target) };
+/** Told when each phase starts and after each of its epochs (a program logs these, say). */
+export interface TrainingListener {
+  started?(phase: PhaseStart): void;
+  epoch?(task: Task, metrics: EpochMetrics, epochs: number): void;
 }
 
-/** Called after each epoch of a phase with its metrics and the phase's epoch count. */
-export type EpochListener = (metrics: EpochMetrics, epochs: number) => void;
-
-/** Trains a fresh He-initialised model on the source task at `training.learning_rate_base`. */
+/** Trains a fresh He-initialised model on the source task, every layer at rate 1. */
 export async function pretrain(
   engine: Engine,
-  data: Pick<UploadedData, "source">,
-  config: Config,
-  log: Logger,
-  onEpoch?: EpochListener,
+  source: TaskHandles,
+  spec: ExperimentSpec,
+  listener: TrainingListener = {},
 ): Promise<PhaseResult & { model: Mlp }> {
-  const seed = config.data.random_seed;
-  const widths = layerWidths(config.data.n_features, hiddenDims(config), config.data.n_classes);
+  const seed = spec.data.seed;
+  const widths = sourceWidths(spec);
   engine.setModel(heModel(widths, new Rng(deriveSeed(seed, "init:source"))));
+  const layerRates = widths.slice(1).map(() => 1);
+  const start: PhaseStart = {
+    task: "source",
+    strategy: null,
+    learningRate: spec.pretrain.learningRate,
+    layerRates,
+    notes: [],
+  };
   const phase = await runPhase(
     engine,
-    "source",
-    data.source,
-    {
-      epochs: config.training.base_epochs,
-      learningRate: config.training.learning_rate_base,
-      layerRates: widths.slice(1).map(() => 1),
-      shuffleSeed: deriveSeed(seed, "shuffle:source"),
-      batchSize: config.training.batch_size,
-    },
-    log,
-    onEpoch,
+    source,
+    start,
+    spec.pretrain,
+    deriveSeed(seed, "shuffle:source"),
+    listener,
   );
   return { ...phase, model: await engine.readModel() };
 }
 
-/**
- * Adapts the pretrained model to the target task as the strategy's plan says, at
- * `training.learning_rate_target` times each layer's rate.
- */
+/** Adapts the pretrained model to the target task as the strategy's plan says. */
 export async function transfer(
   engine: Engine,
-  data: UploadedData,
+  target: TaskHandles,
   pretrained: Mlp,
   strategy: StrategyName,
-  config: Config,
-  log: Logger,
-  onEpoch?: EpochListener,
+  spec: ExperimentSpec,
+  listener: TrainingListener = {},
 ): Promise<PhaseResult & { notes: string[] }> {
-  const seed = config.data.random_seed;
-  const plan = strategyPlans(config.training.head_finetune_base_lr_scale)[strategy];
-  const start = startTransfer(
-    plan,
+  const seed = spec.data.seed;
+  const init = new Rng(deriveSeed(seed, "init:target"));
+  const { model, layerRates, notes } = startTransfer(
+    spec.plans[strategy],
     pretrained,
-    targetClasses(config),
-    new Rng(deriveSeed(seed, "init:target")),
+    spec.data.targetClasses,
+    init,
   );
-  for (const note of start.notes) log.warning(`${strategy}: ${note}`);
-  log.info(
-    `${strategy}: layer rates ${start.layerRates.join(", ")} x ${config.training.learning_rate_target}`,
-  );
-  engine.setModel(start.model);
+  engine.setModel(model);
+  const start: PhaseStart = {
+    task: "target",
+    strategy,
+    learningRate: spec.transfer.learningRate,
+    layerRates,
+    notes,
+  };
   const phase = await runPhase(
     engine,
-    "target",
-    data.target,
-    {
-      epochs: config.training.target_epochs,
-      learningRate: config.training.learning_rate_target,
-      layerRates: start.layerRates,
-      shuffleSeed: deriveSeed(seed, "shuffle:target"),
-      batchSize: config.training.batch_size,
-    },
-    log,
-    onEpoch,
+    target,
+    start,
+    spec.transfer,
+    deriveSeed(seed, "shuffle:target"),
+    listener,
   );
-  return { ...phase, notes: start.notes };
-}
-
-interface PhaseSettings {
-  readonly epochs: number;
-  readonly learningRate: number;
-  readonly layerRates: readonly number[];
-  readonly shuffleSeed: number;
-  readonly batchSize: number;
+  return { ...phase, notes };
 }
 
 async function runPhase(
   engine: Engine,
-  task: string,
-  data: UploadedData["source"],
-  settings: PhaseSettings,
-  log: Logger,
-  onEpoch?: EpochListener,
+  data: TaskHandles,
+  start: PhaseStart,
+  schedule: PhaseSchedule,
+  shuffleSeed: number,
+  listener: TrainingListener,
 ): Promise<PhaseResult> {
+  listener.started?.(start);
   const started = performance.now();
   const history = await engine.trainPhase({
-    ...settings,
+    ...schedule,
+    layerRates: start.layerRates,
+    shuffleSeed,
     train: data.train,
     test: data.test,
-    onEpoch: (m) => {
-      log.info(
-        `${task} epoch ${m.epoch}/${settings.epochs}: train loss ${m.train.loss.toFixed(4)} ` +
-          `acc ${percent(m.train.accuracy)}, test loss ${m.test.loss.toFixed(4)} acc ${
-            percent(m.test.accuracy)
-          }`,
-      );
-      onEpoch?.(m, settings.epochs);
-    },
+    onEpoch: (metrics) => listener.epoch?.(start.task, metrics, schedule.epochs),
   });
   const ms = performance.now() - started;
   const metrics = { train: await engine.evaluate(data.train), test: await engine.evaluate(data.test) };
   return { history, metrics, ms };
-}
-
-/** A fraction as a percentage with one decimal, e.g. `0.8125` → `"81.3%"`. */
-export function percent(fraction: number): string {
-  return `${(100 * fraction).toFixed(1)}%`;
 }

@@ -6,8 +6,8 @@ import { CpuEngine } from "../../src/engines/cpu/engine.ts";
 import type { Mlp } from "../../src/core/model.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { startTransfer, type StrategyName, strategyPlans } from "../../src/core/strategies.ts";
-import { pretrain, transfer, uploadData } from "../../src/core/train.ts";
-import { bytesOf, dataFor, quietLogger } from "../helpers/helpers.ts";
+import { pretrain, transfer } from "../../src/core/train.ts";
+import { bytesOf, experimentOn } from "../helpers/helpers.ts";
 
 function smallConfig() {
   const config = defaultConfig();
@@ -24,10 +24,9 @@ const same = (a: Float32Array, b: Float32Array) =>
 
 async function pretrainedAndTransferred(strategy: StrategyName, config = smallConfig()) {
   const engine = new CpuEngine();
-  const data = uploadData(engine, dataFor(config));
-  const log = quietLogger();
-  const { model: pretrained } = await pretrain(engine, data, config, log);
-  const result = await transfer(engine, data, pretrained, strategy, config, log);
+  const data = experimentOn(engine, config);
+  const { model: pretrained } = await pretrain(engine, data.source, data.spec);
+  const result = await transfer(engine, data.target, pretrained, strategy, data.spec);
   return { pretrained, transferred: await engine.readModel(), notes: result.notes };
 }
 
@@ -94,9 +93,8 @@ Deno.test("head_finetune moves the base by exactly scale × rate × gradient in 
     config.training.target_epochs = 1;
     config.training.head_finetune_base_lr_scale = scale;
     const engine = new CpuEngine();
-    const data = uploadData(engine, dataFor(config));
-    const log = quietLogger();
-    const { model: pretrained } = await pretrain(engine, data, config, log);
+    const data = experimentOn(engine, config);
+    const { model: pretrained } = await pretrain(engine, data.source, data.spec);
     const begin = start("head_finetune", pretrained, 3, scale);
     // The gradient at the start, from one plain step at rate 1 on every layer.
     const oneStep = async (learningRate: number, layerRates: number[]) => {

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { defaultConfig } from "../../src/app/config.ts";
 import { CpuEngine } from "../../src/engines/cpu/engine.ts";
 import { STRATEGY_NAMES, type StrategyName } from "../../src/core/strategies.ts";
-import { pretrain, transfer, uploadData } from "../../src/core/train.ts";
-import { dataFor, quietLogger } from "../helpers/helpers.ts";
+import { pretrain, transfer } from "../../src/core/train.ts";
+import { experimentOn } from "../helpers/helpers.ts";
 
 const SEEDS = [1, 2, 3, 4, 5];
 
@@ -20,11 +20,10 @@ async function meanAccuracies(relatedness: number): Promise<Record<StrategyName,
     config.data.random_seed = seed;
     config.data.relatedness = relatedness;
     const engine = new CpuEngine();
-    const data = uploadData(engine, dataFor(config));
-    const log = quietLogger();
-    const { model } = await pretrain(engine, data, config, log);
+    const data = experimentOn(engine, config);
+    const { model } = await pretrain(engine, data.source, data.spec);
     for (const strategy of STRATEGY_NAMES) {
-      const result = await transfer(engine, data, model, strategy, config, log);
+      const result = await transfer(engine, data.target, model, strategy, data.spec);
       sums[strategy] += result.metrics.test.accuracy / SEEDS.length;
     }
   }

@@ -4,8 +4,7 @@
  */
 
 import { GpuContext, GpuUnavailable } from "../../src/engines/gpu/context.ts";
-import { GpuEngine } from "../../src/engines/gpu/engine.ts";
-import type { MatmulSchedule } from "../../src/engines/gpu/pipelines.ts";
+import { GpuEngine, type GpuEngineOptions } from "../../src/engines/gpu/engine.ts";
 
 /**
  * Whether a WebGPU device can be had on any adapter, software ones included. False only outside CI;
@@ -36,7 +35,7 @@ export async function withDevice<T>(fn: (device: GPUDevice) => Promise<T>): Prom
 /** Runs `fn` with a GPU engine on a fresh device, disposed of afterwards. */
 export async function withGpuEngine<T>(
   fn: (engine: GpuEngine) => Promise<T>,
-  options: { schedule?: MatmulSchedule; naive?: boolean } = {},
+  options: GpuEngineOptions = {},
 ): Promise<T> {
   const engine = await GpuEngine.create(await GpuContext.acquire(), options);
   try {

@@ -1,8 +1,10 @@
 /** Shared pieces of the test suites: a quiet logger, data from a config, float64 references. */
 
 import { fileURLToPath } from "node:url";
-import { type Config, dataSpec } from "../../src/app/config.ts";
+import { type Config, experimentSpec } from "../../src/app/config.ts";
 import { makeTransferData, type TransferData } from "../../src/core/data.ts";
+import { type Engine, type TaskHandles, uploadTask } from "../../src/core/engine.ts";
+import type { ExperimentSpec } from "../../src/core/train.ts";
 import { createLogger, type Logger } from "../../src/app/logger.ts";
 import { Rng } from "../../src/core/rng.ts";
 
@@ -13,7 +15,20 @@ export function quietLogger(): Logger {
 
 /** The two tasks a config describes. */
 export function dataFor(config: Config): TransferData {
-  return makeTransferData(dataSpec(config));
+  return makeTransferData(experimentSpec(config).data);
+}
+
+/** A config's experiment, with both tasks uploaded to `engine`. */
+export function experimentOn(
+  engine: Engine,
+  config: Config,
+): { spec: ExperimentSpec; source: TaskHandles; target: TaskHandles } {
+  const data = dataFor(config);
+  return {
+    spec: experimentSpec(config),
+    source: uploadTask(engine, data.source),
+    target: uploadTask(engine, data.target),
+  };
 }
 
 /** `count` normal samples as float32, from a fixed seed. */

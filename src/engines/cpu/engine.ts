@@ -10,7 +10,16 @@
  */
 
 import type { Dataset } from "../../core/data.ts";
-import type { DatasetHandle, Engine, EpochMetrics, Metrics, PhaseSpec } from "../../core/engine.ts";
+import {
+  type DatasetHandle,
+  type Engine,
+  type EpochMetrics,
+  type GradientPlan,
+  gradientPlan,
+  type Metrics,
+  type PhaseSpec,
+  stepSizes,
+} from "../../core/engine.ts";
 import { type Mlp, sameShape } from "../../core/model.ts";
 import { type KernelSet, TS_KERNELS } from "./arena.ts";
 import { epochOrder } from "../../core/shuffle.ts";
@@ -23,8 +32,11 @@ import {
 } from "./reference_kernels.ts";
 import { backward, forward, type LayerParams, Workspace } from "./mlp.ts";
 
-/** Rows evaluated per forward pass when measuring a whole dataset. */
-const EVAL_ROWS = 256;
+/**
+ * Rows per forward pass when measuring a whole dataset, and the workspace's least capacity: big
+ * enough that each kernel call has work, small enough that the activations stay in cache.
+ */
+const EVAL_BATCH_ROWS = 256;
 
 interface CpuDataset extends DatasetHandle {
   readonly data: Dataset;
@@ -50,7 +62,9 @@ export class CpuEngine implements Engine {
   }
 
   setModel(model: Mlp): void {
-    if (!sameShape(model, this.#model)) return this.#allocate(model, this.#workspace?.capacity ?? EVAL_ROWS);
+    if (!sameShape(model, this.#model)) {
+      return this.#allocate(model, this.#workspace?.capacity ?? EVAL_BATCH_ROWS);
+    }
     model.forEach((layer, l) => {
       this.#model[l].weights.set(layer.weights);
       this.#model[l].bias.set(layer.bias);
@@ -64,7 +78,8 @@ export class CpuEngine implements Engine {
   trainPhase(spec: PhaseSpec): Promise<EpochMetrics[]> {
     const { data } = spec.train as CpuDataset;
     const ws = this.#workspaceFor(spec.batchSize);
-    const needsGrad = spec.layerRates.map((rate) => rate > 0);
+    const plan = gradientPlan(spec.layerRates);
+    const steps = stepSizes(spec.learningRate, spec.layerRates);
     const order = new Uint32Array(data.n);
     const history: EpochMetrics[] = [];
     for (let epoch = 1; epoch <= spec.epochs; epoch++) {
@@ -75,8 +90,8 @@ export class CpuEngine implements Engine {
         gatherRows(data.x, order, from, rows, data.features, ws.activations[0]);
         for (let r = 0; r < rows; r++) ws.labels[r] = data.labels[order[from + r]];
         forward(ws, this.#model, rows, this.#kernels);
-        backward(ws, this.#model, rows, needsGrad, this.#sum, this.#kernels);
-        this.#update(ws, spec.learningRate, spec.layerRates);
+        backward(ws, this.#model, rows, plan, this.#sum, this.#kernels);
+        this.#update(ws, plan, steps);
         loss += this.#sum.loss;
         correct += this.#sum.correct;
       }
@@ -91,6 +106,10 @@ export class CpuEngine implements Engine {
     return Promise.resolve(history);
   }
 
+  release(_data: DatasetHandle): void {
+    // The dataset lives in ordinary arrays that the caller holds: nothing is copied, nothing to free.
+  }
+
   evaluate(data: DatasetHandle): Promise<Metrics> {
     return Promise.resolve(this.#measure(data));
   }
@@ -101,17 +120,17 @@ export class CpuEngine implements Engine {
     this.kernels.dispose();
   }
 
-  #update(ws: Workspace, learningRate: number, layerRates: readonly number[]): void {
+  #update(ws: Workspace, plan: GradientPlan, steps: readonly number[]): void {
     this.#model.forEach((layer, l) => {
-      if (layerRates[l] === 0) return;
-      this.#kernels.sgdStep(layer.weights, ws.weightGrads[l], learningRate * layerRates[l]);
-      this.#kernels.sgdStep(layer.bias, ws.biasGrads[l], learningRate * layerRates[l]);
+      if (!plan.learns[l]) return;
+      this.#kernels.sgdStep(layer.weights, ws.weightGrads[l], steps[l]);
+      this.#kernels.sgdStep(layer.bias, ws.biasGrads[l], steps[l]);
     });
   }
 
   #measure(handle: DatasetHandle): Metrics {
     const { data } = handle as CpuDataset;
-    const ws = this.#workspaceFor(EVAL_ROWS);
+    const ws = this.#workspaceFor(EVAL_BATCH_ROWS);
     const classes = this.#model[this.#model.length - 1].outputs;
     let loss = 0, correct = 0;
     for (let from = 0; from < data.n; from += ws.capacity) {
@@ -137,7 +156,7 @@ export class CpuEngine implements Engine {
   /** The workspace, grown (with the model moved into a bigger arena) when it has fewer than `rows` rows. */
   #workspaceFor(rows: number): Workspace {
     if (this.#workspace === null || this.#workspace.capacity < rows) {
-      this.#allocate(this.#model, Math.max(rows, EVAL_ROWS));
+      this.#allocate(this.#model, Math.max(rows, EVAL_BATCH_ROWS));
     }
     return this.#workspace!;
   }

@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { GradientPlan } from "../../core/engine.ts";
 import { type Floats, type LossSum, type StepKernels, TS_STEP_KERNELS } from "./reference_kernels.ts";
 
 /** The parameters of one layer, in either float width. */
@@ -59,19 +60,19 @@ export function forward(
 
 /**
  * The mean loss's gradients after {@linkcode forward}: fills `ws.weightGrads[l]` and
- * `ws.biasGrads[l]` for every layer with `needsGrad[l]`, and touches no other layer's buffers.
+ * `ws.biasGrads[l]` for every layer that `plan` says learns, and touches no other layer's buffers.
  * `lossSum` receives the batch's summed loss and correct count.
  */
 export function backward(
   ws: Workspace,
   model: readonly LayerParams[],
   rows: number,
-  needsGrad: readonly boolean[],
+  plan: GradientPlan,
   lossSum: LossSum,
   kernels: StepKernels = TS_STEP_KERNELS,
 ): void {
   const depth = model.length;
-  const lowest = needsGrad.indexOf(true);
+  const { learns, lowest } = plan;
   kernels.softmaxCrossEntropy(
     ws.activations[depth],
     ws.labels,
@@ -85,7 +86,7 @@ export function backward(
   for (let l = depth - 1; l >= lowest; l--) {
     const { inputs, outputs, weights } = model[l];
     const delta = ws.deltas[l + 1];
-    if (needsGrad[l]) {
+    if (learns[l]) {
       kernels.matmulTransA(ws.activations[l], delta, ws.weightGrads[l], rows, inputs, outputs);
       kernels.columnSums(delta, ws.biasGrads[l], rows, outputs);
     }

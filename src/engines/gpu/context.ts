@@ -9,6 +9,8 @@
  * @module
  */
 
+import { errorMessage } from "../../core/errors.ts";
+
 /** Why no GPU could be had (the engine selector falls back to the CPU on it). */
 export class GpuUnavailable extends Error {
   override name = "GpuUnavailable";
@@ -51,7 +53,7 @@ export class GpuContext {
     try {
       adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
     } catch (error) {
-      throw new GpuUnavailable(`requesting a WebGPU adapter failed: ${messageOf(error)}`);
+      throw new GpuUnavailable(`requesting a WebGPU adapter failed: ${errorMessage(error)}`);
     }
     if (adapter === null) {
       throw new GpuUnavailable("no WebGPU adapter is available (no GPU or no Vulkan/Metal/DX12 driver)");
@@ -73,7 +75,7 @@ export class GpuContext {
         },
       });
     } catch (error) {
-      throw new GpuUnavailable(`the WebGPU adapter refused a device: ${messageOf(error)}`);
+      throw new GpuUnavailable(`the WebGPU adapter refused a device: ${errorMessage(error)}`);
     }
     const info = adapter.info;
     const name = info.description || [info.vendor, info.architecture, info.device].filter(Boolean).join(" ");
@@ -96,23 +98,22 @@ export class GpuContext {
 }
 
 /**
- * A copy of `source`'s bytes, after everything submitted so far: one copy into a mappable buffer and
- * one host wait. For tests and the benchmark; the engine batches its read-backs itself.
+ * Copies of `sources`' bytes after everything submitted so far: one copy each into mappable memory,
+ * one submission, and one host wait for all of them.
  */
-export async function readBuffer(device: GPUDevice, source: GPUBuffer): Promise<ArrayBuffer> {
-  const copy = device.createBuffer({
-    size: source.size,
-    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-  });
+export async function readBuffers(device: GPUDevice, sources: readonly GPUBuffer[]): Promise<ArrayBuffer[]> {
+  const { MAP_READ, COPY_DST } = GPUBufferUsage;
   const encoder = device.createCommandEncoder();
-  encoder.copyBufferToBuffer(source, 0, copy, 0, source.size);
+  const staging = sources.map((source) => {
+    const copy = device.createBuffer({ size: source.size, usage: MAP_READ | COPY_DST });
+    encoder.copyBufferToBuffer(source, 0, copy, 0, source.size);
+    return copy;
+  });
   device.queue.submit([encoder.finish()]);
-  await copy.mapAsync(GPUMapMode.READ);
-  const bytes = copy.getMappedRange().slice(0);
-  copy.destroy();
-  return bytes;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  try {
+    await Promise.all(staging.map((buffer) => buffer.mapAsync(GPUMapMode.READ)));
+    return staging.map((buffer) => buffer.getMappedRange().slice(0));
+  } finally {
+    for (const buffer of staging) buffer.destroy();
+  }
 }

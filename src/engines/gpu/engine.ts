@@ -12,21 +12,36 @@
  */
 
 import type { Dataset } from "../../core/data.ts";
-import type { DatasetHandle, Engine, EpochMetrics, Metrics, PhaseSpec } from "../../core/engine.ts";
+import {
+  type DatasetHandle,
+  type Engine,
+  type EpochMetrics,
+  type GradientPlan,
+  gradientPlan,
+  type Metrics,
+  type PhaseSpec,
+  stepSizes,
+} from "../../core/engine.ts";
 import { type Layer, type Mlp, sameShape } from "../../core/model.ts";
 import { epochOrder } from "../../core/shuffle.ts";
-import type { GpuContext } from "./context.ts";
+import { type GpuContext, readBuffers } from "./context.ts";
 import {
-  Kernels,
+  DIMS_RATE_OFFSET,
   MATMUL_TILE,
   MATMUL_VARIANTS,
+  matmulDims,
   type MatmulSchedule,
+  Pipelines,
   type RowMode,
   Rows,
+  writeStep,
 } from "./pipelines.ts";
 
-/** Rows evaluated per forward pass when measuring a whole dataset. */
-const EVAL_ROWS = 1024;
+/**
+ * Rows per evaluation chunk (one forward dispatch per layer) when measuring a whole dataset: the
+ * activation buffers are sized for this, and more rows per dispatch keep a GPU's cores busy.
+ */
+const EVAL_CHUNK_ROWS = 1024;
 /**
  * Epochs submitted beyond the one whose metrics the host waits for, so the device always has work
  * queued while the host waits (about 10 ms a wait in Deno, which polls the device on a timer).
@@ -65,12 +80,51 @@ interface Span {
 }
 
 /** One kernel launch: what runs, on which buffers, with which step record, over how many workgroups. */
-interface Dispatch {
+export interface Dispatch {
   readonly pipeline: GPUComputePipeline;
   readonly group: GPUBindGroup;
   /** Byte offset of the step record. */
   readonly offset: number;
   readonly workgroups: readonly [number, number];
+}
+
+/** A copy of an epoch's metrics into a mappable buffer, recorded after the epoch's compute pass. */
+export interface MetricsCopy {
+  readonly from: GPUBuffer;
+  readonly offset: number;
+  readonly to: GPUBuffer;
+}
+
+/**
+ * Sends one epoch's recorded work to the device. The engine's own is {@linkcode submitEpoch}; the
+ * benchmark passes a slower one to show what that choice saves.
+ */
+export type SubmitEpoch = (
+  device: GPUDevice,
+  work: readonly Dispatch[],
+  copy: MetricsCopy,
+) => void | Promise<void>;
+
+/** Records `work` into one compute pass, then `copy` when given, and submits it all at once. */
+export function submitEpoch(device: GPUDevice, work: readonly Dispatch[], copy?: MetricsCopy): void {
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  for (const { pipeline, group, offset, workgroups } of work) {
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group, [offset]);
+    pass.dispatchWorkgroups(...workgroups);
+  }
+  pass.end();
+  if (copy) encoder.copyBufferToBuffer(copy.from, copy.offset, copy.to, 0, copy.to.size);
+  device.queue.submit([encoder.finish()]);
+}
+
+/** How to build a {@linkcode GpuEngine}. */
+export interface GpuEngineOptions {
+  /** The matmul schedule; by default `blocked` on a software adapter, `tiled` on a GPU. */
+  readonly schedule?: MatmulSchedule;
+  /** How each training epoch reaches the device; by default {@linkcode submitEpoch}. */
+  readonly submit?: SubmitEpoch;
 }
 
 /** Bind groups for one phase (or one evaluation): per layer, per role. */
@@ -86,11 +140,10 @@ interface Bindings {
 
 /** Trains and evaluates with WGSL kernels on one WebGPU device. */
 export class GpuEngine implements Engine {
-  readonly name: string;
+  readonly name = "gpu";
   readonly description: string;
-  /** Work sent to the device so far; the benchmark reports these per step and per epoch. */
-  readonly counts = { submissions: 0, dispatches: 0, waits: 0 };
   readonly #device: GPUDevice;
+  readonly #submitEpoch: SubmitEpoch;
   #layers: LayerBuffers[] = [];
   #outputs: GPUBuffer[] = [];
   #deltas: GPUBuffer[] = [];
@@ -100,11 +153,10 @@ export class GpuEngine implements Engine {
   readonly #owned: GPUBuffer[] = [];
   readonly #stepAlign: number;
 
-  private constructor(readonly context: GpuContext, readonly kernels: Kernels, readonly naive: boolean) {
+  private constructor(readonly context: GpuContext, readonly pipelines: Pipelines, submit: SubmitEpoch) {
     this.#device = context.device;
-    this.name = naive ? "gpu-naive" : "gpu";
-    const mode = naive ? ", one submission and one read-back per operation" : "";
-    this.description = `WebGPU on ${context.description}, ${kernels.schedule} matmul${mode}`;
+    this.#submitEpoch = submit;
+    this.description = `WebGPU on ${context.description}, ${pipelines.schedule} matmul`;
     this.#stepAlign = this.#device.limits.minUniformBufferOffsetAlignment;
     this.#order = this.#buffer(4, STORAGE | COPY_DST);
     this.#steps = this.#buffer(this.#stepAlign, UNIFORM | COPY_DST);
@@ -112,22 +164,18 @@ export class GpuEngine implements Engine {
 
   /**
    * Builds every pipeline on the context's device. The matmul schedule defaults to the one that is
-   * fastest for the adapter: `blocked` on a software adapter, `tiled` on a GPU. `naive` makes every
-   * operation its own submission followed by a read-back: the benchmark's baseline, never faster.
+   * fastest for the adapter: `blocked` on a software adapter, `tiled` on a GPU.
    */
-  static async create(
-    context: GpuContext,
-    options: { schedule?: MatmulSchedule; naive?: boolean } = {},
-  ): Promise<GpuEngine> {
+  static async create(context: GpuContext, options: GpuEngineOptions = {}): Promise<GpuEngine> {
     const schedule = options.schedule ?? (context.software ? "blocked" : "tiled");
-    let kernels: Kernels;
+    let pipelines: Pipelines;
     try {
-      kernels = await Kernels.create(context.device, schedule);
+      pipelines = await Pipelines.create(context.device, schedule);
     } catch (error) {
       context.destroy(); // the engine owns its context from here on, even when it fails to start
       throw error;
     }
-    const engine = new GpuEngine(context, kernels, options.naive ?? false);
+    const engine = new GpuEngine(context, pipelines, options.submit ?? submitEpoch);
     context.check();
     return engine;
   }
@@ -141,6 +189,11 @@ export class GpuEngine implements Engine {
       labels: this.#filled(data.labels, STORAGE),
     };
     return handle;
+  }
+
+  release(handle: DatasetHandle): void {
+    const data = handle as GpuDataset;
+    this.#release([data.x, data.labels]);
   }
 
   setModel(model: Mlp): void {
@@ -171,9 +224,10 @@ export class GpuEngine implements Engine {
   async trainPhase(spec: PhaseSpec): Promise<EpochMetrics[]> {
     const train = spec.train as GpuDataset, test = spec.test as GpuDataset;
     const minibatches = spans(train.n, spec.batchSize);
-    const chunks = spans(test.n, EVAL_ROWS);
-    this.#prepare(Math.max(spec.batchSize, EVAL_ROWS), train.n, minibatches.length + chunks.length);
-    this.#writeRates(spec.learningRate, spec.layerRates);
+    const chunks = spans(test.n, EVAL_CHUNK_ROWS);
+    this.#prepare(Math.max(spec.batchSize, EVAL_CHUNK_ROWS), train.n, minibatches.length + chunks.length);
+    this.#writeStepSizes(stepSizes(spec.learningRate, spec.layerRates));
+    const plan = gradientPlan(spec.layerRates);
     const metrics = this.#buffer(Math.max(1, spec.epochs) * EPOCH_BYTES, STORAGE | COPY_SRC);
     const bindings = this.#bindings(train, test, metrics);
     const records = stepRecords([...minibatches, ...chunks], this.#stepAlign);
@@ -193,27 +247,17 @@ export class GpuEngine implements Engine {
         this.#device.queue.writeBuffer(this.#order, 0, order);
         this.#device.queue.writeBuffer(this.#steps, 0, records);
         const work = [
-          ...minibatches.flatMap((span, s) => this.#stepDispatches(bindings, span, s, spec.layerRates)),
+          ...minibatches.flatMap((span, s) => this.#stepDispatches(bindings, span, s, plan)),
           ...chunks.flatMap((span, c) => this.#evaluationDispatches(bindings, span, minibatches.length + c)),
         ];
         const readback = this.#buffer(EPOCH_BYTES, MAP_READ | COPY_DST);
         readbacks.push(readback);
         const copy = { from: metrics, offset: (epoch - 1) * EPOCH_BYTES, to: readback };
-        if (this.naive) {
-          for (const one of work) {
-            this.#submit([one], copy);
-            await this.#map([readback]);
-          }
-          await report(epoch);
-          continue;
-        }
-        this.#submit(work, copy);
+        await this.#submitEpoch(this.#device, work, copy);
         if (epoch > EPOCHS_AHEAD) await report(epoch - EPOCHS_AHEAD); // later epochs keep the device busy
       }
-      if (!this.naive) {
-        for (let epoch = Math.max(1, spec.epochs - EPOCHS_AHEAD + 1); epoch <= spec.epochs; epoch++) {
-          await report(epoch);
-        }
+      for (let epoch = Math.max(1, spec.epochs - EPOCHS_AHEAD + 1); epoch <= spec.epochs; epoch++) {
+        await report(epoch);
       }
     } finally {
       this.#release([metrics, ...readbacks]);
@@ -223,12 +267,12 @@ export class GpuEngine implements Engine {
 
   async evaluate(handle: DatasetHandle): Promise<Metrics> {
     const data = handle as GpuDataset;
-    const chunks = spans(data.n, EVAL_ROWS);
-    this.#prepare(EVAL_ROWS, 1, chunks.length);
+    const chunks = spans(data.n, EVAL_CHUNK_ROWS);
+    this.#prepare(EVAL_CHUNK_ROWS, 1, chunks.length);
     const metrics = this.#buffer(EPOCH_BYTES, STORAGE | COPY_SRC);
     const bindings = this.#bindings(data, data, metrics);
     this.#device.queue.writeBuffer(this.#steps, 0, stepRecords(chunks, this.#stepAlign));
-    this.#submit(chunks.flatMap((span, c) => this.#evaluationDispatches(bindings, span, c)));
+    submitEpoch(this.#device, chunks.flatMap((span, c) => this.#evaluationDispatches(bindings, span, c)));
     const [sums] = await this.#read([metrics]);
     this.#release([metrics]);
     return slotMetrics(sums, 0, data.n);
@@ -243,24 +287,24 @@ export class GpuEngine implements Engine {
    * One minibatch step: forward, loss gradient, then from the head down to the lowest learning layer
    * the input gradient (for the layer below) and the fused SGD step. Frozen layers get neither.
    */
-  #stepDispatches(b: Bindings, span: Span, record: number, rates: readonly number[]): Dispatch[] {
+  #stepDispatches(b: Bindings, span: Span, record: number, plan: GradientPlan): Dispatch[] {
     const offset = record * this.#stepAlign, last = this.#layers.length - 1;
     const work = this.#forwardDispatches(b.forwardTrain, Rows.shuffled, span, offset);
-    work.push({ pipeline: this.kernels.softmaxXent(true), group: b.xentTrain, offset, workgroups: [1, 1] });
-    const lowest = rates.findIndex((rate) => rate > 0);
+    work.push({ pipeline: this.pipelines.softmaxXent(true), group: b.xentTrain, offset, workgroups: [1, 1] });
+    const { learns, lowest } = plan;
     for (let l = last; lowest >= 0 && l >= lowest; l--) {
       const layer = this.#layers[l];
       if (l > lowest) { // before this layer's update: dX needs its old weights
         work.push({
-          pipeline: this.kernels.matmul(MATMUL_VARIANTS.inputGrad()),
+          pipeline: this.pipelines.matmul(MATMUL_VARIANTS.inputGrad()),
           group: b.inputGrad[l]!,
           offset,
           workgroups: [tiles(layer.inputs), tiles(span.rows)],
         });
       }
-      if (rates[l] === 0) continue; // frozen: its bytes stay exactly as they were
+      if (!learns[l]) continue; // frozen: its bytes stay exactly as they were
       work.push({
-        pipeline: this.kernels.matmul(MATMUL_VARIANTS.sgdStep(l === 0 ? Rows.shuffled : Rows.direct)),
+        pipeline: this.pipelines.matmul(MATMUL_VARIANTS.sgdStep(l === 0 ? Rows.shuffled : Rows.direct)),
         group: b.sgdStep[l],
         offset,
         workgroups: [tiles(layer.outputs), tiles(layer.inputs + 1)], // the extra row is the bias
@@ -273,7 +317,7 @@ export class GpuEngine implements Engine {
   #evaluationDispatches(b: Bindings, span: Span, record: number): Dispatch[] {
     const offset = record * this.#stepAlign;
     const work = this.#forwardDispatches(b.forwardEval, Rows.chunk, span, offset);
-    work.push({ pipeline: this.kernels.softmaxXent(false), group: b.xentEval, offset, workgroups: [1, 1] });
+    work.push({ pipeline: this.pipelines.softmaxXent(false), group: b.xentEval, offset, workgroups: [1, 1] });
     return work;
   }
 
@@ -281,88 +325,72 @@ export class GpuEngine implements Engine {
   #forwardDispatches(groups: GPUBindGroup[], firstRows: RowMode, span: Span, offset: number): Dispatch[] {
     const last = this.#layers.length - 1;
     return this.#layers.map((layer, l) => ({
-      pipeline: this.kernels.matmul(MATMUL_VARIANTS.forward(l === 0 ? firstRows : Rows.direct, l < last)),
+      pipeline: this.pipelines.matmul(MATMUL_VARIANTS.forward(l === 0 ? firstRows : Rows.direct, l < last)),
       group: groups[l],
       offset,
       workgroups: [tiles(layer.outputs), tiles(span.rows)],
     }));
   }
 
-  /** Each layer's step size, learning rate × its rate multiplier, for the fused SGD step. */
-  #writeRates(learningRate: number, layerRates: readonly number[]): void {
+  /** Each layer's step size into its SGD dispatch's `dims.rate`. */
+  #writeStepSizes(steps: readonly number[]): void {
     this.#layers.forEach((layer, l) => {
-      const rate = new Float32Array([learningRate * layerRates[l]]);
-      this.#device.queue.writeBuffer(layer.sgdDims, 12, rate);
+      this.#device.queue.writeBuffer(layer.sgdDims, DIMS_RATE_OFFSET, new Float32Array([steps[l]]));
     });
   }
 
-  /** Records `work` into one compute pass and submits it, then the metrics copy when given. */
-  #submit(work: readonly Dispatch[], copy?: { from: GPUBuffer; offset: number; to: GPUBuffer }): void {
-    const encoder = this.#device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    for (const { pipeline, group, offset, workgroups } of work) {
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, group, [offset]);
-      pass.dispatchWorkgroups(...workgroups);
-    }
-    pass.end();
-    if (copy) encoder.copyBufferToBuffer(copy.from, copy.offset, copy.to, 0, copy.to.size);
-    this.#device.queue.submit([encoder.finish()]);
-    this.counts.submissions++;
-    this.counts.dispatches += work.length;
-  }
-
   #bindings(train: GpuDataset, test: GpuDataset, metrics: GPUBuffer): Bindings {
-    const k = this.kernels, last = this.#layers.length - 1;
+    const p = this.pipelines, last = this.#layers.length - 1;
+    const [rowIndex, step] = [this.#order, this.#steps];
     const input = (data: GpuDataset, l: number) => (l === 0 ? data.x : this.#outputs[l - 1]);
     const forward = (data: GpuDataset) =>
       this.#layers.map((layer, l) =>
-        k.bindGroup(k.layouts.matmul, [
-          input(data, l),
-          layer.weights,
-          this.#outputs[l],
-          layer.bias,
-          this.#order,
-          layer.forwardDims,
-          this.#steps,
-        ], 6)
+        p.matmulGroup({
+          a: input(data, l),
+          b: layer.weights,
+          c: this.#outputs[l],
+          aux: layer.bias,
+          rowIndex,
+          dims: layer.forwardDims,
+          step,
+        })
       );
     const xent = (data: GpuDataset) =>
-      k.bindGroup(k.layouts.xent, [
-        this.#outputs[last],
-        data.labels,
-        this.#order,
-        this.#deltas[last],
+      p.xentGroup({
+        logits: this.#outputs[last],
+        labels: data.labels,
+        rowIndex,
+        grad: this.#deltas[last],
         metrics,
-        this.#layers[last].width,
-        this.#steps,
-      ], 6);
+        shape: this.#layers[last].width,
+        step,
+      });
     return {
       forwardTrain: forward(train),
       forwardEval: forward(test),
       xentTrain: xent(train),
       xentEval: xent(test),
       sgdStep: this.#layers.map((layer, l) =>
-        k.bindGroup(k.layouts.matmul, [
-          input(train, l),
-          this.#deltas[l],
-          layer.weights,
-          layer.bias,
-          this.#order,
-          layer.sgdDims,
-          this.#steps,
-        ], 6)
+        p.matmulGroup({
+          a: input(train, l),
+          b: this.#deltas[l],
+          c: layer.weights,
+          aux: layer.bias,
+          rowIndex,
+          dims: layer.sgdDims,
+          step,
+        })
       ),
       inputGrad: this.#layers.map((layer, l) =>
-        l === 0 ? null : k.bindGroup(k.layouts.matmul, [
-          this.#deltas[l],
-          layer.weights,
-          this.#deltas[l - 1],
-          this.#outputs[l - 1],
-          this.#order,
-          layer.inputGradDims,
-          this.#steps,
-        ], 6)
+        l === 0 ? null : p.matmulGroup({
+          a: this.#deltas[l],
+          b: layer.weights,
+          c: this.#deltas[l - 1],
+          aux: this.#outputs[l - 1],
+          rowIndex,
+          dims: layer.inputGradDims,
+          step,
+        })
       ),
     };
   }
@@ -387,7 +415,7 @@ export class GpuEngine implements Engine {
 
   #layerBuffers(layer: Layer): LayerBuffers {
     const { inputs, outputs } = layer;
-    const dims = (m: number, n: number, k: number) => this.#filled(new Uint32Array([m, n, k, 0]), UNIFORM);
+    const dims = (m: number, n: number, k: number) => this.#filled(matmulDims(m, n, k), UNIFORM);
     return {
       inputs,
       outputs,
@@ -400,26 +428,16 @@ export class GpuEngine implements Engine {
     };
   }
 
-  /** Copies buffers to mappable memory in one submission and waits once for all of them. */
+  /** Copies of `sources` after everything submitted, in one submission and one wait. */
   async #read(sources: GPUBuffer[]): Promise<ArrayBuffer[]> {
-    const encoder = this.#device.createCommandEncoder();
-    const staging = sources.map((source) => {
-      const copy = this.#device.createBuffer({ size: source.size, usage: MAP_READ | COPY_DST });
-      encoder.copyBufferToBuffer(source, 0, copy, 0, source.size);
-      return copy;
-    });
-    this.#device.queue.submit([encoder.finish()]);
-    this.counts.submissions++;
-    try {
-      return await this.#map(staging);
-    } finally {
-      for (const buffer of staging) buffer.destroy();
-    }
+    const copies = await readBuffers(this.#device, sources);
+    this.context.check();
+    return copies;
   }
 
+  /** Waits for mappable `buffers` and copies them out. */
   async #map(buffers: GPUBuffer[]): Promise<ArrayBuffer[]> {
     await Promise.all(buffers.map((buffer) => buffer.mapAsync(GPUMapMode.READ)));
-    this.counts.waits++;
     this.context.check();
     return buffers.map((buffer) => {
       const copy = buffer.getMappedRange().slice(0);
@@ -469,8 +487,12 @@ function tiles(extent: number): number {
 function stepRecords(list: readonly Span[], align: number): ArrayBuffer {
   const records = new ArrayBuffer(Math.max(1, list.length) * align);
   list.forEach((span, i) => {
-    new Uint32Array(records, i * align, 3).set([span.offset, span.rows, 0]);
-    new Float32Array(records, i * align + 12, 1)[0] = 1 / span.rows;
+    writeStep(records, i * align, {
+      rowOffset: span.offset,
+      rows: span.rows,
+      slot: 0,
+      gradScale: 1 / span.rows,
+    });
   });
   return records;
 }

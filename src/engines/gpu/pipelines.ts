@@ -12,6 +12,7 @@
 
 import matmulSource from "../../../shaders/matmul.wgsl" with { type: "text" };
 import softmaxXentSource from "../../../shaders/softmax_xent.wgsl" with { type: "text" };
+import { errorMessage } from "../../core/errors.ts";
 import { GpuError } from "./context.ts";
 
 /** How a kernel finds the rows of a matrix that lives in a dataset (see matmul.wgsl's `A_ROWS`). */
@@ -42,8 +43,31 @@ export const MATMUL_TILE = 32;
 export const MATMUL_SCHEDULES = ["tiled", "blocked"] as const;
 /** One of {@linkcode MATMUL_SCHEDULES}. */
 export type MatmulSchedule = typeof MATMUL_SCHEDULES[number];
-/** Bytes of one step record `{row_offset, rows, slot, grad_scale}`. */
+/** Bytes of one step record `{row_offset, rows, slot, grad_scale}` (both shaders' `Step`). */
 export const STEP_BYTES = 16;
+/** Byte offset of `rate` in matmul.wgsl's `Dims {m, n, k, rate}`: the SGD step's size, set per phase. */
+export const DIMS_RATE_OFFSET = 12;
+
+/** One step record: the rows a dispatch works on, its metrics slot, and the gradient's scale. */
+export interface StepRecord {
+  readonly rowOffset: number;
+  readonly rows: number;
+  readonly slot: number;
+  readonly gradScale: number;
+}
+
+/** Writes `step` as a `Step` record at byte `at` of `records`. */
+export function writeStep(records: ArrayBuffer, at: number, step: StepRecord): void {
+  new Uint32Array(records, at, 3).set([step.rowOffset, step.rows, step.slot]);
+  new Float32Array(records, at + 12, 1)[0] = step.gradScale;
+}
+
+/** matmul.wgsl's `Dims {m, n, k, rate}` as bytes for a uniform buffer. */
+export function matmulDims(m: number, n: number, k: number, rate = 0): Uint32Array<ArrayBuffer> {
+  const dims = new Uint32Array([m, n, k, 0]);
+  new Float32Array(dims.buffer, DIMS_RATE_OFFSET, 1)[0] = rate;
+  return dims;
+}
 
 /** The matmul variants the engine uses, by role. */
 export const MATMUL_VARIANTS = {
@@ -75,26 +99,55 @@ export const MATMUL_VARIANTS = {
 
 type Binding = "read" | "write" | "uniform" | "step";
 
+/**
+ * matmul.wgsl's bindings (group 0) in binding order, each named by its role and its kind; A and B
+ * are bound again at 7 and 8 as the vec4 views of `main_blocked`'s aligned path.
+ */
+const MATMUL_BINDINGS = [
+  ["a", "read"],
+  ["b", "read"],
+  ["c", "write"],
+  ["aux", "write"],
+  ["rowIndex", "read"],
+  ["dims", "uniform"],
+  ["step", "step"],
+  ["a", "read"],
+  ["b", "read"],
+] as const;
+
+/** softmax_xent.wgsl's bindings (group 0) in binding order. */
+const XENT_BINDINGS = [
+  ["logits", "read"],
+  ["labels", "read"],
+  ["rowIndex", "read"],
+  ["grad", "write"],
+  ["metrics", "write"],
+  ["shape", "uniform"],
+  ["step", "step"],
+] as const;
+
+/** The buffers of one matmul dispatch, by role (see matmul.wgsl's header). */
+export type MatmulBuffers = Readonly<Record<typeof MATMUL_BINDINGS[number][0], GPUBuffer>>;
+/** The buffers of one softmax cross-entropy dispatch, by role (see softmax_xent.wgsl's header). */
+export type XentBuffers = Readonly<Record<typeof XENT_BINDINGS[number][0], GPUBuffer>>;
+
 /** Pipelines and layouts for one device. */
-export class Kernels {
+export class Pipelines {
   readonly #matmul = new Map<string, GPUComputePipeline>();
   readonly #xent = new Map<boolean, GPUComputePipeline>();
 
   private constructor(
     readonly device: GPUDevice,
     readonly schedule: MatmulSchedule,
-    readonly layouts: { matmul: GPUBindGroupLayout; xent: GPUBindGroupLayout },
+    private readonly layouts: { matmul: GPUBindGroupLayout; xent: GPUBindGroupLayout },
   ) {}
 
   /** Compiles both shaders and creates every pipeline the engine uses, matmul with `schedule`. */
-  static async create(device: GPUDevice, schedule: MatmulSchedule): Promise<Kernels> {
-    const layouts = {
-      matmul: layout(device, ["read", "read", "write", "write", "read", "uniform", "step", "read", "read"]),
-      xent: layout(device, ["read", "read", "read", "write", "write", "uniform", "step"]),
-    };
+  static async create(device: GPUDevice, schedule: MatmulSchedule): Promise<Pipelines> {
+    const layouts = { matmul: layout(device, MATMUL_BINDINGS), xent: layout(device, XENT_BINDINGS) };
     const matmulModule = await compile(device, "matmul.wgsl", matmulSource);
     const xentModule = await compile(device, "softmax_xent.wgsl", softmaxXentSource);
-    const kernels = new Kernels(device, schedule, layouts);
+    const pipelines = new Pipelines(device, schedule, layouts);
     const variants = [
       ...[Rows.direct, Rows.chunk, Rows.shuffled].flatMap((rows) => [
         MATMUL_VARIANTS.forward(rows, true),
@@ -114,20 +167,20 @@ export class Kernels {
           EPILOGUE: v.epilogue,
         };
         const entry = `main_${schedule}`;
-        kernels.#matmul.set(
+        pipelines.#matmul.set(
           key(v),
           await pipeline(device, "matmul.wgsl", matmulModule, entry, layouts.matmul, constants),
         );
       }),
       ...[true, false].map(async (withGrad) => {
         const constants = { WITH_GRAD: Number(withGrad), LABEL_ROWS: withGrad ? Rows.shuffled : Rows.chunk };
-        kernels.#xent.set(
+        pipelines.#xent.set(
           withGrad,
           await pipeline(device, "softmax_xent.wgsl", xentModule, "main", layouts.xent, constants),
         );
       }),
     ]);
-    return kernels;
+    return pipelines;
   }
 
   /** The pipeline for one matmul variant (one of those {@linkcode MATMUL_VARIANTS} builds). */
@@ -145,34 +198,45 @@ export class Kernels {
     return this.#xent.get(withGrad)!;
   }
 
-  /**
-   * A bind group for `layout` with `buffers` at bindings 0, 1, ...; the step uniform is bound 16 bytes
-   * wide. For matmul give bindings 0 to 6: A and B are bound again at 7 and 8, its vec4 views.
-   */
-  bindGroup(layout: GPUBindGroupLayout, buffers: readonly GPUBuffer[], stepBinding: number): GPUBindGroup {
-    if (layout === this.layouts.matmul) buffers = [...buffers, buffers[0], buffers[1]];
-    return this.device.createBindGroup({
-      layout,
-      entries: buffers.map((buffer, binding) => ({
-        binding,
-        resource: binding === stepBinding ? { buffer, size: STEP_BYTES } : { buffer },
-      })),
-    });
+  /** A bind group for one matmul dispatch. */
+  matmulGroup(buffers: MatmulBuffers): GPUBindGroup {
+    return bindGroup(this.device, this.layouts.matmul, MATMUL_BINDINGS, buffers);
   }
+
+  /** A bind group for one softmax cross-entropy dispatch. */
+  xentGroup(buffers: XentBuffers): GPUBindGroup {
+    return bindGroup(this.device, this.layouts.xent, XENT_BINDINGS, buffers);
+  }
+}
+
+/** Binds each role's buffer at its index; the step record is bound {@linkcode STEP_BYTES} wide. */
+function bindGroup<Role extends string>(
+  device: GPUDevice,
+  layout: GPUBindGroupLayout,
+  bindings: readonly (readonly [Role, Binding])[],
+  buffers: Readonly<Record<Role, GPUBuffer>>,
+): GPUBindGroup {
+  return device.createBindGroup({
+    layout,
+    entries: bindings.map(([role, kind], binding) => ({
+      binding,
+      resource: kind === "step" ? { buffer: buffers[role], size: STEP_BYTES } : { buffer: buffers[role] },
+    })),
+  });
 }
 
 function key(v: MatmulVariant): string {
   return `${+v.transA}${+v.transB}${v.aRows}${+v.batchIsK}${v.epilogue}`;
 }
 
-function layout(device: GPUDevice, bindings: readonly Binding[]): GPUBindGroupLayout {
+function layout(device: GPUDevice, bindings: readonly (readonly [string, Binding])[]): GPUBindGroupLayout {
   const buffer = (kind: Binding): GPUBufferBindingLayout => {
     if (kind === "read") return { type: "read-only-storage" };
     if (kind === "write") return { type: "storage" };
     return { type: "uniform", hasDynamicOffset: kind === "step" };
   };
   return device.createBindGroupLayout({
-    entries: bindings.map((kind, binding) => ({
+    entries: bindings.map(([, kind], binding) => ({
       binding,
       visibility: GPUShaderStage.COMPUTE,
       buffer: buffer(kind),
@@ -207,7 +271,7 @@ async function pipeline(
     });
   } catch (error) {
     throw new GpuError(
-      `${file}: pipeline creation failed: ${error instanceof Error ? error.message : error}`,
+      `${file}: pipeline creation failed: ${errorMessage(error)}`,
     );
   }
 }

@@ -8,33 +8,32 @@
  * @module
  */
 
-import { Command, CommanderError } from "commander";
 import { checkWritable, writeTextFileAtomic } from "../../app/atomic_write.ts";
-import { defaultConfig } from "../../app/config.ts";
+import { parseWith, program } from "../../app/cli.ts";
+import { defaultConfig, experimentSpec } from "../../app/config.ts";
+import { runCommand } from "../../app/setup.ts";
+import type { Engine } from "../../core/engine.ts";
+import { sourceWidths } from "../../core/train.ts";
 import { CpuEngine } from "../../engines/cpu/engine.ts";
 import { wasmKernels } from "../../engines/cpu/wasm/kernel_set.ts";
 import { detectWasm } from "../../engines/cpu/wasm/runtime.ts";
-import type { Engine } from "../../core/engine.ts";
-import { USAGE_EXIT_CODE, UsageError } from "../../core/errors.ts";
 import { GpuContext, GpuUnavailable } from "../../engines/gpu/context.ts";
 import { GpuEngine } from "../../engines/gpu/engine.ts";
+import { submitEachDispatch } from "./gpu_work.ts";
 import { benchMatmul, REPETITIONS, squareCases, stepCases } from "./matmul_bench.ts";
 import { formatReport } from "./report.ts";
+import type { BenchResults } from "./results.ts";
 import {
   benchWorkload,
   defaultWorkload,
   largeWorkload,
   scalingWorkload,
   TIMED_EPOCHS,
-  type WorkloadResult,
 } from "./training_bench.ts";
-import { benchNumpyWholeRun, benchWholeRun, type WholeRunResult } from "./whole_run_bench.ts";
+import { benchNumpyWholeRun, benchWholeRun } from "./whole_run_bench.ts";
 
 /** Threads of the multi-threaded WebAssembly engine the benchmark compares (`cpu-wasm-2t`). */
 const BENCH_THREADS = 2;
-
-/** Everything the benchmark measured; written by `--output`. */
-export type BenchResults = Awaited<ReturnType<typeof runBench>>;
 
 interface Plan {
   readonly squares: number[];
@@ -79,15 +78,18 @@ function plan(quick: boolean): Plan {
 }
 
 /** Runs every part of the benchmark; `gpu` null measures the CPU alone. */
-export async function runBench(quick: boolean, gpu: GpuContext | null, progress: (line: string) => void) {
+export async function runBench(
+  quick: boolean,
+  gpu: GpuContext | null,
+  progress: (line: string) => void,
+): Promise<BenchResults> {
   const p = plan(quick);
-  const [, defaultConfigured] = p.workloads[0], [, largeConfigured] = p.workloads[1];
-  const widthsOf = (c: typeof defaultConfigured) => [c.data.n_features, c.model.hidden_dim, c.data.n_classes];
   progress("kernels: matmul on training-step shapes and squares");
   const kernels = await benchMatmul(
     [
-      ...stepCases("default", defaultConfigured.training.batch_size, widthsOf(defaultConfigured)),
-      ...stepCases("large", largeConfigured.training.batch_size, widthsOf(largeConfigured)),
+      ...p.workloads.flatMap(([name, config]) =>
+        stepCases(name, config.training.batch_size, sourceWidths(experimentSpec(config)))
+      ),
       ...squareCases(p.squares),
     ],
     gpu,
@@ -95,8 +97,9 @@ export async function runBench(quick: boolean, gpu: GpuContext | null, progress:
   );
   // Each GPU engine gets a device of its own: disposing of an engine destroys its device.
   const gpuEngine = async (naive: boolean) =>
-    GpuEngine.create(await GpuContext.acquire(navigator.gpu), { naive });
-  const wasm = detectWasm();
+    GpuEngine.create(await GpuContext.acquire(navigator.gpu), naive ? { submit: submitEachDispatch } : {});
+  const support = detectWasm();
+  const wasm = "variant" in support ? support.variant : null;
   /** Every engine to compare, by the label the tables use. */
   const engines = async (naive: boolean, slow = true): Promise<[string, Engine][]> => [
     ...(slow ? [["cpu", new CpuEngine()] as [string, Engine]] : []),
@@ -107,14 +110,14 @@ export async function runBench(quick: boolean, gpu: GpuContext | null, progress:
     ...(gpu === null || !slow ? [] : [["gpu", await gpuEngine(false)] as [string, Engine]]),
     ...(gpu !== null && naive ? [["gpu-naive", await gpuEngine(true)] as [string, Engine]] : []),
   ];
-  const endToEnd: WorkloadResult[] = [];
+  const endToEnd = [];
   for (const [name, config] of p.workloads) {
     for (const [label, engine] of await engines(true)) {
       progress(`end to end: ${name} on ${label}`);
       endToEnd.push(await benchWorkload(name, config, engine, label));
     }
   }
-  const wholeRuns: WholeRunResult[] = [];
+  const wholeRuns = [];
   for (const [name, config] of p.workloads) {
     const repeats = p.wholeRepeats[name];
     for (const [label, engine] of await engines(false, name !== "large" || p.slowOnLarge)) {
@@ -181,30 +184,33 @@ export async function runBench(quick: boolean, gpu: GpuContext | null, progress:
   };
 }
 
-async function main(args: string[]): Promise<number> {
-  const program = new Command("bench")
-    .description("Benchmark the CPU and GPU engines: kernels, end to end, scaling.")
+/** What the benchmark's flags ask for. */
+interface BenchOptions {
+  readonly quick: boolean;
+  readonly output: string | null;
+}
+
+/** Parses the benchmark's flags (without the program name). Throws `UsageError` for bad flags. */
+function parseBenchArgs(args: readonly string[]) {
+  const bench = program(
+    "bench",
+    "Benchmark the CPU and GPU engines: kernels, end to end, whole experiment, scaling.",
+  )
     .option("--quick", "tiny sizes (for CI): checks that everything runs, measures little")
-    .option("-o, --output <path>", "also write the results as JSON to this file (atomically)")
-    .exitOverride()
-    .configureOutput({ getOutHasColors: () => false, getErrHasColors: () => false, writeErr: () => {} });
-  let options: { quick?: boolean; output?: string };
-  try {
-    options = program.parse(args, { from: "user" }).opts();
-  } catch (error) {
-    if (error instanceof CommanderError && error.exitCode === 0) return 0;
-    console.error(
-      `error: ${error instanceof Error ? error.message.replace(/^error: /, "") : error}; see --help`,
-    );
-    return USAGE_EXIT_CODE;
-  }
-  try {
-    if (options.output) checkWritable(options.output, "--output");
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`error: ${error.message}`);
-    return USAGE_EXIT_CODE;
-  }
+    .option("-o, --output <path>", "also write the results as JSON to this file (atomically)");
+  return parseWith(bench, args, (options): BenchOptions => ({
+    quick: Boolean(options.quick),
+    output: (options.output as string | undefined) ?? null,
+  }));
+}
+
+/** Runs the benchmark with `args`; resolves with the exit code (1 when a kernel computed a wrong product). */
+export function main(args: readonly string[]): Promise<number> {
+  return runCommand(() => parseBenchArgs(args), bench);
+}
+
+async function bench(options: BenchOptions): Promise<number> {
+  if (options.output !== null) checkWritable(options.output, "--output");
   let gpu: GpuContext | null = null;
   try {
     gpu = await GpuContext.acquire(navigator.gpu, { timestamps: true });
@@ -212,13 +218,16 @@ async function main(args: string[]): Promise<number> {
     if (!(error instanceof GpuUnavailable)) throw error;
     console.error(`no GPU (${error.message}): measuring the CPU engine alone`);
   }
-  const results = await runBench(Boolean(options.quick), gpu, (line) => console.error(line));
-  console.log(formatReport(results));
-  if (options.output) {
-    writeTextFileAtomic(options.output, `${JSON.stringify(results, null, 2)}\n`, "--output");
+  try {
+    const results = await runBench(options.quick, gpu, (line) => console.error(line));
+    console.log(formatReport(results));
+    if (options.output !== null) {
+      writeTextFileAtomic(options.output, `${JSON.stringify(results, null, 2)}\n`, "--output");
+    }
+    return results.kernels.every((c) => c.kernels.every((k) => k.correct)) ? 0 : 1;
+  } finally {
+    gpu?.destroy();
   }
-  gpu?.destroy();
-  return results.kernels.every((c) => c.kernels.every((k) => k.correct)) ? 0 : 1;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -12,17 +12,19 @@
 import { type KernelSet, TS_KERNELS } from "../../engines/cpu/arena.ts";
 import { wasmKernels } from "../../engines/cpu/wasm/kernel_set.ts";
 import { detectWasm } from "../../engines/cpu/wasm/runtime.ts";
-import { type GpuContext, readBuffer } from "../../engines/gpu/context.ts";
+import { type GpuContext, readBuffers } from "../../engines/gpu/context.ts";
 import {
-  Kernels,
   MATMUL_SCHEDULES,
   MATMUL_TILE,
   MATMUL_VARIANTS,
+  matmulDims,
   type MatmulVariant,
+  Pipelines,
   Rows,
+  writeStep,
 } from "../../engines/gpu/pipelines.ts";
 import { Rng } from "../../core/rng.ts";
-import { mapSummary, summarize, type Summary } from "./stats.ts";
+import { mapTimings, summarizeTimings, type TimingSummary } from "./timing.ts";
 
 /** `AB`: C = A·B (forward); `AtB`: C = Aᵀ·B (weight gradient); `ABt`: C = A·Bᵀ (input gradient). */
 export type Form = "AB" | "AtB" | "ABt";
@@ -39,7 +41,7 @@ export interface MatmulCase {
 /** One kernel's result on one case. */
 export interface KernelResult {
   readonly kernel: string;
-  readonly gflops: Summary;
+  readonly gflops: TimingSummary;
   /** Largest `|got − want| / max(1, |want|)` over the sampled outputs. */
   readonly maxError: number;
   readonly correct: boolean;
@@ -71,11 +73,16 @@ export function squareCases(sizes: readonly number[]): MatmulCase[] {
  * Times the CPU engine's TypeScript kernels, its WebAssembly SIMD kernels on one thread and on
  * `threads` when the runtime has them, and, when `gpu` is given, both GPU schedules, on every case.
  */
-export async function benchMatmul(cases: readonly MatmulCase[], gpu: GpuContext | null, threads = 2) {
+export async function benchMatmul(
+  cases: readonly MatmulCase[],
+  gpu: GpuContext | null,
+  threads = 2,
+): Promise<(MatmulCase & { kernels: KernelResult[] })[]> {
   const schedules = gpu === null
     ? []
-    : await Promise.all(MATMUL_SCHEDULES.map((schedule) => Kernels.create(gpu.device, schedule)));
-  const wasm = detectWasm();
+    : await Promise.all(MATMUL_SCHEDULES.map((schedule) => Pipelines.create(gpu.device, schedule)));
+  const support = detectWasm();
+  const wasm = "variant" in support ? support.variant : null;
   const cpuSets: [string, KernelSet][] = [["cpu", TS_KERNELS]];
   if (wasm !== null) cpuSets.push([`cpu-wasm-${wasm}`, wasmKernels(wasm)]);
   if (wasm !== null && threads > 1) {
@@ -139,7 +146,7 @@ function check(
   const flops = 2 * c.m * c.k * c.n;
   return {
     kernel,
-    gflops: mapSummary(summarize(seconds), (s) => flops / s / 1e9),
+    gflops: mapTimings(summarizeTimings(seconds), (s) => flops / s / 1e9),
     maxError,
     correct: maxError < 1e-4,
   };
@@ -194,7 +201,7 @@ function variantFor(form: Form): MatmulVariant {
 async function timeGpu(
   c: MatmulCase,
   operands: Operands,
-  kernels: Kernels,
+  pipelines: Pipelines,
   gpu: GpuContext,
 ): Promise<KernelResult> {
   const { device } = gpu;
@@ -210,20 +217,20 @@ async function timeGpu(
   const variant = variantFor(c.form);
   const sgd = c.form === "AtB";
   const aux = c.form === "ABt" ? new Float32Array(c.m * c.n).fill(1) : new Float32Array(c.n);
-  const dims = new Uint32Array([sgd ? c.m : 0, c.n, sgd ? 0 : c.k, 0]);
-  new Float32Array(dims.buffer, 12, 1)[0] = -1; // the SGD step's rate: W − (−1)·P
-  const out = make(new Float32Array(c.m * c.n), STORAGE | COPY_SRC);
-  const buffers = [
-    make(operands.a, STORAGE),
-    make(operands.b, STORAGE),
-    out,
-    make(aux, STORAGE),
-    make(new Uint32Array(4), STORAGE),
-    make(dims, UNIFORM),
-    make(new Uint32Array([0, sgd ? c.k : c.m, 0, 0]), UNIFORM),
-  ];
-  const group = kernels.bindGroup(kernels.layouts.matmul, buffers, 6);
-  const pipeline = kernels.matmul(variant);
+  const dims = matmulDims(sgd ? c.m : 0, c.n, sgd ? 0 : c.k, -1); // the SGD step's rate: W − (−1)·P
+  const step = new ArrayBuffer(16);
+  writeStep(step, 0, { rowOffset: 0, rows: sgd ? c.k : c.m, slot: 0, gradScale: 0 });
+  const buffers = {
+    a: make(operands.a, STORAGE),
+    b: make(operands.b, STORAGE),
+    c: make(new Float32Array(c.m * c.n), STORAGE | COPY_SRC),
+    aux: make(aux, STORAGE),
+    rowIndex: make(new Uint32Array(4), STORAGE),
+    dims: make(dims, UNIFORM),
+    step: make(new Uint32Array(step), UNIFORM),
+  };
+  const group = pipelines.matmulGroup(buffers);
+  const pipeline = pipelines.matmul(variant);
   const workgroups = [Math.ceil(c.n / MATMUL_TILE), Math.ceil((sgd ? c.m + 1 : c.m) / MATMUL_TILE)] as const;
   const encodeRun = (pass: GPUComputePassEncoder) => {
     pass.setPipeline(pipeline);
@@ -231,12 +238,13 @@ async function timeGpu(
     pass.dispatchWorkgroups(...workgroups);
   };
   await submitAndWait(device, [encodeRun]);
-  const got = new Float32Array(await readBuffer(device, out), 0, c.m * c.n);
+  const [out] = await readBuffers(device, [buffers.c]);
+  const got = new Float32Array(out, 0, c.m * c.n);
   const seconds = device.features.has("timestamp-query")
     ? await timestampSeconds(device, encodeRun)
     : await hostSeconds(device, encodeRun);
-  for (const buffer of buffers) buffer.destroy();
-  return check(`gpu-${kernels.schedule}`, c, got, operands, seconds);
+  for (const buffer of Object.values(buffers)) buffer.destroy();
+  return check(`gpu-${pipelines.schedule}`, c, got, operands, seconds);
 }
 
 async function submitAndWait(
@@ -271,7 +279,7 @@ async function timestampSeconds(
   }
   encoder.resolveQuerySet(querySet, 0, 2 * REPETITIONS, resolved, 0);
   device.queue.submit([encoder.finish()]);
-  const ticks = new BigUint64Array(await readBuffer(device, resolved));
+  const ticks = new BigUint64Array((await readBuffers(device, [resolved]))[0]);
   querySet.destroy();
   resolved.destroy();
   return Array.from({ length: REPETITIONS }, (_, r) => Number(ticks[2 * r + 1] - ticks[2 * r]) / 1e9);

@@ -1,6 +1,6 @@
 """An idiomatic NumPy baseline for the benchmark: the training our engines do, written the usual way.
 
-It mirrors the CPU engine's training step (src/cpu/mlp.ts, src/cpu/engine.ts) in float32: a ReLU MLP
+It mirrors the CPU engine's training step (src/engines/cpu/mlp.ts, src/engines/cpu/engine.ts) in float32: a ReLU MLP
 with a linear head, mean softmax cross-entropy, plain minibatch SGD over a fresh permutation each
 epoch (the last partial batch included), no backward work below the lowest layer that learns and no
 gradient for a frozen layer, and after each epoch the test set's loss and accuracy in chunks of 256.
@@ -9,7 +9,7 @@ The data are random (standard normal inputs, uniform labels) and every phase sta
 weights: the cost of a step depends on the shapes, not on the values, so this times the same work as
 our engines without reproducing their data generator or the pretrained weights.
 
-Reads one JSON spec on stdin (see src/bench/numpy_baseline.ts), writes one JSON result on stdout.
+Reads one JSON spec on stdin (see src/programs/bench/numpy_baseline.ts), writes one JSON result on stdout.
 Only the training loops are timed. On any error: one line on stderr and exit code 2.
 """
 
@@ -47,13 +47,13 @@ def log_softmax(logits):
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
 
-def train_step(layers, rates, lr, x, y):
+def train_step(layers, steps, x, y):
     """One SGD step on a minibatch; returns its summed loss. Updates the weights in place."""
     acts = forward(layers, x)
     logp = log_softmax(acts[-1])
     rows = np.arange(len(y))
     loss = -float(logp[rows, y].sum())
-    learning = [l for l, rate in enumerate(rates) if rate > 0]
+    learning = [l for l, step in enumerate(steps) if step > 0]
     if not learning:
         return loss
     d = np.exp(logp)  # d(mean loss)/d(logits) = (softmax - onehot) / rows
@@ -64,9 +64,9 @@ def train_step(layers, rates, lr, x, y):
         a = acts[l]
         # The delta below must use this layer's weights before they are updated.
         d_prev = (d @ w.T) * (a > 0) if l > learning[0] else None
-        if rates[l] > 0:
-            w -= lr * rates[l] * (a.T @ d)
-            b -= lr * rates[l] * d.sum(axis=0)
+        if steps[l] > 0:
+            w -= steps[l] * (a.T @ d)
+            b -= steps[l] * d.sum(axis=0)
         d = d_prev
     return loss
 
@@ -92,9 +92,9 @@ def run_phase(phase, rng):
     x_test = rng.standard_normal((n_test, features), dtype=np.float32)
     y_test = rng.integers(0, classes, n_test)
     layers = he_layers(widths, rng)
-    rates, lr, batch = phase["layerRates"], phase["learningRate"], phase["batchSize"]
-    if len(rates) != len(layers):
-        raise ValueError(f"phase {phase['name']}: {len(rates)} layer rates for {len(layers)} layers")
+    steps, batch = phase["stepSizes"], phase["batchSize"]
+    if len(steps) != len(layers):
+        raise ValueError(f"phase {phase['name']}: {len(steps)} step sizes for {len(layers)} layers")
 
     train_loss = test_accuracy = None  # stay null (JSON has no NaN) when there are no epochs
     started = time.perf_counter()
@@ -103,7 +103,7 @@ def run_phase(phase, rng):
         loss = 0.0
         for start in range(0, n_train, batch):
             idx = order[start:start + batch]
-            loss += train_step(layers, rates, lr, x_train[idx], y_train[idx])
+            loss += train_step(layers, steps, x_train[idx], y_train[idx])
         train_loss = loss / n_train if math.isfinite(loss) else None
         _, test_accuracy = evaluate(layers, x_test, y_test)
     seconds = time.perf_counter() - started

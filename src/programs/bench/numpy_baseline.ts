@@ -11,17 +11,14 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { type Config, dataSpec, hiddenDims } from "../../app/config.ts";
 import { testCount } from "../../core/data.ts";
+import { stepSizes } from "../../core/engine.ts";
+import { errorMessage } from "../../core/errors.ts";
 import { layerWidths } from "../../core/model.ts";
-import {
-  STRATEGY_NAMES,
-  type StrategyName,
-  type StrategyPlan,
-  strategyPlans,
-} from "../../core/strategies.ts";
+import { planRates, STRATEGY_NAMES, type StrategyName } from "../../core/strategies.ts";
+import { type ExperimentSpec, sourceWidths } from "../../core/train.ts";
 
-/** One training phase for the script: shapes, schedule and per-layer rates. */
+/** One training phase for the script: shapes, schedule and each layer's SGD step size. */
 export interface BaselinePhase {
   readonly name: string;
   readonly trainRows: number;
@@ -30,9 +27,8 @@ export interface BaselinePhase {
   readonly widths: readonly number[];
   readonly batchSize: number;
   readonly epochs: number;
-  readonly learningRate: number;
-  /** Per layer, the multiplier of `learningRate`; 0 freezes the layer. */
-  readonly layerRates: readonly number[];
+  /** Per layer, the learning rate times the layer's rate (see `stepSizes`); 0 freezes the layer. */
+  readonly stepSizes: readonly number[];
 }
 
 /** What `numpy_baseline.py` reads on stdin: the seed of its random data and weights, and the phases. */
@@ -63,48 +59,39 @@ export interface NumpyResult {
 }
 
 /**
- * The phases of a whole experiment on `config`: `pretrain` (the source task, every layer at rate 1,
- * `learning_rate_base`, `base_epochs`), then one phase per strategy in `strategies` (the target task,
- * the strategy's per-layer rates, `learning_rate_target`, `target_epochs`).
+ * The phases of a whole experiment: `pretrain` (the source task, every layer learning at the
+ * pretraining rate), then one phase per strategy in `strategies` (the target task, each layer at the
+ * transfer rate times the strategy's rate for it).
  */
 export function baselineSpec(
-  config: Config,
+  spec: ExperimentSpec,
   strategies: readonly StrategyName[] = STRATEGY_NAMES,
 ): BaselineSpec {
-  const data = dataSpec(config);
+  const { data } = spec;
   const rows = (n: number) => ({
     trainRows: n - testCount(n, data.testFraction),
     testRows: testCount(n, data.testFraction),
   });
-  const hidden = hiddenDims(config);
-  const { training } = config;
-  const sourceWidths = layerWidths(data.features, hidden, data.sourceClasses);
-  const targetWidths = layerWidths(data.features, hidden, data.targetClasses);
-  const plans = strategyPlans(training.head_finetune_base_lr_scale);
+  const widths = sourceWidths(spec);
+  const targetWidths = layerWidths(data.features, spec.hiddenDims, data.targetClasses);
+  const layers = widths.length - 1;
   const pretrain: BaselinePhase = {
     name: "pretrain",
     ...rows(data.sourceSamples),
-    widths: sourceWidths,
-    batchSize: training.batch_size,
-    epochs: training.base_epochs,
-    learningRate: training.learning_rate_base,
-    layerRates: sourceWidths.slice(1).map(() => 1),
+    widths,
+    batchSize: spec.pretrain.batchSize,
+    epochs: spec.pretrain.epochs,
+    stepSizes: stepSizes(spec.pretrain.learningRate, widths.slice(1).map(() => 1)),
   };
   const transfer = (name: StrategyName): BaselinePhase => ({
     name,
     ...rows(data.targetSamples),
     widths: targetWidths,
-    batchSize: training.batch_size,
-    epochs: training.target_epochs,
-    learningRate: training.learning_rate_target,
-    layerRates: planRates(plans[name], targetWidths.length - 1),
+    batchSize: spec.transfer.batchSize,
+    epochs: spec.transfer.epochs,
+    stepSizes: stepSizes(spec.transfer.learningRate, planRates(spec.plans[name], layers)),
   });
   return { seed: data.seed, phases: [pretrain, ...strategies.map(transfer)] };
-}
-
-/** Each layer's rate under `plan`, by the rule `startTransfer` applies: the last layer is the head. */
-function planRates(plan: StrategyPlan, layers: number): number[] {
-  return Array.from({ length: layers }, (_, l) => (l === layers - 1 ? plan.head : plan.base).rate);
 }
 
 const SCRIPT = fileURLToPath(new URL("./numpy_baseline.py", import.meta.url));
@@ -132,7 +119,7 @@ export async function runNumpyBaseline(
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return { unavailable: `${command} not found` };
     // e.g. NotCapable: the benchmark was started without --allow-run=python3
-    return { unavailable: `cannot run ${command}: ${error instanceof Error ? error.message : error}` };
+    return { unavailable: `cannot run ${command}: ${errorMessage(error)}` };
   }
   const writer = child.stdin.getWriter();
   // A script that dies before reading its stdin breaks the pipe; its exit status says why.

@@ -4,8 +4,8 @@
  * @module
  */
 
-import type { BenchResults } from "./main.ts";
-import type { Summary } from "./stats.ts";
+import type { BenchResults } from "./results.ts";
+import type { TimingSummary } from "./timing.ts";
 import { textTable } from "../../app/text_table.ts";
 
 /** All tables, one after another. */
@@ -28,7 +28,7 @@ export function formatReport(r: BenchResults): string {
   ].join("\n");
 }
 
-const range = (s: Summary, digits: number) =>
+const range = (s: TimingSummary, digits: number) =>
   `${s.median.toFixed(digits)} [${s.min.toFixed(digits)}-${s.max.toFixed(digits)}]`;
 
 function kernelTable(r: BenchResults): string {

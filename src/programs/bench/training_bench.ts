@@ -10,12 +10,14 @@
  * @module
  */
 
-import { type Config, dataSpec, hiddenDims } from "../../app/config.ts";
+import { type Config, experimentSpec } from "../../app/config.ts";
 import { makeTransferData } from "../../core/data.ts";
-import type { Engine } from "../../core/engine.ts";
-import { heModel, layerWidths } from "../../core/model.ts";
+import { type Engine, uploadTask } from "../../core/engine.ts";
+import { heModel } from "../../core/model.ts";
 import { deriveSeed, Rng } from "../../core/rng.ts";
-import { summarize, type Summary } from "./stats.ts";
+import { sourceWidths } from "../../core/train.ts";
+import { countGpuWork, type GpuWork } from "./gpu_work.ts";
+import { summarizeTimings, type TimingSummary } from "./timing.ts";
 
 /** Epochs timed per phase, after one warm-up epoch. */
 export const TIMED_EPOCHS = 5;
@@ -24,7 +26,7 @@ const EPOCHS = 1 + TIMED_EPOCHS + 1;
 
 /** One phase's throughput. */
 export interface PhaseThroughput {
-  readonly secondsPerEpoch: Summary;
+  readonly secondsPerEpoch: TimingSummary;
   /** Training rows per second at the median epoch time. */
   readonly samplesPerSecond: number;
   readonly trainRows: number;
@@ -36,13 +38,8 @@ export interface WorkloadResult {
   readonly engine: string;
   readonly source: PhaseThroughput;
   readonly target: PhaseThroughput | null;
-  /** Per source epoch, for engines that count them: kernel dispatches, submissions and host waits. */
-  readonly perEpoch: { dispatches: number; submissions: number; waits: number } | null;
-}
-
-/** Engines that count the work they send to a device (the GPU engine). */
-interface Counting {
-  readonly counts: { readonly dispatches: number; readonly submissions: number; readonly waits: number };
+  /** Per source epoch on the GPU: kernel dispatches, submissions and host waits; null on the CPU. */
+  readonly perEpoch: GpuWork | null;
 }
 
 /**
@@ -57,36 +54,36 @@ export async function benchWorkload(
   label = engine.name,
   withTarget = true,
 ): Promise<WorkloadResult> {
-  const data = makeTransferData(dataSpec(config));
-  const widths = layerWidths(config.data.n_features, hiddenDims(config), config.data.n_classes);
-  engine.setModel(heModel(widths, new Rng(deriveSeed(config.data.random_seed, "init:source"))));
+  const spec = experimentSpec(config);
+  const data = makeTransferData(spec.data);
+  const widths = sourceWidths(spec);
+  engine.setModel(heModel(widths, new Rng(deriveSeed(spec.data.seed, "init:source"))));
   const phase = async (task: "source" | "target", learningRate: number): Promise<PhaseThroughput> => {
-    const train = engine.upload(data[task].train), test = engine.upload(data[task].test);
+    const { train, test } = uploadTask(engine, data[task]);
     const arrivals = [performance.now()];
     await engine.trainPhase({
       train,
       test,
       epochs: EPOCHS,
-      batchSize: config.training.batch_size,
+      batchSize: spec.pretrain.batchSize,
       learningRate,
       layerRates: widths.slice(1).map(() => 1),
-      shuffleSeed: deriveSeed(config.data.random_seed, `shuffle:${task}`),
+      shuffleSeed: deriveSeed(spec.data.seed, `shuffle:${task}`),
       onEpoch: () => arrivals.push(performance.now()),
     });
     const seconds = arrivals.slice(2, 2 + TIMED_EPOCHS).map((at, e) => (at - arrivals[e + 1]) / 1000);
-    const secondsPerEpoch = summarize(seconds);
+    const secondsPerEpoch = summarizeTimings(seconds);
     return { secondsPerEpoch, samplesPerSecond: train.n / secondsPerEpoch.median, trainRows: train.n };
   };
   try {
-    const counts = "counts" in engine ? (engine as Engine & Counting).counts : null;
-    const before = counts && { ...counts };
-    const source = await phase("source", config.training.learning_rate_base);
-    const perEpoch = counts && before && {
+    const counts = countGpuWork(), before = { ...counts };
+    const source = await phase("source", spec.pretrain.learningRate);
+    const perEpoch = engine.name !== "gpu" ? null : {
       dispatches: (counts.dispatches - before.dispatches) / EPOCHS,
       submissions: (counts.submissions - before.submissions) / EPOCHS,
       waits: (counts.waits - before.waits) / EPOCHS,
     };
-    const target = withTarget ? await phase("target", config.training.learning_rate_target) : null;
+    const target = withTarget ? await phase("target", spec.transfer.learningRate) : null;
     return { workload: name, engine: label, source, target, perEpoch };
   } finally {
     engine.dispose();

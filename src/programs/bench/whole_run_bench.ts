@@ -7,26 +7,24 @@
  * @module
  */
 
-import type { Config } from "../../app/config.ts";
-import { runComparison } from "../compare/experiment.ts";
+import { type Config, experimentSpec } from "../../app/config.ts";
+import { runComparison } from "../../core/comparison.ts";
 import type { Engine } from "../../core/engine.ts";
-import { createLogger } from "../../app/logger.ts";
 import { baselineSpec, runNumpyBaseline } from "./numpy_baseline.ts";
-import { summarize, type Summary } from "./stats.ts";
+import { summarizeTimings, type TimingSummary } from "./timing.ts";
 
 /** One engine's training seconds for the whole experiment, over repeated runs. */
 export interface WholeRunResult {
   readonly workload: string;
   readonly engine: string;
   /** Training seconds per run; null with `unavailable` set when the engine could not run. */
-  readonly seconds: Summary | null;
+  readonly seconds: TimingSummary | null;
   readonly unavailable?: string;
   /** What ran, when the label does not say it all (NumPy's version and BLAS). */
   readonly detail?: string;
 }
 
-const silent = createLogger({ level: "ERROR", file: null, maxBytes: 1, backupCount: 0, console: () => {} });
-const unobserved = { epoch() {}, pretrained() {}, finished() {} };
+const unobserved = { observer: { epoch() {}, pretrained() {}, finished() {} }, stop: () => false };
 
 /** Runs the whole experiment of `config` `repeats` times on `engine` (disposed of afterwards). */
 export async function benchWholeRun(
@@ -40,17 +38,10 @@ export async function benchWholeRun(
   try {
     const seconds = [];
     for (let run = 0; run < repeats; run++) {
-      const { pretrainings, runs } = await runComparison(
-        engine,
-        config,
-        grid,
-        silent,
-        unobserved,
-        () => false,
-      );
+      const { pretrainings, runs } = await runComparison(engine, experimentSpec(config), grid, unobserved);
       seconds.push([...pretrainings, ...runs].reduce((sum, phase) => sum + phase.seconds, 0));
     }
-    return { workload: name, engine: label, seconds: summarize(seconds) };
+    return { workload: name, engine: label, seconds: summarizeTimings(seconds) };
   } finally {
     engine.dispose();
   }
@@ -67,12 +58,12 @@ export async function benchNumpyWholeRun(
   const seconds = [];
   let detail = "";
   for (let run = 0; run < repeats; run++) {
-    const result = await runNumpyBaseline(baselineSpec(config), threads);
+    const result = await runNumpyBaseline(baselineSpec(experimentSpec(config)), threads);
     if ("unavailable" in result) {
       return { workload: name, engine: label, seconds: null, unavailable: result.unavailable };
     }
     seconds.push(result.seconds);
     detail = `NumPy ${result.numpy}, ${result.blas}`;
   }
-  return { workload: name, engine: label, seconds: summarize(seconds), detail };
+  return { workload: name, engine: label, seconds: summarizeTimings(seconds), detail };
 }

@@ -8,7 +8,7 @@
  */
 
 import { STRATEGY_NAMES } from "../../core/strategies.ts";
-import type { RunRecord } from "./experiment.ts";
+import type { RunRecord } from "../../core/comparison.ts";
 import { mean, sampleStd } from "./stats.ts";
 import type { StrategySummary } from "./summary.ts";
 import { type ChartSeries, lineChart } from "./svg.ts";
@@ -20,7 +20,7 @@ export interface Figure {
   readonly svg: string;
 }
 
-const percent = (fraction: number) => 100 * fraction;
+const asPercent = (fraction: number) => 100 * fraction;
 
 /** Every figure for these runs and their summaries. */
 export function comparisonFigures(
@@ -55,7 +55,7 @@ function learningCurves(runs: readonly RunRecord[], single: boolean): Figure {
     const mine = runs.filter((run) => run.strategy === strategy);
     const epochs = Math.min(...mine.map((run) => run.history.length));
     const points = Array.from({ length: mine.length === 0 ? 0 : epochs }, (_, e) => {
-      const values = mine.map((run) => percent(run.history[e].test.accuracy));
+      const values = mine.map((run) => asPercent(run.history[e].test.accuracy));
       const [m, sd] = [mean(values), sampleStd(values)];
       return { x: e + 1, y: m, low: m - sd, high: m + sd };
     });
@@ -88,8 +88,8 @@ function sweepFigure(
     name: strategy,
     points: summaries.filter((s) => s.strategy === strategy).map((s) => ({
       x: x(s),
-      y: percent(s.accuracy.mean),
-      ...(s.accuracy.ci95 ? { low: percent(s.accuracy.ci95[0]), high: percent(s.accuracy.ci95[1]) } : {}),
+      y: asPercent(s.accuracy.mean),
+      ...(s.accuracy.ci95 ? { low: asPercent(s.accuracy.ci95[0]), high: asPercent(s.accuracy.ci95[1]) } : {}),
     })),
   })).filter((s) => s.points.length > 0);
   const seeds = Math.max(...summaries.map((s) => s.seeds));

@@ -16,13 +16,14 @@ import { InvalidArgumentError, Option } from "commander";
 import { join } from "node:path";
 import { checkWritable, writeTextFileAtomic } from "../../app/atomic_write.ts";
 import { parseWith, programWithSetup, type SetupOptions, setupOptions, wholeNumber } from "../../app/cli.ts";
-import type { Config } from "../../app/config.ts";
+import { type Config, experimentSpec } from "../../app/config.ts";
+import { trainingLog } from "../../app/training_log.ts";
 import type { Engine } from "../../core/engine.ts";
-import { UsageError } from "../../core/errors.ts";
+import { errorMessage, UsageError } from "../../core/errors.ts";
 import { MAX_SEED } from "../../core/rng.ts";
 import { openEngine, openLog, readConfig, runCommand } from "../../app/setup.ts";
 import { toCsv } from "./csv.ts";
-import { type Comparison, type Grid, runComparison, totalEpochs } from "./experiment.ts";
+import { type Comparison, type Grid, runComparison, totalEpochs } from "../../core/comparison.ts";
 import { comparisonFigures } from "./figures.ts";
 import { indexPage } from "./html.ts";
 import { ProgressReport } from "./progress.ts";
@@ -95,7 +96,8 @@ async function compare(options: CompareOptions): Promise<boolean> {
   const outDir = options.outDir ??
     join("runs", new Date().toISOString().replace(/:/g, "-").replace(/\..*/, ""));
   prepareFolder(outDir);
-  const progress = new ProgressReport(totalEpochs(config, grid), {
+  const spec = experimentSpec(config);
+  const progress = new ProgressReport(totalEpochs(spec, grid), {
     terminal: Deno.stderr.isTerminal(),
     write: (text) => Deno.stderr.writeSync(new TextEncoder().encode(text)),
   });
@@ -111,7 +113,8 @@ async function compare(options: CompareOptions): Promise<boolean> {
   try {
     engine = await openEngine(options, config, log);
     log.info(`compare on ${engine.name} (${engine.description}): seeds ${grid.seeds.join(", ")}`);
-    const comparison = await runComparison(engine, config, grid, log, progress, () => stopping);
+    const hooks = { observer: progress, stop: () => stopping, training: trainingLog(log) };
+    const comparison = await runComparison(engine, spec, grid, hooks);
     progress.done();
     writeOutputs(outDir, comparison, config, engine);
     return comparison.complete;
@@ -142,8 +145,9 @@ function prepareFolder(outDir: string): void {
   try {
     Deno.mkdirSync(outDir, { recursive: true });
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`--out-dir ${outDir}: cannot create the folder (${why}); choose another folder`);
+    throw new UsageError(
+      `--out-dir ${outDir}: cannot create the folder (${errorMessage(error)}); choose another folder`,
+    );
   }
   checkWritable(join(outDir, "results.json"), "--out-dir");
 }

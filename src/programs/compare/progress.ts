@@ -8,8 +8,8 @@
  */
 
 import type { EpochMetrics } from "../../core/engine.ts";
-import { percent } from "../../core/train.ts";
-import type { Observer, Position, PretrainRecord, RunRecord } from "./experiment.ts";
+import { percent } from "../../app/format.ts";
+import type { Observer, Position, PretrainRecord, RunRecord } from "../../core/comparison.ts";
 
 /** Seconds between plain progress lines when not on a terminal. */
 const PLAIN_INTERVAL_S = 5;

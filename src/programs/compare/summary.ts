@@ -9,7 +9,7 @@
 import { STRATEGY_NAMES, type StrategyName } from "../../core/strategies.ts";
 import { textTable } from "../../app/text_table.ts";
 import type { CsvValue } from "./csv.ts";
-import type { RunRecord } from "./experiment.ts";
+import type { RunRecord } from "../../core/comparison.ts";
 import { mean, pairedGain, summarize, type Summary } from "./stats.ts";
 
 /** One strategy at one point of the grid, over the seeds that finished. */

@@ -31,11 +31,6 @@ export interface ChartSpec {
   readonly yLabel: string;
   /** "log" suits quantities that grow by factors, such as sample counts; every x must then be positive. */
   readonly xScale?: "linear" | "log";
-  /**
-   * The y range to show, e.g. [0, 1] for accuracy; by default the data's range widened to round ticks. Values
-   * outside it widen the axis rather than being cut off, so a chart never hides data.
-   */
-  readonly yDomain?: readonly [number, number];
   readonly series: readonly ChartSeries[];
 }
 
@@ -75,8 +70,7 @@ interface Layout {
 type ToPixel = (value: number) => number;
 
 /**
- * The chart as an SVG document. Throws a RangeError for a non-finite value, for x ≤ 0 on a log axis, and for
- * a `yDomain` that is not an increasing pair of finite numbers.
+ * The chart as an SVG document. Throws a RangeError for a non-finite value and for x ≤ 0 on a log axis.
  */
 export function lineChart(spec: ChartSpec): string {
   validate(spec);
@@ -113,10 +107,6 @@ function validate(spec: ChartSpec): void {
       }
     });
   }
-  const d = spec.yDomain;
-  if (d && !(Number.isFinite(d[0]) && Number.isFinite(d[1]) && d[0] < d[1])) {
-    throw new RangeError(`yDomain must be two finite numbers, low < high, got [${d[0]}, ${d[1]}]`);
-  }
 }
 
 /** The x axis: the data's range, widened to round ticks (1-2-5 per decade on a log scale). */
@@ -126,22 +116,12 @@ function xAxisOf(spec: ChartSpec): Axis {
   return log ? spanning(logTicks(...range), true) : spanning(niceTicks(...range, 6), false);
 }
 
-/**
- * The y axis, bands included: a `yDomain` that holds the data is kept exactly, with the round ticks inside it;
- * otherwise the range of the data (and of `yDomain`) widened to round ticks.
- */
+/** The y axis, bands included: the range of the data widened to round ticks. */
 function yAxisOf(spec: ChartSpec): Axis {
   const data = extent(
     spec.series.flatMap((s) => s.points.flatMap((p) => [p.y, p.low ?? p.y, p.high ?? p.y])),
   );
-  const fixed = spec.yDomain;
-  if (!fixed) return spanning(niceTicks(...widen(data, false), 5), false);
-  if (data === null || (fixed[0] <= data[0] && data[1] <= fixed[1])) {
-    const slack = (fixed[1] - fixed[0]) * 1e-9;
-    const inside = niceTicks(...fixed, 5).filter((t) => t >= fixed[0] - slack && t <= fixed[1] + slack);
-    return axis(fixed, inside, false);
-  }
-  return spanning(niceTicks(...extent([...fixed, ...data])!, 5), false);
+  return spanning(niceTicks(...widen(data, false), 5), false);
 }
 
 /** The axis whose domain runs from the first tick to the last. */

@@ -7,13 +7,14 @@
  */
 
 import { type CliOptions, parseArgs } from "../../app/cli.ts";
-import { dataSpec } from "../../app/config.ts";
+import { experimentSpec } from "../../app/config.ts";
+import { trainingLog } from "../../app/training_log.ts";
 import { makeTransferData } from "../../core/data.ts";
-import type { Engine } from "../../core/engine.ts";
+import { type Engine, uploadTask } from "../../core/engine.ts";
 import { checkWritable, writeTextFileAtomic } from "../../app/atomic_write.ts";
 import { formatSummary, makeResults } from "./results.ts";
 import { openEngine, openLog, readConfig, runCommand } from "../../app/setup.ts";
-import { pretrain, transfer, uploadData } from "../../core/train.ts";
+import { pretrain, transfer } from "../../core/train.ts";
 
 /** Runs the program with `args`; resolves with the exit code. */
 export function main(args: readonly string[]): Promise<number> {
@@ -30,9 +31,12 @@ async function run(options: CliOptions): Promise<void> {
     log.info(
       `engine ${engine.name}: ${engine.description}; seed ${config.data.random_seed}; strategy ${options.strategy}`,
     );
-    const data = uploadData(engine, makeTransferData(dataSpec(config)));
-    const pretrained = await pretrain(engine, data, config, log);
-    const transferred = await transfer(engine, data, pretrained.model, options.strategy, config, log);
+    const spec = experimentSpec(config);
+    const data = makeTransferData(spec.data);
+    const listener = trainingLog(log);
+    const pretrained = await pretrain(engine, uploadTask(engine, data.source), spec, listener);
+    const target = uploadTask(engine, data.target);
+    const transferred = await transfer(engine, target, pretrained.model, options.strategy, spec, listener);
     const results = makeResults(options.strategy, engine, config, pretrained, transferred);
     console.log(formatSummary(results));
     if (options.output !== null) {

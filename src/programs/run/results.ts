@@ -7,7 +7,8 @@
 import type { Config } from "../../app/config.ts";
 import type { Engine, EpochMetrics } from "../../core/engine.ts";
 import type { StrategyName } from "../../core/strategies.ts";
-import { percent, type PhaseResult, type TaskMetrics } from "../../core/train.ts";
+import type { PhaseResult, TaskMetrics } from "../../core/train.ts";
+import { percent } from "../../app/format.ts";
 
 /** The results document (`--output`); see docs/API.md for every field. */
 export interface Results {

@@ -44,7 +44,7 @@ function workspaceFor(p: Problem, alloc: (n: number) => Floats): Workspace {
 function lossAndGrads(ws: Workspace, model: LayerParams[], needsGrad: boolean[]): number {
   const sum: LossSum = { loss: 0, correct: 0 };
   forward(ws, model, ROWS);
-  backward(ws, model, ROWS, needsGrad, sum);
+  backward(ws, model, ROWS, { learns: needsGrad, lowest: needsGrad.indexOf(true) }, sum);
   return sum.loss / ROWS;
 }
 

@@ -21,13 +21,13 @@ import { detectWasm, readModule, WasmRuntime } from "../../../src/engines/cpu/wa
 import { defaultConfig } from "../../../src/app/config.ts";
 import { UsageError } from "../../../src/core/errors.ts";
 import { createLogger } from "../../../src/app/logger.ts";
-import { selectCpuKernels, threadCount } from "../../../src/app/select_engine.ts";
+import { selectCpuKernels } from "../../../src/app/select_engine.ts";
+import { threadCount } from "../../../src/app/engine_choices.ts";
 import { STRATEGY_NAMES } from "../../../src/core/strategies.ts";
-import { pretrain, transfer, uploadData } from "../../../src/core/train.ts";
+import { pretrain, transfer } from "../../../src/core/train.ts";
 import {
-  dataFor,
+  experimentOn,
   maxRelativeError,
-  quietLogger,
   randomFloats,
   referenceProduct,
   runProgram,
@@ -219,11 +219,11 @@ Deno.test("wasm products are bit-identical on 1, 2 and 3 threads, and the split 
 /** The CPU engine's metrics after pretraining and every strategy, on `kernels`. */
 async function everyStrategy(engine: CpuEngine) {
   const config = defaultConfig();
-  const data = uploadData(engine, dataFor(config));
-  const source = await pretrain(engine, data, config, quietLogger());
+  const data = experimentOn(engine, config);
+  const source = await pretrain(engine, data.source, data.spec);
   const results = [source.metrics];
   for (const strategy of STRATEGY_NAMES) {
-    results.push((await transfer(engine, data, source.model, strategy, config, quietLogger())).metrics);
+    results.push((await transfer(engine, data.target, source.model, strategy, data.spec)).metrics);
   }
   engine.dispose();
   return results;
@@ -273,10 +273,19 @@ Deno.test("feature detection: relaxed SIMD, else plain SIMD, else none", () => {
   const same = (x: Uint8Array, y: Uint8Array) => x.length === y.length && x.every((byte, i) => byte === y[i]);
   const refuse = (refused: GemmVariant[]) => (bytes: Uint8Array<ArrayBuffer>) =>
     !refused.some((variant) => same(bytes, kernelModule(variant)));
-  assert.equal(detectWasm(readModule, refuse([])), "relaxed");
-  assert.equal(detectWasm(readModule, refuse(["relaxed"])), "simd");
-  assert.equal(detectWasm(readModule, refuse(["relaxed", "simd"])), null);
-  assert.notEqual(detectWasm(), null, "Deno 2.9 accepts WebAssembly SIMD");
+  assert.deepEqual(detectWasm(readModule, refuse([])), { variant: "relaxed" });
+  assert.deepEqual(detectWasm(readModule, refuse(["relaxed"])), { variant: "simd" });
+  assert.deepEqual(detectWasm(readModule, refuse(["relaxed", "simd"])), {
+    unavailable:
+      "this runtime accepts neither kernels_relaxed.wasm nor kernels_simd.wasm (no WebAssembly SIMD)",
+  });
+  assert.ok("variant" in detectWasm(), "Deno 2.9 accepts WebAssembly SIMD");
+  const unreadable = () => {
+    throw new Deno.errors.NotCapable('Requires read access to "kernels_relaxed.wasm"');
+  };
+  assert.deepEqual(detectWasm(unreadable), {
+    unavailable: 'cannot read kernels_relaxed.wasm (Requires read access to "kernels_relaxed.wasm")',
+  });
 });
 
 Deno.test("CPU kernel choice: auto falls back to TypeScript with one line, wasm demands SIMD, ts never asks", () => {
@@ -290,24 +299,30 @@ Deno.test("CPU kernel choice: auto falls back to TypeScript with one line, wasm 
   });
   const chosen = (kernels: ReturnType<typeof selectCpuKernels>) => (kernels.dispose(), kernels.description);
   assert.equal(
-    chosen(selectCpuKernels("auto", 1, log, () => "relaxed")),
+    chosen(selectCpuKernels("auto", 1, log, () => ({ variant: "relaxed" }))),
     "WebAssembly relaxed SIMD kernels, 1 thread",
   );
-  assert.equal(chosen(selectCpuKernels("auto", 2, log, () => "simd")), "WebAssembly SIMD kernels, 2 threads");
+  assert.equal(
+    chosen(selectCpuKernels("auto", 2, log, () => ({ variant: "simd" }))),
+    "WebAssembly SIMD kernels, 2 threads",
+  );
   assert.deepEqual(lines, []);
-  assert.equal(selectCpuKernels("auto", "auto", log, () => null), TS_KERNELS);
+  assert.equal(
+    selectCpuKernels("auto", "auto", log, () => ({ unavailable: "no WebAssembly SIMD here" })),
+    TS_KERNELS,
+  );
   assert.equal(lines.length, 1);
   assert.match(
     lines[0],
-    /INFO WebAssembly SIMD is not available; the CPU engine uses the TypeScript kernels/,
+    /INFO WebAssembly kernels unavailable \(no WebAssembly SIMD here\); the CPU engine uses the TypeScript kernels/,
   );
   assert.throws(
-    () => selectCpuKernels("wasm", 1, log, () => null),
+    () => selectCpuKernels("wasm", 1, log, () => ({ unavailable: "no WebAssembly SIMD here" })),
     (error: Error) =>
       error instanceof UsageError && /--cpu-kernels wasm: .*no WebAssembly SIMD/.test(error.message),
   );
   let asked = false;
-  assert.equal(selectCpuKernels("ts", "auto", log, () => (asked = true, "relaxed")), TS_KERNELS);
+  assert.equal(selectCpuKernels("ts", "auto", log, () => (asked = true, { variant: "relaxed" })), TS_KERNELS);
   assert.equal(asked, false);
   assert.throws(
     () => selectCpuKernels("ts", 2, log),
@@ -346,5 +361,36 @@ Deno.test("CLI --cpu-kernels and --threads name the kernels in the results, and 
     assert.equal(run.code, 0, run.stderr);
     assert.equal(JSON.parse(await Deno.readTextFile(`${dir}/out.json`)).engine.description, description);
   }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("CLI: kernels that cannot be read fall back to TypeScript with one INFO line; --cpu-kernels wasm is an error", async () => {
+  // Run from another folder with the tasks' --allow-read=. : the committed .wasm files are outside it.
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/config.yaml`,
+    `logging: {file: app.log}\ndata: {base_n_samples: 300, target_n_samples: 200}\ntraining: {base_epochs: 2, target_epochs: 2}\n`,
+  );
+  const run = (kernels: string) =>
+    runProgram("src/programs/run/main.ts", ["--device", "cpu", "--cpu-kernels", kernels], {
+      cwd: dir,
+      permissions: ["--allow-read=.", "--allow-write=.", "--allow-env=RANDOM_SEED"],
+    });
+  const auto = await run("auto");
+  assert.equal(auto.code, 0, auto.stderr);
+  const fallback = auto.stderr.split("\n").filter((line) => line.includes("WebAssembly kernels unavailable"));
+  assert.equal(fallback.length, 1, auto.stderr);
+  assert.match(
+    fallback[0],
+    / INFO WebAssembly kernels unavailable \(cannot read kernels_relaxed\.wasm \(.+\)\); the CPU engine uses the TypeScript kernels/,
+  );
+  assert.match(auto.stdout, /engine cpu \(TypeScript kernels, 1 thread\)/);
+  assert.doesNotMatch(auto.stderr, /^error:|\n\s+at /m, "no error line, no stack trace");
+  const demanded = await run("wasm");
+  assert.equal(demanded.code, 2);
+  assert.match(
+    demanded.stderr,
+    /^error: --cpu-kernels wasm: cannot read kernels_relaxed\.wasm .*; use --cpu-kernels auto or ts\n$/,
+  );
   await Deno.remove(dir, { recursive: true });
 });

@@ -8,25 +8,26 @@ import { defaultConfig } from "../../../src/app/config.ts";
 import { CpuEngine } from "../../../src/engines/cpu/engine.ts";
 import type { Engine } from "../../../src/core/engine.ts";
 import { UsageError } from "../../../src/core/errors.ts";
+import { GpuError } from "../../../src/engines/gpu/context.ts";
 import { createLogger } from "../../../src/app/logger.ts";
 import { heModel } from "../../../src/core/model.ts";
 import { Rng } from "../../../src/core/rng.ts";
 import { selectEngine } from "../../../src/app/select_engine.ts";
 import { STRATEGY_NAMES } from "../../../src/core/strategies.ts";
-import { type PhaseResult, pretrain, transfer, uploadData } from "../../../src/core/train.ts";
+import { type PhaseResult, pretrain, transfer } from "../../../src/core/train.ts";
 import { gpuAvailable, withGpuEngine } from "../../helpers/gpu.ts";
-import { bytesOf, dataFor, quietLogger, runProgram } from "../../helpers/helpers.ts";
+import { countGpuWork, submitEachDispatch } from "../../../src/programs/bench/gpu_work.ts";
+import { bytesOf, experimentOn, quietLogger, runProgram } from "../../helpers/helpers.ts";
 
 const ignore = !(await gpuAvailable());
 
 async function everyStrategy(engine: Engine) {
   const config = defaultConfig();
-  const data = uploadData(engine, dataFor(config));
-  const log = quietLogger();
-  const source = await pretrain(engine, data, config, log);
+  const data = experimentOn(engine, config);
+  const source = await pretrain(engine, data.source, data.spec);
   const target: Record<string, PhaseResult & { model: Awaited<ReturnType<Engine["readModel"]>> }> = {};
   for (const strategy of STRATEGY_NAMES) {
-    const result = await transfer(engine, data, source.model, strategy, config, log);
+    const result = await transfer(engine, data.target, source.model, strategy, data.spec);
     target[strategy] = { ...result, model: await engine.readModel() };
   }
   return { source, target };
@@ -85,9 +86,9 @@ Deno.test({
         config.training.base_epochs = 3;
         config.training.target_epochs = 3;
         change(config);
-        const data = uploadData(engine, dataFor(config));
-        const source = await pretrain(engine, data, config, quietLogger());
-        const target = await transfer(engine, data, source.model, "head_finetune", config, quietLogger());
+        const data = experimentOn(engine, config);
+        const source = await pretrain(engine, data.source, data.spec);
+        const target = await transfer(engine, data.target, source.model, "head_finetune", data.spec);
         return [source.metrics.test.loss, target.metrics.train.loss, target.metrics.test.loss];
       };
       const results = [await withGpuEngine(run), await run(new CpuEngine())];
@@ -98,6 +99,30 @@ Deno.test({
         );
       });
     }
+  },
+});
+
+Deno.test({
+  name: "GPU engine: release frees a dataset's device buffers; the others stay usable",
+  ignore,
+  fn: async () => {
+    const config = defaultConfig();
+    await withGpuEngine(async (engine) => {
+      const data = experimentOn(engine, config);
+      engine.setModel(heModel([20, 32, 3], new Rng(1)));
+      assert.ok((await engine.evaluate(data.target.test)).loss > 0, "usable before its release");
+      engine.release(data.target.test);
+      // A destroyed buffer in a submission is a validation error: the release really freed it.
+      await assert.rejects(engine.evaluate(data.target.test), GpuError);
+    });
+    await withGpuEngine(async (engine) => {
+      const data = experimentOn(engine, config);
+      engine.setModel(heModel([20, 32, 3], new Rng(1)));
+      const want = await engine.evaluate(data.source.test);
+      engine.release(data.target.train);
+      engine.release(data.target.test);
+      assert.deepEqual(await engine.evaluate(data.source.test), want, "other datasets are untouched");
+    });
   },
 });
 
@@ -113,9 +138,9 @@ Deno.test({
     for (const naive of [false, true]) {
       runs.push(
         await withGpuEngine(async (engine) => {
-          const data = uploadData(engine, dataFor(config));
+          const data = experimentOn(engine, config);
           engine.setModel(heModel([20, 16, 8, 3], new Rng(1)));
-          const before = { ...engine.counts };
+          const counts = countGpuWork(), before = { ...counts };
           const history = await engine.trainPhase({
             train: data.source.train,
             test: data.source.test,
@@ -125,10 +150,10 @@ Deno.test({
             layerRates: [0, 1, 1], // a frozen first layer: no update and no input gradient for it
             shuffleSeed: 1,
           });
-          const waits = engine.counts.waits - before.waits;
-          const dispatches = engine.counts.dispatches - before.dispatches;
+          const waits = counts.waits - before.waits;
+          const dispatches = counts.dispatches - before.dispatches;
           return { history, waits, dispatches, model: await engine.readModel() };
-        }, { naive }),
+        }, naive ? { submit: submitEachDispatch } : {}),
       );
     }
     const [fast, naive] = runs;

@@ -6,15 +6,15 @@
 import assert from "node:assert/strict";
 import {
   Epilogue,
-  Kernels,
   MATMUL_TILE,
   MATMUL_VARIANTS,
   type MatmulVariant,
+  Pipelines,
   Rows,
 } from "../../../src/engines/gpu/pipelines.ts";
 import { Rng } from "../../../src/core/rng.ts";
 import { dispatch, gpuAvailable, poisoned, storage, uniform, withDevice } from "../../helpers/gpu.ts";
-import { readBuffer } from "../../../src/engines/gpu/context.ts";
+import { readBuffers } from "../../../src/engines/gpu/context.ts";
 import { maxRelativeError } from "../../helpers/helpers.ts";
 
 const ignore = !(await gpuAvailable());
@@ -37,7 +37,7 @@ function rowMap(variant: MatmulVariant, offset: number, index: Uint32Array): (r:
  * returns what it wrote (C, then aux for the SGD step, which updates both).
  */
 async function checkMatmul(
-  kernels: Kernels,
+  kernels: Pipelines,
   variant: MatmulVariant,
   [m, k, n]: [number, number, number],
   seed: number,
@@ -74,23 +74,23 @@ async function checkMatmul(
   }
   const c = sgd ? storage(device, weights) : poisoned(device, m * n);
   const auxBuffer = storage(device, aux);
-  const group = kernels.bindGroup(kernels.layouts.matmul, [
-    storage(device, a),
-    storage(device, b),
+  const group = kernels.matmulGroup({
+    a: storage(device, a),
+    b: storage(device, b),
     c,
-    auxBuffer,
-    storage(device, index),
-    uniform(device, [variant.batchIsK ? m : 0, n, variant.batchIsK ? 0 : k, { f32: rate }]),
-    uniform(device, [offset, batch, 0, { f32: 0 }]),
-  ], 6);
+    aux: auxBuffer,
+    rowIndex: storage(device, index),
+    dims: uniform(device, [variant.batchIsK ? m : 0, n, variant.batchIsK ? 0 : k, { f32: rate }]),
+    step: uniform(device, [offset, batch, 0, { f32: 0 }]),
+  });
   const rows = sgd ? m + 1 : m;
   dispatch(device, kernels.matmul(variant), group, [
     Math.ceil(n / MATMUL_TILE),
     Math.ceil(rows / MATMUL_TILE),
   ]);
   const got = new Float32Array(m * n + (sgd ? n : 0));
-  got.set(new Float32Array(await readBuffer(device, c), 0, m * n));
-  if (sgd) got.set(new Float32Array(await readBuffer(device, auxBuffer), 0, n), m * n);
+  got.set(new Float32Array((await readBuffers(device, [c]))[0], 0, m * n));
+  if (sgd) got.set(new Float32Array((await readBuffers(device, [auxBuffer]))[0], 0, n), m * n);
   const error = maxRelativeError(got, want);
   const label = `${kernels.schedule} ${JSON.stringify(variant)} ${m}x${k}x${n}`;
   assert.ok(error < 1e-5, `${label}: relative error ${error}`);
@@ -116,8 +116,8 @@ for (const [name, variant] of variants) {
     fn: () =>
       withDevice(async (device) => {
         const [tiled, blocked] = [
-          await Kernels.create(device, "tiled"),
-          await Kernels.create(device, "blocked"),
+          await Pipelines.create(device, "tiled"),
+          await Pipelines.create(device, "blocked"),
         ];
         for (const [i, shape] of SHAPES.entries()) {
           const fromTiled = await checkMatmul(tiled, variant, shape, 100 * i + 1);
@@ -133,7 +133,7 @@ Deno.test({
   ignore,
   fn: () =>
     withDevice(async (device) => {
-      const kernels = await Kernels.create(device, "tiled");
+      const kernels = await Pipelines.create(device, "tiled");
       for (const [rows, classes, scale] of [[1, 2, 1], [150, 7, 3], [64, 3, 1e4]]) {
         for (const withGrad of [true, false]) {
           const extra = 5, offset = 2;
@@ -146,15 +146,15 @@ Deno.test({
           const metrics = storage(device, new Float32Array([NaN, NaN, 0.5, 0]));
           // Slot 1 starts at (0.5, 0): the kernel must add to it.
           const gradScale = 1 / rows;
-          const group = kernels.bindGroup(kernels.layouts.xent, [
-            storage(device, logits),
-            storage(device, labels),
-            storage(device, index),
+          const group = kernels.xentGroup({
+            logits: storage(device, logits),
+            labels: storage(device, labels),
+            rowIndex: storage(device, index),
             grad,
             metrics,
-            uniform(device, [classes]),
-            uniform(device, [offset, rows, 1, { f32: gradScale }]),
-          ], 6);
+            shape: uniform(device, [classes]),
+            step: uniform(device, [offset, rows, 1, { f32: gradScale }]),
+          });
           dispatch(device, kernels.softmaxXent(withGrad), group, [1]);
           let loss = 0, correct = 0;
           const wantGrad = new Float64Array(rows * classes);
@@ -169,7 +169,7 @@ Deno.test({
               wantGrad[r * classes + j] = (Math.exp(v - top) / sum - (j === y ? 1 : 0)) * gradScale
             );
           }
-          const sums = await readBuffer(device, metrics);
+          const sums = (await readBuffers(device, [metrics]))[0];
           const gotLoss = new Float32Array(sums, 8, 1)[0] - 0.5;
           assert.ok(
             Math.abs(gotLoss - loss) <= 1e-5 * Math.max(1, loss),
@@ -177,7 +177,7 @@ Deno.test({
           );
           assert.equal(new Uint32Array(sums, 12, 1)[0], correct, "correct count");
           assert.ok(Number.isNaN(new Float32Array(sums, 0, 1)[0]), "slot 0 must be left alone");
-          const gotGrad = new Float32Array(await readBuffer(device, grad), 0, rows * classes);
+          const gotGrad = new Float32Array((await readBuffers(device, [grad]))[0], 0, rows * classes);
           if (withGrad) assert.ok(maxRelativeError(gotGrad, wantGrad) < 1e-5, "gradient");
           else assert.ok(gotGrad.every(Number.isNaN), "evaluation must not write a gradient");
         }

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { matmul } from "../../../src/engines/cpu/reference_kernels.ts";
 import { makeOperands, sampledError } from "../../../src/programs/bench/matmul_bench.ts";
-import { summarize } from "../../../src/programs/bench/stats.ts";
+import { summarizeTimings } from "../../../src/programs/bench/timing.ts";
 import { gpuAvailable } from "../../helpers/gpu.ts";
 import { runProgram } from "../../helpers/helpers.ts";
 import { detectWasm } from "../../../src/engines/cpu/wasm/runtime.ts";
@@ -23,8 +23,8 @@ Deno.test("the benchmark's correctness check accepts the product and catches a w
 });
 
 Deno.test("summaries: median of odd and even counts, range", () => {
-  assert.deepEqual(summarize([3, 1, 2]), { median: 2, min: 1, max: 3, n: 3 });
-  assert.deepEqual(summarize([4, 1, 3, 2]), { median: 2.5, min: 1, max: 4, n: 4 });
+  assert.deepEqual(summarizeTimings([3, 1, 2]), { median: 2, min: 1, max: 3, n: 3 });
+  assert.deepEqual(summarizeTimings([4, 1, 3, 2]), { median: 2.5, min: 1, max: 4, n: 4 });
 });
 
 Deno.test("bench --quick: every part runs, every kernel is correct, the JSON has the documented shape", async () => {
@@ -44,7 +44,9 @@ Deno.test("bench --quick: every part runs, every kernel is correct, the JSON has
   await Deno.remove(dir, { recursive: true });
   assert.equal(r.meta.quick, true);
   assert.equal(r.meta.deno, Deno.version.deno);
-  const wasm = detectWasm();
+  const support = detectWasm();
+  assert.ok("variant" in support, "Deno 2.9 accepts WebAssembly SIMD");
+  const wasm = support.variant;
   const kernelNames = [
     "cpu",
     `cpu-wasm-${wasm}`,

@@ -1,7 +1,7 @@
 /** The NumPy baseline: the spec a config gives, and (where Python has NumPy) the script's results. */
 
 import assert from "node:assert/strict";
-import { defaultConfig } from "../../../src/app/config.ts";
+import { defaultConfig, experimentSpec } from "../../../src/app/config.ts";
 import {
   type BaselinePhase,
   type BaselineSpec,
@@ -35,8 +35,7 @@ function phase(overrides: Partial<BaselinePhase> = {}): BaselinePhase {
     widths: [8, 64, 4],
     batchSize: 8,
     epochs: 3,
-    learningRate: 0.1,
-    layerRates: [1, 1],
+    stepSizes: [0.1, 0.1],
     ...overrides,
   };
 }
@@ -48,7 +47,7 @@ function available(result: NumpyResult | { unavailable: string }): NumpyResult {
 
 Deno.test("baselineSpec: pretraining then each strategy, with the default config's shapes and rates", () => {
   const config = defaultConfig();
-  const spec = baselineSpec(config);
+  const spec = baselineSpec(experimentSpec(config));
   assert.equal(spec.seed, 42);
   assert.deepEqual(spec.phases.map((p) => p.name), ["pretrain", ...STRATEGY_NAMES]);
   const [pretrain, ...transfers] = spec.phases;
@@ -59,22 +58,21 @@ Deno.test("baselineSpec: pretraining then each strategy, with the default config
     widths: [20, 32, 3],
     batchSize: 32,
     epochs: 20,
-    learningRate: 0.05,
-    layerRates: [1, 1],
+    stepSizes: [0.05, 0.05],
   });
   for (const p of transfers) {
     assert.equal(p.trainRows, 640);
     assert.equal(p.testRows, 160);
     assert.deepEqual(p.widths, [20, 32, 3]);
-    assert.equal(p.learningRate, 0.02);
     assert.equal(p.epochs, 20);
   }
-  const rates = Object.fromEntries(transfers.map((p) => [p.name, p.layerRates]));
-  assert.deepEqual(rates, {
-    feature_extractor: [0, 1],
-    head_finetune: [config.training.head_finetune_base_lr_scale, 1],
-    full_finetune: [1, 1],
-    scratch: [1, 1],
+  // Each layer steps by learning_rate_target (0.02) times the strategy's rate for it.
+  const steps = Object.fromEntries(transfers.map((p) => [p.name, p.stepSizes]));
+  assert.deepEqual(steps, {
+    feature_extractor: [0, 0.02],
+    head_finetune: [config.training.head_finetune_base_lr_scale * 0.02, 0.02],
+    full_finetune: [0.02, 0.02],
+    scratch: [0.02, 0.02],
   });
 });
 
@@ -85,17 +83,21 @@ Deno.test("baselineSpec: deep bases, a new class count, the data split's roundin
   config.data.base_n_samples = 1002;
   config.data.test_fraction = 0.25; // 250.5 test rows: rounded up, as src/data.ts does
   config.training.head_finetune_base_lr_scale = 0.3;
-  const [pretrain, head] = baselineSpec(config, ["head_finetune"]).phases;
+  const [pretrain, head] = baselineSpec(experimentSpec(config), ["head_finetune"]).phases;
   assert.deepEqual([pretrain.trainRows, pretrain.testRows], [751, 251]);
   assert.deepEqual(pretrain.widths, [20, 16, 8, 3]);
-  assert.deepEqual(pretrain.layerRates, [1, 1, 1]);
+  assert.deepEqual(pretrain.stepSizes, [0.05, 0.05, 0.05]);
   assert.equal(head.name, "head_finetune");
   assert.deepEqual(head.widths, [20, 16, 8, 5]);
-  assert.deepEqual(head.layerRates, [0.3, 0.3, 1]);
+  assert.deepEqual(head.stepSizes, [0.3 * 0.02, 0.3 * 0.02, 0.02]);
 });
 
 Deno.test("runNumpyBaseline: a missing interpreter is reported, not thrown", async () => {
-  const result = await runNumpyBaseline(baselineSpec(defaultConfig()), 1, "python3-that-does-not-exist");
+  const result = await runNumpyBaseline(
+    baselineSpec(experimentSpec(defaultConfig())),
+    1,
+    "python3-that-does-not-exist",
+  );
   assert.deepEqual(result, { unavailable: "python3-that-does-not-exist not found" });
 });
 
@@ -108,8 +110,8 @@ Deno.test({
       seed: 7,
       phases: [
         phase({ name: "memorise", epochs: 300 }),
-        phase({ name: "frozen base", layerRates: [0, 1] }),
-        phase({ name: "deep", widths: [8, 16, 8, 4], layerRates: [0.1, 0.1, 1], batchSize: 5 }),
+        phase({ name: "frozen base", stepSizes: [0, 0.1] }),
+        phase({ name: "deep", widths: [8, 16, 8, 4], stepSizes: [0.01, 0.01, 0.1], batchSize: 5 }),
       ],
     };
     const result = available(await runNumpyBaseline(spec, 1));
@@ -134,10 +136,10 @@ Deno.test({
   name: `runNumpyBaseline: a run that fails is reported with the script's message${NEEDS_NUMPY}`,
   ignore: NO_NUMPY,
   fn: async () => {
-    const result = await runNumpyBaseline({ seed: 1, phases: [phase({ layerRates: [1] })] }, 1);
+    const result = await runNumpyBaseline({ seed: 1, phases: [phase({ stepSizes: [0.1] })] }, 1);
     assert.deepEqual(result, {
       unavailable:
-        "python3 numpy_baseline.py exited with code 2: ValueError: phase tiny: 1 layer rates for 2 layers",
+        "python3 numpy_baseline.py exited with code 2: ValueError: phase tiny: 1 step sizes for 2 layers",
     });
   },
 });

@@ -6,20 +6,17 @@
 
 import assert from "node:assert/strict";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { defaultConfig } from "../../../src/app/config.ts";
+import { defaultConfig, experimentSpec } from "../../../src/app/config.ts";
+import type { Dataset } from "../../../src/core/data.ts";
+import type { DatasetHandle, Engine } from "../../../src/core/engine.ts";
 import { CpuEngine } from "../../../src/engines/cpu/engine.ts";
-import {
-  type Grid,
-  runComparison,
-  type RunRecord,
-  totalEpochs,
-} from "../../../src/programs/compare/experiment.ts";
+import { type Grid, runComparison, type RunRecord, totalEpochs } from "../../../src/core/comparison.ts";
 import { INTERRUPTED_EXIT_CODE } from "../../../src/programs/compare/main.ts";
 import { ProgressReport } from "../../../src/programs/compare/progress.ts";
 import { CSV_HEADER, formatComparison, summarizeRuns } from "../../../src/programs/compare/summary.ts";
 import { STRATEGY_NAMES } from "../../../src/core/strategies.ts";
 import { gpuAvailable, withGpuEngine } from "../../helpers/gpu.ts";
-import { quietLogger, ROOT, runProgram } from "../../helpers/helpers.ts";
+import { ROOT, runProgram } from "../../helpers/helpers.ts";
 
 const SILENT = { epoch() {}, pretrained() {}, finished() {} };
 const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-env=RANDOM_SEED"];
@@ -36,7 +33,7 @@ async function smallConfig(dir: string, targetEpochs = 3): Promise<void> {
 async function compareOnCpu(grid: Grid, config = defaultConfig()) {
   const engine = new CpuEngine();
   try {
-    return await runComparison(engine, config, grid, quietLogger(), SILENT, () => false);
+    return await runComparison(engine, experimentSpec(config), grid, { observer: SILENT, stop: () => false });
   } finally {
     engine.dispose();
   }
@@ -84,7 +81,39 @@ Deno.test("compare: one pretraining per seed serves every sweep point, and the t
   assert.deepEqual([...new Set(comparison.runs.map((run) => run.targetTrainRows))], [25, 100]);
   const epochs = comparison.pretrainings[0].history.length +
     comparison.runs.reduce((sum, run) => sum + run.history.length, 0);
-  assert.equal(epochs, totalEpochs(defaultConfig(), grid));
+  assert.equal(epochs, totalEpochs(experimentSpec(defaultConfig()), grid));
+});
+
+Deno.test("compare: every dataset it uploads is released once its runs are done, at most two sets resident", async () => {
+  const engine = new CpuEngine();
+  const live = new Set<DatasetHandle>();
+  let uploads = 0, most = 0;
+  const counting: Engine = {
+    name: engine.name,
+    description: engine.description,
+    upload(data: Dataset) {
+      const handle = engine.upload(data);
+      live.add(handle), uploads++, most = Math.max(most, live.size);
+      return handle;
+    },
+    release(handle: DatasetHandle) {
+      assert.ok(live.delete(handle), "released once, after its upload");
+      engine.release(handle);
+    },
+    setModel: (model) => engine.setModel(model),
+    readModel: () => engine.readModel(),
+    trainPhase: (spec) => engine.trainPhase(spec),
+    evaluate: (data) => engine.evaluate(data),
+    dispose: () => engine.dispose(),
+  };
+  const grid = { seeds: [1, 2], relatedness: [0.5, 1], targetRows: [25, 50] };
+  const config = defaultConfig();
+  Object.assign(config.training, { base_epochs: 1, target_epochs: 1 });
+  await runComparison(counting, experimentSpec(config), grid, { observer: SILENT, stop: () => false });
+  engine.dispose();
+  assert.equal(uploads, 2 * (2 + 2 * 2 * 2), "per seed: the source splits, then each target set's two");
+  assert.equal(live.size, 0, "nothing left resident");
+  assert.equal(most, 4, "one source task and one target set at a time");
 });
 
 Deno.test("compare program: table, JSON and CSV agree; SVGs are XML with a series per strategy; index.html shows them", async () => {
@@ -231,7 +260,7 @@ Deno.test({
     const grid = { seeds: [42], relatedness: [0.5, 1], targetRows: [50, 200] };
     const cpu = await compareOnCpu(grid, config);
     const gpu = await withGpuEngine((engine) =>
-      runComparison(engine, config, grid, quietLogger(), SILENT, () => false)
+      runComparison(engine, experimentSpec(config), grid, { observer: SILENT, stop: () => false })
     );
     assert.equal(gpu.runs.length, cpu.runs.length);
     gpu.runs.forEach((run, i) => {

@@ -7,20 +7,36 @@
  */
 
 import { WASM_FILES } from "./build.ts";
-import { UsageError } from "../../../core/errors.ts";
+import { errorMessage, UsageError } from "../../../core/errors.ts";
 import { MAX_PAGES } from "./encoder.ts";
 import type { GemmVariant } from "./gemm.ts";
 import { HOST_FUNCTIONS } from "./module.ts";
 
-/** The best variant whose module `validate` accepts, or null when neither is. */
+/** The best variant this runtime accepts, or why none can be used. */
+export type WasmSupport = { readonly variant: GemmVariant } | { readonly unavailable: string };
+
+/**
+ * The best variant whose committed module can be read and that `validate` accepts (relaxed SIMD, then
+ * plain SIMD), or why there is none: a module that cannot be read (a missing file, no read permission)
+ * or that neither `validate` accepts (a runtime without SIMD, or damaged files).
+ */
 export function detectWasm(
   read: (variant: GemmVariant) => Uint8Array<ArrayBuffer> = readModule,
   validate: (bytes: Uint8Array<ArrayBuffer>) => boolean = (bytes) => WebAssembly.validate(bytes),
-): GemmVariant | null {
+): WasmSupport {
   for (const variant of ["relaxed", "simd"] as const) {
-    if (validate(read(variant))) return variant;
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = read(variant);
+    } catch (error) {
+      return { unavailable: `cannot read ${WASM_FILES[variant]} (${errorMessage(error)})` };
+    }
+    if (validate(bytes)) return { variant };
   }
-  return null;
+  return {
+    unavailable:
+      `this runtime accepts neither ${WASM_FILES.relaxed} nor ${WASM_FILES.simd} (no WebAssembly SIMD)`,
+  };
 }
 
 /** The committed bytes of one variant's module. */

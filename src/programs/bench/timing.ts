@@ -5,7 +5,7 @@
  */
 
 /** The median and range of a set of measurements. */
-export interface Summary {
+export interface TimingSummary {
   readonly median: number;
   readonly min: number;
   readonly max: number;
@@ -14,7 +14,7 @@ export interface Summary {
 }
 
 /** Median, minimum and maximum of `values` (at least one). */
-export function summarize(values: readonly number[]): Summary {
+export function summarizeTimings(values: readonly number[]): TimingSummary {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   const median = sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
@@ -22,7 +22,7 @@ export function summarize(values: readonly number[]): Summary {
 }
 
 /** Every value of a summary mapped through `f` (e.g. seconds to GFLOP/s; order may flip, so min/max are re-sorted). */
-export function mapSummary(s: Summary, f: (value: number) => number): Summary {
+export function mapTimings(s: TimingSummary, f: (value: number) => number): TimingSummary {
   const [a, b] = [f(s.min), f(s.max)];
   return { median: f(s.median), min: Math.min(a, b), max: Math.max(a, b), n: s.n };
 }

@@ -7,12 +7,10 @@
  * @module
  */
 
-import { type Config, dataSpec } from "../../app/config.ts";
-import { makeTransferData, type TaskData, testCount, withTrainRows } from "../../core/data.ts";
-import type { Engine, EpochMetrics, Metrics } from "../../core/engine.ts";
-import type { Logger } from "../../app/logger.ts";
-import { STRATEGY_NAMES, type StrategyName } from "../../core/strategies.ts";
-import { type EpochListener, pretrain, type TaskMetrics, transfer } from "../../core/train.ts";
+import { type DataSpec, makeTransferData, type TaskData, testCount, withTrainRows } from "./data.ts";
+import { type Engine, type EpochMetrics, type Metrics, releaseTask, uploadTask } from "./engine.ts";
+import { STRATEGY_NAMES, type StrategyName } from "./strategies.ts";
+import { type ExperimentSpec, pretrain, type TaskMetrics, type TrainingListener, transfer } from "./train.ts";
 
 /** The points to run: every seed × relatedness × target training-set size × strategy. */
 export interface Grid {
@@ -61,6 +59,15 @@ export interface Observer {
   finished(record: RunRecord): void;
 }
 
+/** What runs the comparison besides the engine: who hears of progress, and when to stop. */
+export interface ComparisonHooks {
+  readonly observer: Observer;
+  /** Checked before each phase; true ends the comparison early. */
+  readonly stop: () => boolean;
+  /** Also told of every phase's start and epochs (to log them, say). */
+  readonly training?: TrainingListener;
+}
+
 /** Everything run so far; `complete` is false when `stop` cut it short. */
 export interface Comparison {
   readonly pretrainings: PretrainRecord[];
@@ -69,26 +76,25 @@ export interface Comparison {
 }
 
 /** Epochs the whole grid trains, for progress and time estimates. */
-export function totalEpochs(config: Config, grid: Grid): number {
+export function totalEpochs(spec: ExperimentSpec, grid: Grid): number {
   const transfers = grid.relatedness.length * (grid.targetRows?.length ?? 1) * STRATEGY_NAMES.length;
-  return grid.seeds.length * (config.training.base_epochs + transfers * config.training.target_epochs);
+  return grid.seeds.length * (spec.pretrain.epochs + transfers * spec.transfer.epochs);
 }
 
 /** Milliseconds between yields to the event loop, where Ctrl-C is noticed. */
 const YIELD_EVERY_MS = 50;
 
 /**
- * Runs `grid` on `engine`; checks `stop` before each phase and returns early when it says so. The CPU
- * engine trains without ever returning to the event loop, so this yields to it now and then: a signal
- * listener (Ctrl-C) runs only there.
+ * Runs `grid` on `engine`; checks `hooks.stop` before each phase and returns early when it says so.
+ * Every dataset uploaded is released once its runs are done, so a long sweep holds one seed's source
+ * task and one target set at a time. The CPU engine trains without ever returning to the event loop,
+ * so this yields to it now and then: a signal listener (Ctrl-C) runs only there.
  */
 export async function runComparison(
   engine: Engine,
-  config: Config,
+  spec: ExperimentSpec,
   grid: Grid,
-  log: Logger,
-  observer: Observer,
-  stop: () => boolean,
+  hooks: ComparisonHooks,
 ): Promise<Comparison> {
   const comparison: Comparison & { complete: boolean } = { pretrainings: [], runs: [], complete: false };
   let yielded = performance.now();
@@ -97,60 +103,69 @@ export async function runComparison(
       await new Promise((resolve) => setTimeout(resolve, 0));
       yielded = performance.now();
     }
-    return stop();
+    return hooks.stop();
   };
+  const listen = (at: Position): TrainingListener => ({
+    started: (phase) => hooks.training?.started?.(phase),
+    epoch: (task, metrics, epochs) => {
+      hooks.training?.epoch?.(task, metrics, epochs);
+      hooks.observer.epoch(at, metrics, epochs);
+    },
+  });
   for (const seed of grid.seeds) {
     if (await stopNow()) return comparison;
-    const seeded = withData(config, { random_seed: seed });
-    const source = makeTransferData(dataSpec(seeded)).source;
-    const uploadedSource = { train: engine.upload(source.train), test: engine.upload(source.test) };
-    const listen = (at: Position): EpochListener => (metrics, epochs) => observer.epoch(at, metrics, epochs);
-    const position = { seed, relatedness: null, targetTrainRows: null };
-    const at = { ...position, phase: "pretrain" } as const;
-    const pretrained = await pretrain(engine, { source: uploadedSource }, seeded, log, listen(at));
-    const record = {
-      seed,
-      source: pretrained.metrics,
-      history: pretrained.history,
-      seconds: pretrained.ms / 1000,
-    };
-    comparison.pretrainings.push(record);
-    observer.pretrained(record);
-    for (const relatedness of grid.relatedness) {
-      const related = withData(seeded, { relatedness });
-      for (const [rows, target] of targetSets(related, grid.targetRows)) {
-        const uploaded = {
-          source: uploadedSource,
-          target: { train: engine.upload(target.train), test: engine.upload(target.test) },
-        };
-        for (const strategy of STRATEGY_NAMES) {
-          if (await stopNow()) return comparison;
-          const at = { seed, relatedness, targetTrainRows: rows, phase: strategy };
-          const run = await transfer(engine, uploaded, pretrained.model, strategy, related, log, listen(at));
-          const result: RunRecord = {
-            seed,
-            relatedness,
-            targetTrainRows: rows,
-            strategy,
-            sourceTest: pretrained.metrics.test,
-            target: run.metrics,
-            history: run.history,
-            seconds: run.ms / 1000,
-            notes: run.notes,
-          };
-          comparison.runs.push(result);
-          observer.finished(result);
+    const seeded = withData(spec, { seed });
+    const source = uploadTask(engine, makeTransferData(seeded.data).source);
+    try {
+      const at = { seed, relatedness: null, targetTrainRows: null, phase: "pretrain" } as const;
+      const pretrained = await pretrain(engine, source, seeded, listen(at));
+      const record = {
+        seed,
+        source: pretrained.metrics,
+        history: pretrained.history,
+        seconds: pretrained.ms / 1000,
+      };
+      comparison.pretrainings.push(record);
+      hooks.observer.pretrained(record);
+      for (const relatedness of grid.relatedness) {
+        const related = withData(seeded, { relatedness });
+        for (const [rows, targetData] of targetSets(related.data, grid.targetRows)) {
+          const target = uploadTask(engine, targetData);
+          try {
+            for (const strategy of STRATEGY_NAMES) {
+              if (await stopNow()) return comparison;
+              const at = { seed, relatedness, targetTrainRows: rows, phase: strategy };
+              const run = await transfer(engine, target, pretrained.model, strategy, related, listen(at));
+              const result: RunRecord = {
+                seed,
+                relatedness,
+                targetTrainRows: rows,
+                strategy,
+                sourceTest: pretrained.metrics.test,
+                target: run.metrics,
+                history: run.history,
+                seconds: run.ms / 1000,
+                notes: run.notes,
+              };
+              comparison.runs.push(result);
+              hooks.observer.finished(result);
+            }
+          } finally {
+            releaseTask(engine, target);
+          }
         }
       }
+    } finally {
+      releaseTask(engine, source);
     }
   }
   comparison.complete = true;
   return comparison;
 }
 
-/** `config` with some `data` keys replaced. */
-function withData(config: Config, data: Partial<Config["data"]>): Config {
-  return { ...config, data: { ...config.data, ...data } };
+/** `spec` with some `data` fields replaced. */
+function withData(spec: ExperimentSpec, data: Partial<DataSpec>): ExperimentSpec {
+  return { ...spec, data: { ...spec.data, ...data } };
 }
 
 /**
@@ -158,8 +173,7 @@ function withData(config: Config, data: Partial<Config["data"]>): Config {
  * generated once with as many training rows as the largest size, then cut down (rows are
  * independent draws, so each cut is a random sample, and the smaller sets nest in the larger).
  */
-function targetSets(config: Config, sizes: readonly number[] | null): [number, TaskData][] {
-  const spec = dataSpec(config);
+function targetSets(spec: DataSpec, sizes: readonly number[] | null): [number, TaskData][] {
   if (sizes === null) {
     const target = makeTransferData(spec).target;
     return [[target.train.n, target]];
