@@ -9,6 +9,7 @@
 
 import { type DataSpec, makeTransferData, type TaskData, testCount, withTrainRows } from "./data.ts";
 import { type Engine, type EpochMetrics, type Metrics, releaseTask, uploadTask } from "./engine.ts";
+import type { Mlp } from "./model.ts";
 import { STRATEGY_NAMES, type StrategyName } from "./strategies.ts";
 import { type ExperimentSpec, pretrain, type TaskMetrics, type TrainingListener, transfer } from "./train.ts";
 
@@ -87,8 +88,7 @@ const YIELD_EVERY_MS = 50;
 /**
  * Runs `grid` on `engine`; checks `hooks.stop` before each phase and returns early when it says so.
  * Every dataset uploaded is released once its runs are done, so a long sweep holds one seed's source
- * task and one target set at a time. The CPU engine trains without ever returning to the event loop,
- * so this yields to it now and then: a signal listener (Ctrl-C) runs only there.
+ * task and one target set at a time.
  */
 export async function runComparison(
   engine: Engine,
@@ -96,71 +96,111 @@ export async function runComparison(
   grid: Grid,
   hooks: ComparisonHooks,
 ): Promise<Comparison> {
-  const comparison: Comparison & { complete: boolean } = { pretrainings: [], runs: [], complete: false };
-  let yielded = performance.now();
-  const stopNow = async () => {
-    if (performance.now() - yielded > YIELD_EVERY_MS) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      yielded = performance.now();
-    }
-    return hooks.stop();
-  };
-  const listen = (at: Position): TrainingListener => ({
-    started: (phase) => hooks.training?.started?.(phase),
-    epoch: (task, metrics, epochs) => {
-      hooks.training?.epoch?.(task, metrics, epochs);
-      hooks.observer.epoch(at, metrics, epochs);
-    },
-  });
+  const comparison = new ComparisonRun(engine, grid, hooks);
   for (const seed of grid.seeds) {
-    if (await stopNow()) return comparison;
-    const seeded = withData(spec, { seed });
-    const source = uploadTask(engine, makeTransferData(seeded.data).source);
+    if (!(await comparison.seed(withData(spec, { seed })))) return comparison.result(false);
+  }
+  return comparison.result(true);
+}
+
+/** A comparison under way: what has finished so far, and when the event loop last had a turn. */
+class ComparisonRun {
+  readonly #pretrainings: PretrainRecord[] = [];
+  readonly #runs: RunRecord[] = [];
+  #yielded = performance.now();
+
+  constructor(readonly engine: Engine, readonly grid: Grid, readonly hooks: ComparisonHooks) {}
+
+  /** Everything finished, as a {@linkcode Comparison}. */
+  result(complete: boolean): Comparison {
+    return { pretrainings: this.#pretrainings, runs: this.#runs, complete };
+  }
+
+  /** Pretrains on the seed's source task, then runs every point of the grid; false when stopped. */
+  async seed(spec: ExperimentSpec): Promise<boolean> {
+    if (await this.#stopping()) return false;
+    const source = uploadTask(this.engine, makeTransferData(spec.data).source);
     try {
+      const seed = spec.data.seed;
       const at = { seed, relatedness: null, targetTrainRows: null, phase: "pretrain" } as const;
-      const pretrained = await pretrain(engine, source, seeded, listen(at));
-      const record = {
-        seed,
-        source: pretrained.metrics,
-        history: pretrained.history,
-        seconds: pretrained.ms / 1000,
-      };
-      comparison.pretrainings.push(record);
-      hooks.observer.pretrained(record);
-      for (const relatedness of grid.relatedness) {
-        const related = withData(seeded, { relatedness });
-        for (const [rows, targetData] of targetSets(related.data, grid.targetRows)) {
-          const target = uploadTask(engine, targetData);
-          try {
-            for (const strategy of STRATEGY_NAMES) {
-              if (await stopNow()) return comparison;
-              const at = { seed, relatedness, targetTrainRows: rows, phase: strategy };
-              const run = await transfer(engine, target, pretrained.model, strategy, related, listen(at));
-              const result: RunRecord = {
-                seed,
-                relatedness,
-                targetTrainRows: rows,
-                strategy,
-                sourceTest: pretrained.metrics.test,
-                target: run.metrics,
-                history: run.history,
-                seconds: run.ms / 1000,
-                notes: run.notes,
-              };
-              comparison.runs.push(result);
-              hooks.observer.finished(result);
-            }
-          } finally {
-            releaseTask(engine, target);
-          }
+      const { model, metrics, history, ms } = await pretrain(this.engine, source, spec, this.#listen(at));
+      const record = { seed, source: metrics, history, seconds: ms / 1000 };
+      this.#pretrainings.push(record);
+      this.hooks.observer.pretrained(record);
+      for (const relatedness of this.grid.relatedness) {
+        const related = withData(spec, { relatedness });
+        for (const [rows, target] of targetSets(related.data, this.grid.targetRows)) {
+          if (!(await this.#strategies(related, rows, target, model, metrics.test))) return false;
         }
       }
+      return true;
     } finally {
-      releaseTask(engine, source);
+      releaseTask(this.engine, source);
     }
   }
-  comparison.complete = true;
-  return comparison;
+
+  /** Every strategy at one point of the grid, each from the same pretrained model; false when stopped. */
+  async #strategies(
+    spec: ExperimentSpec,
+    targetTrainRows: number,
+    targetData: TaskData,
+    pretrained: Mlp,
+    sourceTest: Metrics,
+  ): Promise<boolean> {
+    const target = uploadTask(this.engine, targetData);
+    try {
+      const point = { seed: spec.data.seed, relatedness: spec.data.relatedness, targetTrainRows };
+      for (const strategy of STRATEGY_NAMES) {
+        if (await this.#stopping()) return false;
+        const listener = this.#listen({ ...point, phase: strategy });
+        const { metrics, history, ms, notes } = await transfer(
+          this.engine,
+          target,
+          pretrained,
+          strategy,
+          spec,
+          listener,
+        );
+        const record: RunRecord = {
+          ...point,
+          strategy,
+          sourceTest,
+          target: metrics,
+          history,
+          seconds: ms / 1000,
+          notes,
+        };
+        this.#runs.push(record);
+        this.hooks.observer.finished(record);
+      }
+      return true;
+    } finally {
+      releaseTask(this.engine, target);
+    }
+  }
+
+  /**
+   * Whether to stop. The CPU engine trains without ever returning to the event loop, so this yields
+   * to it now and then: a signal listener (Ctrl-C) runs only there.
+   */
+  async #stopping(): Promise<boolean> {
+    if (performance.now() - this.#yielded > YIELD_EVERY_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      this.#yielded = performance.now();
+    }
+    return this.hooks.stop();
+  }
+
+  /** Passes a phase's events to the training listener, and its epochs to the observer at `at`. */
+  #listen(at: Position): TrainingListener {
+    return {
+      started: (phase) => this.hooks.training?.started?.(phase),
+      epoch: (task, metrics, epochs) => {
+        this.hooks.training?.epoch?.(task, metrics, epochs);
+        this.hooks.observer.epoch(at, metrics, epochs);
+      },
+    };
+  }
 }
 
 /** `spec` with some `data` fields replaced. */
