@@ -6,7 +6,7 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import { UsageError } from "../core/errors.ts";
+import { errorMessage, UsageError } from "../core/errors.ts";
 
 /**
  * Checks, before any long work, that `path` can be written: its folder exists and takes a new file,
@@ -20,7 +20,7 @@ export function checkWritable(path: string, flag: string): void {
   } catch (error) {
     throw new UsageError(
       `${flag} ${path}: folder '${folder}' is not accessible (${
-        describe(error)
+        errorMessage(error)
       }); create it or choose another path`,
     );
   }
@@ -38,7 +38,7 @@ export function checkWritable(path: string, flag: string): void {
     Deno.removeSync(probe);
   } catch (error) {
     throw new UsageError(
-      `${flag} ${path}: cannot write in '${folder}' (${describe(error)}); choose a writable path`,
+      `${flag} ${path}: cannot write in '${folder}' (${errorMessage(error)}); choose a writable path`,
     );
   }
 }
@@ -53,15 +53,11 @@ export function writeTextFileAtomic(path: string, text: string, flag: string): v
     try {
       Deno.removeSync(temporary);
     } catch { /* the temporary file was never created */ }
-    throw new UsageError(`${flag} ${path}: cannot write (${describe(error)}); choose a writable path`);
+    throw new UsageError(`${flag} ${path}: cannot write (${errorMessage(error)}); choose a writable path`);
   }
 }
 
 /** A hidden sibling of `path`, unique to this process, so the rename stays on one file system. */
 function temporaryPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.${Deno.pid}.tmp`);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -17,17 +17,29 @@ import {
 } from "./engine_choices.ts";
 import { STRATEGY_NAMES, type StrategyName } from "../core/strategies.ts";
 
+/**
+ * A commander program (commander's `Command`), as {@linkcode program} and {@linkcode programWithSetup}
+ * build it and {@linkcode parseWith} parses it.
+ */
+export type Program = Command;
+
 /** The configuration file and the engine flags; a flag given wins over its config key. */
 export interface SetupOptions {
+  /** Path of the YAML configuration file (`--config`); `config.yaml` by default. */
   readonly config: string;
+  /** The engine (`--device`); null when the flag is absent, so `engine.device` decides. */
   readonly device: DeviceChoice | null;
+  /** The CPU engine's kernels (`--cpu-kernels`); null when absent, so `engine.cpu_kernels` decides. */
   readonly cpuKernels: CpuKernelChoice | null;
+  /** Threads of the WebAssembly kernels (`--threads`); null when absent, so `engine.threads` decides. */
   readonly threads: ThreadsChoice | null;
 }
 
 /** What the run's flags ask for. */
 export interface CliOptions extends SetupOptions {
+  /** How to adapt the pretrained model to the target task (`--strategy`); `full_finetune` by default. */
   readonly strategy: StrategyName;
+  /** Where to also write the results as JSON (`--output`); null when the flag is absent. */
   readonly output: string | null;
 }
 
@@ -39,7 +51,7 @@ const EXIT_CODES =
   "Exit codes: 0 success, 2 bad input (flags, config, files, environment), 1 a GPU failure or a bug.";
 
 /** A program with `--help`, whose help ends with the exit codes (and `epilogue` before them, when given). */
-export function program(name: string, description: string, epilogue = ""): Command {
+export function program(name: string, description: string, epilogue = ""): Program {
   return new Command(name)
     .description(description)
     .helpOption("-h, --help", "show this help and exit")
@@ -47,7 +59,7 @@ export function program(name: string, description: string, epilogue = ""): Comma
 }
 
 /** A program with `--config`, `--device`, `--cpu-kernels`, `--threads` and `--help`. */
-export function programWithSetup(name: string, description: string): Command {
+export function programWithSetup(name: string, description: string): Program {
   const environment =
     "Environment: RANDOM_SEED (or a RANDOM_SEED line in ./.env) overrides data.random_seed.\n";
   return program(name, description, environment)
@@ -77,7 +89,7 @@ export function programWithSetup(name: string, description: string): Command {
  * {@linkcode UsageError} with commander's complaint on one line for bad flags.
  */
 export function parseWith<T>(
-  program: Command,
+  program: Program,
   args: readonly string[],
   read: (options: Record<string, unknown>) => T,
 ): Parsed<T> {

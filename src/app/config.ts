@@ -26,37 +26,65 @@ import { LOG_LEVELS, type LogLevel } from "./logger.ts";
 
 /** The validated configuration; keys are spelt as in `config.yaml`. */
 export interface Config {
+  /** Where the log goes and how much of it: the level and the rotating log file. */
   logging: {
+    /** Messages below this level are dropped: `DEBUG`, `INFO` (the default), `WARNING` or `ERROR`. */
     level: LogLevel;
+    /** The log file, appended to across runs, its folder created when missing; `logs/app.log` by default. */
     file: string;
+    /** The file rolls over before a line would take it past this many bytes; at least 1, default 1048576. */
     max_bytes: number;
+    /** Rolled-over files kept, `<file>.1` the newest; 0 never rolls over. Default 3. */
     backup_count: number;
   };
+  /** The two synthetic tasks: their sizes, features, classes, test split, seed and relatedness. */
   data: {
+    /** Source task rows, train and test together; at least 2, default 2000. */
     base_n_samples: number;
+    /** Target task rows, train and test together; at least 2, default 800. */
     target_n_samples: number;
+    /** Input features of both tasks; at least 1, default 20. */
     n_features: number;
+    /** Source task classes, and the target's unless `target_n_classes` is set; at least 2, default 3. */
     n_classes: number;
+    /** Target task classes, or null (the default) for `n_classes`; another count starts every head fresh. */
     target_n_classes: number | null;
+    /** Seed of the data, initial weights and shuffles, 0 to 2³²−1, default 42; `RANDOM_SEED` overrides it. */
     random_seed: number;
+    /** Share of each task held out for testing, `round(n × test_fraction)` rows; in (0, 1), default 0.2. */
     test_fraction: number;
+    /** 1: the target reuses the source's hidden features; 0: nothing shared. From 0 to 1, default 0.9. */
     relatedness: number;
   };
+  /** The MLP's hidden layers; the input and output widths come from the tasks. */
   model: {
+    /** Width of the one hidden layer, used when `hidden_dims` is null; at least 1, default 32. */
     hidden_dim: number;
+    /** Hidden layer widths from the input side, e.g. `[64, 64]`, replacing `hidden_dim`; null by default. */
     hidden_dims: number[] | null;
   };
+  /** Which engine runs the model; `--device`, `--cpu-kernels` and `--threads` win over these keys. */
   engine: {
+    /** `auto` (a hardware GPU when usable, else the CPU; the default), `gpu` (any adapter) or `cpu`. */
     device: DeviceChoice;
+    /** The CPU engine's kernels: `auto` (WebAssembly SIMD if available; the default), `wasm` or `ts`. */
     cpu_kernels: CpuKernelChoice;
+    /** WebAssembly kernels' threads for large products: `auto` (cores, at most 4; the default) or 1 to 64. */
     threads: ThreadsChoice;
   };
+  /** Both phases' schedules: epochs, learning rates and batch size. */
   training: {
+    /** Source pretraining epochs, default 20; 0 keeps the He initialisation as the pretrained model. */
     base_epochs: number;
+    /** Transfer epochs on the target task; at least 0, default 20. */
     target_epochs: number;
+    /** SGD learning rate of pretraining; positive, default 0.05. */
     learning_rate_base: number;
+    /** SGD learning rate of the transfer, multiplied by each layer's rate from the strategy; default 0.02. */
     learning_rate_target: number;
+    /** Rows per minibatch in both phases; an epoch's last, partial batch is used too. Default 32. */
     batch_size: number;
+    /** `head_finetune`'s base-layer rate, as a multiple of `learning_rate_target`; >= 0, default 0.1. */
     head_finetune_base_lr_scale: number;
   };
 }

@@ -15,9 +15,13 @@ export type LogLevel = typeof LOG_LEVELS[number];
 
 /** Writes messages at or above its level. */
 export interface Logger {
+  /** Logs `message` at `DEBUG`, the least severe level. */
   debug(message: string): void;
+  /** Logs `message` at `INFO`, the level above `DEBUG`. */
   info(message: string): void;
+  /** Logs `message` at `WARNING`, the level above `INFO`. */
   warning(message: string): void;
+  /** Logs `message` at `ERROR`, the most severe level. */
   error(message: string): void;
   /** Releases the log file. */
   close(): void;
@@ -25,9 +29,13 @@ export interface Logger {
 
 /** Where and what to log; `file` null logs to the console alone. */
 export interface LoggerOptions {
+  /** Messages below this level are dropped everywhere (`logging.level`). */
   readonly level: LogLevel;
+  /** Path of the rotating log file, its folders created as needed (`logging.file`); null for none. */
   readonly file: string | null;
+  /** The file rolls over before a line would take it past this many bytes (`logging.max_bytes`). */
   readonly maxBytes: number;
+  /** Rolled-over files kept, `<file>.1` the newest; 0 never rolls over (`logging.backup_count`). */
   readonly backupCount: number;
   /** Receives each console line; defaults to stderr. */
   readonly console?: (line: string) => void;

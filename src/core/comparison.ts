@@ -15,7 +15,9 @@ import { type ExperimentSpec, pretrain, type TaskMetrics, type TrainingListener,
 
 /** The points to run: every seed × relatedness × target training-set size × strategy. */
 export interface Grid {
+  /** Each replaces `data.seed` for one pretraining and all its transfers, run in this order. */
   readonly seeds: readonly number[];
+  /** Each replaces `data.relatedness` for the target task; the seed's one pretraining serves them all. */
   readonly relatedness: readonly number[];
   /** Target training rows; null runs the configured split of `data.target_n_samples`. */
   readonly targetRows: readonly number[] | null;
@@ -23,45 +25,63 @@ export interface Grid {
 
 /** One seed's pretraining. */
 export interface PretrainRecord {
+  /** The grid seed that generated the source task and the model's initial weights. */
   readonly seed: number;
+  /** The pretrained model's final train and test metrics on the source task. */
   readonly source: TaskMetrics;
+  /** Per epoch of the pretraining: train and test metrics. */
   readonly history: EpochMetrics[];
+  /** The pretraining's training time in seconds (its epochs and their test evaluations). */
   readonly seconds: number;
 }
 
 /** One strategy's transfer at one point of the grid. */
 export interface RunRecord {
+  /** The seed of the pretraining this run started from; it also generated the target task. */
   readonly seed: number;
+  /** The target task's `r` (see `data.ts`): 1 shares the source's teacher, 0 has an independent one. */
   readonly relatedness: number;
+  /** Rows of the target training set this run trained on; the test set is the same at every size. */
   readonly targetTrainRows: number;
+  /** Which transfer ran; `scratch` starts every layer fresh and ignores the pretrained weights. */
   readonly strategy: StrategyName;
   /** The pretrained model's source test metrics (shared by every run of the seed). */
   readonly sourceTest: Metrics;
+  /** Final train and test metrics on the target task, measured after the transfer's last epoch. */
   readonly target: TaskMetrics;
   /** Per epoch of the transfer: train and test metrics. */
   readonly history: EpochMetrics[];
   /** The transfer's training time (its epochs and their test evaluations). */
   readonly seconds: number;
+  /** Why a layer planned as pretrained started fresh (the head, when class counts differ); else empty. */
   readonly notes: string[];
 }
 
 /** What is running now, for progress reports. */
 export interface Position {
+  /** The grid seed whose pretraining or transfers are running. */
   readonly seed: number;
+  /** `"pretrain"` while pretraining, else the strategy being transferred. */
   readonly phase: "pretrain" | StrategyName;
+  /** The target task's relatedness; null while pretraining, which no target task is part of. */
   readonly relatedness: number | null;
+  /** Rows of the target training set; null while pretraining. */
   readonly targetTrainRows: number | null;
 }
 
 /** Where the comparison reports as it goes. */
 export interface Observer {
+  /** After each epoch of every phase, in order; `epochs` is the phase's total. */
   epoch(at: Position, metrics: EpochMetrics, epochs: number): void;
+  /** Once per seed, when its pretraining is done and before its first transfer. */
   pretrained(record: PretrainRecord): void;
+  /** After each transfer, once its final metrics are measured. */
   finished(record: RunRecord): void;
 }
 
 /** What runs the comparison besides the engine: who hears of progress, and when to stop. */
 export interface ComparisonHooks {
+  /** Hears of every epoch, pretraining and transfer as it happens (the records also end up in the result). */
   readonly observer: Observer;
   /** Checked before each phase; true ends the comparison early. */
   readonly stop: () => boolean;
@@ -71,8 +91,11 @@ export interface ComparisonHooks {
 
 /** Everything run so far; `complete` is false when `stop` cut it short. */
 export interface Comparison {
+  /** One per seed whose pretraining finished, in `grid.seeds` order. */
   readonly pretrainings: PretrainRecord[];
+  /** Every finished transfer, in the order run: by seed, relatedness, training-set size, then strategy. */
   readonly runs: RunRecord[];
+  /** True when every point of the grid ran. */
   readonly complete: boolean;
 }
 

@@ -26,34 +26,51 @@ export const TARGET_SHIFT = 0.5;
 
 /** A labelled sample set: `x` holds `n` rows of `features` values, row-major. */
 export interface Dataset {
+  /** `n × features` input values, row-major: row i is sample i. */
   readonly x: Float32Array<ArrayBuffer>;
+  /** `n` class indices, each in `[0, classes)`; `labels[i]` belongs to row i of `x`. */
   readonly labels: Uint32Array<ArrayBuffer>;
+  /** Rows (samples) in `x` and `labels`. */
   readonly n: number;
+  /** Values per row of `x`: the model's input width. */
   readonly features: number;
+  /** Classes the labels are drawn from (the model's output width); a small set may not show them all. */
   readonly classes: number;
 }
 
 /** One task's train and test splits. */
 export interface TaskData {
+  /** The first rows of the generated sample: what the model trains on. */
   readonly train: Dataset;
+  /** The last `testCount(n, testFraction)` rows of the sample, never trained on. */
   readonly test: Dataset;
 }
 
 /** The source task (for pretraining) and the target task (for transfer). */
 export interface TransferData {
+  /** Inputs `x ~ N(0, I)` labelled by the source teacher. */
   readonly source: TaskData;
+  /** Shifted inputs labelled by the blended teacher; it has `targetClasses` classes. */
   readonly target: TaskData;
 }
 
 /** What {@linkcode makeTransferData} needs; mirrors the `data` section of the config. */
 export interface DataSpec {
+  /** Rows generated for the source task, before the train/test split. */
   readonly sourceSamples: number;
+  /** Rows generated for the target task, before the train/test split. */
   readonly targetSamples: number;
+  /** Input width, shared by both tasks. */
   readonly features: number;
+  /** Classes of the source task: the pretrained model's output width. */
   readonly sourceClasses: number;
+  /** Classes of the target task; readout rows beyond `sourceClasses` are fresh. */
   readonly targetClasses: number;
+  /** `r` of the teacher blend: 1 gives the target the source's teacher, 0 an independent one. */
   readonly relatedness: number;
+  /** Share of each task's rows held out for test, rounded as {@linkcode testCount} does. */
   readonly testFraction: number;
+  /** Seeds the teachers, the target's shift and the inputs (`deriveSeed` names a stream per purpose). */
   readonly seed: number;
 }
 

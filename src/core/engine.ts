@@ -14,7 +14,9 @@ import type { Mlp } from "./model.ts";
 
 /** Mean loss and accuracy (a fraction in [0, 1]) over a set of samples. */
 export interface Metrics {
+  /** Softmax cross-entropy averaged over the samples, in nats (natural log). */
   readonly loss: number;
+  /** Share of samples whose largest logit (the first, on ties) is the label. */
   readonly accuracy: number;
 }
 
@@ -30,23 +32,33 @@ export interface EpochMetrics {
 
 /** A dataset that lives on an engine; only the engine that made it may use it. */
 export interface DatasetHandle {
+  /** Rows of the uploaded dataset, as in its {@linkcode Dataset}. */
   readonly n: number;
+  /** Values per row of the uploaded dataset. */
   readonly features: number;
+  /** Classes its labels are drawn from. */
   readonly classes: number;
 }
 
 /** A task's two splits, uploaded to one engine. */
 export interface TaskHandles {
+  /** The uploaded training split, which phases train on. */
   readonly train: DatasetHandle;
+  /** The uploaded test split, which phases evaluate after each epoch. */
   readonly test: DatasetHandle;
 }
 
 /** A phase of minibatch SGD on the engine's current model. */
 export interface PhaseSpec {
+  /** Minibatches come from here, in a fresh shuffled order each epoch; made by this engine's `upload`. */
   readonly train: DatasetHandle;
+  /** Evaluated after every epoch, for `EpochMetrics.test`; made by this engine's `upload`. */
   readonly test: DatasetHandle;
+  /** Full passes over `train`; 0 trains nothing and reports no epochs. */
   readonly epochs: number;
+  /** Rows per minibatch; an epoch's last minibatch takes the remainder, so it may be shorter. */
   readonly batchSize: number;
+  /** SGD step size before each layer's multiplier from `layerRates`. */
   readonly learningRate: number;
   /** One multiplier of `learningRate` per layer; 0 freezes the layer (its bytes stay unchanged). */
   readonly layerRates: readonly number[];
@@ -85,6 +97,7 @@ export function stepSizes(learningRate: number, layerRates: readonly number[]): 
 
 /** Which layers a backward pass must serve: those that learn (rate above 0), and the lowest of them. */
 export interface GradientPlan {
+  /** One flag per layer, input to output: true where the layer's rate is above 0. */
   readonly learns: readonly boolean[];
   /** The lowest layer that learns, or −1 when none does: nothing below it needs a gradient. */
   readonly lowest: number;

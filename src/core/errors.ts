@@ -10,6 +10,7 @@
  * without a stack trace, and exit with code 2. The message names the culprit and the fix.
  */
 export class UsageError extends Error {
+  /** Names the class in stack traces and `String(error)`, which would otherwise say `Error`. */
   override name = "UsageError";
 }
 

@@ -13,7 +13,9 @@ import type { Rng } from "./rng.ts";
 
 /** One dense layer's parameters. */
 export interface Layer {
+  /** Width of the layer's input: rows of `weights`. */
   readonly inputs: number;
+  /** Width of the layer's output: columns of `weights`, and the length of `bias`. */
   readonly outputs: number;
   /** `inputs × outputs`, row-major. */
   readonly weights: Float32Array<ArrayBuffer>;

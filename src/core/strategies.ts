@@ -25,6 +25,7 @@ export type StrategyName = typeof STRATEGY_NAMES[number];
 
 /** How one group of layers starts and learns. */
 export interface LayerPlan {
+  /** `pretrained` copies the source model's layer (when its shape fits); `fresh` draws a new He layer. */
   readonly init: "pretrained" | "fresh";
   /** Multiplier of the target learning rate; 0 freezes the layer. */
   readonly rate: number;
@@ -32,7 +33,9 @@ export interface LayerPlan {
 
 /** A strategy's plan for the base (every hidden layer) and the head (the last layer). */
 export interface StrategyPlan {
+  /** Applies to every layer but the last. */
   readonly base: LayerPlan;
+  /** Applies to the last layer, which {@linkcode startTransfer} sizes for the target's classes. */
   readonly head: LayerPlan;
 }
 
@@ -53,7 +56,9 @@ export function planRates(plan: StrategyPlan, layers: number): number[] {
 
 /** The target model a plan starts from, its per-layer rates, and what had to deviate from the plan. */
 export interface TransferStart {
+  /** New arrays throughout: pretrained layers are copies, so training it leaves `pretrained` intact. */
   readonly model: Mlp;
+  /** One per layer, input to output: the base's rate, then the head's (see {@linkcode planRates}). */
   readonly layerRates: number[];
   /** Why a layer planned as pretrained starts fresh (its shape changed); empty when none. */
   readonly notes: string[];

@@ -14,7 +14,9 @@ import { startTransfer, type StrategyName, type StrategyPlan } from "./strategie
 
 /** How one phase trains: its epochs, minibatch size and learning rate. */
 export interface PhaseSchedule {
+  /** Full passes over the training split; 0 leaves the model as it starts. */
   readonly epochs: number;
+  /** Rows per minibatch; an epoch's last minibatch takes the remainder. */
   readonly batchSize: number;
   /** Multiplied by each layer's rate (1 for every layer when pretraining). */
   readonly learningRate: number;
@@ -24,9 +26,13 @@ export interface PhaseSchedule {
 export interface ExperimentSpec {
   /** The two tasks; `data.seed` also seeds the initial weights and the shuffles. */
   readonly data: DataSpec;
+  /** Widths of the hidden layers, input to output; the model has one more layer, the head. */
   readonly hiddenDims: readonly number[];
+  /** The source phase: every layer learns at rate 1 from a fresh He initialisation. */
   readonly pretrain: PhaseSchedule;
+  /** Every strategy's target phase; each layer's rate comes from the strategy's plan. */
   readonly transfer: PhaseSchedule;
+  /** What each strategy starts from and how fast each layer learns (see `strategyPlans`). */
   readonly plans: Readonly<Record<StrategyName, StrategyPlan>>;
 }
 
@@ -37,14 +43,19 @@ export function sourceWidths(spec: ExperimentSpec): number[] {
 
 /** Final loss and accuracy on one task's train and test splits. */
 export interface TaskMetrics {
+  /** Measured on the whole training split with the final weights (not the running epoch average). */
   readonly train: Metrics;
+  /** Measured on the test split with the final weights. */
   readonly test: Metrics;
 }
 
 /** One phase's outcome: per-epoch history, final metrics, and the training loop's time. */
 export interface PhaseResult {
+  /** One entry per epoch, in order. */
   readonly history: EpochMetrics[];
+  /** Measured after the last epoch, on both splits of the phase's task. */
   readonly metrics: TaskMetrics;
+  /** Milliseconds of the engine's `trainPhase` (epochs and their test evaluations), not of `metrics`. */
   readonly ms: number;
 }
 
@@ -53,10 +64,13 @@ export type Task = "source" | "target";
 
 /** What a phase is about to do. */
 export interface PhaseStart {
+  /** `source` when pretraining, `target` for a transfer. */
   readonly task: Task;
   /** The strategy of a transfer; null for pretraining. */
   readonly strategy: StrategyName | null;
+  /** The phase's base step size, before each layer's multiplier. */
   readonly learningRate: number;
+  /** One multiplier of `learningRate` per layer, input to output; 0 freezes the layer. */
   readonly layerRates: readonly number[];
   /** Why a layer planned as pretrained starts fresh; empty when none. */
   readonly notes: readonly string[];
@@ -64,7 +78,9 @@ export interface PhaseStart {
 
 /** Told when each phase starts and after each of its epochs (a program logs these, say). */
 export interface TrainingListener {
+  /** Before the phase's first epoch, with its model already on the engine. */
   started?(phase: PhaseStart): void;
+  /** After each epoch of the phase, in order; `epochs` is the phase's total. */
   epoch?(task: Task, metrics: EpochMetrics, epochs: number): void;
 }
 

@@ -10,7 +10,9 @@ import { type StepKernels, TS_STEP_KERNELS } from "./reference_kernels.ts";
 
 /** Arrays allocated together, and the kernels that can work on them. */
 export interface Arena {
+  /** `count` new floats for `kernels` to work on; not necessarily zero, as an arena may reuse memory. */
   alloc(count: number): Float32Array;
+  /** The kernels for arrays from `alloc` (the WebAssembly ones accept no others). */
   readonly kernels: StepKernels;
 }
 

@@ -15,9 +15,13 @@ import { type Floats, type LossSum, type StepKernels, TS_STEP_KERNELS } from "./
 
 /** The parameters of one layer, in either float width. */
 export interface LayerParams {
+  /** Width of the layer's input: rows of `weights`. */
   readonly inputs: number;
+  /** Width of the layer's output: columns of `weights`, and the length of `bias`. */
   readonly outputs: number;
+  /** `inputs × outputs`, row-major. */
   readonly weights: Floats;
+  /** `outputs` values. */
   readonly bias: Floats;
 }
 
@@ -27,7 +31,9 @@ export class Workspace {
   readonly activations: Floats[];
   /** `deltas[l]` is the loss gradient with respect to `activations[l]` (l ≥ 1). */
   readonly deltas: Floats[];
+  /** `weightGrads[l]` is layer l's `inputs × outputs` weight gradient; {@linkcode backward} fills it. */
   readonly weightGrads: Floats[];
+  /** `biasGrads[l]` is layer l's `outputs`-long bias gradient; {@linkcode backward} fills it. */
   readonly biasGrads: Floats[];
   /** The batch's labels, gathered alongside the input rows (in the arena, for kernels that need that). */
   readonly labels: Uint32Array;

@@ -104,7 +104,9 @@ export function sgdStep(w: Floats, g: Floats, rate: number): void {
 
 /** A batch's summed loss and number of rows whose largest logit is the label. */
 export interface LossSum {
+  /** Cross-entropy summed over the batch's rows, in nats; each call overwrites it. */
   loss: number;
+  /** Rows whose largest logit (the first, on ties) is the label; each call overwrites it. */
   correct: number;
 }
 
@@ -162,13 +164,24 @@ export function gatherRows(
  * stand in for the TypeScript ones above on arrays it owns.
  */
 export interface StepKernels {
+  /** `C[m×n] = A[m×k] · B[k×n]`, the forward product (see {@linkcode matmul}). */
   readonly matmul: typeof matmul;
+  /** `C[k×n] = Aᵀ · B` with `A[m×k]`, `B[m×n]`, the weight gradient (see {@linkcode matmulTransA}). */
   readonly matmulTransA: typeof matmulTransA;
+  /** `C[m×k] = A · Bᵀ` with `A[m×n]`, `B[k×n]`, the input gradient (see {@linkcode matmulTransB}). */
   readonly matmulTransB: typeof matmulTransB;
+  /** Adds the bias to each of `m` rows in place, then ReLU when asked (see {@linkcode addBias}). */
   readonly addBias: typeof addBias;
+  /** Zeroes the gradient in place where the ReLU output was 0 (see {@linkcode reluBackward}). */
   readonly reluBackward: typeof reluBackward;
+  /** Sums `G[m×n]` over its rows into `n` values, the bias gradient (see {@linkcode columnSums}). */
   readonly columnSums: typeof columnSums;
+  /** `w -= rate · g` in place over all of `w` (see {@linkcode sgdStep}). */
   readonly sgdStep: typeof sgdStep;
+  /**
+   * The summed loss and correct count of `m` rows into a {@linkcode LossSum}, and the scaled gradient
+   * when given an array for it (see {@linkcode softmaxCrossEntropy}).
+   */
   readonly softmaxCrossEntropy: typeof softmaxCrossEntropy;
 }
 

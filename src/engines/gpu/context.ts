@@ -13,11 +13,13 @@ import { errorMessage } from "../../core/errors.ts";
 
 /** Why no GPU could be had (the engine selector falls back to the CPU on it). */
 export class GpuUnavailable extends Error {
+  /** Names the class in stack traces and `String(error)`, which would otherwise say `Error`. */
   override name = "GpuUnavailable";
 }
 
 /** A failure of the GPU while running: a validation error, or a lost device. */
 export class GpuError extends Error {
+  /** Names the class in stack traces and `String(error)`, which would otherwise say `Error`. */
   override name = "GpuError";
 }
 

@@ -34,6 +34,7 @@ import {
   Pipelines,
   type RowMode,
   Rows,
+  setStepSlot,
   writeStep,
 } from "./pipelines.ts";
 
@@ -81,17 +82,23 @@ interface Span {
 
 /** One kernel launch: what runs, on which buffers, with which step record, over how many workgroups. */
 export interface Dispatch {
+  /** One of the engine's {@linkcode Pipelines}: a matmul variant or the softmax cross-entropy. */
   readonly pipeline: GPUComputePipeline;
+  /** Bound as group 0; its step binding is read at `offset`. */
   readonly group: GPUBindGroup;
   /** Byte offset of the step record. */
   readonly offset: number;
+  /** `[x, y]` workgroup counts: one per 32×32 tile of C for a matmul, `[1, 1]` for the softmax. */
   readonly workgroups: readonly [number, number];
 }
 
 /** A copy of an epoch's metrics into a mappable buffer, recorded after the epoch's compute pass. */
 export interface MetricsCopy {
+  /** The phase's metrics buffer: two 8-byte slots per epoch, the minibatches' sums then the test set's. */
   readonly from: GPUBuffer;
+  /** Byte offset of the epoch's two slots in `from`: 16 bytes per earlier epoch. */
   readonly offset: number;
+  /** The mappable buffer the host reads back; {@linkcode submitEpoch} copies `to.size` bytes into it. */
   readonly to: GPUBuffer;
 }
 
@@ -507,6 +514,6 @@ function slotMetrics(sums: ArrayBuffer, slot: number, n: number): Metrics {
 /** Points the first `trainSpans` records at metrics slot `slot`, the rest at `slot + 1`. */
 function setSlots(records: ArrayBuffer, align: number, trainSpans: number, slot: number): void {
   for (let i = 0; i * align < records.byteLength; i++) {
-    new Uint32Array(records, i * align + 8, 1)[0] = i < trainSpans ? slot : slot + 1;
+    setStepSlot(records, i * align, i < trainSpans ? slot : slot + 1);
   }
 }

@@ -27,10 +27,15 @@ export type EpilogueMode = typeof Epilogue[keyof typeof Epilogue];
 
 /** One specialisation of matmul.wgsl. */
 export interface MatmulVariant {
+  /** A is stored transposed, K×M (`TRANS_A`): the weight gradient's `Xᵀ`. */
   readonly transA: boolean;
+  /** B is stored transposed, N×K (`TRANS_B`): the input gradient's `Wᵀ`. */
   readonly transB: boolean;
+  /** Where A's stored rows come from (`A_ROWS`): as they are, a dataset chunk, or the shuffled order. */
   readonly aRows: RowMode;
+  /** The batch (`step.rows`) is K rather than M (`BATCH_IS_K`): the weight gradient sums over it. */
   readonly batchIsK: boolean;
+  /** What the product goes through before C is written (`EPILOGUE`). */
   readonly epilogue: EpilogueMode;
 }
 
@@ -50,16 +55,26 @@ export const DIMS_RATE_OFFSET = 12;
 
 /** One step record: the rows a dispatch works on, its metrics slot, and the gradient's scale. */
 export interface StepRecord {
+  /** The span's first row: in the dataset for a chunk, in the row order for a shuffled minibatch. */
   readonly rowOffset: number;
+  /** Rows in the span: the batch dimension of every dispatch that reads this record. */
   readonly rows: number;
+  /** The metrics slot (`{loss, correct}`, 8 bytes) that the softmax kernel adds the span's sums to. */
   readonly slot: number;
+  /** Multiplies the loss gradient: `1 / rows` makes it the gradient of the span's mean loss. */
   readonly gradScale: number;
 }
 
 /** Writes `step` as a `Step` record at byte `at` of `records`. */
 export function writeStep(records: ArrayBuffer, at: number, step: StepRecord): void {
-  new Uint32Array(records, at, 3).set([step.rowOffset, step.rows, step.slot]);
+  new Uint32Array(records, at, 2).set([step.rowOffset, step.rows]);
+  setStepSlot(records, at, step.slot);
   new Float32Array(records, at + 12, 1)[0] = step.gradScale;
+}
+
+/** Points the step record at byte `at` of `records` to metrics slot `slot` (its third word). */
+export function setStepSlot(records: ArrayBuffer, at: number, slot: number): void {
+  new Uint32Array(records, at + 8, 1)[0] = slot;
 }
 
 /** matmul.wgsl's `Dims {m, n, k, rate}` as bytes for a uniform buffer. */
@@ -103,7 +118,7 @@ type Binding = "read" | "write" | "uniform" | "step";
  * matmul.wgsl's bindings (group 0) in binding order, each named by its role and its kind; A and B
  * are bound again at 7 and 8 as the vec4 views of `main_blocked`'s aligned path.
  */
-const MATMUL_BINDINGS = [
+export const MATMUL_BINDINGS = [
   ["a", "read"],
   ["b", "read"],
   ["c", "write"],
@@ -115,8 +130,8 @@ const MATMUL_BINDINGS = [
   ["b", "read"],
 ] as const;
 
-/** softmax_xent.wgsl's bindings (group 0) in binding order. */
-const XENT_BINDINGS = [
+/** softmax_xent.wgsl's bindings (group 0) in binding order, each named by its role and its kind. */
+export const XENT_BINDINGS = [
   ["logits", "read"],
   ["labels", "read"],
   ["rowIndex", "read"],

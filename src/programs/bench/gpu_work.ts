@@ -14,7 +14,9 @@ import { type Dispatch, type MetricsCopy, submitEpoch } from "../../engines/gpu/
 
 /** Work sent to every WebGPU device of this process so far. */
 export interface GpuWork {
+  /** Compute dispatches: calls of `dispatchWorkgroups`. */
   readonly dispatches: number;
+  /** Calls of `queue.submit`, however many command buffers each carries. */
   readonly submissions: number;
   /** Host waits on the device: buffer maps and waits for submitted work. */
   readonly waits: number;
@@ -41,7 +43,10 @@ export function countGpuWork(): Readonly<GpuWork> {
   return counted;
 }
 
-/** The naive baseline: every dispatch its own submission, with the metrics copy, then a host wait. */
+/**
+ * The naive baseline (`gpu-naive` in the tables): every dispatch its own submission, each with the
+ * metrics copy, then a host wait (`onSubmittedWorkDone`) before the next.
+ */
 export async function submitEachDispatch(
   device: GPUDevice,
   work: readonly Dispatch[],

@@ -95,7 +95,8 @@ export async function runBench(
     gpu,
     BENCH_THREADS,
   );
-  // Each GPU engine gets a device of its own: disposing of an engine destroys its device.
+  // Each GPU engine gets a device of its own: disposing of an engine destroys its device. The naive one
+  // (`gpu-naive`) sends every dispatch as its own submission, then waits on the host (submitEachDispatch).
   const gpuEngine = async (naive: boolean) =>
     GpuEngine.create(await GpuContext.acquire(navigator.gpu), naive ? { submit: submitEachDispatch } : {});
   const support = detectWasm();

@@ -31,19 +31,30 @@ export type Form = "AB" | "AtB" | "ABt";
 
 /** One product to time: C is m×n, the sum runs over k. */
 export interface MatmulCase {
+  /** For people: the workload, layer and product (`default layer 1 forward`), or `square N`. */
   readonly label: string;
+  /** Which operand, if either, is read transposed. */
   readonly form: Form;
+  /** Rows of C. */
   readonly m: number;
+  /** Length of each dot product: the dimension summed over. */
   readonly k: number;
+  /** Columns of C. */
   readonly n: number;
 }
 
 /** One kernel's result on one case. */
 export interface KernelResult {
+  /** `cpu`, `cpu-wasm-<variant>`, `cpu-wasm-<variant>-<N>t` (on N threads) or `gpu-<schedule>`. */
   readonly kernel: string;
+  /**
+   * Throughput over {@linkcode REPETITIONS} timed runs, counting 2·m·k·n flops a run; GPU runs are
+   * timed by timestamp queries when the device has them, else on the host clock.
+   */
   readonly gflops: TimingSummary;
   /** Largest `|got − want| / max(1, |want|)` over the sampled outputs. */
   readonly maxError: number;
+  /** Whether `maxError` is below 1e-4. */
   readonly correct: boolean;
 }
 
@@ -104,7 +115,9 @@ export async function benchMatmul(
 
 /** Random operands of a case, and float64 values of sampled outputs to check a kernel against. */
 export interface Operands {
+  /** A as stored for the case's form (see {@linkcode makeOperands}), random values between −1 and 1. */
   readonly a: Float32Array<ArrayBuffer>;
+  /** B as stored for the case's form, random values between −1 and 1. */
   readonly b: Float32Array<ArrayBuffer>;
   /** Sampled output positions and their float64 values. */
   readonly samples: { readonly at: number; readonly want: number }[];
@@ -285,7 +298,10 @@ async function timestampSeconds(
   return Array.from({ length: REPETITIONS }, (_, r) => Number(ticks[2 * r + 1] - ticks[2 * r]) / 1e9);
 }
 
-/** Host time around one submission of `count` repetitions and one wait, per repetition; sampled REPETITIONS times. */
+/**
+ * Host time around one submission of `count` repetitions and one wait, per repetition; sampled
+ * REPETITIONS times.
+ */
 async function hostSeconds(device: GPUDevice, run: (pass: GPUComputePassEncoder) => void): Promise<number[]> {
   const count = 10;
   const seconds = [];

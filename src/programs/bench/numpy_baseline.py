@@ -1,9 +1,10 @@
 """An idiomatic NumPy baseline for the benchmark: the training our engines do, written the usual way.
 
-It mirrors the CPU engine's training step (src/engines/cpu/mlp.ts, src/engines/cpu/engine.ts) in float32: a ReLU MLP
-with a linear head, mean softmax cross-entropy, plain minibatch SGD over a fresh permutation each
-epoch (the last partial batch included), no backward work below the lowest layer that learns and no
-gradient for a frozen layer, and after each epoch the test set's loss and accuracy in chunks of 256.
+It mirrors the CPU engine's training step (src/engines/cpu/mlp.ts, src/engines/cpu/engine.ts) in
+float32: a ReLU MLP with a linear head, mean softmax cross-entropy, plain minibatch SGD over a fresh
+permutation each epoch (the last partial batch included), no backward work below the lowest layer
+that learns and no gradient for a frozen layer, and after each epoch the test set's loss and
+accuracy in chunks of 256.
 
 The data are random (standard normal inputs, uniform labels) and every phase starts from fresh He
 weights: the cost of a step depends on the shapes, not on the values, so this times the same work as

@@ -20,12 +20,17 @@ import { type ExperimentSpec, sourceWidths } from "../../core/train.ts";
 
 /** One training phase for the script: shapes, schedule and each layer's SGD step size. */
 export interface BaselinePhase {
+  /** `pretrain`, or the strategy's name. */
   readonly name: string;
+  /** Rows of random training data the script makes for the phase. */
   readonly trainRows: number;
+  /** Rows of random test data, evaluated after every epoch. */
   readonly testRows: number;
   /** Layer widths: features, the hidden widths, classes. */
   readonly widths: readonly number[];
+  /** Rows per SGD minibatch; an epoch's last, partial batch is trained on too. */
   readonly batchSize: number;
+  /** Passes over the training rows, each in a fresh random order. */
   readonly epochs: number;
   /** Per layer, the learning rate times the layer's rate (see `stepSizes`); 0 freezes the layer. */
   readonly stepSizes: readonly number[];
@@ -33,17 +38,24 @@ export interface BaselinePhase {
 
 /** What `numpy_baseline.py` reads on stdin: the seed of its random data and weights, and the phases. */
 export interface BaselineSpec {
+  /** Seeds NumPy's `default_rng`, which draws the data, the weights and every epoch's order. */
   readonly seed: number;
+  /** Run in order, each from fresh He weights. */
   readonly phases: readonly BaselinePhase[];
 }
 
-/** One phase's outcome; the metrics are null when the phase ran no epoch or its loss overflowed. */
+/** One phase's outcome, as the script reports it. */
 export interface NumpyPhaseResult {
+  /** The phase's name from the spec. */
   readonly name: string;
   /** The training loop's time, per-epoch evaluation included, data generation excluded. */
   readonly seconds: number;
-  /** The last epoch's mean minibatch loss, as our engines report it. */
+  /**
+   * The last epoch's mean minibatch loss, as our engines report it; null when the phase ran no epoch
+   * or the loss overflowed.
+   */
   readonly finalTrainLoss: number | null;
+  /** Fraction of the test rows classified right after the last epoch; null when it ran no epoch. */
   readonly finalTestAccuracy: number | null;
 }
 
@@ -53,6 +65,7 @@ export interface NumpyResult {
   readonly numpy: string;
   /** The BLAS NumPy was built with, e.g. `scipy-openblas 0.3.31.188.0`, or `unknown`. */
   readonly blas: string;
+  /** One per phase of the spec, in its order. */
   readonly phases: readonly NumpyPhaseResult[];
   /** The phases' seconds, summed. */
   readonly seconds: number;

@@ -14,6 +14,7 @@ export interface BenchMeta {
   readonly date: string;
   /** Whether `--quick` shrank every size. */
   readonly quick: boolean;
+  /** The Deno version (`Deno.version.deno`). */
   readonly deno: string;
   /** The GPU adapter measured, or null for none. */
   readonly adapter: string | null;
@@ -27,10 +28,15 @@ export interface BenchMeta {
   readonly wasmKernels: string | null;
   /** Threads of the multi-threaded WebAssembly engine (`cpu-wasm-Nt`). */
   readonly wasmThreads: number;
+  /** How many measurements each median is taken over, and the untimed runs around them. */
   readonly repetitions: {
+    /** Timed runs per kernel and matmul case. */
     readonly kernels: number;
+    /** Timed epochs per training phase. */
     readonly epochs: number;
+    /** Untimed epochs before the timed ones. */
     readonly warmUpEpochs: number;
+    /** Untimed epochs after the timed ones: the last epoch has nothing queued behind it. */
     readonly untimedLastEpochs: number;
   };
   /** What the GPU engine dispatches per training step, for people. */
@@ -47,15 +53,21 @@ export interface ScalingSweep {
 
 /** Everything the benchmark measured. */
 export interface BenchResults {
+  /** The run's environment and settings. */
   readonly meta: BenchMeta;
   /** Each matmul case with every kernel's result on it. */
   readonly kernels: (MatmulCase & { readonly kernels: KernelResult[] })[];
+  /** Seconds per epoch of each engine on each workload, with `gpu-naive` when there is a GPU. */
   readonly endToEnd: WorkloadResult[];
+  /** Training seconds of the whole experiment on each engine and NumPy, per workload. */
   readonly wholeRuns: WholeRunResult[];
+  /** Source-phase samples per second as the hidden width, then the batch size, grows. */
   readonly scaling: {
     /** Training rows of the scaling workload's source task. */
     readonly trainRows: number;
+    /** Over the hidden width, at batch size 256. */
     readonly hidden: ScalingSweep;
+    /** Over the batch size, at hidden width 512. */
     readonly batch: ScalingSweep;
   };
 }

@@ -26,17 +26,23 @@ const EPOCHS = 1 + TIMED_EPOCHS + 1;
 
 /** One phase's throughput. */
 export interface PhaseThroughput {
+  /** Gaps between successive epochs' metrics arriving on the host, over the timed epochs. */
   readonly secondsPerEpoch: TimingSummary;
   /** Training rows per second at the median epoch time. */
   readonly samplesPerSecond: number;
+  /** Rows of the phase's training set. */
   readonly trainRows: number;
 }
 
 /** An engine's throughput on a workload's phases, and (for the GPU) the work it sent per epoch. */
 export interface WorkloadResult {
+  /** The workload's name: `default`, `large`, or a scaling point such as `hidden 512`. */
   readonly workload: string;
+  /** The engine's label in the tables, e.g. `cpu-wasm-2t` or `gpu-naive`. */
   readonly engine: string;
+  /** The source phase: training from He weights with every layer learning. */
   readonly source: PhaseThroughput;
+  /** The target phase (full fine-tuning of the pretrained model); null when it was not run. */
   readonly target: PhaseThroughput | null;
   /** Per source epoch on the GPU: kernel dispatches, submissions and host waits; null on the CPU. */
   readonly perEpoch: GpuWork | null;

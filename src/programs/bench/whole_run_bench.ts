@@ -15,10 +15,13 @@ import { summarizeTimings, type TimingSummary } from "./timing.ts";
 
 /** One engine's training seconds for the whole experiment, over repeated runs. */
 export interface WholeRunResult {
+  /** The workload's name: `default` or `large`. */
   readonly workload: string;
+  /** The engine's label, e.g. `cpu-wasm` or `numpy-2t` (NumPy with BLAS on 2 threads). */
   readonly engine: string;
   /** Training seconds per run; null with `unavailable` set when the engine could not run. */
   readonly seconds: TimingSummary | null;
+  /** Why the run could not be made, e.g. `python3 not found`; set only for the NumPy baseline. */
   readonly unavailable?: string;
   /** What ran, when the label does not say it all (NumPy's version and BLAS). */
   readonly detail?: string;

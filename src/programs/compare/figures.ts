@@ -15,8 +15,11 @@ import { type ChartSeries, lineChart } from "./svg.ts";
 
 /** One picture: its file name in the run folder, a caption, and the SVG text. */
 export interface Figure {
+  /** File name in the run folder, e.g. `learning-curves.svg`; unique among the figures. */
   readonly file: string;
+  /** What the chart shows, its line and its band, in one sentence: the page's caption and alt text. */
   readonly caption: string;
+  /** The whole SVG document, from {@linkcode lineChart}. */
   readonly svg: string;
 }
 

@@ -9,23 +9,33 @@ import { escapeXml } from "./escape.ts";
 
 /** A table of text cells; `highlightRows` (indices into `rows`) marks the best rows. */
 export interface PageTable {
+  /** Column headings; every row must have as many cells. */
   readonly header: readonly string[];
+  /** Body rows of text cells (escaped); the first cell is left-aligned, the rest right-aligned. */
   readonly rows: readonly (readonly string[])[];
+  /** Rows drawn bold and tinted, 0-based; none by default, and an index outside `rows` throws. */
   readonly highlightRows?: readonly number[];
 }
 
 /** A chart shown on the page: an image file, by its path relative to the page, and its caption (also its alt text). */
 export interface PageFigure {
+  /** The image's path relative to the page, `/`-separated; each segment is percent-encoded. */
   readonly file: string;
+  /** Text shown under the image, and its alt text. */
   readonly caption: string;
 }
 
 /** What `indexPage` shows, top to bottom: title, intro, table, figures, notes. */
 export interface Page {
+  /** The page's `<title>` and its `<h1>` heading. */
   readonly title: string;
+  /** A paragraph under the heading; none when absent. */
   readonly intro?: string;
+  /** The results table, under the intro. */
   readonly table: PageTable;
+  /** Charts under the table, in this order, each in a `<figure>` with its caption. */
   readonly figures: readonly PageFigure[];
+  /** Items of a closing "Notes" list; no list when absent or empty. */
   readonly notes?: readonly string[];
 }
 

@@ -15,7 +15,14 @@
 import { InvalidArgumentError, Option } from "commander";
 import { join } from "node:path";
 import { checkWritable, writeTextFileAtomic } from "../../app/atomic_write.ts";
-import { parseWith, programWithSetup, type SetupOptions, setupOptions, wholeNumber } from "../../app/cli.ts";
+import {
+  type Parsed,
+  parseWith,
+  programWithSetup,
+  type SetupOptions,
+  setupOptions,
+  wholeNumber,
+} from "../../app/cli.ts";
 import { type Config, experimentSpec } from "../../app/config.ts";
 import { trainingLog } from "../../app/training_log.ts";
 import type { Engine } from "../../core/engine.ts";
@@ -34,14 +41,18 @@ export const INTERRUPTED_EXIT_CODE = 130;
 
 /** What the compare flags ask for. */
 export interface CompareOptions extends SetupOptions {
+  /** How many seeds to run (`--seeds`), counting up from the configured seed; 1 to 1000, default 5. */
   readonly seeds: number;
+  /** Target training-set sizes to sweep (`--target-samples`), sorted, unique; null: the configured split. */
   readonly targetSamples: number[] | null;
+  /** Relatedness values to sweep (`--relatedness`), sorted, unique; null: `data.relatedness` alone. */
   readonly relatedness: number[] | null;
+  /** The run folder (`--out-dir`); null for `runs/<date-time>`, the start time in UTC. */
   readonly outDir: string | null;
 }
 
 /** Parses the compare flags (without the program name). Throws {@linkcode UsageError}. */
-export function parseCompareArgs(args: readonly string[]) {
+export function parseCompareArgs(args: readonly string[]): Parsed<CompareOptions> {
   const program = programWithSetup(
     "compare",
     "Pretrain once per seed, then run every strategy (scratch included) from the same weights on the same data; compare them.",
@@ -93,8 +104,7 @@ export function main(args: readonly string[]): Promise<number> {
 async function compare(options: CompareOptions): Promise<boolean> {
   const config = readConfig(options);
   const grid = gridOf(config, options);
-  const outDir = options.outDir ??
-    join("runs", new Date().toISOString().replace(/:/g, "-").replace(/\..*/, ""));
+  const outDir = options.outDir ?? claimRunFolder(new Date());
   prepareFolder(outDir);
   const spec = experimentSpec(config);
   const progress = new ProgressReport(totalEpochs(spec, grid), {
@@ -140,16 +150,39 @@ function gridOf(config: Config, options: CompareOptions): Grid {
   };
 }
 
+/**
+ * A new folder `<parent>/<date-time>` for a run started at `now`, or `<date-time>-2`, `-3`, … when a
+ * run started in the same second already took it: creating it without `recursive` fails when it
+ * exists, so two runs never share (and overwrite) one folder.
+ */
+export function claimRunFolder(now: Date, parent = "runs"): string {
+  const stamp = join(parent, now.toISOString().replace(/:/g, "-").replace(/\..*/, ""));
+  prepareFolder(parent);
+  for (let n = 1;; n++) {
+    const folder = n === 1 ? stamp : `${stamp}-${n}`;
+    try {
+      Deno.mkdirSync(folder);
+      return folder;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw folderError(folder, error);
+    }
+  }
+}
+
 /** Creates the run folder and checks it takes files, before any long work. */
 function prepareFolder(outDir: string): void {
   try {
     Deno.mkdirSync(outDir, { recursive: true });
   } catch (error) {
-    throw new UsageError(
-      `--out-dir ${outDir}: cannot create the folder (${errorMessage(error)}); choose another folder`,
-    );
+    throw folderError(outDir, error);
   }
   checkWritable(join(outDir, "results.json"), "--out-dir");
+}
+
+function folderError(folder: string, error: unknown): UsageError {
+  return new UsageError(
+    `--out-dir ${folder}: cannot create the folder (${errorMessage(error)}); choose another folder`,
+  );
 }
 
 /** Prints the table and writes every file of the run folder, each atomically. */

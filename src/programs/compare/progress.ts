@@ -19,8 +19,11 @@ const BAR_WIDTH = 20;
 
 /** Where progress goes, and how time is read (replaceable for tests). */
 export interface ProgressOptions {
+  /** True: one progress line redrawn in place, at most every 0.1 s; false: plain lines, at most every 5 s. */
   readonly terminal: boolean;
+  /** Receives the text to show, newlines and (on a terminal) escape codes included. */
   readonly write: (text: string) => void;
+  /** The clock, in seconds; `performance.now() / 1000` by default. */
   readonly now?: () => number;
 }
 
@@ -39,6 +42,7 @@ export class ProgressReport implements Observer {
     this.#started = this.#now();
   }
 
+  /** Counts a finished epoch; shows the progress unless it was shown under 0.1 s (terminal) or 5 s ago. */
   epoch(at: Position, metrics: EpochMetrics, epochs: number): void {
     this.#epochsDone++;
     const interval = this.options.terminal ? REDRAW_INTERVAL_S : PLAIN_INTERVAL_S;
@@ -65,6 +69,7 @@ export class ProgressReport implements Observer {
     this.#barShown = true;
   }
 
+  /** Shows a seed's pretraining time and source test accuracy on a line of its own. */
   pretrained(record: PretrainRecord): void {
     this.#firstRunOfSeed = true;
     this.message(
@@ -74,6 +79,7 @@ export class ProgressReport implements Observer {
     );
   }
 
+  /** Shows the first finished run after each pretraining on a line of its own; later runs show nothing. */
   finished(record: RunRecord): void {
     if (!this.#firstRunOfSeed) return;
     this.#firstRunOfSeed = false;

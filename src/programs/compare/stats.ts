@@ -8,7 +8,9 @@
 
 /** A metric over seeds. `ci95` is null for a single seed, where the spread cannot be estimated. */
 export interface Summary {
+  /** How many values (seeds) were summarised; at least 1. */
   readonly n: number;
+  /** Arithmetic mean, in the metric's own unit. */
   readonly mean: number;
   /** Sample standard deviation (denominator n − 1); 0 when n = 1. */
   readonly std: number;

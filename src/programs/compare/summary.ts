@@ -14,13 +14,19 @@ import { mean, pairedGain, summarize, type Summary } from "./stats.ts";
 
 /** One strategy at one point of the grid, over the seeds that finished. */
 export interface StrategySummary {
+  /** The point's task relatedness, from 0 to 1. */
   readonly relatedness: number;
+  /** The point's target training-set size, in rows. */
   readonly targetTrainRows: number;
+  /** The strategy these runs adapted with. */
   readonly strategy: StrategyName;
+  /** Runs summarised: one per seed whose run of this strategy at this point finished. */
   readonly seeds: number;
   /** Target test accuracy, as a fraction. */
   readonly accuracy: Summary;
+  /** Target test loss (mean cross-entropy). */
   readonly loss: Summary;
+  /** Mean source test accuracy of these runs' pretrained models, as a fraction. */
   readonly sourceAccuracy: number;
   /** Mean transfer training seconds. */
   readonly seconds: number;
@@ -75,7 +81,10 @@ const interval = (s: Summary, scale: number, digits: number) =>
   s.ci95 === null ? "" : ` [${(scale * s.ci95[0]).toFixed(digits)}, ${(scale * s.ci95[1]).toFixed(digits)}]`;
 
 /** The columns of the table, for the console and the page; the sweep columns only when swept. */
-export function tableRows(summaries: readonly StrategySummary[], engine: string) {
+export function tableRows(
+  summaries: readonly StrategySummary[],
+  engine: string,
+): { header: string[]; rows: string[][] } {
   const swept = (key: "relatedness" | "targetTrainRows") => new Set(summaries.map((s) => s[key])).size > 1;
   const [byRelatedness, byRows] = [swept("relatedness"), swept("targetTrainRows")];
   const header = [

@@ -12,25 +12,35 @@ import { logTicks, niceTicks } from "./ticks.ts";
 
 /** One point of a series. When both `low` and `high` are given they bound the shaded band at `x`. */
 export interface ChartPoint {
+  /** Horizontal position, in data units; finite, and positive on a log axis. */
   readonly x: number;
+  /** Vertical position, in data units; finite. */
   readonly y: number;
+  /** The band's lower edge at `x`; finite. The y axis spans it even without `high`. */
   readonly low?: number;
+  /** The band's upper edge at `x`; finite. The y axis spans it even without `low`. */
   readonly high?: number;
 }
 
 /** A named line; its points are drawn in order of `x`, whatever their order here. */
 export interface ChartSeries {
+  /** The legend's label for the line. */
   readonly name: string;
+  /** A marker each, joined by the line when there are two or more. */
   readonly points: readonly ChartPoint[];
 }
 
 /** What `lineChart` draws. */
 export interface ChartSpec {
+  /** Shown in bold above the plot, and the document's `<title>`. */
   readonly title: string;
+  /** The x axis's title, under its tick labels. */
   readonly xLabel: string;
+  /** The y axis's title, turned to read upwards, left of its tick labels. */
   readonly yLabel: string;
   /** "log" suits quantities that grow by factors, such as sample counts; every x must then be positive. */
   readonly xScale?: "linear" | "log";
+  /** The lines, given colours and dashes in this order; the legend lists them in it too. */
   readonly series: readonly ChartSeries[];
 }
 

@@ -12,15 +12,25 @@ import { percent } from "../../app/format.ts";
 
 /** The results document (`--output`); see docs/API.md for every field. */
 export interface Results {
+  /** The strategy that adapted the pretrained model (`--strategy`). */
   readonly strategy: StrategyName;
+  /** The engine that ran: `cpu` or `gpu`, and what it ran on (kernels and threads, or the adapter). */
   readonly engine: { readonly name: string; readonly description: string };
+  /** The seed used: `data.random_seed`, after any `RANDOM_SEED` override. */
   readonly seed: number;
+  /** The full validated configuration, defaults filled in. */
   readonly config: Config;
+  /** The pretrained model's final loss and accuracy on the source task's train and test splits. */
   readonly source: TaskMetrics;
+  /** The adapted model's final loss and accuracy on the target task's train and test splits. */
   readonly target: TaskMetrics;
+  /** Per epoch of pretraining (`source`) and of the transfer (`target`): train and test metrics. */
   readonly history: { readonly source: EpochMetrics[]; readonly target: EpochMetrics[] };
+  /** Milliseconds in each phase's training loop (final evaluation excluded); `total` is their sum. */
   readonly timings_ms: { readonly pretrain: number; readonly transfer: number; readonly total: number };
+  /** Why a layer planned as pretrained started fresh (its shape changed); empty when none. */
   readonly notes: string[];
+  /** The Deno version that ran, e.g. `2.9.6`. */
   readonly deno_version: string;
 }
 

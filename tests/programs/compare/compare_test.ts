@@ -11,7 +11,7 @@ import type { Dataset } from "../../../src/core/data.ts";
 import type { DatasetHandle, Engine } from "../../../src/core/engine.ts";
 import { CpuEngine } from "../../../src/engines/cpu/engine.ts";
 import { type Grid, runComparison, type RunRecord, totalEpochs } from "../../../src/core/comparison.ts";
-import { INTERRUPTED_EXIT_CODE } from "../../../src/programs/compare/main.ts";
+import { claimRunFolder, INTERRUPTED_EXIT_CODE } from "../../../src/programs/compare/main.ts";
 import { ProgressReport } from "../../../src/programs/compare/progress.ts";
 import { CSV_HEADER, formatComparison, summarizeRuns } from "../../../src/programs/compare/summary.ts";
 import { STRATEGY_NAMES } from "../../../src/core/strategies.ts";
@@ -273,4 +273,14 @@ Deno.test({
       assert.ok(Math.abs(run.target.test.accuracy - want.accuracy) <= 0.01, `run ${i} accuracy`);
     });
   },
+});
+
+Deno.test("compare: two runs started in the same second get folders of their own", async () => {
+  const parent = await Deno.makeTempDir();
+  const now = new Date("2026-12-01T09:30:15.250Z");
+  const first = claimRunFolder(now, parent), second = claimRunFolder(now, parent);
+  assert.equal(first, `${parent}/2026-12-01T09-30-15`);
+  assert.equal(second, `${first}-2`);
+  assert.ok(Deno.statSync(first).isDirectory && Deno.statSync(second).isDirectory);
+  await Deno.remove(parent, { recursive: true });
 });

@@ -105,7 +105,7 @@ const { get, set, i32 } = op;
 export const addTo = (
   local: number,
   bytes: number[],
-) => [...get(local), ...bytes, ...op.i32Add, ...set(local)];
+): number[] => [...get(local), ...bytes, ...op.i32Add, ...set(local)];
 
 /** `for (local = from; local < limit; local += step) body`; `from` and `limit` push the bounds (i32, unsigned). */
 export const forLoop = (
@@ -114,7 +114,7 @@ export const forLoop = (
   limit: number[],
   step: number,
   ...body: number[][]
-) => [
+): number[] => [
   ...from,
   ...set(local),
   ...op.block(op.loop(
@@ -127,19 +127,25 @@ export const forLoop = (
 
 /** A function signature: parameter and result types. */
 export interface Signature {
+  /** Value types ({@linkcode I32}, {@linkcode F64}, …), which the body reads as locals 0, 1, … in order. */
   readonly params: readonly number[];
+  /** Value types of the results; none when omitted. */
   readonly results?: readonly number[];
 }
 
 /** A host function the module calls, imported as `env.<name>`. */
 export interface ImportSpec extends Signature {
+  /** The field under `env` the host must supply, e.g. `"exp"`. */
   readonly name: string;
 }
 
 /** One exported function: its signature, extra locals (type, count), body instructions. */
 export interface FunctionSpec extends Signature {
+  /** The export name, e.g. `"gemm"`. */
   readonly name: string;
+  /** `[type, count]` runs of locals, numbered on from the last parameter in this order. */
   readonly locals: readonly [number, number][];
+  /** Instruction bytes, concatenated in order; {@linkcode encodeModule} adds the final `end`. */
   readonly body: readonly number[][];
 }
 

@@ -21,6 +21,7 @@ const BAND_ALIGN = 6;
 
 /** The WebAssembly kernel set; it counts the products it split between threads. */
 export interface WasmKernelSet extends KernelSet {
+  /** Products split between threads since the set was made, across all its arenas; 0 with one thread. */
   readonly splitProducts: number;
 }
 

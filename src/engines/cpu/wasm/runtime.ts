@@ -70,13 +70,24 @@ export type GemmExport = (...args: GemmArgs) => void;
 
 /** The module's exports (see `gemm.ts` and `step.ts`): byte offsets into memory, sizes, scalars. */
 export interface KernelExports {
+  /** `C[m×n] = A[m×k] · B[k×n]`, row-major f32; rows of A are `lda` floats apart. */
   gemm: GemmExport;
+  /** `C = Aᵀ · B` with A stored transposed: k rows of `lda` ≥ m floats. */
   gemm_at: GemmExport;
+  /** `C = A · Bᵀ` with B stored transposed: n rows of k floats. */
   gemm_bt: GemmExport;
+  /** `Z[i][j] += bias[j]` over `m × n`, then `max(Z, 0)` when `relu` ≠ 0. */
   bias_act(z: number, bias: number, m: number, n: number, relu: number): void;
+  /** `grad[i] = 0` where `act[i] ≤ 0`, for `count` floats. */
   relu_backward(grad: number, act: number, count: number): void;
+  /** `out[j] = Σ_i G[i][j]` over `m × n`. */
   column_sums(g: number, out: number, m: number, n: number): void;
+  /** `w[i] −= rate · g[i]` for `count` floats, computed in f64 as JavaScript does. */
   sgd_step(w: number, g: number, count: number, rate: number): void;
+  /**
+   * The summed loss (f64 at `out`) and correct count (i32 at `out + 8`) of `m` rows of `n` logits;
+   * `grad = (softmax − onehot) · scale` when `withGrad` ≠ 0; `exps` is scratch for `n` f64 values.
+   */
   softmax_xent(
     logits: number,
     labels: number,
@@ -101,8 +112,15 @@ export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memo
  * kernels must come from {@linkcode WasmRuntime.alloc}; the kernels read and write them in place.
  */
 export class WasmRuntime {
-  readonly memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+  /** Shared, one page at first; {@linkcode WasmRuntime.alloc} grows it up to {@linkcode MAX_PAGES}. */
+  readonly memory: WebAssembly.Memory = new WebAssembly.Memory({
+    initial: 1,
+    maximum: MAX_PAGES,
+    shared: true,
+  });
+  /** `variant`'s module, compiled once per process; the workers instantiate it on `memory` too. */
   readonly module: WebAssembly.Module;
+  /** This instance's exports on `memory`: their arguments are byte offsets into it. */
   readonly kernels: KernelExports;
   #next = 0;
 

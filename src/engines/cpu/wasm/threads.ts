@@ -23,8 +23,11 @@ const SPINS = 20000;
 
 /** What a worker receives once, before its first job. */
 export interface WorkerSetup {
+  /** The caller's compiled module, which the worker instantiates on `memory`. */
   readonly module: WebAssembly.Module;
+  /** The caller's shared memory, so a job's byte offsets mean the same on both threads. */
   readonly memory: WebAssembly.Memory;
+  /** This worker's own control block: int32 slots laid out as {@linkcode SLOT}. */
   readonly control: SharedArrayBuffer;
 }
 
@@ -43,7 +46,9 @@ export function awaitChange(control: Int32Array, slot: number, old: number): num
 
 /** A job for a worker: which product (see `GEMM_FORMS`) and its arguments. */
 export interface GemmJob {
+  /** How the operands are stored, which picks the export (posted as its index in `GEMM_FORMS`). */
   readonly form: GemmForm;
+  /** The export's arguments for the worker's band of C's rows: byte offsets into the shared memory, sizes. */
   readonly args: GemmArgs;
 }
 
