@@ -41,6 +41,11 @@ export function sourceWidths(spec: ExperimentSpec): number[] {
   return layerWidths(spec.data.features, spec.hiddenDims, spec.data.sourceClasses);
 }
 
+/** Layer widths of the target model: as {@linkcode sourceWidths}, with the target task's classes. */
+export function targetWidths(spec: ExperimentSpec): number[] {
+  return layerWidths(spec.data.features, spec.hiddenDims, spec.data.targetClasses);
+}
+
 /** Final loss and accuracy on one task's train and test splits. */
 export interface TaskMetrics {
   /** Measured on the whole training split with the final weights (not the running epoch average). */

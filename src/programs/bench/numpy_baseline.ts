@@ -14,9 +14,8 @@ import { fileURLToPath } from "node:url";
 import { testCount } from "../../core/data.ts";
 import { stepSizes } from "../../core/engine.ts";
 import { errorMessage } from "../../core/errors.ts";
-import { layerWidths } from "../../core/model.ts";
 import { planRates, STRATEGY_NAMES, type StrategyName } from "../../core/strategies.ts";
-import { type ExperimentSpec, sourceWidths } from "../../core/train.ts";
+import { type ExperimentSpec, sourceWidths, targetWidths } from "../../core/train.ts";
 
 /** One training phase for the script: shapes, schedule and each layer's SGD step size. */
 export interface BaselinePhase {
@@ -86,7 +85,6 @@ export function baselineSpec(
     testRows: testCount(n, data.testFraction),
   });
   const widths = sourceWidths(spec);
-  const targetWidths = layerWidths(data.features, spec.hiddenDims, data.targetClasses);
   const layers = widths.length - 1;
   const pretrain: BaselinePhase = {
     name: "pretrain",
@@ -99,7 +97,7 @@ export function baselineSpec(
   const transfer = (name: StrategyName): BaselinePhase => ({
     name,
     ...rows(data.targetSamples),
-    widths: targetWidths,
+    widths: targetWidths(spec),
     batchSize: spec.transfer.batchSize,
     epochs: spec.transfer.epochs,
     stepSizes: stepSizes(spec.transfer.learningRate, planRates(spec.plans[name], layers)),
