@@ -1,12 +1,10 @@
 /**
  * The WebAssembly kernels: the committed module matches its generator; every kernel matches float64
  * and (for the step kernels) the TypeScript kernels bit for bit; products are bit-identical across
- * thread counts; the engine agrees with the TypeScript engine; the choice falls back when SIMD is
- * refused.
+ * thread counts; the engine agrees with the TypeScript engine; detection says why SIMD is refused.
  */
 
 import assert from "node:assert/strict";
-import { TS_KERNELS } from "../../../src/engines/cpu/arena.ts";
 import { CpuEngine } from "../../../src/engines/cpu/engine.ts";
 import {
   type Floats,
@@ -20,18 +18,9 @@ import { kernelModule } from "../../../src/engines/cpu/wasm/module.ts";
 import { detectWasm, readModule, WasmRuntime } from "../../../src/engines/cpu/wasm/runtime.ts";
 import { defaultConfig } from "../../../src/app/config.ts";
 import { UsageError } from "../../../src/core/errors.ts";
-import { createLogger } from "../../../src/app/logger.ts";
-import { selectCpuKernels } from "../../../src/app/select_engine.ts";
-import { threadCount } from "../../../src/app/engine_choices.ts";
 import { STRATEGY_NAMES } from "../../../src/core/strategies.ts";
 import { pretrain, transfer } from "../../../src/core/train.ts";
-import {
-  experimentOn,
-  maxRelativeError,
-  randomFloats,
-  referenceProduct,
-  runProgram,
-} from "../../helpers/helpers.ts";
+import { experimentOn, maxRelativeError, randomFloats, referenceProduct } from "../../helpers/helpers.ts";
 
 const VARIANTS: GemmVariant[] = ["relaxed", "simd"];
 // 1×1×1 and others under one 6×8 block, exact blocks, blocks with ragged edges, k not a multiple of 8.
@@ -286,111 +275,4 @@ Deno.test("feature detection: relaxed SIMD, else plain SIMD, else none", () => {
   assert.deepEqual(detectWasm(unreadable), {
     unavailable: 'cannot read kernels_relaxed.wasm (Requires read access to "kernels_relaxed.wasm")',
   });
-});
-
-Deno.test("CPU kernel choice: auto falls back to TypeScript with one line, wasm demands SIMD, ts never asks", () => {
-  const lines: string[] = [];
-  const log = createLogger({
-    level: "INFO",
-    file: null,
-    maxBytes: 1,
-    backupCount: 0,
-    console: (l) => lines.push(l),
-  });
-  const chosen = (kernels: ReturnType<typeof selectCpuKernels>) => (kernels.dispose(), kernels.description);
-  assert.equal(
-    chosen(selectCpuKernels("auto", 1, log, () => ({ variant: "relaxed" }))),
-    "WebAssembly relaxed SIMD kernels, 1 thread",
-  );
-  assert.equal(
-    chosen(selectCpuKernels("auto", 2, log, () => ({ variant: "simd" }))),
-    "WebAssembly SIMD kernels, 2 threads",
-  );
-  assert.deepEqual(lines, []);
-  assert.equal(
-    selectCpuKernels("auto", "auto", log, () => ({ unavailable: "no WebAssembly SIMD here" })),
-    TS_KERNELS,
-  );
-  assert.equal(lines.length, 1);
-  assert.match(
-    lines[0],
-    /INFO WebAssembly kernels unavailable \(no WebAssembly SIMD here\); the CPU engine uses the TypeScript kernels/,
-  );
-  assert.throws(
-    () => selectCpuKernels("wasm", 1, log, () => ({ unavailable: "no WebAssembly SIMD here" })),
-    (error: Error) =>
-      error instanceof UsageError && /--cpu-kernels wasm: .*no WebAssembly SIMD/.test(error.message),
-  );
-  let asked = false;
-  assert.equal(selectCpuKernels("ts", "auto", log, () => (asked = true, { variant: "relaxed" })), TS_KERNELS);
-  assert.equal(asked, false);
-  assert.throws(
-    () => selectCpuKernels("ts", 2, log),
-    (error: Error) =>
-      error instanceof UsageError && /threads 2 with the TypeScript kernels/.test(error.message),
-  );
-});
-
-Deno.test("threads: auto is the machine's cores, at most 4; a number is taken as it is", () => {
-  assert.deepEqual([1, 2, 3, 16].map((cores) => threadCount("auto", cores)), [1, 2, 3, 4]);
-  assert.equal(threadCount(7, 2), 7);
-});
-
-Deno.test("CLI --cpu-kernels and --threads name the kernels in the results, and the program exits", async () => {
-  const dir = await Deno.makeTempDir();
-  await Deno.writeTextFile(
-    `${dir}/config.yaml`,
-    `logging: {file: ${dir}/app.log}\ndata: {base_n_samples: 300, target_n_samples: 200}\ntraining: {base_epochs: 2, target_epochs: 2}\n`,
-  );
-  const cases = [
-    [["--cpu-kernels", "ts"], "TypeScript kernels, 1 thread"],
-    [["--cpu-kernels", "wasm", "--threads", "1"], "WebAssembly relaxed SIMD kernels, 1 thread"],
-    [["--threads", "2"], "WebAssembly relaxed SIMD kernels, 2 threads"],
-  ] as const;
-  for (const [flags, description] of cases) {
-    const run = await runProgram("src/programs/run/main.ts", [
-      "--device",
-      "cpu",
-      ...flags,
-      "--output",
-      "out.json",
-    ], {
-      cwd: dir,
-      permissions: ["--allow-read", "--allow-write", "--allow-env=RANDOM_SEED"],
-    });
-    assert.equal(run.code, 0, run.stderr);
-    assert.equal(JSON.parse(await Deno.readTextFile(`${dir}/out.json`)).engine.description, description);
-  }
-  await Deno.remove(dir, { recursive: true });
-});
-
-Deno.test("CLI: kernels that cannot be read fall back to TypeScript with one INFO line; --cpu-kernels wasm is an error", async () => {
-  // Run from another folder with the tasks' --allow-read=. : the committed .wasm files are outside it.
-  const dir = await Deno.makeTempDir();
-  await Deno.writeTextFile(
-    `${dir}/config.yaml`,
-    `logging: {file: app.log}\ndata: {base_n_samples: 300, target_n_samples: 200}\ntraining: {base_epochs: 2, target_epochs: 2}\n`,
-  );
-  const run = (kernels: string) =>
-    runProgram("src/programs/run/main.ts", ["--device", "cpu", "--cpu-kernels", kernels], {
-      cwd: dir,
-      permissions: ["--allow-read=.", "--allow-write=.", "--allow-env=RANDOM_SEED"],
-    });
-  const auto = await run("auto");
-  assert.equal(auto.code, 0, auto.stderr);
-  const fallback = auto.stderr.split("\n").filter((line) => line.includes("WebAssembly kernels unavailable"));
-  assert.equal(fallback.length, 1, auto.stderr);
-  assert.match(
-    fallback[0],
-    / INFO WebAssembly kernels unavailable \(cannot read kernels_relaxed\.wasm \(.+\)\); the CPU engine uses the TypeScript kernels/,
-  );
-  assert.match(auto.stdout, /engine cpu \(TypeScript kernels, 1 thread\)/);
-  assert.doesNotMatch(auto.stderr, /^error:|\n\s+at /m, "no error line, no stack trace");
-  const demanded = await run("wasm");
-  assert.equal(demanded.code, 2);
-  assert.match(
-    demanded.stderr,
-    /^error: --cpu-kernels wasm: cannot read kernels_relaxed\.wasm .*; use --cpu-kernels auto or ts\n$/,
-  );
-  await Deno.remove(dir, { recursive: true });
 });

@@ -1,23 +1,20 @@
 /**
- * The GPU engine end to end against the CPU engine, and how the engine is chosen. Runs on whatever
- * adapter WebGPU gives (Mesa's llvmpipe in CI); the selection tests fake the WebGPU entry point.
+ * The GPU engine end to end against the CPU engine, and the run program on a machine with and
+ * without a GPU. Runs on whatever adapter WebGPU gives (Mesa's llvmpipe in CI).
  */
 
 import assert from "node:assert/strict";
 import { defaultConfig } from "../../../src/app/config.ts";
 import { CpuEngine } from "../../../src/engines/cpu/engine.ts";
 import type { Engine } from "../../../src/core/engine.ts";
-import { UsageError } from "../../../src/core/errors.ts";
 import { GpuError } from "../../../src/engines/gpu/context.ts";
-import { createLogger } from "../../../src/app/logger.ts";
 import { heModel } from "../../../src/core/model.ts";
 import { Rng } from "../../../src/core/rng.ts";
-import { selectEngine } from "../../../src/app/select_engine.ts";
 import { STRATEGY_NAMES } from "../../../src/core/strategies.ts";
 import { type PhaseResult, pretrain, transfer } from "../../../src/core/train.ts";
 import { gpuAvailable, withGpuEngine } from "../../helpers/gpu.ts";
 import { countGpuWork, submitEachDispatch } from "../../../src/programs/bench/gpu_work.ts";
-import { bytesOf, experimentOn, quietLogger, runProgram } from "../../helpers/helpers.ts";
+import { bytesOf, experimentOn, runProgram } from "../../helpers/helpers.ts";
 
 const ignore = !(await gpuAvailable());
 
@@ -168,46 +165,6 @@ Deno.test({
       assert.deepEqual(bytesOf(layer.weights), bytesOf(fast.model[l].weights))
     );
   },
-});
-
-/** A WebGPU entry point whose adapter request resolves to `adapter`. */
-function fakeGpu(adapter: unknown): GPU {
-  return { requestAdapter: () => Promise.resolve(adapter) } as unknown as GPU;
-}
-
-function recordingLogger(lines: string[]) {
-  return createLogger({
-    level: "INFO",
-    file: null,
-    maxBytes: 1,
-    backupCount: 0,
-    console: (l) => lines.push(l),
-  });
-}
-
-Deno.test("auto falls back to the CPU engine, saying why, when there is no adapter or only a software one", async () => {
-  const cases: [string, unknown][] = [
-    ["no WebGPU adapter", null],
-    ["software", { info: { isFallbackAdapter: true, description: "fake rasterizer" } }],
-  ];
-  for (const [reason, adapter] of cases) {
-    const lines: string[] = [];
-    const engine = await selectEngine("auto", recordingLogger(lines), fakeGpu(adapter));
-    assert.equal(engine.name, "cpu");
-    assert.equal(lines.length, 1);
-    assert.match(lines[0], new RegExp(`INFO .*${reason}.*CPU`));
-  }
-});
-
-Deno.test("gpu without an adapter is a usage error; cpu never asks for one", async () => {
-  await assert.rejects(
-    selectEngine("gpu", quietLogger(), fakeGpu(null)),
-    (error: Error) => error instanceof UsageError && /--device gpu: no WebGPU adapter/.test(error.message),
-  );
-  const asked = { count: 0 };
-  const counting = { requestAdapter: () => (asked.count++, Promise.resolve(null)) } as unknown as GPU;
-  assert.equal((await selectEngine("cpu", quietLogger(), counting)).name, "cpu");
-  assert.equal(asked.count, 0);
 });
 
 async function cli(args: string[], preloadNoGpu: boolean) {

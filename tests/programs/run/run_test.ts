@@ -1,12 +1,10 @@
 /**
- * End-to-end tests: src/main.ts run as a subprocess (`deno run`), each in its own temporary folder
+ * End-to-end tests: src/programs/run/main.ts run as a subprocess (`deno run`), each in its own temporary folder
  * with a small config whose log file lies inside that folder.
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { checkWritable, writeTextFileAtomic } from "../../../src/app/atomic_write.ts";
-import { UsageError } from "../../../src/core/errors.ts";
 import { exists, runProgram } from "../../helpers/helpers.ts";
 
 const STRATEGIES = ["feature_extractor", "head_finetune", "full_finetune", "scratch"] as const;
@@ -389,65 +387,3 @@ Deno.test("cli: a config key named like an Object.prototype member exits 2 with 
 });
 
 // The results writer, in process: failures that a subprocess cannot easily provoke.
-
-/** Asserts that `fn` throws a one-line UsageError mentioning every string in `parts`. */
-function assertThrowsUsage(fn: () => unknown, parts: string[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof UsageError, `expected a UsageError, got ${caught}`);
-  assert.ok(!caught.message.includes("\n"), caught.message);
-  for (const part of parts) assert.ok(caught.message.includes(part), `'${caught.message}' lacks '${part}'`);
-}
-
-Deno.test("results writer: replaces the file and leaves no temporary file", async () => {
-  await withWorkDirs(1, async ([dir]) => {
-    const path = join(dir, "out.json");
-    await Deno.writeTextFile(path, "old\n");
-    checkWritable(path, "--output");
-    writeTextFileAtomic(path, "new\n", "--output");
-    assert.equal(Deno.readTextFileSync(path), "new\n");
-    assert.deepEqual(listDir(dir), ["config.yaml", "out.json"]);
-  });
-});
-
-Deno.test("results writer: a failed write leaves the existing file as it was", async () => {
-  await withWorkDirs(1, async ([dir]) => {
-    const path = join(dir, "out.json");
-    await Deno.writeTextFile(path, "old\n");
-    // Block the temporary file beside the target (a hidden sibling named after this process) with
-    // a non-empty folder, so that writing the new contents fails.
-    const blocker = `.out.json.${Deno.pid}.tmp`;
-    await Deno.mkdir(join(dir, blocker, "inside"), { recursive: true });
-    assertThrowsUsage(() => writeTextFileAtomic(path, "new\n", "--output"), ["--output", path]);
-    assert.equal(Deno.readTextFileSync(path), "old\n", "the old results are intact");
-    assert.deepEqual(listDir(dir), [blocker, "config.yaml", "out.json"].sort(), "nothing else was written");
-  });
-});
-
-Deno.test("results writer: a failed rename removes the temporary file", async () => {
-  await withWorkDirs(1, async ([dir]) => {
-    // The target is a non-empty folder, so the temporary file cannot be renamed over it.
-    const path = join(dir, "out.json");
-    await Deno.mkdir(join(path, "inside"), { recursive: true });
-    assertThrowsUsage(() => writeTextFileAtomic(path, "new\n", "--output"), ["--output", path]);
-    assert.deepEqual(listDir(dir), ["config.yaml", "out.json"], "no temporary file left");
-    assert.deepEqual(listDir(path), ["inside"]);
-  });
-});
-
-Deno.test("results writer: checkWritable rejects a missing folder and a folder as the target", async () => {
-  await withWorkDirs(1, ([dir]) => {
-    assertThrowsUsage(() => checkWritable(join(dir, "missing", "out.json"), "--output"), [
-      "--output",
-      "missing",
-    ]);
-    assertThrowsUsage(() => checkWritable(dir, "--output"), ["--output", dir]);
-    assertThrowsUsage(() => checkWritable(join(dir, "config.yaml", "out.json"), "--output"), ["--output"]);
-    checkWritable(join(dir, "new.json"), "--output");
-    assert.deepEqual(listDir(dir), ["config.yaml"], "checking writes nothing that stays");
-  });
-});
