@@ -16,9 +16,9 @@ import { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
 import { selectCpuKernels, selectEngine } from "./select_engine.ts";
 
 /** The exit code for bad input (a {@linkcode UsageError}). */
-export const USAGE_EXIT_CODE = 2;
+const USAGE_EXIT_CODE = 2;
 /** The exit code for a failure of the GPU ({@linkcode GpuError}). */
-export const GPU_FAILURE_EXIT_CODE = 1;
+const GPU_FAILURE_EXIT_CODE = 1;
 
 /**
  * Parses the flags and runs `work` on them (or prints the help), and resolves with the exit code:
@@ -80,16 +80,27 @@ export function openEngine(options: SetupOptions, config: Config, log: Logger): 
 
 /** `RANDOM_SEED` from the environment, else from `./.env` when that file exists, else undefined. */
 function environmentSeed(): string | undefined {
-  const fromEnvironment = Deno.env.get("RANDOM_SEED");
+  let fromEnvironment: string | undefined;
+  try {
+    fromEnvironment = Deno.env.get("RANDOM_SEED");
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotCapable)) throw error;
+    throw new UsageError(
+      `RANDOM_SEED: no permission to read the environment; run with --allow-env=RANDOM_SEED, as deno task run does`,
+    );
+  }
   if (fromEnvironment !== undefined) return fromEnvironment;
   let text: string;
   try {
     text = Deno.readTextFileSync(".env");
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
-    throw new UsageError(
-      `.env: cannot read (${errorMessage(error)}); fix or remove .env`,
-    );
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new UsageError(
+        `.env: no permission to look for it in the current folder; run with --allow-read=., as deno task run does`,
+      );
+    }
+    throw new UsageError(`.env: cannot read (${errorMessage(error)}); fix or remove .env`);
   }
   return parseEnv(text).RANDOM_SEED;
 }

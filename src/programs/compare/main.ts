@@ -36,6 +36,9 @@ import { indexPage } from "./html.ts";
 import { ProgressReport } from "./progress.ts";
 import { CSV_HEADER, csvRow, formatComparison, summarizeRuns, tableRows, verdicts } from "./summary.ts";
 
+/** The most seeds one comparison runs (`--seeds`). */
+const MAX_SEEDS = 1000;
+
 /** The exit code after a Ctrl-C that kept the finished runs. */
 export const INTERRUPTED_EXIT_CODE = 130;
 
@@ -52,14 +55,15 @@ export interface CompareOptions extends SetupOptions {
 }
 
 /** Parses the compare flags (without the program name). Throws {@linkcode UsageError}. */
-export function parseCompareArgs(args: readonly string[]): Parsed<CompareOptions> {
+function parseCompareArgs(args: readonly string[]): Parsed<CompareOptions> {
   const program = programWithSetup(
-    "compare",
+    "deno task compare",
     "Pretrain once per seed, then run every strategy (scratch included) from the same weights on the same data; compare them.",
+    `${INTERRUPTED_EXIT_CODE} stopped by Ctrl-C (the finished runs are written)`,
   )
     .addOption(
-      new Option("-n, --seeds <count>", "seeds, from the configured seed up: 1 to 1000").default(5)
-        .argParser((value) => wholeNumber(value, 1, 1000)),
+      new Option("-n, --seeds <count>", `seeds, from the configured seed up: 1 to ${MAX_SEEDS}`).default(5)
+        .argParser((value) => wholeNumber(value, 1, MAX_SEEDS)),
     )
     .addOption(
       new Option("--target-samples <list>", "sweep the target training-set size, e.g. 25,50,100,200,400,800")
@@ -104,8 +108,6 @@ export function main(args: readonly string[]): Promise<number> {
 async function compare(options: CompareOptions): Promise<boolean> {
   const config = readConfig(options);
   const grid = gridOf(config, options);
-  const outDir = options.outDir ?? claimRunFolder(new Date());
-  prepareFolder(outDir);
   const spec = experimentSpec(config);
   const progress = new ProgressReport(totalEpochs(spec, grid), {
     terminal: Deno.stderr.isTerminal(),
@@ -122,6 +124,9 @@ async function compare(options: CompareOptions): Promise<boolean> {
   let engine: Engine | null = null;
   try {
     engine = await openEngine(options, config, log);
+    // Only now, when every input has been checked, so that bad input leaves no empty folder behind.
+    const outDir = options.outDir ?? claimRunFolder(new Date());
+    prepareFolder(outDir);
     log.info(`compare on ${engine.name} (${engine.description}): seeds ${grid.seeds.join(", ")}`);
     const hooks = { observer: progress, stop: () => stopping, training: trainingLog(log) };
     const comparison = await runComparison(engine, spec, grid, hooks);

@@ -387,3 +387,23 @@ Deno.test("cli: a config key named like an Object.prototype member exits 2 with 
 });
 
 // The results writer, in process: failures that a subprocess cannot easily provoke.
+
+Deno.test("cli: without permission to read the environment or the folder, one line names the flag to add", async () => {
+  await withWorkDirs(1, async ([dir]) => {
+    const cases = [
+      [[], "RANDOM_SEED: no permission to read the environment; run with --allow-env=RANDOM_SEED"],
+      [
+        ["--allow-env=RANDOM_SEED"],
+        ".env: no permission to look for it in the current folder; run with --allow-read=.",
+      ],
+    ] as const;
+    for (const [permissions, message] of cases) {
+      const run = await runProgram("src/programs/run/main.ts", ["--device", "cpu"], {
+        cwd: dir,
+        permissions,
+      });
+      assert.equal(run.code, 2, run.stderr);
+      assert.equal(run.stderr, `error: ${message}, as deno task run does\n`);
+    }
+  });
+});
