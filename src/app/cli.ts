@@ -1,6 +1,7 @@
 /**
  * Command-line flags, parsed with commander: the flags every program shares (configuration and
- * engine), the run's own, and one way to turn bad flags into one-line {@linkcode UsageError}s.
+ * engine), and one way to turn bad flags into one-line {@linkcode UsageError}s. Each program adds its
+ * own flags in its folder.
  *
  * @module
  */
@@ -12,10 +13,10 @@ import {
   type CpuKernelChoice,
   DEVICE_CHOICES,
   type DeviceChoice,
+  MAX_AUTO_THREADS,
   MAX_THREADS,
   type ThreadsChoice,
 } from "./engine_choices.ts";
-import { STRATEGY_NAMES, type StrategyName } from "../core/strategies.ts";
 
 /**
  * A commander program (commander's `Command`), as {@linkcode program} and {@linkcode programWithSetup}
@@ -35,34 +36,33 @@ export interface SetupOptions {
   readonly threads: ThreadsChoice | null;
 }
 
-/** What the run's flags ask for. */
-export interface CliOptions extends SetupOptions {
-  /** How to adapt the pretrained model to the target task (`--strategy`); `full_finetune` by default. */
-  readonly strategy: StrategyName;
-  /** Where to also write the results as JSON (`--output`); null when the flag is absent. */
-  readonly output: string | null;
-}
-
 /** The outcome of parsing: options to run with, or text (help) to print and exit 0. */
 export type Parsed<T> = { readonly run: T } | { readonly print: string };
 
-/** The text after every program's help: the exit codes. */
-const EXIT_CODES =
-  "Exit codes: 0 success, 2 bad input (flags, config, files, environment), 1 a GPU failure or a bug.";
+/** What a program's help says after its flags. */
+export interface HelpNotes {
+  /** A line on the environment the program reads, if any. */
+  readonly environment?: string;
+  /** Exit codes of this program besides 0, 1 and 2, e.g. `130 stopped by Ctrl-C`. */
+  readonly exitCodes?: string;
+}
 
-/** A program with `--help`, whose help ends with the exit codes (and `epilogue` before them, when given). */
-export function program(name: string, description: string, epilogue = ""): Program {
+/** A program with `--help`, whose help ends with the exit codes every program shares and `notes`. */
+export function program(name: string, description: string, notes: HelpNotes = {}): Program {
+  const exitCodes = "Exit codes: 0 success, 2 bad input (flags, config, files, environment), " +
+    `1 a GPU failure or a bug${notes.exitCodes ? `; ${notes.exitCodes}` : ""}.`;
+  const environment = notes.environment ? `${notes.environment}\n` : "";
   return new Command(name)
     .description(description)
     .helpOption("-h, --help", "show this help and exit")
-    .addHelpText("after", `\n${epilogue}${EXIT_CODES}`);
+    .addHelpText("after", `\n${environment}${exitCodes}`);
 }
 
 /** A program with `--config`, `--device`, `--cpu-kernels`, `--threads` and `--help`. */
-export function programWithSetup(name: string, description: string): Program {
+export function programWithSetup(name: string, description: string, exitCodes?: string): Program {
   const environment =
-    "Environment: RANDOM_SEED (or a RANDOM_SEED line in ./.env) overrides data.random_seed.\n";
-  return program(name, description, environment)
+    "Environment: RANDOM_SEED (or a RANDOM_SEED line in ./.env) overrides data.random_seed.";
+  return program(name, description, { environment, exitCodes })
     .option("-c, --config <path>", "YAML configuration file", "config.yaml")
     .addOption(
       new Option(
@@ -79,7 +79,7 @@ export function programWithSetup(name: string, description: string): Program {
     .addOption(
       new Option(
         "-t, --threads <count>",
-        `threads for the WebAssembly kernels' large products: auto (the machine's cores, at most 4) or 1 to ${MAX_THREADS} [default: engine.threads]`,
+        `threads for the WebAssembly kernels' large products: auto (the machine's cores, at most ${MAX_AUTO_THREADS}) or 1 to ${MAX_THREADS} [default: engine.threads]`,
       ).argParser(parseThreads),
     );
 }
@@ -119,25 +119,6 @@ export function setupOptions(options: Record<string, unknown>): SetupOptions {
     cpuKernels: (options.cpuKernels as CpuKernelChoice | undefined) ?? null,
     threads: (options.threads as ThreadsChoice | undefined) ?? null,
   };
-}
-
-/** Parses the run's `args` (without the program name). Throws {@linkcode UsageError} for bad flags. */
-export function parseArgs(args: readonly string[]): Parsed<CliOptions> {
-  const program = programWithSetup(
-    "transfer-learning-finetuning",
-    "Pretrain a small MLP on a synthetic source task, then adapt it to a related target task with one strategy.",
-  )
-    .addOption(
-      new Option("-s, --strategy <name>", "how to adapt the pretrained model to the target task")
-        .choices(STRATEGY_NAMES)
-        .default("full_finetune"),
-    )
-    .option("-o, --output <path>", "also write the results as JSON to this file (atomically)");
-  return parseWith(program, args, (options) => ({
-    ...setupOptions(options),
-    strategy: options.strategy as StrategyName,
-    output: (options.output as string | undefined) ?? null,
-  }));
 }
 
 /** A flag's value as a whole number from `min` to `max`; else an error for commander, naming `or` as an alternative. */

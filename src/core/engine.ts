@@ -68,7 +68,7 @@ export interface PhaseSpec {
   readonly onEpoch?: (metrics: EpochMetrics) => void;
 }
 
-/** What runs the arithmetic: the CPU engine here, a GPU engine beside it. */
+/** What runs the arithmetic: the CPU and GPU engines in `src/engines/` implement it. */
 export interface Engine {
   /** Short name for logs and results, e.g. `"cpu"`. */
   readonly name: string;

@@ -49,6 +49,11 @@ export function strategyPlans(baseLrScale: number): Record<StrategyName, Strateg
   };
 }
 
+/** Rate 1 for each of `layers` layers: every layer learns at the phase's learning rate (pretraining). */
+export function uniformRates(layers: number): number[] {
+  return Array.from({ length: layers }, () => 1);
+}
+
 /** Each of `layers` layers' rate under `plan`: the last layer is the head, the others the base. */
 export function planRates(plan: StrategyPlan, layers: number): number[] {
   return Array.from({ length: layers }, (_, l) => (l === layers - 1 ? plan.head : plan.base).rate);

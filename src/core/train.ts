@@ -10,7 +10,7 @@ import type { DataSpec } from "./data.ts";
 import type { Engine, EpochMetrics, Metrics, TaskHandles } from "./engine.ts";
 import { heModel, layerWidths, type Mlp } from "./model.ts";
 import { deriveSeed, Rng } from "./rng.ts";
-import { startTransfer, type StrategyName, type StrategyPlan } from "./strategies.ts";
+import { startTransfer, type StrategyName, type StrategyPlan, uniformRates } from "./strategies.ts";
 
 /** How one phase trains: its epochs, minibatch size and learning rate. */
 export interface PhaseSchedule {
@@ -89,6 +89,14 @@ export interface TrainingListener {
   epoch?(task: Task, metrics: EpochMetrics, epochs: number): void;
 }
 
+/**
+ * The seeds of a phase on `task`, derived from the experiment's seed by name: `init` draws the fresh
+ * weights (`init:source`, `init:target`), `shuffle` seeds every epoch's order (`shuffle:source`, ...).
+ */
+export function phaseSeeds(seed: number, task: Task): { readonly init: number; readonly shuffle: number } {
+  return { init: deriveSeed(seed, `init:${task}`), shuffle: deriveSeed(seed, `shuffle:${task}`) };
+}
+
 /** Trains a fresh He-initialised model on the source task, every layer at rate 1. */
 export async function pretrain(
   engine: Engine,
@@ -96,10 +104,10 @@ export async function pretrain(
   spec: ExperimentSpec,
   listener: TrainingListener = {},
 ): Promise<PhaseResult & { model: Mlp }> {
-  const seed = spec.data.seed;
+  const seeds = phaseSeeds(spec.data.seed, "source");
   const widths = sourceWidths(spec);
-  engine.setModel(heModel(widths, new Rng(deriveSeed(seed, "init:source"))));
-  const layerRates = widths.slice(1).map(() => 1);
+  engine.setModel(heModel(widths, new Rng(seeds.init)));
+  const layerRates = uniformRates(widths.length - 1);
   const start: PhaseStart = {
     task: "source",
     strategy: null,
@@ -112,7 +120,7 @@ export async function pretrain(
     source,
     start,
     spec.pretrain,
-    deriveSeed(seed, "shuffle:source"),
+    seeds.shuffle,
     listener,
   );
   return { ...phase, model: await engine.readModel() };
@@ -127,8 +135,8 @@ export async function transfer(
   spec: ExperimentSpec,
   listener: TrainingListener = {},
 ): Promise<PhaseResult & { notes: string[] }> {
-  const seed = spec.data.seed;
-  const init = new Rng(deriveSeed(seed, "init:target"));
+  const seeds = phaseSeeds(spec.data.seed, "target");
+  const init = new Rng(seeds.init);
   const { model, layerRates, notes } = startTransfer(
     spec.plans[strategy],
     pretrained,
@@ -148,7 +156,7 @@ export async function transfer(
     target,
     start,
     spec.transfer,
-    deriveSeed(seed, "shuffle:target"),
+    seeds.shuffle,
     listener,
   );
   return { ...phase, notes };

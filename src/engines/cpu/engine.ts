@@ -1,6 +1,6 @@
 /**
  * The CPU engine: the whole training step on the CPU (see `mlp.ts`), with the kernels of a
- * {@linkcode KernelSet}: the TypeScript reference (`kernels.ts`), or WebAssembly SIMD.
+ * {@linkcode KernelSet}: the TypeScript reference (`reference_kernels.ts`), or WebAssembly SIMD.
  *
  * The model and its work buffers are allocated together from one arena per shape and batch
  * capacity, so a training step allocates nothing. Each epoch's metrics are delivered as soon as the
@@ -36,7 +36,7 @@ import { backward, forward, type LayerParams, Workspace } from "./mlp.ts";
  * Rows per forward pass when measuring a whole dataset, and the workspace's least capacity: big
  * enough that each kernel call has work, small enough that the activations stay in cache.
  */
-const EVAL_BATCH_ROWS = 256;
+export const EVAL_BATCH_ROWS = 256;
 
 interface CpuDataset extends DatasetHandle {
   readonly data: Dataset;

@@ -26,11 +26,13 @@ import { type Layer, type Mlp, sameShape } from "../../core/model.ts";
 import { epochOrder } from "../../core/shuffle.ts";
 import { type GpuContext, readBuffers } from "./context.ts";
 import {
+  bufferBytes,
+  defaultSchedule,
   DIMS_RATE_OFFSET,
-  MATMUL_TILE,
   MATMUL_VARIANTS,
   matmulDims,
   type MatmulSchedule,
+  matmulWorkgroups,
   Pipelines,
   type RowMode,
   Rows,
@@ -174,7 +176,7 @@ export class GpuEngine implements Engine {
    * fastest for the adapter: `blocked` on a software adapter, `tiled` on a GPU.
    */
   static async create(context: GpuContext, options: GpuEngineOptions = {}): Promise<GpuEngine> {
-    const schedule = options.schedule ?? (context.software ? "blocked" : "tiled");
+    const schedule = options.schedule ?? defaultSchedule(context.software);
     let pipelines: Pipelines;
     try {
       pipelines = await Pipelines.create(context.device, schedule);
@@ -306,7 +308,7 @@ export class GpuEngine implements Engine {
           pipeline: this.pipelines.matmul(MATMUL_VARIANTS.inputGrad()),
           group: b.inputGrad[l]!,
           offset,
-          workgroups: [tiles(layer.inputs), tiles(span.rows)],
+          workgroups: matmulWorkgroups(span.rows, layer.inputs),
         });
       }
       if (!learns[l]) continue; // frozen: its bytes stay exactly as they were
@@ -314,7 +316,7 @@ export class GpuEngine implements Engine {
         pipeline: this.pipelines.matmul(MATMUL_VARIANTS.sgdStep(l === 0 ? Rows.shuffled : Rows.direct)),
         group: b.sgdStep[l],
         offset,
-        workgroups: [tiles(layer.outputs), tiles(layer.inputs + 1)], // the extra row is the bias
+        workgroups: matmulWorkgroups(layer.inputs, layer.outputs, true),
       });
     }
     return work;
@@ -335,7 +337,7 @@ export class GpuEngine implements Engine {
       pipeline: this.pipelines.matmul(MATMUL_VARIANTS.forward(l === 0 ? firstRows : Rows.direct, l < last)),
       group: groups[l],
       offset,
-      workgroups: [tiles(layer.outputs), tiles(span.rows)],
+      workgroups: matmulWorkgroups(span.rows, layer.outputs),
     }));
   }
 
@@ -454,7 +456,7 @@ export class GpuEngine implements Engine {
   }
 
   #buffer(size: number, usage: GPUBufferUsageFlags): GPUBuffer {
-    const buffer = this.#device.createBuffer({ size: Math.max(16, Math.ceil(size / 16) * 16), usage });
+    const buffer = this.#device.createBuffer({ size: bufferBytes(size), usage });
     this.#owned.push(buffer);
     return buffer;
   }
@@ -483,11 +485,6 @@ function spans(count: number, size: number): Span[] {
     offset: i * size,
     rows: Math.min(size, count - i * size),
   }));
-}
-
-/** Workgroups along one matmul output edge. */
-function tiles(extent: number): number {
-  return Math.ceil(extent / MATMUL_TILE);
 }
 
 /** One `{row_offset, rows, slot = 0, grad_scale = 1 / rows}` record per span, `align` bytes apart. */

@@ -48,6 +48,24 @@ export const MATMUL_TILE = 32;
 export const MATMUL_SCHEDULES = ["tiled", "blocked"] as const;
 /** One of {@linkcode MATMUL_SCHEDULES}. */
 export type MatmulSchedule = typeof MATMUL_SCHEDULES[number];
+
+/** The schedule that is faster on an adapter: `blocked` on a software one, `tiled` on a GPU. */
+export function defaultSchedule(software: boolean): MatmulSchedule {
+  return software ? "blocked" : "tiled";
+}
+
+/**
+ * Workgroups of one matmul dispatch whose C is `m × n`: `ceil(n / 32) × ceil(m' / 32)`, where m' is
+ * m, or m + 1 for the SGD step (its extra row of op(A) is the bias).
+ */
+export function matmulWorkgroups(m: number, n: number, sgdStep = false): [number, number] {
+  return [Math.ceil(n / MATMUL_TILE), Math.ceil((sgdStep ? m + 1 : m) / MATMUL_TILE)];
+}
+
+/** A buffer's size for `bytes` of data: whole 16-byte units (uniforms and vec4 views need them), at least one. */
+export function bufferBytes(bytes: number): number {
+  return Math.max(16, Math.ceil(bytes / 16) * 16);
+}
 /** Bytes of one step record `{row_offset, rows, slot, grad_scale}` (both shaders' `Step`). */
 export const STEP_BYTES = 16;
 /** Byte offset of `rate` in matmul.wgsl's `Dims {m, n, k, rate}`: the SGD step's size, set per phase. */

@@ -10,34 +10,38 @@
 
 import { checkWritable, writeTextFileAtomic } from "../../app/atomic_write.ts";
 import { parseWith, program } from "../../app/cli.ts";
-import { defaultConfig, experimentSpec } from "../../app/config.ts";
+import { type Config, defaultConfig, experimentSpec } from "../../app/config.ts";
 import { runCommand } from "../../app/setup.ts";
 import type { Engine } from "../../core/engine.ts";
 import { sourceWidths } from "../../core/train.ts";
 import { CpuEngine } from "../../engines/cpu/engine.ts";
 import { wasmKernels } from "../../engines/cpu/wasm/kernel_set.ts";
+import type { GemmVariant } from "../../engines/cpu/wasm/gemm.ts";
 import { detectWasm } from "../../engines/cpu/wasm/runtime.ts";
 import { GpuContext, GpuUnavailable } from "../../engines/gpu/context.ts";
-import { GpuEngine } from "../../engines/gpu/engine.ts";
+import { GpuEngine, type SubmitEpoch } from "../../engines/gpu/engine.ts";
+import { defaultSchedule } from "../../engines/gpu/pipelines.ts";
+import { testCount } from "../../core/data.ts";
 import { submitEachDispatch } from "./gpu_work.ts";
 import { benchMatmul, REPETITIONS, squareCases, stepCases } from "./matmul_bench.ts";
 import { formatReport } from "./report.ts";
-import type { BenchResults } from "./results.ts";
+import type { BenchMeta, BenchResults, ScalingSweep } from "./results.ts";
 import {
   benchWorkload,
   defaultWorkload,
   largeWorkload,
   scalingWorkload,
   TIMED_EPOCHS,
+  type WorkloadResult,
 } from "./training_bench.ts";
-import { benchNumpyWholeRun, benchWholeRun } from "./whole_run_bench.ts";
+import { benchNumpyWholeRun, benchWholeRun, type WholeRunResult } from "./whole_run_bench.ts";
 
 /** Threads of the multi-threaded WebAssembly engine the benchmark compares (`cpu-wasm-2t`). */
 const BENCH_THREADS = 2;
 
 interface Plan {
   readonly squares: number[];
-  readonly workloads: [string, ReturnType<typeof defaultConfig>][];
+  readonly workloads: [string, Config][];
   readonly widths: number[];
   readonly batches: number[];
   readonly scalingRows: number;
@@ -77,111 +81,146 @@ function plan(quick: boolean): Plan {
   };
 }
 
+/** What every part of the benchmark runs with. */
+interface Bench {
+  readonly plan: Plan;
+  /** The GPU to measure, or null for the CPU alone. */
+  readonly gpu: GpuContext | null;
+  /** The WebAssembly kernels this runtime accepts, or null. */
+  readonly wasm: GemmVariant | null;
+  readonly progress: (line: string) => void;
+}
+
 /** Runs every part of the benchmark; `gpu` null measures the CPU alone. */
-export async function runBench(
+async function runBench(
   quick: boolean,
   gpu: GpuContext | null,
   progress: (line: string) => void,
 ): Promise<BenchResults> {
-  const p = plan(quick);
-  progress("kernels: matmul on training-step shapes and squares");
-  const kernels = await benchMatmul(
-    [
-      ...p.workloads.flatMap(([name, config]) =>
-        stepCases(name, config.training.batch_size, sourceWidths(experimentSpec(config)))
-      ),
-      ...squareCases(p.squares),
-    ],
-    gpu,
-    BENCH_THREADS,
-  );
-  // Each GPU engine gets a device of its own: disposing of an engine destroys its device. The naive one
-  // (`gpu-naive`) sends every dispatch as its own submission, then waits on the host (submitEachDispatch).
-  const gpuEngine = async (naive: boolean) =>
-    GpuEngine.create(await GpuContext.acquire(navigator.gpu), naive ? { submit: submitEachDispatch } : {});
   const support = detectWasm();
-  const wasm = "variant" in support ? support.variant : null;
-  /** Every engine to compare, by the label the tables use. */
-  const engines = async (naive: boolean, slow = true): Promise<[string, Engine][]> => [
-    ...(slow ? [["cpu", new CpuEngine()] as [string, Engine]] : []),
-    ...(wasm === null ? [] : [
-      ["cpu-wasm", new CpuEngine(wasmKernels(wasm))] as [string, Engine],
-      [`cpu-wasm-${BENCH_THREADS}t`, new CpuEngine(wasmKernels(wasm, BENCH_THREADS))] as [string, Engine],
-    ]),
-    ...(gpu === null || !slow ? [] : [["gpu", await gpuEngine(false)] as [string, Engine]]),
-    ...(gpu !== null && naive ? [["gpu-naive", await gpuEngine(true)] as [string, Engine]] : []),
-  ];
-  const endToEnd = [];
-  for (const [name, config] of p.workloads) {
-    for (const [label, engine] of await engines(true)) {
-      progress(`end to end: ${name} on ${label}`);
-      endToEnd.push(await benchWorkload(name, config, engine, label));
+  const bench: Bench = {
+    plan: plan(quick),
+    gpu,
+    wasm: "variant" in support ? support.variant : null,
+    progress,
+  };
+  return {
+    meta: benchMeta(bench, quick),
+    kernels: await kernelsPart(bench),
+    endToEnd: await endToEndPart(bench),
+    wholeRuns: await wholeRunsPart(bench),
+    scaling: await scalingPart(bench),
+  };
+}
+
+/** Matmul on the training-step shapes of both workloads and on squares. */
+function kernelsPart({ plan, gpu, progress }: Bench): ReturnType<typeof benchMatmul> {
+  progress("kernels: matmul on training-step shapes and squares");
+  const steps = plan.workloads.flatMap(([name, config]) =>
+    stepCases(name, config.training.batch_size, sourceWidths(experimentSpec(config)))
+  );
+  return benchMatmul([...steps, ...squareCases(plan.squares)], gpu, BENCH_THREADS);
+}
+
+/** Seconds per epoch of every engine, the naive GPU baseline included, on both workloads. */
+async function endToEndPart(bench: Bench): Promise<WorkloadResult[]> {
+  const results = [];
+  for (const [name, config] of bench.plan.workloads) {
+    for (const [label, engine] of await engines(bench, true)) {
+      bench.progress(`end to end: ${name} on ${label}`);
+      results.push(await benchWorkload(name, config, engine, label));
     }
   }
-  const wholeRuns = [];
-  for (const [name, config] of p.workloads) {
-    const repeats = p.wholeRepeats[name];
-    for (const [label, engine] of await engines(false, name !== "large" || p.slowOnLarge)) {
+  return results;
+}
+
+/** The whole experiment on our engines and on NumPy with 1 and 2 BLAS threads. */
+async function wholeRunsPart(bench: Bench): Promise<WholeRunResult[]> {
+  const { plan, progress } = bench;
+  const results = [];
+  for (const [name, config] of plan.workloads) {
+    const repeats = plan.wholeRepeats[name];
+    for (const [label, engine] of await engines(bench, false, name !== "large" || plan.slowOnLarge)) {
       progress(`whole experiment: ${name} on ${label}`);
-      wholeRuns.push(await benchWholeRun(name, config, engine, label, repeats));
+      results.push(await benchWholeRun(name, config, engine, label, repeats));
     }
     for (const threads of [1, BENCH_THREADS]) {
       progress(`whole experiment: ${name} on NumPy with ${threads} BLAS thread(s)`);
-      wholeRuns.push(await benchNumpyWholeRun(name, config, threads, repeats));
+      results.push(await benchNumpyWholeRun(name, config, threads, repeats));
     }
   }
-  const sweep = async (
-    label: string,
-    points: number[],
-    configure: (value: number) => ReturnType<typeof defaultConfig>,
-  ) => {
-    const rows = [];
-    for (const value of points) {
-      const result: Record<string, number> = { [label]: value };
-      for (const [engineLabel, engine] of await engines(false)) {
-        progress(`scaling: ${label} ${value} on ${engineLabel}`);
-        const run = await benchWorkload(`${label} ${value}`, configure(value), engine, engineLabel, false);
-        result[engineLabel] = run.source.samplesPerSecond;
-      }
-      rows.push(result);
-    }
-    const fastestCpu = (row: Record<string, number>) =>
-      Math.max(row.cpu, row["cpu-wasm"] ?? 0, row[`cpu-wasm-${BENCH_THREADS}t`] ?? 0);
-    const crossover = rows.find((row) => row.gpu !== undefined && row.gpu >= fastestCpu(row))?.[label] ??
-      null;
-    return { rows, crossover };
-  };
-  const base = defaultConfig();
-  const scaling = {
-    trainRows: p.scalingRows - Math.round(p.scalingRows * base.data.test_fraction),
-    hidden: await sweep("hidden", p.widths, (h) => scalingWorkload(base, h, 256, p.scalingRows)),
-    batch: await sweep("batch", p.batches, (b) => scalingWorkload(base, 512, b, p.scalingRows)),
-  };
+  return results;
+}
+
+/** Samples per second against the hidden width (batch 256) and the batch size (hidden 512). */
+async function scalingPart(bench: Bench): Promise<BenchResults["scaling"]> {
+  const { plan } = bench, base = defaultConfig();
   return {
-    meta: {
-      date: new Date().toISOString(),
-      quick,
-      deno: Deno.version.deno,
-      adapter: gpu?.description ?? null,
-      gpuTiming: gpu === null
-        ? null
-        : gpu.device.features.has("timestamp-query")
-        ? "timestamp queries"
-        : "host clock",
-      gpuSchedule: gpu === null ? null : gpu.software ? "blocked" : "tiled",
-      cpuEngine: new CpuEngine().description,
-      wasmKernels: wasm === null
-        ? null
-        : `WebAssembly ${wasm === "relaxed" ? "relaxed SIMD" : "SIMD"} kernels`,
-      wasmThreads: BENCH_THREADS,
-      repetitions: { kernels: REPETITIONS, epochs: TIMED_EPOCHS, warmUpEpochs: 1, untimedLastEpochs: 1 },
-      dispatchesPerStep:
-        "3 per layer: forward, SGD step (weight + bias gradient + update), input gradient (none for layer 1)",
-    },
-    kernels,
-    endToEnd,
-    wholeRuns,
-    scaling,
+    trainRows: plan.scalingRows - testCount(plan.scalingRows, base.data.test_fraction),
+    hidden: await sweep(bench, "hidden", plan.widths, (h) => scalingWorkload(base, h, 256, plan.scalingRows)),
+    batch: await sweep(bench, "batch", plan.batches, (b) => scalingWorkload(base, 512, b, plan.scalingRows)),
+  };
+}
+
+/** One scaling sweep: each engine's source-phase throughput at each point, and where the GPU first wins. */
+async function sweep(
+  bench: Bench,
+  label: "hidden" | "batch",
+  points: readonly number[],
+  configure: (value: number) => Config,
+): Promise<ScalingSweep> {
+  const rows = [];
+  for (const value of points) {
+    const row: Record<string, number> = { [label]: value };
+    for (const [engineLabel, engine] of await engines(bench, false)) {
+      bench.progress(`scaling: ${label} ${value} on ${engineLabel}`);
+      const run = await benchWorkload(`${label} ${value}`, configure(value), engine, engineLabel, false);
+      row[engineLabel] = run.source.samplesPerSecond;
+    }
+    rows.push(row);
+  }
+  const fastestCpu = (row: Record<string, number>) =>
+    Math.max(row.cpu, row["cpu-wasm"] ?? 0, row[`cpu-wasm-${BENCH_THREADS}t`] ?? 0);
+  const crossover = rows.find((row) => row.gpu !== undefined && row.gpu >= fastestCpu(row))?.[label] ?? null;
+  return { rows, crossover };
+}
+
+/**
+ * Every engine to compare, by the label the tables use: the TypeScript and GPU engines unless `slow`
+ * is false, the naive GPU baseline when `naive`. Each GPU engine gets a device of its own, since
+ * disposing of an engine destroys its device. The naive one (`gpu-naive`) sends every dispatch as its
+ * own submission, then waits on the host (`submitEachDispatch`).
+ */
+async function engines({ gpu, wasm }: Bench, naive: boolean, slow = true): Promise<[string, Engine][]> {
+  const gpuEngine = async (submit?: SubmitEpoch) =>
+    GpuEngine.create(await GpuContext.acquire(navigator.gpu), submit ? { submit } : {});
+  const list: [string, Engine][] = [];
+  if (slow) list.push(["cpu", new CpuEngine()]);
+  if (wasm !== null) {
+    list.push(["cpu-wasm", new CpuEngine(wasmKernels(wasm))]);
+    list.push([`cpu-wasm-${BENCH_THREADS}t`, new CpuEngine(wasmKernels(wasm, BENCH_THREADS))]);
+  }
+  if (gpu !== null && slow) list.push(["gpu", await gpuEngine()]);
+  if (gpu !== null && naive) list.push(["gpu-naive", await gpuEngine(submitEachDispatch)]);
+  return list;
+}
+
+/** How and where the benchmark runs. */
+function benchMeta({ gpu, wasm }: Bench, quick: boolean): BenchMeta {
+  const timing = gpu?.device.features.has("timestamp-query") ? "timestamp queries" : "host clock";
+  return {
+    date: new Date().toISOString(),
+    quick,
+    deno: Deno.version.deno,
+    adapter: gpu?.description ?? null,
+    gpuTiming: gpu === null ? null : timing,
+    gpuSchedule: gpu === null ? null : defaultSchedule(gpu.software),
+    cpuEngine: new CpuEngine().description,
+    wasmKernels: wasm === null ? null : `WebAssembly ${wasm === "relaxed" ? "relaxed SIMD" : "SIMD"} kernels`,
+    wasmThreads: BENCH_THREADS,
+    repetitions: { kernels: REPETITIONS, epochs: TIMED_EPOCHS, warmUpEpochs: 1, untimedLastEpochs: 1 },
+    dispatchesPerStep:
+      "3 per layer: forward, SGD step (weight + bias gradient + update), input gradient (none for layer 1)",
   };
 }
 
@@ -194,8 +233,9 @@ interface BenchOptions {
 /** Parses the benchmark's flags (without the program name). Throws `UsageError` for bad flags. */
 function parseBenchArgs(args: readonly string[]) {
   const bench = program(
-    "bench",
+    "deno task bench",
     "Benchmark the CPU and GPU engines: kernels, end to end, whole experiment, scaling.",
+    { exitCodes: "also 1 when a kernel computed a wrong product" },
   )
     .option("--quick", "tiny sizes (for CI): checks that everything runs, measures little")
     .option("-o, --output <path>", "also write the results as JSON to this file (atomically)");

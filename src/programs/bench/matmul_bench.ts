@@ -14,13 +14,15 @@ import { wasmKernels } from "../../engines/cpu/wasm/kernel_set.ts";
 import { detectWasm } from "../../engines/cpu/wasm/runtime.ts";
 import { type GpuContext, readBuffers } from "../../engines/gpu/context.ts";
 import {
+  bufferBytes,
   MATMUL_SCHEDULES,
-  MATMUL_TILE,
   MATMUL_VARIANTS,
   matmulDims,
   type MatmulVariant,
+  matmulWorkgroups,
   Pipelines,
   Rows,
+  STEP_BYTES,
   writeStep,
 } from "../../engines/gpu/pipelines.ts";
 import { Rng } from "../../core/rng.ts";
@@ -221,7 +223,7 @@ async function timeGpu(
   const { STORAGE, UNIFORM, COPY_DST, COPY_SRC } = GPUBufferUsage;
   const make = (data: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>, usage: number) => {
     const buffer = device.createBuffer({
-      size: Math.max(16, Math.ceil(data.byteLength / 16) * 16),
+      size: bufferBytes(data.byteLength),
       usage: usage | COPY_DST,
     });
     device.queue.writeBuffer(buffer, 0, data);
@@ -231,7 +233,7 @@ async function timeGpu(
   const sgd = c.form === "AtB";
   const aux = c.form === "ABt" ? new Float32Array(c.m * c.n).fill(1) : new Float32Array(c.n);
   const dims = matmulDims(sgd ? c.m : 0, c.n, sgd ? 0 : c.k, -1); // the SGD step's rate: W − (−1)·P
-  const step = new ArrayBuffer(16);
+  const step = new ArrayBuffer(STEP_BYTES);
   writeStep(step, 0, { rowOffset: 0, rows: sgd ? c.k : c.m, slot: 0, gradScale: 0 });
   const buffers = {
     a: make(operands.a, STORAGE),
@@ -244,7 +246,7 @@ async function timeGpu(
   };
   const group = pipelines.matmulGroup(buffers);
   const pipeline = pipelines.matmul(variant);
-  const workgroups = [Math.ceil(c.n / MATMUL_TILE), Math.ceil((sgd ? c.m + 1 : c.m) / MATMUL_TILE)] as const;
+  const workgroups = matmulWorkgroups(c.m, c.n, sgd);
   const encodeRun = (pass: GPUComputePassEncoder) => {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group, [0]);

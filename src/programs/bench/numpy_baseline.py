@@ -4,7 +4,7 @@ It mirrors the CPU engine's training step (src/engines/cpu/mlp.ts, src/engines/c
 float32: a ReLU MLP with a linear head, mean softmax cross-entropy, plain minibatch SGD over a fresh
 permutation each epoch (the last partial batch included), no backward work below the lowest layer
 that learns and no gradient for a frozen layer, and after each epoch the test set's loss and
-accuracy in chunks of 256.
+accuracy in chunks of the spec's evalRows (the CPU engine's evaluation batch).
 
 The data are random (standard normal inputs, uniform labels) and every phase starts from fresh He
 weights: the cost of a step depends on the shapes, not on the values, so this times the same work as
@@ -21,7 +21,6 @@ import time
 
 # numpy (as np) is imported under __main__ below, so that its absence is the one-line error, exit 2.
 
-EVAL_ROWS = 256
 
 
 def he_layers(widths, rng):
@@ -72,18 +71,18 @@ def train_step(layers, steps, x, y):
     return loss
 
 
-def evaluate(layers, x, y):
-    """Mean loss and accuracy over a dataset, forward passes of EVAL_ROWS rows at a time."""
+def evaluate(layers, x, y, eval_rows):
+    """Mean loss and accuracy over a dataset, forward passes of eval_rows rows at a time."""
     loss, correct = 0.0, 0
-    for start in range(0, len(y), EVAL_ROWS):
-        logits = forward(layers, x[start:start + EVAL_ROWS])[-1]
-        labels = y[start:start + EVAL_ROWS]
+    for start in range(0, len(y), eval_rows):
+        logits = forward(layers, x[start:start + eval_rows])[-1]
+        labels = y[start:start + eval_rows]
         loss -= float(log_softmax(logits)[np.arange(len(labels)), labels].sum())
         correct += int((logits.argmax(axis=1) == labels).sum())
     return loss / len(y), correct / len(y)
 
 
-def run_phase(phase, rng):
+def run_phase(phase, eval_rows, rng):
     """Makes the phase's random data and weights, then times its training; returns its result."""
     widths = phase["widths"]
     features, classes = widths[0], widths[-1]
@@ -106,7 +105,7 @@ def run_phase(phase, rng):
             idx = order[start:start + batch]
             loss += train_step(layers, steps, x_train[idx], y_train[idx])
         train_loss = loss / n_train if math.isfinite(loss) else None
-        _, test_accuracy = evaluate(layers, x_test, y_test)
+        _, test_accuracy = evaluate(layers, x_test, y_test, eval_rows)
     seconds = time.perf_counter() - started
     return {
         "name": phase["name"],
@@ -128,7 +127,7 @@ def blas_name():
 def main():
     spec = json.load(sys.stdin)
     rng = np.random.default_rng(spec["seed"])
-    phases = [run_phase(phase, rng) for phase in spec["phases"]]
+    phases = [run_phase(phase, spec["evalRows"], rng) for phase in spec["phases"]]
     result = {
         "numpy": np.__version__,
         "blas": blas_name(),

@@ -14,7 +14,8 @@ import { fileURLToPath } from "node:url";
 import { testCount } from "../../core/data.ts";
 import { stepSizes } from "../../core/engine.ts";
 import { errorMessage } from "../../core/errors.ts";
-import { planRates, STRATEGY_NAMES, type StrategyName } from "../../core/strategies.ts";
+import { planRates, STRATEGY_NAMES, type StrategyName, uniformRates } from "../../core/strategies.ts";
+import { EVAL_BATCH_ROWS } from "../../engines/cpu/engine.ts";
 import { type ExperimentSpec, sourceWidths, targetWidths } from "../../core/train.ts";
 
 /** One training phase for the script: shapes, schedule and each layer's SGD step size. */
@@ -39,6 +40,8 @@ export interface BaselinePhase {
 export interface BaselineSpec {
   /** Seeds NumPy's `default_rng`, which draws the data, the weights and every epoch's order. */
   readonly seed: number;
+  /** Rows per forward pass of the per-epoch evaluation: the CPU engine's `EVAL_BATCH_ROWS`. */
+  readonly evalRows: number;
   /** Run in order, each from fresh He weights. */
   readonly phases: readonly BaselinePhase[];
 }
@@ -92,7 +95,7 @@ export function baselineSpec(
     widths,
     batchSize: spec.pretrain.batchSize,
     epochs: spec.pretrain.epochs,
-    stepSizes: stepSizes(spec.pretrain.learningRate, widths.slice(1).map(() => 1)),
+    stepSizes: stepSizes(spec.pretrain.learningRate, uniformRates(layers)),
   };
   const transfer = (name: StrategyName): BaselinePhase => ({
     name,
@@ -102,7 +105,7 @@ export function baselineSpec(
     epochs: spec.transfer.epochs,
     stepSizes: stepSizes(spec.transfer.learningRate, planRates(spec.plans[name], layers)),
   });
-  return { seed: data.seed, phases: [pretrain, ...strategies.map(transfer)] };
+  return { seed: data.seed, evalRows: EVAL_BATCH_ROWS, phases: [pretrain, ...strategies.map(transfer)] };
 }
 
 const SCRIPT = fileURLToPath(new URL("./numpy_baseline.py", import.meta.url));

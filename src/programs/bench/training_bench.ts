@@ -14,8 +14,9 @@ import { type Config, experimentSpec } from "../../app/config.ts";
 import { makeTransferData } from "../../core/data.ts";
 import { type Engine, uploadTask } from "../../core/engine.ts";
 import { heModel } from "../../core/model.ts";
-import { deriveSeed, Rng } from "../../core/rng.ts";
-import { sourceWidths } from "../../core/train.ts";
+import { Rng } from "../../core/rng.ts";
+import { uniformRates } from "../../core/strategies.ts";
+import { phaseSeeds, sourceWidths } from "../../core/train.ts";
 import { countGpuWork, type GpuWork } from "./gpu_work.ts";
 import { summarizeTimings, type TimingSummary } from "./timing.ts";
 
@@ -63,7 +64,7 @@ export async function benchWorkload(
   const spec = experimentSpec(config);
   const data = makeTransferData(spec.data);
   const widths = sourceWidths(spec);
-  engine.setModel(heModel(widths, new Rng(deriveSeed(spec.data.seed, "init:source"))));
+  engine.setModel(heModel(widths, new Rng(phaseSeeds(spec.data.seed, "source").init)));
   const phase = async (task: "source" | "target", learningRate: number): Promise<PhaseThroughput> => {
     const { train, test } = uploadTask(engine, data[task]);
     const arrivals = [performance.now()];
@@ -73,8 +74,8 @@ export async function benchWorkload(
       epochs: EPOCHS,
       batchSize: spec.pretrain.batchSize,
       learningRate,
-      layerRates: widths.slice(1).map(() => 1),
-      shuffleSeed: deriveSeed(spec.data.seed, `shuffle:${task}`),
+      layerRates: uniformRates(widths.length - 1),
+      shuffleSeed: phaseSeeds(spec.data.seed, task).shuffle,
       onEpoch: () => arrivals.push(performance.now()),
     });
     const seconds = arrivals.slice(2, 2 + TIMED_EPOCHS).map((at, e) => (at - arrivals[e + 1]) / 1000);

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { inPercent } from "../../app/format.ts";
 import { STRATEGY_NAMES } from "../../core/strategies.ts";
 import type { RunRecord } from "../../core/comparison.ts";
 import { mean, sampleStd } from "./stats.ts";
@@ -22,8 +23,6 @@ export interface Figure {
   /** The whole SVG document, from {@linkcode lineChart}. */
   readonly svg: string;
 }
-
-const asPercent = (fraction: number) => 100 * fraction;
 
 /** Every figure for these runs and their summaries. */
 export function comparisonFigures(
@@ -58,7 +57,7 @@ function learningCurves(runs: readonly RunRecord[], single: boolean): Figure {
     const mine = runs.filter((run) => run.strategy === strategy);
     const epochs = Math.min(...mine.map((run) => run.history.length));
     const points = Array.from({ length: mine.length === 0 ? 0 : epochs }, (_, e) => {
-      const values = mine.map((run) => asPercent(run.history[e].test.accuracy));
+      const values = mine.map((run) => inPercent(run.history[e].test.accuracy));
       const [m, sd] = [mean(values), sampleStd(values)];
       return { x: e + 1, y: m, low: m - sd, high: m + sd };
     });
@@ -91,8 +90,8 @@ function sweepFigure(
     name: strategy,
     points: summaries.filter((s) => s.strategy === strategy).map((s) => ({
       x: x(s),
-      y: asPercent(s.accuracy.mean),
-      ...(s.accuracy.ci95 ? { low: asPercent(s.accuracy.ci95[0]), high: asPercent(s.accuracy.ci95[1]) } : {}),
+      y: inPercent(s.accuracy.mean),
+      ...(s.accuracy.ci95 ? { low: inPercent(s.accuracy.ci95[0]), high: inPercent(s.accuracy.ci95[1]) } : {}),
     })),
   })).filter((s) => s.points.length > 0);
   const seeds = Math.max(...summaries.map((s) => s.seeds));

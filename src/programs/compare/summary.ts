@@ -6,6 +6,7 @@
  * @module
  */
 
+import { percent, percentDigits } from "../../app/format.ts";
 import { STRATEGY_NAMES, type StrategyName } from "../../core/strategies.ts";
 import { textTable } from "../../app/text_table.ts";
 import type { CsvValue } from "./csv.ts";
@@ -76,7 +77,6 @@ function summarizeStrategy(here: readonly RunRecord[], strategy: StrategyName): 
   };
 }
 
-const pct = (fraction: number) => (100 * fraction).toFixed(1);
 const interval = (s: Summary, scale: number, digits: number) =>
   s.ci95 === null ? "" : ` [${(scale * s.ci95[0]).toFixed(digits)}, ${(scale * s.ci95[1]).toFixed(digits)}]`;
 
@@ -102,12 +102,12 @@ export function tableRows(
     ...(byRelatedness ? [String(s.relatedness)] : []),
     ...(byRows ? [String(s.targetTrainRows)] : []),
     `${s.strategy}${s.best ? " *" : ""}`,
-    `${pct(s.accuracy.mean)} ± ${pct(s.accuracy.std)}${interval(s.accuracy, 100, 1)}`,
+    `${percentDigits(s.accuracy.mean)} ± ${percentDigits(s.accuracy.std)}${interval(s.accuracy, 100, 1)}`,
     `${s.loss.mean.toFixed(3)} ± ${s.loss.std.toFixed(3)}`,
     s.gainOverScratch === null
       ? "-"
       : `${signed(100 * s.gainOverScratch.mean)}${interval(s.gainOverScratch, 100, 1)}`,
-    pct(s.sourceAccuracy),
+    percentDigits(s.sourceAccuracy),
     s.seconds.toFixed(3),
     engine,
   ]);
@@ -121,11 +121,11 @@ export function verdicts(summaries: readonly StrategySummary[]): string[] {
       ? ` at relatedness ${s.relatedness}, ${s.targetTrainRows} target rows`
       : "";
     const gain = s.gainOverScratch;
-    const best = `best${where}: ${s.strategy} (${pct(s.accuracy.mean)}%)`;
+    const best = `best${where}: ${s.strategy} (${percent(s.accuracy.mean)})`;
     if (s.strategy === "scratch") return `${best}: no strategy beats training from scratch`;
     if (gain === null) return `${best}: no scratch run finished to compare with`;
     const significant = gain.ci95 !== null && gain.ci95[0] > 0 ? "significant" : "not significant";
-    return `best${where}: ${s.strategy} (${pct(s.accuracy.mean)}%), ${
+    return `best${where}: ${s.strategy} (${percent(s.accuracy.mean)}), ${
       signed(100 * gain.mean)
     } points over scratch` +
       `${interval(gain, 100, 1)}, paired over ${gain.n} seed${

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type CliOptions, parseArgs } from "../../app/cli.ts";
+import { parseRunArgs, type RunOptions } from "./flags.ts";
 import { experimentSpec } from "../../app/config.ts";
 import { trainingLog } from "../../app/training_log.ts";
 import { makeTransferData } from "../../core/data.ts";
@@ -18,10 +18,10 @@ import { pretrain, transfer } from "../../core/train.ts";
 
 /** Runs the program with `args`; resolves with the exit code. */
 export function main(args: readonly string[]): Promise<number> {
-  return runCommand(() => parseArgs(args), run);
+  return runCommand(() => parseRunArgs(args), run);
 }
 
-async function run(options: CliOptions): Promise<void> {
+async function run(options: RunOptions): Promise<void> {
   const config = readConfig(options);
   if (options.output !== null) checkWritable(options.output, "--output");
   const log = openLog(config);

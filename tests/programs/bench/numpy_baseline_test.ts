@@ -49,6 +49,7 @@ Deno.test("baselineSpec: pretraining then each strategy, with the default config
   const config = defaultConfig();
   const spec = baselineSpec(experimentSpec(config));
   assert.equal(spec.seed, 42);
+  assert.equal(spec.evalRows, 256, "the CPU engine's evaluation batch");
   assert.deepEqual(spec.phases.map((p) => p.name), ["pretrain", ...STRATEGY_NAMES]);
   const [pretrain, ...transfers] = spec.phases;
   assert.deepEqual(pretrain, {
@@ -108,6 +109,7 @@ Deno.test({
   fn: async () => {
     const spec: BaselineSpec = {
       seed: 7,
+      evalRows: 16,
       phases: [
         phase({ name: "memorise", epochs: 300 }),
         phase({ name: "frozen base", stepSizes: [0, 0.1] }),
@@ -136,7 +138,10 @@ Deno.test({
   name: `runNumpyBaseline: a run that fails is reported with the script's message${NEEDS_NUMPY}`,
   ignore: NO_NUMPY,
   fn: async () => {
-    const result = await runNumpyBaseline({ seed: 1, phases: [phase({ stepSizes: [0.1] })] }, 1);
+    const result = await runNumpyBaseline(
+      { seed: 1, evalRows: 256, phases: [phase({ stepSizes: [0.1] })] },
+      1,
+    );
     assert.deepEqual(result, {
       unavailable:
         "python3 numpy_baseline.py exited with code 2: ValueError: phase tiny: 1 step sizes for 2 layers",
@@ -148,7 +153,9 @@ Deno.test({
   name: `runNumpyBaseline: phases without epochs report null metrics${NEEDS_NUMPY}`,
   ignore: NO_NUMPY,
   fn: async () => {
-    const result = available(await runNumpyBaseline({ seed: 1, phases: [phase({ epochs: 0 })] }, 1));
+    const result = available(
+      await runNumpyBaseline({ seed: 1, evalRows: 256, phases: [phase({ epochs: 0 })] }, 1),
+    );
     assert.equal(result.phases[0].finalTrainLoss, null);
     assert.equal(result.phases[0].finalTestAccuracy, null);
   },

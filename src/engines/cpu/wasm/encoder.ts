@@ -7,7 +7,7 @@
  */
 
 /** Unsigned LEB128. */
-export function uleb(value: number): number[] {
+function uleb(value: number): number[] {
   const out: number[] = [];
   do {
     let byte = value & 0x7f;
@@ -19,7 +19,7 @@ export function uleb(value: number): number[] {
 }
 
 /** Signed LEB128 (for i32 constants). */
-export function sleb(value: number): number[] {
+function sleb(value: number): number[] {
   const out: number[] = [];
   for (;;) {
     const byte = value & 0x7f;

@@ -47,7 +47,7 @@ export function readModule(variant: GemmVariant): Uint8Array<ArrayBuffer> {
 const compiled = new Map<GemmVariant, WebAssembly.Module>();
 
 /** One variant's module, read and compiled once per process. */
-export function compiledModule(variant: GemmVariant): WebAssembly.Module {
+function compiledModule(variant: GemmVariant): WebAssembly.Module {
   let module = compiled.get(variant);
   if (module === undefined) compiled.set(variant, module = new WebAssembly.Module(readModule(variant)));
   return module;

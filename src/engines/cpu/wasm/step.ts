@@ -1,6 +1,6 @@
 /**
  * The WebAssembly versions of the training step's other kernels (the TypeScript originals are in
- * `../kernels.ts`), as functions for the module `module.ts` assembles. Arguments are byte offsets
+ * `../reference_kernels.ts`), as functions for the module `module.ts` assembles. Arguments are byte offsets
  * into memory and sizes, like `gemm`'s:
  *
  *     bias_act(z, bias, m, n, relu)      Z[i][j] += b[j], then max(Z, 0) when relu ≠ 0
