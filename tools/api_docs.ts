@@ -16,6 +16,8 @@
  * @module
  */
 
+import { errorMessage } from "../src/core/errors.ts";
+
 // ---------------------------------------------------------------------------------------------------
 // The JSON that `deno doc --json` emits (version 2), as far as this tool reads it.
 
@@ -660,7 +662,7 @@ async function main(args: string[]): Promise<number> {
 if (import.meta.main) {
   Deno.exit(
     await main(Deno.args).catch((error) => {
-      console.error(`tools/api_docs.ts: ${error instanceof Error ? error.message : error}`);
+      console.error(`tools/api_docs.ts: ${errorMessage(error)}`);
       return 1;
     }),
   );

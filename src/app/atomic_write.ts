@@ -18,10 +18,11 @@ export function checkWritable(path: string, flag: string): void {
   try {
     info = Deno.statSync(folder);
   } catch (error) {
+    const fix = error instanceof Deno.errors.NotCapable
+      ? "choose a path inside the project folder, or widen --allow-read and --allow-write"
+      : "create it or choose another path";
     throw new UsageError(
-      `${flag} ${path}: folder '${folder}' is not accessible (${
-        errorMessage(error)
-      }); create it or choose another path`,
+      `${flag} ${path}: folder '${folder}' is not accessible (${errorMessage(error)}); ${fix}`,
     );
   }
   if (!info.isDirectory) {

@@ -104,7 +104,7 @@ function wholeRunTable(r: BenchResults): string {
   });
   return [
     "whole experiment (pretraining, then the four strategies): training seconds",
-    textTable(["workload", "engine", "seconds", ""], rows),
+    textTable(["workload", "engine", "seconds", "what ran"], rows),
     ...comparisons,
   ].join("\n");
 }

@@ -176,6 +176,13 @@ export function claimRunFolder(now: Date, parent = "runs"): string {
 
 /** Creates the run folder and checks it takes files, before any long work. */
 function prepareFolder(outDir: string): void {
+  let existing: Deno.FileInfo | null = null;
+  try {
+    existing = Deno.statSync(outDir);
+  } catch { /* a new folder, or one mkdir below reports on */ }
+  if (existing !== null && !existing.isDirectory) {
+    throw new UsageError(`--out-dir ${outDir}: is a file, not a folder; choose a folder`);
+  }
   try {
     Deno.mkdirSync(outDir, { recursive: true });
   } catch (error) {

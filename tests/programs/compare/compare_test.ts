@@ -16,7 +16,7 @@ import { ProgressReport } from "../../../src/programs/compare/progress.ts";
 import { CSV_HEADER, formatComparison, summarizeRuns } from "../../../src/programs/compare/summary.ts";
 import { STRATEGY_NAMES } from "../../../src/core/strategies.ts";
 import { gpuAvailable, withGpuEngine } from "../../helpers/gpu.ts";
-import { ROOT, runProgram } from "../../helpers/helpers.ts";
+import { exists, ROOT, runProgram } from "../../helpers/helpers.ts";
 
 const SILENT = { epoch() {}, pretrained() {}, finished() {} };
 const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-env=RANDOM_SEED"];
@@ -212,6 +212,8 @@ Deno.test("compare program: bad flags and an unusable --out-dir are one-line err
     [["--relatedness", "0,2"], /--relatedness.*'2' is not a number from 0 to 1/],
     [["--target-samples", "10,x"], /--target-samples.*'x' is not a whole number/],
     [["--out-dir", "file/sub"], /--out-dir file\/sub: cannot create the folder/],
+    [["--out-dir", "file"], /^error: --out-dir file: is a file, not a folder; choose a folder$/],
+    [["--threads", "2", "--cpu-kernels", "ts"], /threads 2 with the TypeScript kernels/],
   ];
   for (const [flags, message] of cases) {
     const run = await runProgram("src/programs/compare/main.ts", flags, {
@@ -223,6 +225,7 @@ Deno.test("compare program: bad flags and an unusable --out-dir are one-line err
     assert.equal(lines.length, 1, run.stderr);
     assert.match(lines[0], message);
   }
+  assert.ok(!exists(`${dir}/runs`), "bad input leaves no run folder behind");
   await Deno.remove(dir, { recursive: true });
 });
 
