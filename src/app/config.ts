@@ -9,7 +9,7 @@
  */
 
 import * as yaml from "js-yaml";
-import { type DataSpec, testCount } from "../core/data.ts";
+import { type DataSpec, type Shift, SHIFTS, splitCounts } from "../core/data.ts";
 import { errorMessage, UsageError } from "../core/errors.ts";
 import { MAX_SEED } from "../core/rng.ts";
 import { strategyPlans } from "../core/strategies.ts";
@@ -55,6 +55,10 @@ export interface Config {
     test_fraction: number;
     /** 1: the target reuses the source's hidden features; 0: nothing shared. From 0 to 1, default 0.9. */
     relatedness: number;
+    /** Share of the rows left after the test split held out for validation; in (0, 1), default 0.2. */
+    validation_fraction: number;
+    /** The kind of difference between the tasks: `input`, `feature`, `label` or `mixed` (the default). */
+    shift: Shift;
   };
   /** The MLP's hidden layers; the input and output widths come from the tasks. */
   model: {
@@ -84,6 +88,17 @@ export interface Config {
     learning_rate_target: number;
     /** Rows per minibatch in both phases; an epoch's last, partial batch is used too. Default 32. */
     batch_size: number;
+    /**
+     * Null (the default): each transfer trains `target_epochs` epochs. A number: each transfer takes
+     * exactly this many SGD steps whatever the size of the target set, so that a sample-efficiency sweep
+     * compares sizes at one budget.
+     */
+    target_steps: number | null;
+    /**
+     * Null (the default): no early stopping. A number: a transfer stops after this many epochs without
+     * a lower validation loss, and keeps the weights of its best epoch.
+     */
+    early_stopping_patience: number | null;
     /** `head_finetune`'s base-layer rate, as a multiple of `learning_rate_target`; >= 0, default 0.1. */
     head_finetune_base_lr_scale: number;
   };
@@ -141,14 +156,16 @@ const SCHEMA: Record<keyof Config, Record<string, Field>> = {
     backup_count: intField(3, 0),
   },
   data: {
-    base_n_samples: intField(2000, 2),
-    target_n_samples: intField(800, 2),
+    base_n_samples: intField(2000, 3),
+    target_n_samples: intField(800, 3),
     n_features: intField(20, 1),
     n_classes: intField(3, 2),
     target_n_classes: intField(null, 2),
     random_seed: intField(42, 0, MAX_SEED),
     test_fraction: fraction(0.2, "a number greater than 0 and less than 1", (v) => v > 0 && v < 1),
     relatedness: fraction(0.9, "a number from 0 to 1", (v) => v >= 0 && v <= 1),
+    validation_fraction: fraction(0.2, "a number greater than 0 and less than 1", (v) => v > 0 && v < 1),
+    shift: oneOf("mixed", SHIFTS),
   },
   model: {
     hidden_dim: intField(32, 1),
@@ -173,6 +190,8 @@ const SCHEMA: Record<keyof Config, Record<string, Field>> = {
     learning_rate_base: positiveRate(0.05),
     learning_rate_target: positiveRate(0.02),
     batch_size: intField(32, 1),
+    target_steps: intField(null, 1),
+    early_stopping_patience: intField(null, 1),
     head_finetune_base_lr_scale: fraction(0.1, "a finite number >= 0", (v) => v >= 0),
   },
 };
@@ -204,13 +223,17 @@ export function experimentSpec(config: Config): ExperimentSpec {
     hiddenDims: hiddenDims(config),
     pretrain: {
       epochs: training.base_epochs,
+      steps: null,
       batchSize: training.batch_size,
       learningRate: training.learning_rate_base,
+      patience: null,
     },
     transfer: {
       epochs: training.target_epochs,
+      steps: training.target_steps,
       batchSize: training.batch_size,
       learningRate: training.learning_rate_target,
+      patience: training.early_stopping_patience,
     },
     plans: strategyPlans(training.head_finetune_base_lr_scale),
   };
@@ -226,6 +249,8 @@ function dataSpec(config: Config): DataSpec {
     targetClasses: targetClasses(config),
     relatedness: config.data.relatedness,
     testFraction: config.data.test_fraction,
+    validationFraction: config.data.validation_fraction,
+    shift: config.data.shift,
     seed: config.data.random_seed,
   };
 }
@@ -319,16 +344,15 @@ export function parseSeed(text: string): number {
 }
 
 function checkSplits(config: Config, source: string): void {
-  const { test_fraction: fraction } = config.data;
+  const { test_fraction: testFraction, validation_fraction: validationFraction } = config.data;
   for (const key of ["base_n_samples", "target_n_samples"] as const) {
     const n = config.data[key];
-    const nTest = testCount(n, fraction);
-    if (nTest < 1 || nTest > n - 1) {
+    const counts = splitCounts(n, { testFraction, validationFraction });
+    if (Math.min(counts.train, counts.validation, counts.test) < 1) {
       throw new UsageError(
-        `${source}: data.${key} = ${n} with data.test_fraction = ${fraction} leaves ${nTest} test and ${
-          n - nTest
-        } ` +
-          `training samples; raise data.${key} or change data.test_fraction so that both are at least 1`,
+        `${source}: data.${key} = ${n} with data.test_fraction = ${testFraction} and data.validation_fraction = ` +
+          `${validationFraction} leaves ${counts.train} training, ${counts.validation} validation and ${counts.test} ` +
+          `test samples; raise data.${key} or change the fractions so that each is at least 1`,
       );
     }
   }

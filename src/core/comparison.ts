@@ -7,11 +7,19 @@
  * @module
  */
 
-import { type DataSpec, makeTransferData, type TaskData, testCount, withTrainRows } from "./data.ts";
+import { type DataSpec, makeTransferData, splitCounts, type TaskData, withTrainRows } from "./data.ts";
 import { type Engine, type EpochMetrics, type Metrics, releaseTask, uploadTask } from "./engine.ts";
 import type { Mlp } from "./model.ts";
 import { STRATEGY_NAMES, type StrategyName } from "./strategies.ts";
-import { type ExperimentSpec, pretrain, type TaskMetrics, type TrainingListener, transfer } from "./train.ts";
+import {
+  type Divergence,
+  type ExperimentSpec,
+  phaseEpochs,
+  pretrain,
+  type TaskMetrics,
+  type TrainingListener,
+  transfer,
+} from "./train.ts";
 
 /** The points to run: every seed × relatedness × target training-set size × strategy. */
 export interface Grid {
@@ -33,6 +41,8 @@ export interface PretrainRecord {
   readonly history: EpochMetrics[];
   /** The pretraining's training time in seconds (its epochs and their test evaluations). */
   readonly seconds: number;
+  /** Null unless the pretraining diverged; then the seed runs no transfer. */
+  readonly diverged: Divergence | null;
 }
 
 /** One strategy's transfer at one point of the grid. */
@@ -55,6 +65,8 @@ export interface RunRecord {
   readonly seconds: number;
   /** Why a layer planned as pretrained started fresh (the head, when class counts differ); else empty. */
   readonly notes: string[];
+  /** Null unless the transfer diverged (it then stopped at that epoch, and its metrics mean nothing). */
+  readonly diverged: Divergence | null;
 }
 
 /** What is running now, for progress reports. */
@@ -101,8 +113,9 @@ export interface Comparison {
 
 /** Epochs the whole grid trains, for progress and time estimates. */
 export function totalEpochs(spec: ExperimentSpec, grid: Grid): number {
-  const transfers = grid.relatedness.length * (grid.targetRows?.length ?? 1) * STRATEGY_NAMES.length;
-  return grid.seeds.length * (spec.pretrain.epochs + transfers * spec.transfer.epochs);
+  const rows = grid.targetRows ?? [splitCounts(spec.data.targetSamples, spec.data).train];
+  const perPoint = rows.reduce((sum, n) => sum + phaseEpochs(spec.transfer, n), 0) * STRATEGY_NAMES.length;
+  return grid.seeds.length * (spec.pretrain.epochs + grid.relatedness.length * perPoint);
 }
 
 /** Milliseconds between yields to the event loop, where Ctrl-C is noticed. */
@@ -146,10 +159,12 @@ class ComparisonRun {
     try {
       const seed = spec.data.seed;
       const at = { seed, relatedness: null, targetTrainRows: null, phase: "pretrain" } as const;
-      const { model, metrics, history, ms } = await pretrain(this.engine, source, spec, this.#listen(at));
-      const record = { seed, source: metrics, history, seconds: ms / 1000 };
+      const pretrained = await pretrain(this.engine, source, spec, this.#listen(at));
+      const { model, metrics, history, ms, diverged } = pretrained;
+      const record = { seed, source: metrics, history, seconds: ms / 1000, diverged };
       this.#pretrainings.push(record);
       this.hooks.observer.pretrained(record);
+      if (diverged !== null) return true; // nothing to transfer from: the seed has no runs
       for (const relatedness of this.grid.relatedness) {
         const related = withData(spec, { relatedness });
         for (const [rows, target] of targetSets(related.data, this.grid.targetRows)) {
@@ -176,14 +191,8 @@ class ComparisonRun {
       for (const strategy of STRATEGY_NAMES) {
         if (await this.#stopping()) return false;
         const listener = this.#listen({ ...point, phase: strategy });
-        const { metrics, history, ms, notes } = await transfer(
-          this.engine,
-          target,
-          pretrained,
-          strategy,
-          spec,
-          listener,
-        );
+        const run = await transfer(this.engine, target, pretrained, strategy, spec, listener);
+        const { metrics, history, ms, notes, diverged } = run;
         const record: RunRecord = {
           ...point,
           strategy,
@@ -192,6 +201,7 @@ class ComparisonRun {
           history,
           seconds: ms / 1000,
           notes,
+          diverged,
         };
         this.#runs.push(record);
         this.hooks.observer.finished(record);
@@ -232,7 +242,8 @@ function withData(spec: ExperimentSpec, data: Partial<DataSpec>): ExperimentSpec
 }
 
 /**
- * The target task at each training-set size, with one test set of the configured size for all:
+ * The target task at each training-set size, with one validation and one test set of the configured
+ * sizes for all:
  * generated once with as many training rows as the largest size, then cut down (rows are
  * independent draws, so each cut is a random sample, and the smaller sets nest in the larger).
  */
@@ -241,8 +252,9 @@ function targetSets(spec: DataSpec, sizes: readonly number[] | null): [number, T
     const target = makeTransferData(spec).target;
     return [[target.train.n, target]];
   }
-  const testRows = testCount(spec.targetSamples, spec.testFraction);
-  const total = Math.max(...sizes) + testRows;
-  const target = makeTransferData({ ...spec, targetSamples: total, testFraction: testRows / total }).target;
+  const { validation, test } = splitCounts(spec.targetSamples, spec);
+  const total = Math.max(...sizes) + validation + test;
+  const fractions = { testFraction: test / total, validationFraction: validation / (total - test) };
+  const target = makeTransferData({ ...spec, targetSamples: total, ...fractions }).target;
   return sizes.map((rows) => [rows, withTrainRows(target, rows)]);
 }

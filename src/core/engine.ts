@@ -44,7 +44,9 @@ export interface DatasetHandle {
 export interface TaskHandles {
   /** The uploaded training split, which phases train on. */
   readonly train: DatasetHandle;
-  /** The uploaded test split, which phases evaluate after each epoch. */
+  /** The uploaded validation split: what choices (a strategy, when to stop) are made on. */
+  readonly validation: DatasetHandle;
+  /** The uploaded test split, which phases evaluate after each epoch; it only reports. */
   readonly test: DatasetHandle;
 }
 
@@ -64,8 +66,19 @@ export interface PhaseSpec {
   readonly layerRates: readonly number[];
   /** Seeds the per-epoch shuffles (see `epochOrder` in `shuffle.ts`). */
   readonly shuffleSeed: number;
-  /** Called once per epoch, in order, as soon as that epoch's metrics are available. */
-  readonly onEpoch?: (metrics: EpochMetrics) => void;
+  /**
+   * The number of the phase's first epoch, 1 by default. It picks each epoch's shuffle, so a phase run
+   * one epoch at a time (to decide after each whether to go on) trains exactly as one run whole.
+   */
+  readonly firstEpoch?: number;
+  /** At most this many SGD steps in all, the last epoch stopping early; by default every epoch is whole. */
+  readonly steps?: number;
+  /**
+   * Called once per epoch, in order, as soon as that epoch's metrics are available; returning false
+   * ends the phase there (later epochs are neither reported nor returned, though an engine that runs
+   * ahead may already have trained one more).
+   */
+  readonly onEpoch?: (metrics: EpochMetrics) => boolean | void;
 }
 
 /** What runs the arithmetic: the CPU and GPU engines in `src/engines/` implement it. */
@@ -90,6 +103,24 @@ export interface Engine {
   dispose(): void;
 }
 
+/** Minibatches in one whole epoch over `rows` rows: `⌈rows / batchSize⌉`, the last one partial. */
+export function stepsPerEpoch(rows: number, batchSize: number): number {
+  return Math.ceil(rows / batchSize);
+}
+
+/**
+ * How many minibatches epoch `index` (0-based within `spec`) runs over `rows` training rows: all of
+ * them, or fewer once `spec.steps` runs out.
+ */
+export function epochSteps(
+  spec: Pick<PhaseSpec, "batchSize" | "steps">,
+  rows: number,
+  index: number,
+): number {
+  const whole = stepsPerEpoch(rows, spec.batchSize);
+  return spec.steps === undefined ? whole : Math.max(0, Math.min(whole, spec.steps - index * whole));
+}
+
 /** Each layer's SGD step size in a phase: the learning rate times the layer's rate multiplier. */
 export function stepSizes(learningRate: number, layerRates: readonly number[]): number[] {
   return layerRates.map((rate) => learningRate * rate);
@@ -109,13 +140,18 @@ export function gradientPlan(layerRates: readonly number[]): GradientPlan {
   return { learns, lowest: learns.indexOf(true) };
 }
 
-/** Uploads both splits of a task. */
+/** Uploads the three splits of a task. */
 export function uploadTask(engine: Engine, task: TaskData): TaskHandles {
-  return { train: engine.upload(task.train), test: engine.upload(task.test) };
+  return {
+    train: engine.upload(task.train),
+    validation: engine.upload(task.validation),
+    test: engine.upload(task.test),
+  };
 }
 
-/** Releases both splits of a task uploaded with {@linkcode uploadTask}. */
+/** Releases the splits of a task uploaded with {@linkcode uploadTask}. */
 export function releaseTask(engine: Engine, task: TaskHandles): void {
   engine.release(task.train);
+  engine.release(task.validation);
   engine.release(task.test);
 }

@@ -7,19 +7,45 @@
  */
 
 import type { DataSpec } from "./data.ts";
-import type { Engine, EpochMetrics, Metrics, TaskHandles } from "./engine.ts";
+import {
+  type DatasetHandle,
+  type Engine,
+  type EpochMetrics,
+  epochSteps,
+  type Metrics,
+  type PhaseSpec,
+  stepsPerEpoch,
+  type TaskHandles,
+} from "./engine.ts";
 import { heModel, layerWidths, type Mlp } from "./model.ts";
 import { deriveSeed, Rng } from "./rng.ts";
 import { startTransfer, type StrategyName, type StrategyPlan, uniformRates } from "./strategies.ts";
 
-/** How one phase trains: its epochs, minibatch size and learning rate. */
+/** How one phase trains: its budget, minibatch size and learning rate, and when to stop early. */
 export interface PhaseSchedule {
-  /** Full passes over the training split; 0 leaves the model as it starts. */
+  /** Full passes over the training split, unless `steps` is set; 0 leaves the model as it starts. */
   readonly epochs: number;
+  /**
+   * Null: `epochs` passes. A number: exactly this many SGD steps whatever the size of the training
+   * split (whole epochs, then part of one more), so that runs on different sizes get one budget.
+   */
+  readonly steps: number | null;
   /** Rows per minibatch; an epoch's last minibatch takes the remainder. */
   readonly batchSize: number;
   /** Multiplied by each layer's rate (1 for every layer when pretraining). */
   readonly learningRate: number;
+  /**
+   * Null: no early stopping. A number: after each epoch the validation loss is measured, the phase
+   * stops once this many epochs in a row have not lowered it, and the best epoch's weights are kept.
+   */
+  readonly patience: number | null;
+}
+
+/** Epochs a phase on `rows` training rows runs under `schedule`: `epochs`, or as many as `steps` need. */
+export function phaseEpochs(schedule: PhaseSchedule, rows: number): number {
+  return schedule.steps === null
+    ? schedule.epochs
+    : Math.ceil(schedule.steps / stepsPerEpoch(rows, schedule.batchSize));
 }
 
 /** Everything an experiment needs: the tasks, the hidden widths, both phases, every strategy's plan. */
@@ -50,14 +76,36 @@ export function targetWidths(spec: ExperimentSpec): number[] {
 export interface TaskMetrics {
   /** Measured on the whole training split with the final weights (not the running epoch average). */
   readonly train: Metrics;
-  /** Measured on the test split with the final weights. */
+  /** Measured on the validation split with the final weights: what a choice between runs uses. */
+  readonly validation: Metrics;
+  /** Measured on the test split with the final weights: reported, never chosen by. */
   readonly test: Metrics;
+}
+
+/** Where a phase stopped because its training loss was no longer finite (too high a learning rate). */
+export interface Divergence {
+  /** The 1-based epoch whose mean training loss was NaN or infinite: the phase's last. */
+  readonly epoch: number;
+  /** That loss (NaN, Infinity); JSON writes it as null. */
+  readonly loss: number;
+}
+
+/** Where early stopping ended a phase. */
+export interface EarlyStop {
+  /** The epoch whose weights were kept: the lowest validation loss. */
+  readonly bestEpoch: number;
+  /** The last epoch trained. */
+  readonly lastEpoch: number;
 }
 
 /** One phase's outcome: per-epoch history, final metrics, and the training loop's time. */
 export interface PhaseResult {
-  /** One entry per epoch, in order. */
+  /** One entry per epoch, in order, up to the epoch that diverged if one did. */
   readonly history: EpochMetrics[];
+  /** Null when every epoch's training loss was finite; else where the phase stopped. */
+  readonly diverged: Divergence | null;
+  /** Null without early stopping; else which epoch's weights the phase kept, and where it stopped. */
+  readonly earlyStop: EarlyStop | null;
   /** Measured after the last epoch, on both splits of the phase's task. */
   readonly metrics: TaskMetrics;
   /** Milliseconds of the engine's `trainPhase` (epochs and their test evaluations), not of `metrics`. */
@@ -87,6 +135,8 @@ export interface TrainingListener {
   started?(phase: PhaseStart): void;
   /** After each epoch of the phase, in order; `epochs` is the phase's total. */
   epoch?(task: Task, metrics: EpochMetrics, epochs: number): void;
+  /** When the phase stops at a non-finite training loss. */
+  diverged?(phase: PhaseStart, divergence: Divergence): void;
 }
 
 /**
@@ -171,16 +221,61 @@ async function runPhase(
   listener: TrainingListener,
 ): Promise<PhaseResult> {
   listener.started?.(start);
-  const started = performance.now();
-  const history = await engine.trainPhase({
-    ...schedule,
-    layerRates: start.layerRates,
-    shuffleSeed,
+  const epochs = phaseEpochs(schedule, data.train.n);
+  let diverged: Divergence | null = null;
+  const spec: PhaseSpec = {
     train: data.train,
     test: data.test,
-    onEpoch: (metrics) => listener.epoch?.(start.task, metrics, schedule.epochs),
-  });
+    epochs,
+    ...(schedule.steps === null ? {} : { steps: schedule.steps }),
+    batchSize: schedule.batchSize,
+    learningRate: schedule.learningRate,
+    layerRates: start.layerRates,
+    shuffleSeed,
+    onEpoch: (metrics) => {
+      listener.epoch?.(start.task, metrics, epochs);
+      if (Number.isFinite(metrics.train.loss)) return true;
+      diverged = { epoch: metrics.epoch, loss: metrics.train.loss };
+      listener.diverged?.(start, diverged);
+      return false; // a non-finite loss never recovers: stop the phase here
+    },
+  };
+  const started = performance.now();
+  const { history, earlyStop } = schedule.patience === null
+    ? { history: await engine.trainPhase(spec), earlyStop: null }
+    : await trainWithEarlyStopping(engine, spec, data.validation, schedule.patience);
   const ms = performance.now() - started;
-  const metrics = { train: await engine.evaluate(data.train), test: await engine.evaluate(data.test) };
-  return { history, metrics, ms };
+  const metrics = {
+    train: await engine.evaluate(data.train),
+    validation: await engine.evaluate(data.validation),
+    test: await engine.evaluate(data.test),
+  };
+  return { history, diverged, earlyStop, metrics, ms };
+}
+
+/**
+ * `spec` one epoch at a time, measuring the validation loss after each: stops once `patience` epochs
+ * in a row have not lowered it (or an epoch diverged), and leaves the best epoch's weights on the
+ * engine. Each epoch trains exactly as it would in one whole run (same shuffle, same steps).
+ */
+async function trainWithEarlyStopping(
+  engine: Engine,
+  spec: PhaseSpec,
+  validation: DatasetHandle,
+  patience: number,
+): Promise<{ history: EpochMetrics[]; earlyStop: EarlyStop | null }> {
+  const history: EpochMetrics[] = [];
+  let best = { loss: Infinity, epoch: 0, model: await engine.readModel() };
+  for (let index = 0; index < spec.epochs; index++) {
+    const steps = spec.steps === undefined ? {} : { steps: epochSteps(spec, spec.train.n, index) };
+    const [metrics] = await engine.trainPhase({ ...spec, epochs: 1, firstEpoch: index + 1, ...steps });
+    history.push(metrics);
+    if (!Number.isFinite(metrics.train.loss)) return { history, earlyStop: null };
+    const { loss } = await engine.evaluate(validation);
+    if (loss < best.loss) best = { loss, epoch: metrics.epoch, model: await engine.readModel() };
+    else if (metrics.epoch - best.epoch >= patience) break;
+  }
+  const lastEpoch = history.at(-1)?.epoch ?? 0;
+  if (best.epoch !== lastEpoch) engine.setModel(best.model);
+  return { history, earlyStop: { bestEpoch: best.epoch, lastEpoch } };
 }

@@ -24,6 +24,8 @@ function documentedDefaults(): Config {
       random_seed: 42,
       test_fraction: 0.2,
       relatedness: 0.9,
+      validation_fraction: 0.2,
+      shift: "mixed",
     },
     model: { hidden_dim: 32, hidden_dims: null },
     engine: { device: "auto", cpu_kernels: "auto", threads: "auto" },
@@ -33,6 +35,8 @@ function documentedDefaults(): Config {
       learning_rate_base: 0.05,
       learning_rate_target: 0.02,
       batch_size: 32,
+      target_steps: null,
+      early_stopping_patience: null,
       head_finetune_base_lr_scale: 0.1,
     },
   };
@@ -141,9 +145,11 @@ Deno.test("config: valid boundary values are accepted", () => {
     "  backup_count: 0",
     "  max_bytes: 1",
     "data:",
-    "  base_n_samples: 2",
-    "  target_n_samples: 2",
-    "  test_fraction: 0.5",
+    "  base_n_samples: 3",
+    "  target_n_samples: 3",
+    "  test_fraction: 0.34",
+    "  validation_fraction: 0.5",
+    "  shift: input",
     "  random_seed: 4294967295",
     "  relatedness: 0",
     "  target_n_classes: 2",
@@ -261,13 +267,19 @@ Deno.test("config: other integer ranges are enforced", () => {
 });
 
 Deno.test("config: sample counts too small to split are rejected", () => {
-  // 2 samples x 0.1 rounds to 0 test samples.
-  assertRejected("data:\n  base_n_samples: 2\n  test_fraction: 0.1\n", "data.base_n_samples");
+  // 4 samples x 0.1 rounds to 0 test samples.
+  assertRejected("data:\n  base_n_samples: 4\n  test_fraction: 0.1\n", "data.base_n_samples");
   // 3 samples x 0.9 rounds to 3 test samples, leaving no training samples.
   assertRejected("data:\n  target_n_samples: 3\n  test_fraction: 0.9\n", "data.target_n_samples");
-  // The default test_fraction 0.2 with 2 samples also leaves 0 test samples.
-  assertRejected("data:\n  target_n_samples: 2\n", "data.target_n_samples");
-  const error = assertRejected("data:\n  base_n_samples: 2\n  test_fraction: 0.1\n", "data.test_fraction");
+  // The default fractions (0.2, then 0.2 of the rest) with 4 samples: 1 test, 1 validation, 2 training...
+  parseConfig("data:\n  target_n_samples: 4\n", "cfg.yaml");
+  // ... but with 3 samples round(2 x 0.2) = 0 validation samples.
+  assertRejected("data:\n  target_n_samples: 3\n", "data.target_n_samples");
+  const error = assertRejected(
+    "data:\n  base_n_samples: 10\n  validation_fraction: 0.01\n",
+    "data.validation_fraction",
+  );
+  assert.ok(error.message.includes("0 validation"), error.message);
   assert.ok(!error.message.includes("data.target_n_samples"), "it blames the base set, not the target set");
 });
 

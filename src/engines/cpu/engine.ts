@@ -14,6 +14,7 @@ import {
   type DatasetHandle,
   type Engine,
   type EpochMetrics,
+  epochSteps,
   type GradientPlan,
   gradientPlan,
   type Metrics,
@@ -82,11 +83,12 @@ export class CpuEngine implements Engine {
     const steps = stepSizes(spec.learningRate, spec.layerRates);
     const order = new Uint32Array(data.n);
     const history: EpochMetrics[] = [];
-    for (let epoch = 1; epoch <= spec.epochs; epoch++) {
+    for (let index = 0; index < spec.epochs; index++) {
+      const epoch = (spec.firstEpoch ?? 1) + index;
       epochOrder(order, spec.shuffleSeed, epoch);
-      let loss = 0, correct = 0;
-      for (let from = 0; from < data.n; from += spec.batchSize) {
-        const rows = Math.min(spec.batchSize, data.n - from);
+      let loss = 0, correct = 0, seen = 0;
+      for (let step = 0; step < epochSteps(spec, data.n, index); step++) {
+        const from = step * spec.batchSize, rows = Math.min(spec.batchSize, data.n - from);
         gatherRows(data.x, order, from, rows, data.features, ws.activations[0]);
         for (let r = 0; r < rows; r++) ws.labels[r] = data.labels[order[from + r]];
         forward(ws, this.#model, rows, this.#kernels);
@@ -94,14 +96,15 @@ export class CpuEngine implements Engine {
         this.#update(ws, plan, steps);
         loss += this.#sum.loss;
         correct += this.#sum.correct;
+        seen += rows;
       }
       const metrics = {
         epoch,
-        train: { loss: loss / data.n, accuracy: correct / data.n },
+        train: { loss: loss / seen, accuracy: correct / seen },
         test: this.#measure(spec.test),
       };
       history.push(metrics);
-      spec.onEpoch?.(metrics);
+      if (spec.onEpoch?.(metrics) === false) break;
     }
     return Promise.resolve(history);
   }

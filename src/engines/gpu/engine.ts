@@ -16,6 +16,7 @@ import {
   type DatasetHandle,
   type Engine,
   type EpochMetrics,
+  epochSteps,
   type GradientPlan,
   gradientPlan,
   type Metrics,
@@ -243,30 +244,39 @@ export class GpuEngine implements Engine {
     const order = new Uint32Array(train.n);
     const readbacks: GPUBuffer[] = [];
     const history: EpochMetrics[] = [];
-    const report = async (epoch: number) => {
-      const [sums] = await this.#map([readbacks[epoch - 1]]);
-      const m = { epoch, train: slotMetrics(sums, 0, train.n), test: slotMetrics(sums, 1, test.n) };
+    const firstEpoch = spec.firstEpoch ?? 1;
+    /** The minibatches of epoch `index` (0-based in this phase): all, or fewer when `spec.steps` runs out. */
+    const epochSpans = (index: number) => minibatches.slice(0, epochSteps(spec, train.n, index));
+    const report = async (index: number) => {
+      const [sums] = await this.#map([readbacks[index]]);
+      const rows = epochSpans(index).reduce((sum, span) => sum + span.rows, 0);
+      const m = {
+        epoch: firstEpoch + index,
+        train: slotMetrics(sums, 0, rows),
+        test: slotMetrics(sums, 1, test.n),
+      };
       history.push(m);
-      spec.onEpoch?.(m);
+      return spec.onEpoch?.(m) !== false;
     };
     try {
-      for (let epoch = 1; epoch <= spec.epochs; epoch++) {
-        epochOrder(order, spec.shuffleSeed, epoch);
-        setSlots(records, this.#stepAlign, minibatches.length, 2 * (epoch - 1));
+      for (let index = 0; index < spec.epochs; index++) {
+        epochOrder(order, spec.shuffleSeed, firstEpoch + index);
+        setSlots(records, this.#stepAlign, minibatches.length, 2 * index);
         this.#device.queue.writeBuffer(this.#order, 0, order);
         this.#device.queue.writeBuffer(this.#steps, 0, records);
         const work = [
-          ...minibatches.flatMap((span, s) => this.#stepDispatches(bindings, span, s, plan)),
+          ...epochSpans(index).flatMap((span, s) => this.#stepDispatches(bindings, span, s, plan)),
           ...chunks.flatMap((span, c) => this.#evaluationDispatches(bindings, span, minibatches.length + c)),
         ];
         const readback = this.#buffer(EPOCH_BYTES, MAP_READ | COPY_DST);
         readbacks.push(readback);
-        const copy = { from: metrics, offset: (epoch - 1) * EPOCH_BYTES, to: readback };
+        const copy = { from: metrics, offset: index * EPOCH_BYTES, to: readback };
         await this.#submitEpoch(this.#device, work, copy);
-        if (epoch > EPOCHS_AHEAD) await report(epoch - EPOCHS_AHEAD); // later epochs keep the device busy
+        // Later epochs keep the device busy while the host waits for this one's metrics.
+        if (index >= EPOCHS_AHEAD && !(await report(index - EPOCHS_AHEAD))) return history;
       }
-      for (let epoch = Math.max(1, spec.epochs - EPOCHS_AHEAD + 1); epoch <= spec.epochs; epoch++) {
-        await report(epoch);
+      for (let index = Math.max(0, spec.epochs - EPOCHS_AHEAD); index < spec.epochs; index++) {
+        if (!(await report(index))) break;
       }
     } finally {
       this.#release([metrics, ...readbacks]);

@@ -76,7 +76,7 @@ export async function benchWorkload(
       learningRate,
       layerRates: uniformRates(widths.length - 1),
       shuffleSeed: phaseSeeds(spec.data.seed, task).shuffle,
-      onEpoch: () => arrivals.push(performance.now()),
+      onEpoch: () => void arrivals.push(performance.now()),
     });
     const seconds = arrivals.slice(2, 2 + TIMED_EPOCHS).map((at, e) => (at - arrivals[e + 1]) / 1000);
     const secondsPerEpoch = summarizeTimings(seconds);

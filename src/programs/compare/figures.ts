@@ -2,7 +2,10 @@
  * The comparison's pictures, as SVG (see `svg.ts`): learning curves (target test accuracy per epoch,
  * one line per strategy, a band of ±1 standard deviation over the seeds) at each point of the grid,
  * and when swept, target test accuracy against the target training-set size (sample efficiency) and
- * against relatedness, with 95 % intervals of the mean as bands.
+ * against relatedness, with 95 % intervals of the mean as bands. Every figure uses the seeds its point's
+ * numbers use (see `analysis.ts`), says how much each transfer trained, and keeps its y axis and bands
+ * within [0, 100] %: a band that would reach past them is cut there, and none is drawn for fewer seeds
+ * than it needs (2 for a standard deviation, 3 for an interval).
  *
  * @module
  */
@@ -10,9 +13,9 @@
 import { inPercent } from "../../app/format.ts";
 import { STRATEGY_NAMES } from "../../core/strategies.ts";
 import type { RunRecord } from "../../core/comparison.ts";
+import type { ComparisonSummary, PointSummary } from "./analysis.ts";
 import { mean, sampleStd } from "./stats.ts";
-import type { StrategySummary } from "./summary.ts";
-import { type ChartSeries, lineChart } from "./svg.ts";
+import { type ChartPoint, type ChartSeries, lineChart } from "./svg.ts";
 
 /** One picture: its file name in the run folder, a caption, and the SVG text. */
 export interface Figure {
@@ -24,95 +27,123 @@ export interface Figure {
   readonly svg: string;
 }
 
-/** Every figure for these runs and their summaries. */
+/** Accuracy in percent lies here, and so does every axis and band of the figures. */
+const PERCENT_RANGE = [0, 100] as const;
+
+const clampPercent = (v: number) => Math.min(PERCENT_RANGE[1], Math.max(PERCENT_RANGE[0], v));
+
+/**
+ * Every figure for these runs and their summary; `budget` (from `budgetNote`) is each figure's subtitle.
+ * Points without a used seed get no figure.
+ */
 export function comparisonFigures(
   runs: readonly RunRecord[],
-  summaries: readonly StrategySummary[],
+  summary: ComparisonSummary,
+  budget: string,
 ): Figure[] {
-  const relatedness = [...new Set(summaries.map((s) => s.relatedness))];
-  const rows = [...new Set(summaries.map((s) => s.targetTrainRows))];
+  const points = summary.points.filter((p) => p.seedsUsed.length > 0);
+  const relatedness = [...new Set(points.map((p) => p.relatedness))];
+  const rows = [...new Set(points.map((p) => p.targetTrainRows))];
   const single = relatedness.length === 1 && rows.length === 1;
-  const curves = relatedness.flatMap((r) =>
-    rows.map((n) =>
-      learningCurves(runs.filter((run) => run.relatedness === r && run.targetTrainRows === n), single)
-    )
-  );
+  const curves = points.map((point) => learningCurves(runs, point, single, budget));
   const efficiency = rows.length > 1
     ? relatedness.map((r) =>
-      sweepFigure(summaries.filter((s) => s.relatedness === r), "rows", relatedness.length === 1)
+      sweepFigure(points.filter((p) => p.relatedness === r), "rows", relatedness.length === 1, budget)
     )
     : [];
   const related = relatedness.length > 1
     ? rows.map((n) =>
-      sweepFigure(summaries.filter((s) => s.targetTrainRows === n), "relatedness", rows.length === 1)
+      sweepFigure(points.filter((p) => p.targetTrainRows === n), "relatedness", rows.length === 1, budget)
     )
     : [];
   return [...curves, ...efficiency, ...related];
 }
 
-function learningCurves(runs: readonly RunRecord[], single: boolean): Figure {
-  const { relatedness, targetTrainRows } = runs[0];
-  const seeds = new Set(runs.map((run) => run.seed)).size;
+function learningCurves(
+  runs: readonly RunRecord[],
+  point: PointSummary,
+  single: boolean,
+  budget: string,
+): Figure {
+  const { relatedness, targetTrainRows, seedsUsed } = point;
+  const here = runs.filter((run) =>
+    run.relatedness === relatedness && run.targetTrainRows === targetTrainRows && seedsUsed.includes(run.seed)
+  );
   const series: ChartSeries[] = STRATEGY_NAMES.map((strategy) => {
-    const mine = runs.filter((run) => run.strategy === strategy);
-    const epochs = Math.min(...mine.map((run) => run.history.length));
-    const points = Array.from({ length: mine.length === 0 ? 0 : epochs }, (_, e) => {
+    const mine = here.filter((run) => run.strategy === strategy);
+    const epochs = mine.length === 0 ? 0 : Math.min(...mine.map((run) => run.history.length));
+    const points = Array.from({ length: epochs }, (_, e): ChartPoint => {
       const values = mine.map((run) => inPercent(run.history[e].test.accuracy));
-      const [m, sd] = [mean(values), sampleStd(values)];
-      return { x: e + 1, y: m, low: m - sd, high: m + sd };
+      const m = mean(values);
+      if (values.length < 2) return { x: e + 1, y: m };
+      const sd = sampleStd(values);
+      return { x: e + 1, y: m, low: clampPercent(m - sd), high: clampPercent(m + sd) };
     });
     return { name: strategy, points };
   }).filter((s) => s.points.length > 0);
   const where = `relatedness ${relatedness}, ${targetTrainRows} target training rows`;
+  const seeds = seedsUsed.length;
+  const band = seeds < 2 ? "no band with one seed" : "band: ±1 standard deviation, cut to [0, 100] %";
   return {
     file: single ? "learning-curves.svg" : `learning-curves-r${relatedness}-n${targetTrainRows}.svg`,
-    caption:
-      `Target test accuracy per epoch (${where}); line: mean over ${seeds} seeds, band: ±1 standard deviation.`,
+    caption: `Target test accuracy per epoch (${where}; ${budget}); line: mean over ${seeds} seed${
+      seeds === 1 ? "" : "s"
+    }, ${band}.`,
     svg: lineChart({
       title: `Learning curves: ${where}`,
+      subtitle: budget,
       xLabel: "epoch",
       yLabel: "target test accuracy (%)",
+      yRange: PERCENT_RANGE,
       series,
     }),
   };
 }
 
 function sweepFigure(
-  summaries: readonly StrategySummary[],
+  points: readonly PointSummary[],
   along: "rows" | "relatedness",
   single: boolean,
+  budget: string,
 ): Figure {
-  const x = (s: StrategySummary) => along === "rows" ? s.targetTrainRows : s.relatedness;
+  const x = (p: PointSummary) => along === "rows" ? p.targetTrainRows : p.relatedness;
   const fixed = along === "rows"
-    ? `relatedness ${summaries[0].relatedness}`
-    : `${summaries[0].targetTrainRows} target rows`;
+    ? `relatedness ${points[0].relatedness}`
+    : `${points[0].targetTrainRows} target rows`;
   const series: ChartSeries[] = STRATEGY_NAMES.map((strategy) => ({
     name: strategy,
-    points: summaries.filter((s) => s.strategy === strategy).map((s) => ({
-      x: x(s),
-      y: inPercent(s.accuracy.mean),
-      ...(s.accuracy.ci95 ? { low: inPercent(s.accuracy.ci95[0]), high: inPercent(s.accuracy.ci95[1]) } : {}),
-    })),
+    points: points.flatMap((p) =>
+      p.strategies.filter((s) => s.strategy === strategy).map((s): ChartPoint => {
+        const ci = s.accuracy.ci95;
+        const y = inPercent(s.accuracy.mean);
+        if (ci === null) return { x: x(p), y };
+        return { x: x(p), y, low: clampPercent(inPercent(ci[0])), high: clampPercent(inPercent(ci[1])) };
+      })
+    ),
   })).filter((s) => s.points.length > 0);
-  const seeds = Math.max(...summaries.map((s) => s.seeds));
+  const counts = [...new Set(points.map((p) => p.seedsUsed.length))].sort((a, b) => a - b);
+  const seeds = counts.length === 1 ? `${counts[0]}` : `${counts[0]} to ${counts[counts.length - 1]}`;
   const name = along === "rows" ? "sample-efficiency" : "relatedness";
   const suffix = single
     ? ""
     : along === "rows"
-    ? `-r${summaries[0].relatedness}`
-    : `-n${summaries[0].targetTrainRows}`;
+    ? `-r${points[0].relatedness}`
+    : `-n${points[0].targetTrainRows}`;
   return {
     file: `${name}${suffix}.svg`,
     caption:
       `Target test accuracy against ${along === "rows" ? "the target training-set size" : "relatedness"} ` +
-      `(${fixed}); line: mean over ${seeds} seeds, band: 95% interval of the mean.`,
+      `(${fixed}; ${budget}); line: mean over ${seeds} seeds, band: 95% interval of the mean, ` +
+      `cut to [0, 100] % (none under 3 seeds).`,
     svg: lineChart({
       title: along === "rows" ? `Sample efficiency: ${fixed}` : `Relatedness: ${fixed}`,
+      subtitle: budget,
       xLabel: along === "rows"
         ? "target training rows"
         : "relatedness (0: unrelated tasks, 1: shared features)",
       yLabel: "target test accuracy (%)",
       xScale: along === "rows" ? "log" : "linear",
+      yRange: PERCENT_RANGE,
       series,
     }),
   };

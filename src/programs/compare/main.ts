@@ -1,7 +1,9 @@
 /**
- * `deno task compare`: every strategy, `scratch` included, over several seeds and optional sweeps;
- * a table with means, standard deviations and 95 % intervals, and a run folder with `results.json`
- * (every run, every epoch), `results.csv` (a row per run), SVG figures and an `index.html`.
+ * `deno task compare`: every strategy, `scratch` included, over several seeds (10 by default) and optional
+ * sweeps; a table with means, standard deviations and 95 % intervals, each strategy tested against
+ * `scratch` (an exact sign-flip test, Holm-corrected over the run: see `analysis.ts`), and a run folder
+ * with `results.json` (every run, every epoch, the statistics), `results.csv` (a row per run), SVG figures
+ * and an `index.html`.
  *
  *     deno task compare [--seeds N] [--target-samples 25,50,...] [--relatedness 0,0.5,1]
  *                       [--out-dir DIR] [--config FILE] [--device ...] [--cpu-kernels ...] [--threads ...]
@@ -34,17 +36,30 @@ import { type Comparison, type Grid, runComparison, totalEpochs } from "../../co
 import { comparisonFigures } from "./figures.ts";
 import { indexPage } from "./html.ts";
 import { ProgressReport } from "./progress.ts";
-import { CSV_HEADER, csvRow, formatComparison, summarizeRuns, tableRows, verdicts } from "./summary.ts";
+import { analyzeComparison, isUsed } from "./analysis.ts";
+import {
+  budgetNote,
+  CSV_HEADER,
+  csvRow,
+  formatComparison,
+  readingNotes,
+  seedList,
+  tableRows,
+  verdicts,
+} from "./summary.ts";
 
 /** The most seeds one comparison runs (`--seeds`). */
 const MAX_SEEDS = 1000;
+
+/** Seeds run when `--seeds` is not given: enough for the sign-flip test to reach p < 0.05 after Holm. */
+export const DEFAULT_SEEDS = 10;
 
 /** The exit code after a Ctrl-C that kept the finished runs. */
 export const INTERRUPTED_EXIT_CODE = 130;
 
 /** What the compare flags ask for. */
 export interface CompareOptions extends SetupOptions {
-  /** How many seeds to run (`--seeds`), counting up from the configured seed; 1 to 1000, default 5. */
+  /** How many seeds to run (`--seeds`), counting up from the configured seed; 1 to 1000, default 10. */
   readonly seeds: number;
   /** Target training-set sizes to sweep (`--target-samples`), sorted, unique; null: the configured split. */
   readonly targetSamples: number[] | null;
@@ -62,7 +77,9 @@ function parseCompareArgs(args: readonly string[]): Parsed<CompareOptions> {
     `${INTERRUPTED_EXIT_CODE} stopped by Ctrl-C (the finished runs are written)`,
   )
     .addOption(
-      new Option("-n, --seeds <count>", `seeds, from the configured seed up: 1 to ${MAX_SEEDS}`).default(5)
+      new Option("-n, --seeds <count>", `seeds, from the configured seed up: 1 to ${MAX_SEEDS}`).default(
+        DEFAULT_SEEDS,
+      )
         .argParser((value) => wholeNumber(value, 1, MAX_SEEDS)),
     )
     .addOption(
@@ -131,7 +148,7 @@ async function compare(options: CompareOptions): Promise<boolean> {
     const hooks = { observer: progress, stop: () => stopping, training: trainingLog(log) };
     const comparison = await runComparison(engine, spec, grid, hooks);
     progress.done();
-    writeOutputs(outDir, comparison, config, engine);
+    writeOutputs(outDir, comparison, config, engine, grid);
     return comparison.complete;
   } finally {
     Deno.removeSignalListener("SIGINT", onInterrupt);
@@ -198,14 +215,25 @@ function folderError(folder: string, error: unknown): UsageError {
 }
 
 /** Prints the table and writes every file of the run folder, each atomically. */
-function writeOutputs(outDir: string, comparison: Comparison, config: Config, engine: Engine): void {
-  const summaries = summarizeRuns(comparison.runs);
+function writeOutputs(
+  outDir: string,
+  comparison: Comparison,
+  config: Config,
+  engine: Engine,
+  grid: Grid,
+): void {
+  const summary = analyzeComparison(comparison.runs, {
+    pretrainings: comparison.pretrainings,
+    declaredPoints: grid.relatedness.length * (grid.targetRows?.length ?? 1),
+  });
+  const budget = budgetNote(config.training);
   const write = (file: string, text: string) => writeTextFileAtomic(join(outDir, file), text, "--out-dir");
   const engineName = engine.name;
   const status = comparison.complete
     ? `${comparison.runs.length} runs`
     : `interrupted: kept the ${comparison.runs.length} runs that finished`;
-  console.log(summaries.length > 0 ? formatComparison(summaries, engineName) : "no run finished");
+  if (comparison.runs.length === 0) console.log("no run finished");
+  console.log(formatComparison(summary, engineName, config.training)); // with no runs: why, if it is known
   console.log(`${status}; results in ${outDir}`);
   const results = {
     complete: comparison.complete,
@@ -214,24 +242,27 @@ function writeOutputs(outDir: string, comparison: Comparison, config: Config, en
     config,
     pretrainings: comparison.pretrainings,
     runs: comparison.runs,
-    summary: summaries,
+    summary: { ...summary, budget },
   };
   write("results.json", `${JSON.stringify(results, null, 2)}\n`);
-  write("results.csv", toCsv(CSV_HEADER, comparison.runs.map((run) => csvRow(run, engineName))));
-  const figures = comparisonFigures(comparison.runs, summaries);
+  const csv = comparison.runs.map((run) => csvRow(run, engineName, isUsed(summary, run)));
+  write("results.csv", toCsv(CSV_HEADER, csv));
+  const figures = comparisonFigures(comparison.runs, summary, budget);
   for (const figure of figures) write(figure.file, figure.svg);
-  const table = tableRows(summaries, engineName);
+  const { header, rows, best } = tableRows(summary, engineName);
   write(
     "index.html",
     indexPage({
       title: "Transfer strategies compared",
-      intro: `Seeds ${
-        comparison.pretrainings.map((p) => p.seed).join(", ")
-      }; engine ${engine.description}; ` +
-        `${status}. Best rows are highlighted.`,
-      table: { ...table, highlightRows: summaries.flatMap((s, i) => (s.best ? [i] : [])) },
+      intro: `Seeds ${seedList(comparison.pretrainings.map((p) => p.seed))}; engine ${engine.description}; ` +
+        `${status}. Rows marked * (highlighted) have the best mean validation accuracy at their point.`,
+      table: { header, rows, highlightRows: best },
       figures,
-      notes: [...verdicts(summaries), "results.json has every run and epoch; results.csv a row per run."],
+      notes: [
+        ...readingNotes(summary, config.training),
+        ...verdicts(summary),
+        "results.json has every run and epoch and the statistics; results.csv a row per run.",
+      ],
     }),
   );
 }

@@ -69,9 +69,14 @@ export class ProgressReport implements Observer {
     this.#barShown = true;
   }
 
-  /** Shows a seed's pretraining time and source test accuracy on a line of its own. */
+  /** Shows a seed's pretraining time and source test accuracy on a line of its own, or that it diverged. */
   pretrained(record: PretrainRecord): void {
     this.#firstRunOfSeed = true;
+    if (record.diverged !== null) {
+      return this.message(
+        `seed ${record.seed}: pretraining diverged at epoch ${record.diverged.epoch}; no transfers from this seed`,
+      );
+    }
     this.message(
       `seed ${record.seed}: pretrained in ${record.seconds.toFixed(2)} s, source test ${
         percent(record.source.test.accuracy)
@@ -79,8 +84,18 @@ export class ProgressReport implements Observer {
     );
   }
 
-  /** Shows the first finished run after each pretraining on a line of its own; later runs show nothing. */
+  /**
+   * Shows the first finished run after each pretraining on a line of its own, and every run that diverged;
+   * other runs show nothing.
+   */
   finished(record: RunRecord): void {
+    if (record.diverged !== null) {
+      const where = `relatedness ${record.relatedness}, ${record.targetTrainRows} rows`;
+      return this.message(
+        `seed ${record.seed}: ${record.strategy} diverged at epoch ${record.diverged.epoch} (${where}); ` +
+          "its seed is left out at this point",
+      );
+    }
     if (!this.#firstRunOfSeed) return;
     this.#firstRunOfSeed = false;
     this.message(

@@ -1,143 +1,303 @@
 /**
- * From runs to what a learner reads: per point of the grid and strategy, the target test accuracy
- * and loss over the seeds (mean, standard deviation, 95 % interval), the gain over `scratch` paired by
- * seed, and which strategy is best; as a console table, table rows for the page, and CSV rows.
+ * The comparison as a learner reads it: the table (per point of the grid and strategy, the seeds used,
+ * validation and test accuracy, test loss, the gain over `scratch` with its sign-flip p-value), the notes
+ * that say how to read it (which seeds count, the training budget, how intervals and significance are
+ * made, what was left out and why), one verdict per comparison with scratch, and CSV rows. The numbers
+ * come from `analysis.ts`.
  *
  * @module
  */
 
 import { percent, percentDigits } from "../../app/format.ts";
-import { STRATEGY_NAMES, type StrategyName } from "../../core/strategies.ts";
+import type { Config } from "../../app/config.ts";
+import type { RunRecord } from "../../core/comparison.ts";
+import { STRATEGY_NAMES } from "../../core/strategies.ts";
 import { textTable } from "../../app/text_table.ts";
 import type { CsvValue } from "./csv.ts";
-import type { RunRecord } from "../../core/comparison.ts";
-import { mean, pairedGain, summarize, type Summary } from "./stats.ts";
+import {
+  BASELINE,
+  type BaselineComparison,
+  type ComparisonSummary,
+  type GridPoint,
+  type PointSummary,
+} from "./analysis.ts";
+import { signFlipMinimumValues, type Summary } from "./stats.ts";
 
-/** One strategy at one point of the grid, over the seeds that finished. */
-export interface StrategySummary {
-  /** The point's task relatedness, from 0 to 1. */
-  readonly relatedness: number;
-  /** The point's target training-set size, in rows. */
-  readonly targetTrainRows: number;
-  /** The strategy these runs adapted with. */
-  readonly strategy: StrategyName;
-  /** Runs summarised: one per seed whose run of this strategy at this point finished. */
-  readonly seeds: number;
-  /** Target test accuracy, as a fraction. */
-  readonly accuracy: Summary;
-  /** Target test loss (mean cross-entropy). */
-  readonly loss: Summary;
-  /** Mean source test accuracy of these runs' pretrained models, as a fraction. */
-  readonly sourceAccuracy: number;
-  /** Mean transfer training seconds. */
-  readonly seconds: number;
-  /** Accuracy minus scratch's on the same seeds, as a fraction; null for scratch or without pairs. */
-  readonly gainOverScratch: Summary | null;
-  /** The highest mean accuracy at its point. */
-  readonly best: boolean;
+/** The marker of an interval that was cut to the possible range. */
+export const CLIPPED_MARK = "†";
+
+/** The training keys that set how much each transfer trains. */
+export type TransferBudget = Pick<
+  Config["training"],
+  "target_epochs" | "target_steps" | "early_stopping_patience"
+>;
+
+/**
+ * How much each transfer trains, in words: `fixed budget: N SGD steps per transfer` when
+ * `training.target_steps` is set, else `E epochs per transfer (the number of SGD steps grows with the
+ * target set)`; and early stopping when it is on.
+ */
+export function budgetNote(training: TransferBudget): string {
+  const budget = training.target_steps === null
+    ? `${training.target_epochs} epochs per transfer (the number of SGD steps grows with the target set)`
+    : `fixed budget: ${training.target_steps} SGD steps per transfer`;
+  const patience = training.early_stopping_patience;
+  return patience === null
+    ? budget
+    : `${budget}; early stopping ends a transfer after ${patience} epochs without a lower validation loss`;
 }
 
-/** A point of the grid: its relatedness and target training rows. */
-const pointOf = (r: { relatedness: number; targetTrainRows: number }) =>
-  `${r.relatedness}/${r.targetTrainRows}`;
-
-/** Every strategy at every point of `runs`, in grid order. */
-export function summarizeRuns(runs: readonly RunRecord[]): StrategySummary[] {
-  const points = [...new Set(runs.map(pointOf))];
-  return points.flatMap((point) => {
-    const here = runs.filter((run) => pointOf(run) === point);
-    const summaries = STRATEGY_NAMES.filter((s) => here.some((run) => run.strategy === s))
-      .map((strategy) => summarizeStrategy(here, strategy));
-    const bestMean = Math.max(...summaries.map((s) => s.accuracy.mean));
-    return summaries.map((s) => ({ ...s, best: s.accuracy.mean === bestMean }));
-  });
+/** A point in words: `relatedness 0.9, 480 target training rows`. */
+export function pointName(point: GridPoint): string {
+  return `relatedness ${point.relatedness}, ${point.targetTrainRows} target training rows`;
 }
 
-function summarizeStrategy(here: readonly RunRecord[], strategy: StrategyName): StrategySummary {
-  const mine = here.filter((run) => run.strategy === strategy);
-  const scratchBySeed = new Map(
-    here.filter((run) => run.strategy === "scratch").map((run) => [run.seed, run]),
-  );
-  const paired = mine.filter((run) => scratchBySeed.has(run.seed));
-  const gain = strategy === "scratch" || paired.length === 0 ? null : pairedGain(
-    paired.map((run) => run.target.test.accuracy),
-    paired.map((run) => scratchBySeed.get(run.seed)!.target.test.accuracy),
-  );
-  return {
-    relatedness: mine[0].relatedness,
-    targetTrainRows: mine[0].targetTrainRows,
-    strategy,
-    seeds: mine.length,
-    accuracy: summarize(mine.map((run) => run.target.test.accuracy)),
-    loss: summarize(mine.map((run) => run.target.test.loss)),
-    sourceAccuracy: mean(mine.map((run) => run.sourceTest.accuracy)),
-    seconds: mean(mine.map((run) => run.seconds)),
-    gainOverScratch: gain,
-    best: false,
-  };
+/** Seeds in words, runs of consecutive seeds shortened: `42–46, 48`. */
+export function seedList(seeds: readonly number[]): string {
+  const sorted = [...seeds].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    parts.push(
+      j === i ? String(sorted[i]) : j === i + 1 ? `${sorted[i]}, ${sorted[j]}` : `${sorted[i]}–${sorted[j]}`,
+    );
+    i = j + 1;
+  }
+  return parts.join(", ");
 }
 
-const interval = (s: Summary, scale: number, digits: number) =>
-  s.ci95 === null ? "" : ` [${(scale * s.ci95[0]).toFixed(digits)}, ${(scale * s.ci95[1]).toFixed(digits)}]`;
+/** A p-value as shown: three decimals, or `<0.001`. */
+export function formatP(p: number): string {
+  return p < 0.001 ? "<0.001" : p.toFixed(3);
+}
 
-/** The columns of the table, for the console and the page; the sweep columns only when swept. */
+function signed(value: number, digits = 1): string {
+  const text = value.toFixed(digits);
+  return Number(text) === 0 ? (0).toFixed(digits) : `${value > 0 ? "+" : ""}${text}`;
+}
+
+/** ` [low, high]` in percent or points, with the clipped mark; empty without an interval. */
+function interval(s: Summary, sign = false): string {
+  if (s.ci95 === null) return "";
+  const show = (v: number) => sign ? signed(100 * v) : (100 * v).toFixed(1);
+  return ` [${show(s.ci95[0])}, ${show(s.ci95[1])}]${s.clipped ? CLIPPED_MARK : ""}`;
+}
+
+/** `mean ± sd [low, high]` in percent: no ± for one seed, no interval under three. */
+function accuracyCell(s: Summary): string {
+  const spread = s.std === null ? "" : ` ± ${percentDigits(s.std)}`;
+  return `${percentDigits(s.mean)}${spread}${interval(s)}`;
+}
+
+function lossCell(s: Summary): string {
+  return s.std === null ? s.mean.toFixed(3) : `${s.mean.toFixed(3)} ± ${s.std.toFixed(3)}`;
+}
+
+/** Whether the points vary in relatedness and in training rows. */
+function sweeps(points: readonly GridPoint[]) {
+  const swept = (key: keyof GridPoint) => new Set(points.map((p) => p[key])).size > 1;
+  return { relatedness: swept("relatedness"), rows: swept("targetTrainRows") };
+}
+
+/** The table for the console and the page; `best` holds the indices of the rows marked best. */
 export function tableRows(
-  summaries: readonly StrategySummary[],
+  summary: ComparisonSummary,
   engine: string,
-): { header: string[]; rows: string[][] } {
-  const swept = (key: "relatedness" | "targetTrainRows") => new Set(summaries.map((s) => s[key])).size > 1;
-  const [byRelatedness, byRows] = [swept("relatedness"), swept("targetTrainRows")];
+): { header: string[]; rows: string[][]; best: number[] } {
+  const points = summary.points.filter((p) => p.strategies.length > 0);
+  const swept = sweeps(points);
   const header = [
-    ...(byRelatedness ? ["relatedness"] : []),
-    ...(byRows ? ["target rows"] : []),
+    ...(swept.relatedness ? ["relatedness"] : []),
+    ...(swept.rows ? ["target rows"] : []),
     "strategy",
-    "target test accuracy % (mean ± sd [95% CI])",
-    "target test loss",
-    "gain over scratch, points [95% CI]",
+    "seeds",
+    "validation %",
+    "test accuracy % (mean ± sd [95% CI])",
+    "test loss",
+    `gain over ${BASELINE}, points [95% CI]`,
+    "sign-flip p (Holm)",
     "source test %",
     "train s",
     "engine",
   ];
-  const rows = summaries.map((s) => [
-    ...(byRelatedness ? [String(s.relatedness)] : []),
-    ...(byRows ? [String(s.targetTrainRows)] : []),
-    `${s.strategy}${s.best ? " *" : ""}`,
-    `${percentDigits(s.accuracy.mean)} ± ${percentDigits(s.accuracy.std)}${interval(s.accuracy, 100, 1)}`,
-    `${s.loss.mean.toFixed(3)} ± ${s.loss.std.toFixed(3)}`,
-    s.gainOverScratch === null
-      ? "-"
-      : `${signed(100 * s.gainOverScratch.mean)}${interval(s.gainOverScratch, 100, 1)}`,
-    percentDigits(s.sourceAccuracy),
-    s.seconds.toFixed(3),
-    engine,
-  ]);
-  return { header, rows };
+  const rows: string[][] = [];
+  const best: number[] = [];
+  for (const point of points) {
+    for (const s of point.strategies) {
+      const comparison = point.comparisons.find((c) => c.strategy === s.strategy);
+      if (s.best) best.push(rows.length);
+      rows.push([
+        ...(swept.relatedness ? [String(point.relatedness)] : []),
+        ...(swept.rows ? [String(point.targetTrainRows)] : []),
+        `${s.strategy}${s.best ? " *" : ""}`,
+        String(point.seedsUsed.length),
+        percentDigits(s.validationAccuracy.mean),
+        accuracyCell(s.accuracy),
+        lossCell(s.loss),
+        comparison === undefined
+          ? "-"
+          : `${signed(100 * comparison.gain.mean)}${interval(comparison.gain, true)}`,
+        comparison === undefined
+          ? "-"
+          : `${formatP(comparison.signFlip.p)} (${formatP(comparison.signFlip.pHolm)})`,
+        percentDigits(s.sourceAccuracy),
+        s.seconds.toFixed(3),
+        engine,
+      ]);
+    }
+  }
+  return { header, rows, best };
 }
 
-/** The best strategy at each point, and by how much it beats scratch. */
-export function verdicts(summaries: readonly StrategySummary[]): string[] {
-  return summaries.filter((s) => s.best).map((s) => {
-    const where = summaries.length > STRATEGY_NAMES.length
-      ? ` at relatedness ${s.relatedness}, ${s.targetTrainRows} target rows`
-      : "";
-    const gain = s.gainOverScratch;
-    const best = `best${where}: ${s.strategy} (${percent(s.accuracy.mean)})`;
-    if (s.strategy === "scratch") return `${best}: no strategy beats training from scratch`;
-    if (gain === null) return `${best}: no scratch run finished to compare with`;
-    const significant = gain.ci95 !== null && gain.ci95[0] > 0 ? "significant" : "not significant";
-    return `best${where}: ${s.strategy} (${percent(s.accuracy.mean)}), ${
-      signed(100 * gain.mean)
-    } points over scratch` +
-      `${interval(gain, 100, 1)}, paired over ${gain.n} seed${
-        gain.n === 1 ? "" : "s"
-      }: ${significant} at 95%`;
-  });
+/**
+ * How to read the table: which seeds count, the training budget, what the mark and the intervals mean,
+ * which test the verdicts use; then what was left out (seeds cut short, diverged runs, points with nothing
+ * to compare).
+ */
+export function readingNotes(summary: ComparisonSummary, training: TransferBudget): string[] {
+  const shown = summary.points.filter((p) => p.strategies.length > 0);
+  const counts = new Set(shown.map((p) => p.seedsUsed.join(",")));
+  const uniform = counts.size === 1 && shown.length > 0;
+  const seeds = uniform
+    ? `seeds ${seedList(shown[0].seedsUsed)} (${shown[0].seedsUsed.length})${
+      shown.length > 1 ? " at every point" : ""
+    }: ` +
+      "the seeds where every strategy finished and none diverged"
+    : `seeds: at each point, those where every strategy finished and none diverged (the "seeds" column)`;
+  const clipped = shown.some((p) =>
+    p.strategies.some((s) => s.accuracy.clipped) || p.comparisons.some((c) => c.gain.clipped)
+  );
+  const m = summary.familySize;
+  const gridPoints = m / (STRATEGY_NAMES.length - 1);
+  const tests = `all ${m} comparisons (${STRATEGY_NAMES.length - 1} strategies × ${gridPoints} grid point${
+    gridPoints === 1 ? "" : "s"
+  })`;
+  if (shown.length === 0) return [budgetNote(training), ...exclusions(summary)];
+  return [
+    `${seeds}; every number of a point uses exactly these`,
+    budgetNote(training),
+    "* the highest mean validation accuracy at its point: chosen on the validation split, reported on the " +
+    "test split; no significance claim rests on the choice",
+    "95% CI: Student's t interval of the mean over the seeds, shown from 3 seeds up (no ± sd for a single " +
+    "seed), cut to the possible range: [0, 100] % for accuracy, [-100, 100] points for a gain" +
+    (clipped ? ` (${CLIPPED_MARK}: cut)` : ""),
+    `significance: each strategy against ${BASELINE}, declared in advance, by the exact two-sided sign-flip ` +
+    `test of the per-seed differences, Holm-corrected over ${tests} of this run; significant when the ` +
+    `corrected p < ${summary.alpha} (the paired t-test's p-values are in the verdicts and results.json)`,
+    ...exclusions(summary),
+  ];
 }
 
-/** The console report: the table and the verdicts. */
-export function formatComparison(summaries: readonly StrategySummary[], engine: string): string {
-  const { header, rows } = tableRows(summaries, engine);
-  return [textTable(header, rows), "* best mean accuracy at its point", ...verdicts(summaries)].join("\n");
+/** What was left out, and why: one line per point with something left out. */
+function exclusions(summary: ComparisonSummary): string[] {
+  const several = summary.points.length > 1;
+  const at = (p: PointSummary) => several ? ` at ${pointName(p)}` : "";
+  const lines = summary.pretrainingDiverged.map(({ seed, epoch }) =>
+    `seed ${seed}: pretraining diverged at epoch ${epoch}; the seed has no runs`
+  );
+  for (const point of summary.points) {
+    for (const { seed, finished } of point.incomplete) {
+      lines.push(
+        `left out${
+          at(point)
+        }: seed ${seed}, interrupted after ${finished.length} of ${STRATEGY_NAMES.length} ` +
+          `strategies (${finished.join(", ")})`,
+      );
+    }
+    if (point.diverged.length > 0) {
+      const seeds = new Set(point.diverged.map((d) => d.seed)).size;
+      const total = new Set([...point.seedsUsed, ...point.diverged.map((d) => d.seed)]).size;
+      const which = STRATEGY_NAMES.flatMap((strategy) => {
+        const mine = point.diverged.filter((d) => d.strategy === strategy);
+        return mine.length === 0 ? [] : [
+          `${strategy} on ${mine.length === 1 ? "seed" : "seeds"} ${seedList(mine.map((d) => d.seed))} ` +
+          `(epoch ${[...new Set(mine.map((d) => d.epoch))].sort((a, b) => a - b).join(", ")})`,
+        ];
+      });
+      lines.push(
+        `diverged${at(point)}: ${which.join("; ")}; ${seeds} of ${total} seeds left out for every strategy`,
+      );
+    }
+    if (point.seedsUsed.length === 0) {
+      lines.push(
+        `nothing to compare${at(point)}: no seed where every strategy finished without diverging`,
+      );
+    }
+  }
+  return lines;
+}
+
+/** One verdict per comparison with scratch, then the best strategy at each point. */
+export function verdicts(summary: ComparisonSummary): string[] {
+  const several = summary.points.filter((p) => p.strategies.length > 0).length > 1;
+  const level = summary.alpha / summary.familySize;
+  const levelText = summary.familySize === 1 ? `${summary.alpha}` : `${summary.alpha}/${summary.familySize}`;
+  const lines: string[] = [];
+  for (const point of summary.points) {
+    if (point.strategies.length === 0) continue;
+    const where = several ? `at ${pointName(point)}: ` : "";
+    for (const c of point.comparisons) {
+      lines.push(`${where}${verdict(c, summary.alpha, level, levelText, summary.power)}`);
+    }
+    const best = point.strategies.filter((s) => s.best);
+    const tests = best.map((s) => percent(s.accuracy.mean)).join(" and ");
+    const validation = percent(best[0].validationAccuracy.mean);
+    lines.push(
+      best.length === 1
+        ? `${where}best by validation: ${best[0].strategy} (validation ${validation}, test ${tests})`
+        : `${where}best by validation: ${best.map((s) => s.strategy).join(" and ")} tie ` +
+          `(validation ${validation}; test ${tests})`,
+    );
+  }
+  return lines;
+}
+
+function verdict(
+  c: BaselineComparison,
+  alpha: number,
+  level: number,
+  levelText: string,
+  power: number,
+): string {
+  const seeds = `${c.seeds} seed${c.seeds === 1 ? "" : "s"}`;
+  const t = c.tTest === null
+    ? "no t-test under 2 seeds"
+    : `t-test p ${formatP(c.tTest.p)} (Holm ${formatP(c.tTest.pHolm)})`;
+  const head = `${c.strategy} vs ${BASELINE}: ${signed(100 * c.gain.mean)} points${interval(c.gain, true)} ` +
+    `over ${seeds}; sign-flip p ${formatP(c.signFlip.p)} (Holm ${formatP(c.signFlip.pHolm)}), ${t}`;
+  if (c.significant) {
+    return `${head}: ${c.gain.mean > 0 ? "significant gain" : `significantly worse than ${BASELINE}`}`;
+  }
+  const open = `${head}: not significant (which shows neither a difference nor its absence)`;
+  if (c.seeds === 1) return `${open}; one seed has no spread to plan more seeds with`;
+  if (c.gain.mean === 0) return `${open}; the seeds differ by 0 on average`;
+  const smallest = `2/2^${c.seeds} = ${Number((2 / 2 ** c.seeds).toPrecision(4))}`;
+  const cannot = c.seeds < signFlipMinimumValues(alpha)
+    ? `; with ${seeds} the sign-flip test cannot reach p < ${alpha} at all (its smallest p is ${smallest})`
+    : c.seeds < signFlipMinimumValues(level)
+    ? `; with ${seeds} its smallest possible p, ${smallest}, is not below Holm's strictest level ${levelText}`
+    : "";
+  const size = Math.abs(100 * c.gain.mean).toFixed(1);
+  const need = c.seedsNeeded === null
+    ? `a true difference of ${size} points with this spread would need more than a million seeds`
+    : `a true difference of ${size} points with this spread would need about ${c.seedsNeeded} seeds ` +
+      `(paired t-test at α = ${levelText}, ${Math.round(100 * power)}% power)`;
+  return `${open}${cannot}; ${need}`;
+}
+
+/** The console report: the table, how to read it, and the verdicts. */
+export function formatComparison(
+  summary: ComparisonSummary,
+  engine: string,
+  training: TransferBudget,
+): string {
+  const { header, rows } = tableRows(summary, engine);
+  const table = rows.length > 0 ? [textTable(header, rows)] : []; // the notes say why a point has nothing
+  const judged = verdicts(summary);
+  return [...table, ...readingNotes(summary, training), ...(judged.length > 0 ? ["", ...judged] : [])].join(
+    "\n",
+  );
 }
 
 /** The CSV's header, one column per field of a run (see {@linkcode csvRow}). */
@@ -151,14 +311,23 @@ export const CSV_HEADER = [
   "source_test_loss",
   "target_train_accuracy",
   "target_train_loss",
+  "target_validation_accuracy",
+  "target_validation_loss",
   "target_test_accuracy",
   "target_test_loss",
   "epochs",
   "train_seconds",
+  "diverged",
+  "diverged_epoch",
+  "used",
 ] as const;
 
-/** One run as a CSV row, in {@linkcode CSV_HEADER}'s order. */
-export function csvRow(run: RunRecord, engine: string): CsvValue[] {
+/**
+ * One run as a CSV row, in {@linkcode CSV_HEADER}'s order. `diverged` is true or false and
+ * `diverged_epoch` the epoch it diverged at (empty when it did not); `used` says whether the run's seed
+ * is among those its point's numbers use (see `analysis.ts`).
+ */
+export function csvRow(run: RunRecord, engine: string, used: boolean): CsvValue[] {
   return [
     run.seed,
     run.relatedness,
@@ -169,13 +338,14 @@ export function csvRow(run: RunRecord, engine: string): CsvValue[] {
     run.sourceTest.loss,
     run.target.train.accuracy,
     run.target.train.loss,
+    run.target.validation.accuracy,
+    run.target.validation.loss,
     run.target.test.accuracy,
     run.target.test.loss,
     run.history.length,
     run.seconds,
+    run.diverged !== null,
+    run.diverged?.epoch ?? null,
+    used,
   ];
-}
-
-function signed(value: number): string {
-  return `${value >= 0 ? "+" : ""}${value.toFixed(1)}`;
 }

@@ -34,6 +34,8 @@ export interface ChartSeries {
 export interface ChartSpec {
   /** Shown in bold above the plot, and the document's `<title>`. */
   readonly title: string;
+  /** A line under the title, in plain grey type (what the chart holds fixed, say); none when absent. */
+  readonly subtitle?: string;
   /** The x axis's title, under its tick labels. */
   readonly xLabel: string;
   /** The y axis's title, turned to read upwards, left of its tick labels. */
@@ -42,6 +44,11 @@ export interface ChartSpec {
   readonly xScale?: "linear" | "log";
   /** The lines, given colours and dashes in this order; the legend lists them in it too. */
   readonly series: readonly ChartSeries[];
+  /**
+   * The values y can take, such as [0, 100] for a percentage: the y axis never reaches past them, and a
+   * value (or band edge) outside them is an error. Unbounded when absent.
+   */
+  readonly yRange?: readonly [low: number, high: number];
 }
 
 /**
@@ -51,7 +58,7 @@ export interface ChartSpec {
 const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"];
 /** One dash pattern per round of the palette, so that series 1 and 8 still look different. */
 const DASHES = ["", "8 4", "2 3", "10 3 2 3"];
-const FONT = { title: 16, axis: 13, tick: 12, legend: 13 };
+const FONT = { title: 16, subtitle: 13, axis: 13, tick: 12, legend: 13 };
 /** The plot area's size; the margins grow around it to fit the labels and the legend. */
 const PLOT = { width: 520, height: 320 };
 const PAD = 16;
@@ -96,6 +103,15 @@ export function lineChart(spec: ChartSpec): string {
     `<title>${escapeXml(spec.title)}</title>`,
     `<rect width="${layout.width}" height="${layout.height}" fill="#ffffff"/>`,
     text(layout.left, PAD + FONT.title, FONT.title, spec.title, `font-weight="bold"`),
+    ...(spec.subtitle === undefined ? [] : [
+      text(
+        layout.left,
+        PAD + FONT.title + 8 + FONT.subtitle,
+        FONT.subtitle,
+        spec.subtitle,
+        `fill="#444444"`,
+      ),
+    ]),
     axes(spec, layout, xAxis, yAxis, x, y),
     bands(spec.series, x, y),
     ...spec.series.map((series, i) => seriesGroup(series, i, x, y)),
@@ -115,6 +131,14 @@ function validate(spec: ChartSpec): void {
       if (spec.xScale === "log" && p.x <= 0) {
         throw new RangeError(`series '${series.name}', point ${i}: x = ${p.x}, but a log axis needs x > 0`);
       }
+      const range = spec.yRange;
+      if (
+        range !== undefined && [p.y, p.low ?? p.y, p.high ?? p.y].some((v) => v < range[0] || v > range[1])
+      ) {
+        throw new RangeError(
+          `series '${series.name}', point ${i}: a value lies outside the y range [${range[0]}, ${range[1]}]`,
+        );
+      }
     });
   }
 }
@@ -126,12 +150,20 @@ function xAxisOf(spec: ChartSpec): Axis {
   return log ? spanning(logTicks(...range), true) : spanning(niceTicks(...range, 6), false);
 }
 
-/** The y axis, bands included: the range of the data widened to round ticks. */
+/** The y axis, bands included: the range of the data widened to round ticks, but never past `yRange`. */
 function yAxisOf(spec: ChartSpec): Axis {
   const data = extent(
     spec.series.flatMap((s) => s.points.flatMap((p) => [p.y, p.low ?? p.y, p.high ?? p.y])),
   );
-  return spanning(niceTicks(...widen(data, false), 5), false);
+  const range = spec.yRange;
+  if (range === undefined) return spanning(niceTicks(...widen(data, false), 5), false);
+  if (!(range[0] < range[1])) throw new RangeError(`a y range needs low < high, got ${range.join(", ")}`);
+  const [low, high] = widen(data, false);
+  const clamped: [number, number] = [Math.max(range[0], low), Math.min(range[1], high)];
+  const bounded = clamped[0] < clamped[1] ? clamped : [range[0], range[1]] as [number, number];
+  const round = niceTicks(...bounded, 5);
+  const domain = [Math.max(range[0], round[0]), Math.min(range[1], round[round.length - 1])] as const;
+  return axis(domain, round.filter((t) => t >= domain[0] && t <= domain[1]), false);
 }
 
 /** The axis whose domain runs from the first tick to the last. */
@@ -165,13 +197,14 @@ function widen(range: [number, number] | null, log: boolean): [number, number] {
 function layoutOf(spec: ChartSpec, yAxis: Axis): Layout {
   const yTickWidth = Math.max(...yAxis.labels.map((t) => textWidth(t, FONT.tick)));
   const left = PAD + FONT.axis + 14 + yTickWidth + 8;
-  const top = PAD + FONT.title + 24;
+  const top = PAD + FONT.title + 24 + (spec.subtitle === undefined ? 0 : FONT.subtitle + 8);
   const right = left + PLOT.width;
   const bottom = top + PLOT.height;
   const legendX = right + LEGEND.gap;
   const names = spec.series.map((s) => textWidth(s.name, FONT.legend));
   const legendRight = legendX + LEGEND.swatch + 8 + Math.max(0, ...names);
-  const width = Math.ceil(Math.max(legendRight, left + textWidth(spec.title, FONT.title)) + PAD);
+  const titles = Math.max(textWidth(spec.title, FONT.title), textWidth(spec.subtitle ?? "", FONT.subtitle));
+  const width = Math.ceil(Math.max(legendRight, left + titles) + PAD);
   const height = Math.ceil(Math.max(bottom + 56, top + spec.series.length * LEGEND.row + PAD));
   return { width, height, left, top, right, bottom, legendX };
 }

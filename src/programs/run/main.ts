@@ -8,13 +8,14 @@
 
 import { parseRunArgs, type RunOptions } from "./flags.ts";
 import { experimentSpec } from "../../app/config.ts";
-import { trainingLog } from "../../app/training_log.ts";
+import { divergenceMessage, trainingLog } from "../../app/training_log.ts";
+import { UsageError } from "../../core/errors.ts";
 import { makeTransferData } from "../../core/data.ts";
 import { type Engine, uploadTask } from "../../core/engine.ts";
 import { checkWritable, writeTextFileAtomic } from "../../app/atomic_write.ts";
 import { formatSummary, makeResults } from "./results.ts";
 import { openEngine, openLog, readConfig, runCommand } from "../../app/setup.ts";
-import { pretrain, transfer } from "../../core/train.ts";
+import { pretrain, type TrainingListener, transfer } from "../../core/train.ts";
 
 /** Runs the program with `args`; resolves with the exit code. */
 export function main(args: readonly string[]): Promise<number> {
@@ -33,16 +34,23 @@ async function run(options: RunOptions): Promise<void> {
     );
     const spec = experimentSpec(config);
     const data = makeTransferData(spec.data);
-    const listener = trainingLog(log);
-    const pretrained = await pretrain(engine, uploadTask(engine, data.source), spec, listener);
+    let divergence: string | null = null;
+    const training: TrainingListener = {
+      ...trainingLog(log),
+      diverged: (phase, diverged) => void (divergence = divergenceMessage(phase, diverged)),
+    };
+    const pretrained = await pretrain(engine, uploadTask(engine, data.source), spec, training);
     const target = uploadTask(engine, data.target);
-    const transferred = await transfer(engine, target, pretrained.model, options.strategy, spec, listener);
+    const transferred = pretrained.diverged === null
+      ? await transfer(engine, target, pretrained.model, options.strategy, spec, training)
+      : null;
     const results = makeResults(options.strategy, engine, config, pretrained, transferred);
     console.log(formatSummary(results));
     if (options.output !== null) {
       writeTextFileAtomic(options.output, `${JSON.stringify(results, null, 2)}\n`, "--output");
       log.info(`results written to ${options.output}`);
     }
+    if (divergence !== null) throw new UsageError(divergence); // after writing what there is
   } finally {
     engine?.dispose();
     log.close();

@@ -20,11 +20,17 @@ export interface Results {
   readonly seed: number;
   /** The full validated configuration, defaults filled in. */
   readonly config: Config;
-  /** The pretrained model's final loss and accuracy on the source task's train and test splits. */
+  /** The pretrained model's final loss and accuracy on the source task's train, validation and test splits. */
   readonly source: TaskMetrics;
-  /** The adapted model's final loss and accuracy on the target task's train and test splits. */
-  readonly target: TaskMetrics;
-  /** Per epoch of pretraining (`source`) and of the transfer (`target`): train and test metrics. */
+  /** The adapted model's, likewise on the target task; null when pretraining diverged and no transfer ran. */
+  readonly target: TaskMetrics | null;
+  /** Null when both phases' losses stayed finite; else the phase that diverged and where. */
+  readonly diverged: {
+    readonly phase: "pretrain" | "transfer";
+    readonly epoch: number;
+    readonly loss: number;
+  } | null;
+  /** Per epoch of pretraining (`source`) and of the transfer (`target`, empty when none ran). */
   readonly history: { readonly source: EpochMetrics[]; readonly target: EpochMetrics[] };
   /** Milliseconds in each phase's training loop (final evaluation excluded); `total` is their sum. */
   readonly timings_ms: { readonly pretrain: number; readonly transfer: number; readonly total: number };
@@ -34,42 +40,57 @@ export interface Results {
   readonly deno_version: string;
 }
 
-/** Assembles the results document from the two phases. */
+/** Assembles the results document from the two phases; `transferred` is null when none ran. */
 export function makeResults(
   strategy: StrategyName,
   engine: Engine,
   config: Config,
   pretrained: PhaseResult,
-  transferred: PhaseResult & { readonly notes: string[] },
+  transferred: (PhaseResult & { readonly notes: string[] }) | null,
 ): Results {
+  const transferMs = transferred?.ms ?? 0;
+  const diverged = pretrained.diverged
+    ? { phase: "pretrain" as const, ...pretrained.diverged }
+    : transferred?.diverged
+    ? { phase: "transfer" as const, ...transferred.diverged }
+    : null;
   return {
     strategy,
     engine: { name: engine.name, description: engine.description },
     seed: config.data.random_seed,
     config,
     source: pretrained.metrics,
-    target: transferred.metrics,
-    history: { source: pretrained.history, target: transferred.history },
-    timings_ms: { pretrain: pretrained.ms, transfer: transferred.ms, total: pretrained.ms + transferred.ms },
-    notes: transferred.notes,
+    target: transferred?.metrics ?? null,
+    diverged,
+    history: { source: pretrained.history, target: transferred?.history ?? [] },
+    timings_ms: { pretrain: pretrained.ms, transfer: transferMs, total: pretrained.ms + transferMs },
+    notes: transferred?.notes ?? [],
     deno_version: Deno.version.deno,
   };
 }
 
+/** Width of the summary's first column: "source validation" and a space. */
+const LABEL = 18;
+
 /** A short table for people: loss and accuracy of both tasks, train and test, and the time taken. */
 export function formatSummary(results: Results): string {
   const row = (label: string, m: { loss: number; accuracy: number }) =>
-    `${label.padEnd(14)}${m.loss.toFixed(4).padStart(8)}${percent(m.accuracy).padStart(10)}`;
+    `${label.padEnd(LABEL)}${m.loss.toFixed(4).padStart(8)}${percent(m.accuracy).padStart(10)}`;
   const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const t = results.timings_ms;
   return [
     `strategy ${results.strategy} | engine ${results.engine.name} (${results.engine.description}) | seed ${results.seed}`,
-    `${"".padEnd(14)}${"loss".padStart(8)}${"accuracy".padStart(10)}`,
-    row("source train", results.source.train),
-    row("source test", results.source.test),
-    row("target train", results.target.train),
-    row("target test", results.target.test),
+    `${"".padEnd(LABEL)}${"loss".padStart(8)}${"accuracy".padStart(10)}`,
+    ...(["train", "validation", "test"] as const).map((split) =>
+      row(`source ${split}`, results.source[split])
+    ),
+    ...(["train", "validation", "test"] as const).map((split) =>
+      results.target === null
+        ? `target ${split}`.padEnd(LABEL) + "not run".padStart(18)
+        : row(`target ${split}`, results.target[split])
+    ),
     `time: pretrain ${seconds(t.pretrain)}, transfer ${seconds(t.transfer)}, total ${seconds(t.total)}`,
     ...results.notes.map((note) => `note: ${note}`),
+    ...(results.diverged ? [`diverged: ${results.diverged.phase} at epoch ${results.diverged.epoch}`] : []),
   ].join("\n");
 }

@@ -13,6 +13,11 @@ import { Rng } from "../../../src/core/rng.ts";
 import { STRATEGY_NAMES } from "../../../src/core/strategies.ts";
 import { type PhaseResult, pretrain, transfer } from "../../../src/core/train.ts";
 import { gpuAvailable, withGpuEngine } from "../../helpers/gpu.ts";
+import {
+  checkDivergenceStops,
+  checkEarlyStopping,
+  checkEpochsAndSteps,
+} from "../../helpers/training_checks.ts";
 import { countGpuWork, submitEachDispatch } from "../../../src/programs/bench/gpu_work.ts";
 import { bytesOf, experimentOn, runProgram } from "../../helpers/helpers.ts";
 
@@ -79,7 +84,7 @@ Deno.test({
     ) {
       const run = async (engine: Engine) => {
         const config = defaultConfig();
-        config.data.base_n_samples = 1237; // 990 training rows: the last batch is partial
+        config.data.base_n_samples = 1237; // 792 training rows (after 247 test, 198 validation): the last batch is partial
         config.training.base_epochs = 3;
         config.training.target_epochs = 3;
         change(config);
@@ -129,7 +134,7 @@ Deno.test({
   ignore,
   fn: async () => {
     const config = defaultConfig();
-    config.data.base_n_samples = 250; // 200 training rows: 7 steps of 32, the last partial
+    config.data.base_n_samples = 312; // 62 test, 50 validation, 200 training rows: 7 steps of 32, the last partial
     config.model.hidden_dims = [16, 8];
     const runs = [];
     for (const naive of [false, true]) {
@@ -231,3 +236,13 @@ Deno.test({
     });
   },
 });
+
+for (
+  const [name, check] of [
+    ["a non-finite loss stops the phase at that epoch and says where", checkDivergenceStops],
+    ["a phase run whole, epoch by epoch, or as a step budget takes the same steps", checkEpochsAndSteps],
+    ["early stopping keeps the epoch a reference loop picks on the validation loss", checkEarlyStopping],
+  ] as const
+) {
+  Deno.test({ name: `training (GPU engine): ${name}`, ignore, fn: () => withGpuEngine(check) });
+}

@@ -148,3 +148,49 @@ Deno.test("non-finite values and x ≤ 0 on a log axis are rejected", () => {
   };
   assert.throws(() => lineChart(badBand), RangeError);
 });
+
+/** The y-axis tick values: the right-aligned labels left of the plot. */
+function yTickValues(svg: string): number[] {
+  return [...svg.matchAll(/text-anchor="end">([^<]+)<\/text>/g)].map((m) => Number(m[1]));
+}
+
+Deno.test("a y range keeps the axis inside it, however the data and bands sit", () => {
+  const percent = (points: { x: number; y: number; low?: number; high?: number }[]) =>
+    wellFormed(lineChart({
+      title: "accuracy",
+      xLabel: "epoch",
+      yLabel: "%",
+      yRange: [0, 100],
+      series: [{ name: "s", points }],
+    }));
+  const high = yTickValues(
+    percent([{ x: 1, y: 97, low: 91, high: 100 }, { x: 2, y: 99.5, low: 99, high: 100 }]),
+  );
+  assert.equal(Math.max(...high), 100, `${high}`);
+  const top = yTickValues(percent([{ x: 1, y: 100 }, { x: 2, y: 100 }]));
+  assert.ok(top.every((t) => t <= 100) && top.includes(100), `all at 100: ${top}`);
+  const bottom = yTickValues(percent([{ x: 1, y: 0 }, { x: 2, y: 3, low: 0, high: 6 }]));
+  assert.ok(bottom.every((t) => t >= 0) && bottom.includes(0), `near 0: ${bottom}`);
+  const free = yTickValues(wellFormed(lineChart({
+    title: "t",
+    xLabel: "x",
+    yLabel: "y",
+    series: [{ name: "s", points: [{ x: 1, y: 100 }, { x: 2, y: 100 }] }],
+  })));
+  assert.ok(Math.max(...free) > 100, "without a range the axis pads past the data");
+  assert.throws(
+    () => percent([{ x: 1, y: 90, low: 80, high: 101.6 }]),
+    /outside the y range \[0, 100\]/,
+  );
+});
+
+Deno.test("a subtitle is drawn under the title, and the plot moves down to make room", () => {
+  const plain = sampleSweep();
+  const withSubtitle = wellFormed(
+    lineChart({ ...plain, subtitle: "fixed budget: 300 SGD steps per transfer" }),
+  );
+  assert.ok(withSubtitle.includes(">fixed budget: 300 SGD steps per transfer</text>"));
+  const axisTop = (svg: string) =>
+    Number(svg.match(/<g class="axes"[^>]*>\n<line [^>]*\/>\n<line x1="[\d.]+" y1="([\d.]+)"/)![1]);
+  assert.ok(axisTop(withSubtitle) > axisTop(lineChart(plain)));
+});

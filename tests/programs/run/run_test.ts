@@ -53,6 +53,8 @@ const SMALL_CONFIG_EFFECTIVE = {
     random_seed: 123,
     test_fraction: 0.25,
     relatedness: 0.7,
+    validation_fraction: 0.2,
+    shift: "mixed",
   },
   model: { hidden_dim: 16, hidden_dims: null },
   engine: { device: "cpu", cpu_kernels: "auto", threads: "auto" },
@@ -62,6 +64,8 @@ const SMALL_CONFIG_EFFECTIVE = {
     learning_rate_base: 0.1,
     learning_rate_target: 0.03,
     batch_size: 16,
+    target_steps: null,
+    early_stopping_patience: null,
     head_finetune_base_lr_scale: 0.2,
   },
 };
@@ -202,8 +206,10 @@ Deno.test("cli: each strategy exits 0, prints the summary, writes the JSON and t
       for (
         const [label, metrics] of [
           ["source train", json.source.train],
+          ["source validation", json.source.validation],
           ["source test", json.source.test],
           ["target train", json.target.train],
+          ["target validation", json.target.validation],
           ["target test", json.target.test],
         ] as const
       ) {
@@ -406,4 +412,43 @@ Deno.test("cli: without permission to read the environment or the folder, one li
       assert.equal(run.stderr, `error: ${message}, as deno task run does\n`);
     }
   });
+});
+
+Deno.test("cli: a diverging run writes what it has, then exits 2 with one line naming the rate to lower", async () => {
+  const config = SMALL_CONFIG.replace("learning_rate_base: 0.1", "learning_rate_base: 1000");
+  const dir = await makeWorkDir(config);
+  try {
+    const { code, stdout, stderr } = await runCli(dir, ["--output", "out.json"]);
+    assert.equal(code, 2, stderr);
+    const errors = stderr.split("\n").filter((line) => line.startsWith("error:"));
+    assert.equal(errors.length, 1, stderr);
+    assert.match(
+      errors[0],
+      /^error: pretraining diverged at epoch \d+ \(train loss (NaN|-?Infinity)\); lower training\.learning_rate_base \(now 1000\)$/,
+    );
+    assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
+    const json = readJson(join(dir, "out.json"));
+    assert.equal(json.diverged.phase, "pretrain");
+    assert.equal(json.history.source.length, json.diverged.epoch, "no epoch after the divergence");
+    assert.equal(json.target, null, "no transfer from a diverged model");
+    assert.match(stdout, /target test +not run/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli: training.target_steps gives the transfer exactly that budget of SGD steps", async () => {
+  // 200 target rows: 50 test, 30 validation, 120 training rows = 8 minibatches of 16 per epoch.
+  const dir = await makeWorkDir(
+    SMALL_CONFIG.replace("  batch_size: 16\n", "  batch_size: 16\n  target_steps: 20\n"),
+  );
+  try {
+    const { code, stderr } = await runCli(dir, ["--output", "out.json"]);
+    assert.equal(code, 0, stderr);
+    const json = readJson(join(dir, "out.json"));
+    assert.equal(json.config.training.target_steps, 20);
+    assert.equal(json.history.target.length, 3, "8 + 8 + 4 steps: three epochs, the last a partial one");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
