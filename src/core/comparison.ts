@@ -13,6 +13,7 @@ import type { Mlp } from "./model.ts";
 import { STRATEGY_NAMES, type StrategyName } from "./strategies.ts";
 import {
   type Divergence,
+  type EarlyStop,
   type ExperimentSpec,
   phaseEpochs,
   pretrain,
@@ -67,6 +68,8 @@ export interface RunRecord {
   readonly notes: string[];
   /** Null unless the transfer diverged (it then stopped at that epoch, and its metrics mean nothing). */
   readonly diverged: Divergence | null;
+  /** Null without early stopping; else the epoch whose weights were kept and the last one trained. */
+  readonly earlyStop: EarlyStop | null;
 }
 
 /** What is running now, for progress reports. */
@@ -192,7 +195,7 @@ class ComparisonRun {
         if (await this.#stopping()) return false;
         const listener = this.#listen({ ...point, phase: strategy });
         const run = await transfer(this.engine, target, pretrained, strategy, spec, listener);
-        const { metrics, history, ms, notes, diverged } = run;
+        const { metrics, history, ms, notes, diverged, earlyStop } = run;
         const record: RunRecord = {
           ...point,
           strategy,
@@ -202,6 +205,7 @@ class ComparisonRun {
           seconds: ms / 1000,
           notes,
           diverged,
+          earlyStop,
         };
         this.#runs.push(record);
         this.hooks.observer.finished(record);

@@ -14,6 +14,8 @@
  * @module
  */
 
+import { splitCounts } from "../../core/data.ts";
+import { stepsPerEpoch } from "../../core/engine.ts";
 import { InvalidArgumentError, Option } from "commander";
 import { join } from "node:path";
 import { checkWritable, writeTextFileAtomic } from "../../app/atomic_write.ts";
@@ -83,7 +85,10 @@ function parseCompareArgs(args: readonly string[]): Parsed<CompareOptions> {
         .argParser((value) => wholeNumber(value, 1, MAX_SEEDS)),
     )
     .addOption(
-      new Option("--target-samples <list>", "sweep the target training-set size, e.g. 25,50,100,200,400,800")
+      new Option(
+        "--target-samples <list>",
+        "sweep the target training-set size at one budget of SGD steps (training.target_steps, else what target_epochs take at the configured size), e.g. 25,50,100,200,400,800",
+      )
         .argParser(
           list("a whole number from 1 to 1000000", (v) => Number.isInteger(v) && v >= 1 && v <= 1e6),
         ),
@@ -123,7 +128,7 @@ export function main(args: readonly string[]): Promise<number> {
 
 /** The comparison; resolves false when Ctrl-C cut it short (what finished is still written). */
 async function compare(options: CompareOptions): Promise<boolean> {
-  const config = readConfig(options);
+  const config = sweepBudget(readConfig(options), options);
   const grid = gridOf(config, options);
   const spec = experimentSpec(config);
   const progress = new ProgressReport(totalEpochs(spec, grid), {
@@ -155,6 +160,20 @@ async function compare(options: CompareOptions): Promise<boolean> {
     engine?.dispose();
     log.close();
   }
+}
+
+/**
+ * `config` as a sweep over target sizes runs it: with a fixed budget of SGD steps for every size, so
+ * that sizes are compared at equal work and not at equal epochs (25 rows for 20 epochs is 20 steps).
+ * When `training.target_steps` is unset, the budget is what `target_epochs` epochs take at the
+ * configured target size; the results' config and every table and figure say so.
+ */
+function sweepBudget(config: Config, options: CompareOptions): Config {
+  const { target_steps, target_epochs } = config.training;
+  if (options.targetSamples === null || target_steps !== null || target_epochs === 0) return config;
+  const rows = splitCounts(config.data.target_n_samples, experimentSpec(config).data).train;
+  const steps = target_epochs * stepsPerEpoch(rows, config.training.batch_size);
+  return { ...config, training: { ...config.training, target_steps: steps } };
 }
 
 /** The seeds and sweep points the options and config give. */

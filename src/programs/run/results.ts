@@ -7,7 +7,7 @@
 import type { Config } from "../../app/config.ts";
 import type { Engine, EpochMetrics } from "../../core/engine.ts";
 import type { StrategyName } from "../../core/strategies.ts";
-import type { PhaseResult, TaskMetrics } from "../../core/train.ts";
+import type { EarlyStop, PhaseResult, TaskMetrics } from "../../core/train.ts";
 import { percent } from "../../app/format.ts";
 
 /** The results document (`--output`); see docs/API.md for every field. */
@@ -24,6 +24,8 @@ export interface Results {
   readonly source: TaskMetrics;
   /** The adapted model's, likewise on the target task; null when pretraining diverged and no transfer ran. */
   readonly target: TaskMetrics | null;
+  /** Null without early stopping; else the transfer's epoch whose weights were kept and its last epoch. */
+  readonly early_stop: EarlyStop | null;
   /** Null when both phases' losses stayed finite; else the phase that diverged and where. */
   readonly diverged: {
     readonly phase: "pretrain" | "transfer";
@@ -61,6 +63,7 @@ export function makeResults(
     config,
     source: pretrained.metrics,
     target: transferred?.metrics ?? null,
+    early_stop: transferred?.earlyStop ?? null,
     diverged,
     history: { source: pretrained.history, target: transferred?.history ?? [] },
     timings_ms: { pretrain: pretrained.ms, transfer: transferMs, total: pretrained.ms + transferMs },

@@ -44,6 +44,7 @@ function run(seed: number, strategy: StrategyName, test: number, options: RunOpt
     seconds: 0.01,
     notes: [],
     diverged: options.divergedAt === undefined ? null : { epoch: options.divergedAt, loss: NaN },
+    earlyStop: null,
   };
 }
 

@@ -144,7 +144,8 @@ Deno.test("compare program: table, JSON and CSV agree; SVGs are XML with a serie
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /^at relatedness 0, 20 target training rows: feature_extractor vs scratch: /m);
   assert.match(run.stdout, /best by validation: /);
-  assert.match(run.stdout, /^3 epochs per transfer \(the number of SGD steps grows with the target set\)$/m);
+  // A size sweep holds the budget 3 epochs take at the configured 128 training rows: 3 x 4 steps.
+  assert.match(run.stdout, /^fixed budget: 12 SGD steps per transfer$/m);
   assert.match(run.stdout, /Holm-corrected over all 12 comparisons \(3 strategies × 4 grid points\)/);
   const json = JSON.parse(await Deno.readTextFile(`${dir}/out/results.json`));
   const csv = (await Deno.readTextFile(`${dir}/out/results.csv`)).trimEnd().split("\n").map((line) =>
@@ -201,7 +202,7 @@ Deno.test("compare program: table, JSON and CSV agree; SVGs are XML with a serie
     const ticks = yTicks(svg);
     assert.ok(ticks.length >= 2 && ticks.every((t) => t >= 0 && t <= 100), `${file}: y ticks ${ticks}`);
     assert.ok(
-      svg.includes(">3 epochs per transfer (the number of SGD steps grows with the target set)<"),
+      svg.includes(">fixed budget: 12 SGD steps per transfer<"),
       file,
     );
   }
@@ -230,6 +231,28 @@ Deno.test("compare program: with training.target_steps the table and the sample-
   assert.equal(body.length, 2 * STRATEGY_NAMES.length);
   for (const line of body) assert.doesNotMatch(line, /±|\[/);
   assert.doesNotMatch(svg, /<polygon|stroke-width="8"/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("compare program: a size sweep without target_steps holds the budget the configured size gets", async () => {
+  const dir = await Deno.makeTempDir();
+  await smallConfig(dir, 3);
+  const run = await runProgram(
+    "src/programs/compare/main.ts",
+    ["--seeds", "1", "--target-samples", "20,80", "--out-dir", "out"],
+    { cwd: dir, permissions: PERMISSIONS },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  // 200 target rows: 40 test, 32 validation, 128 training = 4 minibatches of 32; 3 epochs = 12 steps.
+  assert.match(run.stdout, /^fixed budget: 12 SGD steps per transfer$/m);
+  const json = JSON.parse(await Deno.readTextFile(`${dir}/out/results.json`));
+  assert.equal(json.config.training.target_steps, 12);
+  const epochs = (rows: number) =>
+    new Set(
+      json.runs.filter((r: RunRecord) => r.targetTrainRows === rows).map((r: RunRecord) => r.history.length),
+    );
+  assert.deepEqual([...epochs(20)], [12], "20 rows: one step an epoch");
+  assert.deepEqual([...epochs(80)], [4], "80 rows: 3 steps an epoch, 12 in 4 epochs");
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -364,6 +387,7 @@ Deno.test("progress: a diverged pretraining or run always gets a line of its own
     seconds: 0,
     notes: [],
     diverged: null,
+    earlyStop: null,
   };
   report.finished(run);
   report.finished({ ...run, strategy: "full_finetune", diverged: { epoch: 5, loss: Infinity } });

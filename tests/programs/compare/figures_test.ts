@@ -29,6 +29,7 @@ function run(
     seconds: 0,
     notes: [],
     diverged: diverged ? { epoch: 3, loss: NaN } : null,
+    earlyStop: null,
   };
 }
 
