@@ -53,7 +53,7 @@ export interface Config {
     random_seed: number;
     /** Share of each task held out for testing, `round(n × test_fraction)` rows; in (0, 1), default 0.2. */
     test_fraction: number;
-    /** 1: the target reuses the source's hidden features; 0: nothing shared. From 0 to 1, default 0.9. */
+    /** 1: exactly the source's labelling rule; 0: an independent one; agreement linear between. Default 0.9. */
     relatedness: number;
     /** Share of the rows left after the test split held out for validation; in (0, 1), default 0.2. */
     validation_fraction: number;

@@ -58,7 +58,7 @@ export interface RunRecord {
   readonly strategy: StrategyName;
   /** The pretrained model's source test metrics (shared by every run of the seed). */
   readonly sourceTest: Metrics;
-  /** Final train and test metrics on the target task, measured after the transfer's last epoch. */
+  /** Final train, validation and test metrics on the target task, with the weights the transfer kept. */
   readonly target: TaskMetrics;
   /** Per epoch of the transfer: train and test metrics. */
   readonly history: EpochMetrics[];
@@ -232,6 +232,7 @@ class ComparisonRun {
   #listen(at: Position): TrainingListener {
     return {
       started: (phase) => this.hooks.training?.started?.(phase),
+      diverged: (phase, divergence) => this.hooks.training?.diverged?.(phase, divergence),
       epoch: (task, metrics, epochs) => {
         this.hooks.training?.epoch?.(task, metrics, epochs);
         this.hooks.observer.epoch(at, metrics, epochs);

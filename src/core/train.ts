@@ -82,9 +82,9 @@ export interface TaskMetrics {
   readonly test: Metrics;
 }
 
-/** Where a phase stopped because its training loss was no longer finite (too high a learning rate). */
+/** Where a phase stopped because its loss was no longer finite (too high a learning rate). */
 export interface Divergence {
-  /** The 1-based epoch whose mean training loss was NaN or infinite: the phase's last. */
+  /** The 1-based epoch whose mean training loss, or test loss after it, was NaN or infinite: the phase's last. */
   readonly epoch: number;
   /** That loss (NaN, Infinity); JSON writes it as null. */
   readonly loss: number;
@@ -102,11 +102,11 @@ export interface EarlyStop {
 export interface PhaseResult {
   /** One entry per epoch, in order, up to the epoch that diverged if one did. */
   readonly history: EpochMetrics[];
-  /** Null when every epoch's training loss was finite; else where the phase stopped. */
+  /** Null when every epoch's losses were finite; else where the phase stopped. */
   readonly diverged: Divergence | null;
   /** Null without early stopping; else which epoch's weights the phase kept, and where it stopped. */
   readonly earlyStop: EarlyStop | null;
-  /** Measured after the last epoch, on both splits of the phase's task. */
+  /** Measured on the three splits with the weights the phase ends with (the best epoch's, when it stopped early). */
   readonly metrics: TaskMetrics;
   /** Milliseconds of the engine's `trainPhase` (epochs and their test evaluations), not of `metrics`. */
   readonly ms: number;
@@ -234,8 +234,9 @@ async function runPhase(
     shuffleSeed,
     onEpoch: (metrics) => {
       listener.epoch?.(start.task, metrics, epochs);
-      if (Number.isFinite(metrics.train.loss)) return true;
-      diverged = { epoch: metrics.epoch, loss: metrics.train.loss };
+      const loss = divergedLoss(metrics);
+      if (loss === null) return true;
+      diverged = { epoch: metrics.epoch, loss };
       listener.diverged?.(start, diverged);
       return false; // a non-finite loss never recovers: stop the phase here
     },
@@ -270,7 +271,7 @@ async function trainWithEarlyStopping(
     const steps = spec.steps === undefined ? {} : { steps: epochSteps(spec, spec.train.n, index) };
     const [metrics] = await engine.trainPhase({ ...spec, epochs: 1, firstEpoch: index + 1, ...steps });
     history.push(metrics);
-    if (!Number.isFinite(metrics.train.loss)) return { history, earlyStop: null };
+    if (divergedLoss(metrics) !== null) return { history, earlyStop: null };
     const { loss } = await engine.evaluate(validation);
     if (loss < best.loss) best = { loss, epoch: metrics.epoch, model: await engine.readModel() };
     else if (metrics.epoch - best.epoch >= patience) break;
@@ -278,4 +279,13 @@ async function trainWithEarlyStopping(
   const lastEpoch = history.at(-1)?.epoch ?? 0;
   if (best.epoch !== lastEpoch) engine.setModel(best.model);
   return { history, earlyStop: { bestEpoch: best.epoch, lastEpoch } };
+}
+
+/**
+ * The loss that shows an epoch diverged, or null when it did not: its mean training loss, else the
+ * test loss measured after its last step (a step that blows up at the end of an epoch shows only there).
+ */
+function divergedLoss(metrics: EpochMetrics): number | null {
+  if (!Number.isFinite(metrics.train.loss)) return metrics.train.loss;
+  return Number.isFinite(metrics.test.loss) ? null : metrics.test.loss;
 }

@@ -40,7 +40,7 @@ export type TransferBudget = Pick<
 export function budgetNote(training: TransferBudget): string {
   const budget = training.target_steps === null
     ? `${training.target_epochs} epochs per transfer (the number of SGD steps grows with the target set)`
-    : `fixed budget: ${training.target_steps} SGD steps per transfer`;
+    : `fixed budget: ${training.target_steps} SGD step${training.target_steps === 1 ? "" : "s"} per transfer`;
   const patience = training.early_stopping_patience;
   return patience === null
     ? budget

@@ -25,7 +25,7 @@ export interface Results {
   /** The adapted model's, likewise on the target task; null when pretraining diverged and no transfer ran. */
   readonly target: TaskMetrics | null;
   /** Null without early stopping; else the transfer's epoch whose weights were kept and its last epoch. */
-  readonly early_stop: EarlyStop | null;
+  readonly early_stop: { readonly best_epoch: number; readonly last_epoch: number } | null;
   /** Null when both phases' losses stayed finite; else the phase that diverged and where. */
   readonly diverged: {
     readonly phase: "pretrain" | "transfer";
@@ -63,7 +63,7 @@ export function makeResults(
     config,
     source: pretrained.metrics,
     target: transferred?.metrics ?? null,
-    early_stop: transferred?.earlyStop ?? null,
+    early_stop: earlyStop(transferred?.earlyStop ?? null),
     diverged,
     history: { source: pretrained.history, target: transferred?.history ?? [] },
     timings_ms: { pretrain: pretrained.ms, transfer: transferMs, total: pretrained.ms + transferMs },
@@ -94,6 +94,15 @@ export function formatSummary(results: Results): string {
     ),
     `time: pretrain ${seconds(t.pretrain)}, transfer ${seconds(t.transfer)}, total ${seconds(t.total)}`,
     ...results.notes.map((note) => `note: ${note}`),
+    ...(results.early_stop
+      ? [
+        `early stop: kept epoch ${results.early_stop.best_epoch}, stopped after epoch ${results.early_stop.last_epoch}`,
+      ]
+      : []),
     ...(results.diverged ? [`diverged: ${results.diverged.phase} at epoch ${results.diverged.epoch}`] : []),
   ].join("\n");
+}
+
+function earlyStop(stop: EarlyStop | null): Results["early_stop"] {
+  return stop === null ? null : { best_epoch: stop.bestEpoch, last_epoch: stop.lastEpoch };
 }

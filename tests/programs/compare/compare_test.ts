@@ -432,3 +432,20 @@ Deno.test("compare: two runs started in the same second get folders of their own
   assert.ok(Deno.statSync(first).isDirectory && Deno.statSync(second).isDirectory);
   await Deno.remove(parent, { recursive: true });
 });
+
+Deno.test("compare program: diverged transfers are left out, listed, and the rate to lower is named; exit 0", async () => {
+  const dir = await Deno.makeTempDir();
+  await smallConfig(dir, 3, ", learning_rate_target: 1000");
+  const run = await runProgram("src/programs/compare/main.ts", ["--seeds", "2", "--out-dir", "out"], {
+    cwd: dir,
+    permissions: PERMISSIONS,
+  });
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(
+    run.stderr,
+    /WARNING the \w+ transfer diverged at epoch \d+ .*lower training\.learning_rate_target \(now 1000\)/,
+  );
+  assert.match(run.stdout, /^diverged: /m);
+  assert.doesNotMatch(run.stdout, /significant gain/);
+  await Deno.remove(dir, { recursive: true });
+});

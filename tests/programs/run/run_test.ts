@@ -452,3 +452,52 @@ Deno.test("cli: training.target_steps gives the transfer exactly that budget of 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cli: a blow-up in an epoch's last step is caught by the test loss after it, and named", async () => {
+  // One step at a huge rate: the epoch's training loss (measured before the update) is still finite.
+  const config = SMALL_CONFIG.replace("learning_rate_target: 0.03", "learning_rate_target: 1.0e+30")
+    .replace("  batch_size: 16\n", "  batch_size: 16\n  target_steps: 1\n");
+  const dir = await makeWorkDir(config);
+  try {
+    const { code, stderr } = await runCli(dir, ["--output", "out.json"]);
+    assert.equal(code, 2, stderr);
+    assert.match(
+      stderr,
+      /^error: the full_finetune transfer diverged at epoch 1 .*lower training\.learning_rate_target/m,
+    );
+    const json = readJson(join(dir, "out.json"));
+    assert.equal(json.diverged.phase, "transfer");
+    assert.ok(
+      Number.isFinite(json.history.target[0].train.loss),
+      "the training loss alone would have missed it",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli: with early stopping the summary says which epoch's weights were kept", async () => {
+  const config = SMALL_CONFIG.replace(
+    "  batch_size: 16\n",
+    "  batch_size: 16\n  early_stopping_patience: 1\n",
+  )
+    .replace(`target_epochs: ${TARGET_EPOCHS}`, "target_epochs: 30").replace(
+      "learning_rate_target: 0.03",
+      "learning_rate_target: 0.5",
+    );
+  const dir = await makeWorkDir(config);
+  try {
+    const { code, stdout, stderr } = await runCli(dir, ["--output", "out.json"]);
+    assert.equal(code, 0, stderr);
+    const { early_stop } = readJson(join(dir, "out.json"));
+    assert.ok(early_stop.best_epoch <= early_stop.last_epoch && early_stop.last_epoch <= 30);
+    assert.ok(
+      stdout.includes(
+        `early stop: kept epoch ${early_stop.best_epoch}, stopped after epoch ${early_stop.last_epoch}`,
+      ),
+      stdout,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
