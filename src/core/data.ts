@@ -399,7 +399,7 @@ function inputTransform(seed: number, features: number, moved: number): InputTra
   const rng = new Rng(deriveSeed(seed, "input-shift"));
   const direction = normals(rng, features);
   const logScale = normals(rng, features);
-  const norm = Math.hypot(...direction);
+  const norm = Math.sqrt(direction.reduce((sum, v) => sum + v * v, 0)); // not Math.hypot(...): any width
   if (moved === 0) return { mean: new Float64Array(features), scale: new Float64Array(features).fill(1) };
   return {
     mean: direction.map((v) => (moved * TARGET_SHIFT * v) / norm),

@@ -129,7 +129,7 @@ Deno.test("CLI --cpu-kernels and --threads name the kernels in the results, and 
 });
 
 Deno.test("CLI: kernels that cannot be read fall back to TypeScript with one INFO line; --cpu-kernels wasm is an error", async () => {
-  // Run from another folder with the tasks' --allow-read=. : the committed .wasm files are outside it.
+  // Run from another folder with --allow-read=. : the committed .wasm files are outside it.
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(
     `${dir}/config.yaml`,

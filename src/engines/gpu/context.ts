@@ -51,6 +51,7 @@ export class GpuContext {
     { allowSoftware = true, timestamps = false } = {},
   ): Promise<GpuContext> {
     if (gpu === undefined) throw new GpuUnavailable("this runtime has no WebGPU (navigator.gpu is missing)");
+    ensureRuntimeDir();
     let adapter: GPUAdapter | null;
     try {
       adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
@@ -117,5 +118,34 @@ export async function readBuffers(device: GPUDevice, sources: readonly GPUBuffer
     return staging.map((buffer) => buffer.getMappedRange().slice(0));
   } finally {
     for (const buffer of staging) buffer.destroy();
+  }
+}
+
+/**
+ * Mesa's Vulkan driver prints `error: XDG_RUNTIME_DIR is invalid or not set in the environment.` on
+ * every adapter request unless that variable names a private folder, and a successful run must print
+ * no line starting with `error:`. When it is unset or not a folder only its owner can enter, this
+ * points it at a fresh 0700 folder for the rest of the process (removed when the process ends), before
+ * the first request. Without permission to read or set the variable, nothing changes.
+ */
+function ensureRuntimeDir(): void {
+  try {
+    const current = Deno.env.get("XDG_RUNTIME_DIR");
+    if (current !== undefined && isPrivateFolder(current)) return;
+    const folder = Deno.makeTempDirSync({ prefix: "xdg-runtime-" });
+    Deno.chmodSync(folder, 0o700);
+    Deno.env.set("XDG_RUNTIME_DIR", folder);
+    globalThis.addEventListener("unload", () => Deno.removeSync(folder, { recursive: true }));
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotCapable)) throw error;
+  }
+}
+
+function isPrivateFolder(path: string): boolean {
+  try {
+    const info = Deno.statSync(path);
+    return info.isDirectory && info.mode !== null && (info.mode & 0o077) === 0;
+  } catch {
+    return false;
   }
 }

@@ -246,3 +246,23 @@ for (
 ) {
   Deno.test({ name: `training (GPU engine): ${name}`, ignore, fn: () => withGpuEngine(check) });
 }
+
+Deno.test({
+  name: "GPU: a successful run prints no error line, even without a usable XDG_RUNTIME_DIR for Mesa",
+  ignore,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    await Deno.writeTextFile(
+      `${dir}/config.yaml`,
+      `logging: {file: ${dir}/app.log}\ndata: {base_n_samples: 300, target_n_samples: 200}\ntraining: {base_epochs: 2, target_epochs: 2}\n`,
+    );
+    const run = await runProgram("src/programs/run/main.ts", ["--device", "gpu"], {
+      cwd: dir,
+      permissions: ["--allow-read", "--allow-write", "--allow-env=RANDOM_SEED,XDG_RUNTIME_DIR"],
+      env: { XDG_RUNTIME_DIR: `${dir}/missing` },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.stderr.split("\n").filter((line) => line.startsWith("error:")), []);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
