@@ -5,14 +5,19 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { errorMessage, UsageError } from "../core/errors.ts";
 
 /**
- * Checks, before any long work, that `path` can be written: its folder exists and takes a new file,
- * and the path is not a folder itself. `flag` names the option that gave the path, for messages.
+ * Checks, before any long work, that `path` can be written: it is not empty and names a file (no
+ * trailing slash), its folder exists and takes a new file, the path is not a folder itself, and an
+ * existing file there is writable by the user. `flag` names the option that gave the path, for messages.
  */
 export function checkWritable(path: string, flag: string): void {
+  if (path.trim() === "") throw new UsageError(`${flag} is empty; give a file name`);
+  if (/[\\/]$/.test(path)) {
+    throw new UsageError(`${flag} ${path}: ends with a slash, so it names a folder; give a file name`);
+  }
   const folder = dirname(path);
   let info: Deno.FileInfo;
   try {
@@ -33,6 +38,11 @@ export function checkWritable(path: string, flag: string): void {
     existing = Deno.statSync(path);
   } catch { /* a new file */ }
   if (existing?.isDirectory) throw new UsageError(`${flag} ${path}: is a folder; give a file name`);
+  if (existing !== null && isReadOnly(path, existing)) {
+    throw new UsageError(
+      `${flag} ${path}: the existing file is read-only; make it writable (chmod u+w) or choose another path`,
+    );
+  }
   const probe = temporaryPath(path);
   try {
     Deno.writeTextFileSync(probe, "", { createNew: true });
@@ -44,11 +54,44 @@ export function checkWritable(path: string, flag: string): void {
   }
 }
 
-/** Writes `text` to `path` atomically; a failure leaves any existing file as it was. */
+/** One path the run reads or writes, and what it is for, to tell it apart from an output. */
+export interface PathRole {
+  /** What the path is for, as messages name it: `the config file (--config)`, `logging.file`. */
+  readonly role: string;
+  /** The path as given, absolute or relative to the current folder. */
+  readonly path: string;
+}
+
+/**
+ * Refuses an output `path` that is, after resolving symbolic links and relative forms, the same file
+ * as one of `inputs`, so that writing the results never replaces a file the run reads or writes.
+ * `flag` names the option that gave `path`. Throws {@linkcode UsageError}.
+ */
+export function checkNotOverwriting(path: string, flag: string, inputs: readonly PathRole[]): void {
+  const target = resolvedPath(path);
+  for (const input of inputs) {
+    if (resolvedPath(input.path) === target) {
+      throw new UsageError(
+        `${flag} ${path} is ${input.role} '${input.path}', which the results would replace; ` +
+          `choose another ${flag} path`,
+      );
+    }
+  }
+}
+
+/**
+ * Writes `text` to `path` atomically; a failure leaves any existing file as it was. A file replaced
+ * keeps its permission bits (and, where the system allows, its owner).
+ */
 export function writeTextFileAtomic(path: string, text: string, flag: string): void {
   const temporary = temporaryPath(path);
   try {
+    let previous: Deno.FileInfo | null = null;
+    try {
+      previous = Deno.statSync(path);
+    } catch { /* a new file */ }
     Deno.writeTextFileSync(temporary, text);
+    if (previous?.isFile) keepModeAndOwner(temporary, previous);
     Deno.renameSync(temporary, path);
   } catch (error) {
     try {
@@ -61,4 +104,38 @@ export function writeTextFileAtomic(path: string, text: string, flag: string): v
 /** A hidden sibling of `path`, unique to this process, so the rename stays on one file system. */
 function temporaryPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.${Deno.pid}.tmp`);
+}
+
+/** Gives `temporary` the permission bits, and where allowed the owner, of the file it replaces. */
+function keepModeAndOwner(temporary: string, previous: Deno.FileInfo): void {
+  if (previous.mode !== null) Deno.chmodSync(temporary, previous.mode & 0o7777);
+  if (previous.uid === null || previous.gid === null) return;
+  const made = Deno.statSync(temporary);
+  if (made.uid === previous.uid && made.gid === previous.gid) return;
+  try {
+    Deno.chownSync(temporary, previous.uid, previous.gid);
+  } catch { /* only a privileged user may give a file away; the mode is kept regardless */ }
+}
+
+/** Whether the user could not write the existing file at `path` (described by `info`). */
+function isReadOnly(path: string, info: Deno.FileInfo): boolean {
+  if (info.mode !== null && (info.mode & 0o200) === 0) return true;
+  try {
+    Deno.openSync(path, { write: true }).close();
+  } catch (error) {
+    return error instanceof Deno.errors.PermissionDenied;
+  }
+  return false;
+}
+
+/** `path` with symbolic links and relative forms resolved; the folder alone for a file not there yet. */
+function resolvedPath(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch { /* missing, or not readable */ }
+  try {
+    return join(Deno.realPathSync(dirname(path)), basename(path));
+  } catch {
+    return resolve(path);
+  }
 }

@@ -23,6 +23,16 @@ import {
   type ThreadsChoice,
 } from "./engine_choices.ts";
 import { LOG_LEVELS, type LogLevel } from "./logger.ts";
+import {
+  clip,
+  estimateRunBytes,
+  formatBytes,
+  MAX_DOCUMENT_NODES,
+  MAX_INPUT_FILE_BYTES,
+  MAX_RUN_BYTES,
+  show,
+  withinNodeBudget,
+} from "./limits.ts";
 
 /** The validated configuration; keys are spelt as in `config.yaml`. */
 export interface Config {
@@ -260,32 +270,68 @@ function dataSpec(config: Config): DataSpec {
  * Throws {@linkcode UsageError} on any problem.
  */
 export function loadConfig(path: string, env: Readonly<Record<string, string | undefined>>): Config {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (error) {
-    throw new UsageError(
-      `${path}: cannot read the config file (${
-        errorMessage(error)
-      }); pass --config with a readable YAML file`,
-    );
-  }
-  const config = parseConfig(text, path);
+  const text = readInputFile(path, "the config file", "pass --config with a readable YAML file");
+  const config = parseConfig(text, clip(path, 200));
   if (env.RANDOM_SEED !== undefined) config.data.random_seed = parseSeed(env.RANDOM_SEED);
   return config;
 }
 
+/**
+ * Reads a small text file (the config or `.env`): refuses, with a one-line {@linkcode UsageError}
+ * naming `path` and ending with `fix`, anything that is not a regular file (after following symlinks:
+ * a folder, a FIFO, `/dev/zero`) or is over {@linkcode MAX_INPUT_FILE_BYTES}; errors of `Deno.statSync`
+ * such as `NotFound` and `NotCapable` propagate for the caller to word.
+ */
+export function readInputFile(path: string, what: string, fix: string): string {
+  const where = clip(path, 200);
+  let info: Deno.FileInfo;
+  let text: string | undefined;
+  try {
+    info = Deno.statSync(path);
+    if (info.isFile && info.size <= MAX_INPUT_FILE_BYTES) text = Deno.readTextFileSync(path);
+  } catch (error) {
+    throw new UsageError(`${where}: cannot read ${what} (${clip(errorMessage(error), 200)}); ${fix}`);
+  }
+  if (!info.isFile) {
+    const kind = info.isDirectory ? "a folder" : "not a regular file";
+    throw new UsageError(`${where}: ${what} is ${kind} (a device, FIFO or socket is refused); ${fix}`);
+  }
+  if (text === undefined || text.length > MAX_INPUT_FILE_BYTES) {
+    throw new UsageError(
+      `${where}: ${what} is ${formatBytes(info.size)}, over the ${
+        formatBytes(MAX_INPUT_FILE_BYTES)
+      } limit; ${fix} (a config is a few hundred bytes)`,
+    );
+  }
+  return text;
+}
+
 /** Parses and validates config text; `source` names the file in error messages. */
 export function parseConfig(text: string, source: string): Config {
+  source = clip(source, 200);
   const config = defaultConfig();
+  if (text.length > MAX_INPUT_FILE_BYTES) {
+    throw new UsageError(
+      `${source}: the config is ${text.length} characters, over the ${MAX_INPUT_FILE_BYTES} limit; ` +
+        `shorten it (a config is a few hundred bytes)`,
+    );
+  }
   const document = parseYaml(text, source);
   if (document === undefined || document === null) return config;
+  if (!withinNodeBudget(document)) {
+    throw new UsageError(
+      `${source}: the document holds more than ${MAX_DOCUMENT_NODES} values (counting each use of a YAML ` +
+        `alias *name); a config needs a few dozen, so remove the nested anchors and aliases`,
+    );
+  }
   if (!isMapping(document)) {
     throw new UsageError(`${source}: the top level must be a mapping of sections (${sectionList()})`);
   }
   for (const [section, values] of Object.entries(document)) {
     if (!Object.hasOwn(SCHEMA, section)) {
-      throw new UsageError(`${source}: unknown section '${section}'; known sections are ${sectionList()}`);
+      throw new UsageError(
+        `${source}: unknown section '${clip(section)}'; known sections are ${sectionList()}`,
+      );
     }
     const fields = SCHEMA[section as keyof Config];
     if (values === null) continue; // a section left empty keeps its defaults
@@ -297,7 +343,7 @@ export function parseConfig(text: string, source: string): Config {
     for (const [key, value] of Object.entries(values)) {
       if (!Object.hasOwn(fields, key)) {
         throw new UsageError(
-          `${source}: unknown key ${section}.${key}; known keys in ${section}: ${
+          `${source}: unknown key ${section}.${clip(key)}; known keys in ${section}: ${
             Object.keys(fields).join(", ")
           }`,
         );
@@ -311,7 +357,30 @@ export function parseConfig(text: string, source: string): Config {
     }
   }
   checkSplits(config, source);
+  checkMemory(config, source);
   return config;
+}
+
+/** Refuses a config whose run would need more than {@linkcode MAX_RUN_BYTES} (see `estimateRunBytes`). */
+function checkMemory(config: Config, source: string): void {
+  const need = estimateRunBytes(config);
+  if (need.total <= MAX_RUN_BYTES) return;
+  const hidden = config.model.hidden_dims === null ? "model.hidden_dim" : "model.hidden_dims";
+  const largest = Math.max(need.data, need.model, need.activations);
+  const keys = largest === need.data
+    ? "data.base_n_samples, data.target_n_samples, data.n_features"
+    : largest === need.model
+    ? `${hidden}, data.n_features`
+    : config.training.batch_size > 256
+    ? `training.batch_size, ${hidden}`
+    : hidden;
+  throw new UsageError(
+    `${source}: a run of this config needs about ${formatBytes(need.total)} (data ${
+      formatBytes(need.data)
+    }, ` +
+      `model ${formatBytes(need.model)}, activations ${formatBytes(need.activations)}), over the ` +
+      `${formatBytes(MAX_RUN_BYTES)} limit; lower ${keys}`,
+  );
 }
 
 /** The one YAML document in `text` (undefined when there is none, e.g. only comments). */
@@ -320,10 +389,15 @@ function parseYaml(text: string, source: string): unknown {
   try {
     documents = yaml.loadAll(text, null, { filename: source });
   } catch (error) {
+    if (error instanceof RangeError) {
+      throw new UsageError(`${source}: the YAML is nested too deeply to parse; a config needs two levels`);
+    }
     if (!(error instanceof yaml.YAMLException)) throw error;
     const mark = error.mark;
     const where = mark ? `${source}:${mark.line + 1}:${mark.column + 1}` : source;
-    throw new UsageError(`${where}: YAML syntax error: ${error.reason}; fix the YAML at that position`);
+    throw new UsageError(
+      `${where}: YAML syntax error: ${clip(String(error.reason), 200)}; fix the YAML at that position`,
+    );
   }
   if (documents.length > 1) {
     throw new UsageError(`${source}: holds ${documents.length} YAML documents (separated by ---); keep one`);
@@ -337,10 +411,66 @@ export function parseSeed(text: string): number {
   const value = Number(trimmed);
   if (!/^\d+$/.test(trimmed) || value > MAX_SEED) {
     throw new UsageError(
-      `RANDOM_SEED (environment or .env) must be an integer from 0 to ${MAX_SEED}, got '${text}'`,
+      `RANDOM_SEED (environment or .env) must be an integer from 0 to ${MAX_SEED}, got '${clip(text)}'`,
     );
   }
   return value;
+}
+
+/** What a `.env` file holds for the programs: `RANDOM_SEED` if set, and warnings about near misses. */
+export interface DotEnv {
+  /** The value of the last `RANDOM_SEED=` line, unparsed; undefined when there is none. */
+  readonly seed: string | undefined;
+  /** One line each, for keys spelt almost like `RANDOM_SEED` (e.g. `random_seed`), which are ignored. */
+  readonly warnings: string[];
+}
+
+const ENV_LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*?)\s*$/;
+
+/**
+ * Parses `.env` text: `KEY=value` lines (optionally `export KEY=value`; the value optionally in
+ * single or double quotes; unquoted, a ` #` starts a comment), blank lines and `#` comment lines.
+ * Any other line is a one-line {@linkcode UsageError} naming `source:LINE`. A key that differs from
+ * `RANDOM_SEED` only in case or separators is ignored with a warning.
+ */
+export function parseDotEnv(text: string, source = ".env"): DotEnv {
+  let seed: string | undefined;
+  const warnings: string[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (/^\s*(#.*)?$/.test(line)) continue;
+    const match = ENV_LINE.exec(line);
+    const value = match ? envValue(match[2]) : undefined;
+    if (!match || value === undefined) {
+      throw new UsageError(
+        `${source}:${i + 1}: not a KEY=value line (got '${clip(line)}'); write it as KEY=value ` +
+          `(e.g. RANDOM_SEED=7, # starts a comment) or remove it`,
+      );
+    }
+    const key = match[1];
+    if (key === "RANDOM_SEED") {
+      seed = value;
+    } else if (key.replace(/[^A-Za-z0-9]/g, "").toUpperCase() === "RANDOMSEED") {
+      warnings.push(
+        `${source}:${i + 1}: ${
+          clip(key)
+        } is ignored; only RANDOM_SEED (upper case, one underscore) sets the seed`,
+      );
+    }
+  }
+  return { seed, warnings };
+}
+
+/** A `.env` value without its quotes or trailing comment; undefined when a quote is not closed. */
+function envValue(raw: string): string | undefined {
+  const quote = raw[0];
+  if (quote === '"' || quote === "'") {
+    const end = raw.indexOf(quote, 1);
+    if (end < 0 || !/^\s*(#.*)?$/.test(raw.slice(end + 1))) return undefined;
+    return raw.slice(1, end);
+  }
+  return raw.replace(/\s+#.*$/, "").replace(/^#.*$/, "");
 }
 
 function checkSplits(config: Config, source: string): void {
@@ -364,9 +494,4 @@ function isMapping(value: unknown): value is Record<string, unknown> {
 
 function sectionList(): string {
   return Object.keys(SCHEMA).join(", ");
-}
-
-/** A value as the user wrote it: numbers as numbers (`Infinity`, `NaN` too), the rest as JSON. */
-function show(value: unknown): string {
-  return typeof value === "number" ? String(value) : JSON.stringify(value);
 }

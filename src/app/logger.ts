@@ -43,9 +43,14 @@ export interface LoggerOptions {
   readonly consoleLevel?: LogLevel;
 }
 
-/** A logger; throws {@linkcode UsageError} when the log file cannot be opened. */
+/**
+ * A logger; throws {@linkcode UsageError} when the log file cannot be opened or a rotation slot
+ * (`<file>.1` ... `<file>.<backupCount>`) is taken by something other than a regular file. Once
+ * open, a failure to write or roll over the file never throws: one WARNING goes to the console and
+ * the logger carries on without the file, so that a run's results are never lost to its log.
+ */
 export function createLogger(options: LoggerOptions): Logger {
-  const file = options.file === null ? null : openLogFile(options);
+  let file = options.file === null ? null : openLogFile(options);
   const toConsole = options.console ?? ((line: string) => console.error(line));
   const threshold = LOG_LEVELS.indexOf(options.level);
   const consoleThreshold = Math.max(threshold, LOG_LEVELS.indexOf(options.consoleLevel ?? options.level));
@@ -54,7 +59,21 @@ export function createLogger(options: LoggerOptions): Logger {
     if (rank < threshold) return;
     const line = `${new Date().toISOString()} ${level} ${message}`;
     if (rank >= consoleThreshold) toConsole(line);
-    file?.write(`${line}\n`);
+    if (file === null) return;
+    try {
+      file.write(`${line}\n`);
+    } catch (error) {
+      const failed = file;
+      file = null; // one warning, then no more attempts
+      try {
+        failed.close();
+      } catch { /* already unusable */ }
+      toConsole(
+        `${new Date().toISOString()} WARNING logging.file: cannot write '${failed.path}' (${
+          errorMessage(error)
+        }); logging to the file stopped, the run goes on`,
+      );
+    }
   };
   return {
     debug: log("DEBUG"),
@@ -67,6 +86,25 @@ export function createLogger(options: LoggerOptions): Logger {
 
 function openLogFile(options: LoggerOptions): RotatingFile {
   const path = options.file as string;
+  for (const slot of RotatingFile.rotationSlots(path, options.backupCount)) {
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.lstatSync(slot);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue;
+      throw new UsageError(
+        `logging.file: cannot inspect rotation slot '${slot}' (${
+          errorMessage(error)
+        }); make it readable or set logging.file to another path`,
+      );
+    }
+    if (!info.isFile && !info.isSymlink) { // a rename replaces a file or a link, never a folder
+      const kind = info.isDirectory ? "a folder" : "not a regular file";
+      throw new UsageError(
+        `logging.file: rotation slot '${slot}' is ${kind}; move it away or set logging.file to another path`,
+      );
+    }
+  }
   try {
     return new RotatingFile(path, options.maxBytes, options.backupCount);
   } catch (error) {

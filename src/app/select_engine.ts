@@ -26,6 +26,18 @@ import {
 } from "./engine_choices.ts";
 
 /**
+ * Throws {@linkcode UsageError} when more than one thread is asked of the TypeScript kernels, which
+ * run on one: checked before any GPU probe, since it is bad input whichever engine ends up running.
+ */
+export function checkKernelThreads(choice: CpuKernelChoice, threads: ThreadsChoice): void {
+  if (choice === "ts" && threads !== "auto" && threads > 1) {
+    throw new UsageError(
+      `threads ${threads} with the TypeScript kernels, which run on one thread; use --cpu-kernels auto or wasm, or --threads 1`,
+    );
+  }
+}
+
+/**
  * The CPU engine's kernels for `choice`, on `threads` threads. `detect` (the committed modules' check
  * by default) can be replaced to simulate a runtime that refuses WebAssembly SIMD or a module that
  * cannot be read. `auto` then falls back to the TypeScript kernels with one INFO line saying why.
@@ -38,14 +50,8 @@ export function selectCpuKernels(
   log: Logger,
   detect: () => WasmSupport = detectWasm,
 ): KernelSet {
-  if (choice === "ts") {
-    if (threads !== "auto" && threads > 1) {
-      throw new UsageError(
-        `threads ${threads} with the TypeScript kernels, which run on one thread; use --cpu-kernels auto or wasm, or --threads 1`,
-      );
-    }
-    return TS_KERNELS;
-  }
+  checkKernelThreads(choice, threads);
+  if (choice === "ts") return TS_KERNELS;
   const support = detect();
   if ("variant" in support) return wasmKernels(support.variant, threadCount(threads));
   if (choice === "wasm") {

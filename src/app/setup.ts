@@ -6,14 +6,13 @@
  * @module
  */
 
-import { parseEnv } from "node:util";
 import type { Parsed, SetupOptions } from "./cli.ts";
-import { type Config, loadConfig } from "./config.ts";
+import { type Config, loadConfig, parseDotEnv, readInputFile } from "./config.ts";
 import type { Engine } from "../core/engine.ts";
 import { errorMessage, UsageError } from "../core/errors.ts";
 import { GpuError } from "../engines/gpu/context.ts";
 import { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
-import { selectCpuKernels, selectEngine } from "./select_engine.ts";
+import { checkKernelThreads, selectCpuKernels, selectEngine } from "./select_engine.ts";
 
 /** The exit code for bad input (a {@linkcode UsageError}). */
 const USAGE_EXIT_CODE = 2;
@@ -48,7 +47,11 @@ export async function runCommand<T>(
   }
 }
 
-/** The configuration file `options.config`, with `RANDOM_SEED` applied. Throws {@linkcode UsageError}. */
+/**
+ * The configuration file `options.config`, with `RANDOM_SEED` applied. Throws {@linkcode UsageError}.
+ * Near misses of `RANDOM_SEED` in `./.env` (e.g. `random_seed`) are written to stderr as `warning:`
+ * lines, since the log is not open yet.
+ */
 export function readConfig(options: SetupOptions): Config {
   return loadConfig(options.config, { RANDOM_SEED: environmentSeed() });
 }
@@ -69,13 +72,15 @@ export function openLog(
 
 /** The engine: flags first, then the configuration's `engine` section. */
 export function openEngine(options: SetupOptions, config: Config, log: Logger): Promise<Engine> {
-  const kernels = () =>
-    selectCpuKernels(
-      options.cpuKernels ?? config.engine.cpu_kernels,
-      options.threads ?? config.engine.threads,
-      log,
-    );
-  return selectEngine(options.device ?? config.engine.device, log, navigator.gpu, kernels);
+  const choice = options.cpuKernels ?? config.engine.cpu_kernels;
+  const threads = options.threads ?? config.engine.threads;
+  checkKernelThreads(choice, threads); // before any GPU probe: a conflict is bad input whichever engine runs
+  return selectEngine(
+    options.device ?? config.engine.device,
+    log,
+    navigator.gpu,
+    () => selectCpuKernels(choice, threads, log),
+  );
 }
 
 /** `RANDOM_SEED` from the environment, else from `./.env` when that file exists, else undefined. */
@@ -90,17 +95,18 @@ function environmentSeed(): string | undefined {
     );
   }
   if (fromEnvironment !== undefined) return fromEnvironment;
-  let text: string;
   try {
-    text = Deno.readTextFileSync(".env");
+    Deno.lstatSync(".env");
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     if (error instanceof Deno.errors.NotCapable) {
       throw new UsageError(
-        `.env: no permission to look for it in the current folder; run with --allow-read=., as deno task run does`,
+        `.env: no permission to look for it in the current folder; run with --allow-read, as deno task run does`,
       );
     }
     throw new UsageError(`.env: cannot read (${errorMessage(error)}); fix or remove .env`);
   }
-  return parseEnv(text).RANDOM_SEED;
+  const dotEnv = parseDotEnv(readInputFile(".env", ".env", "fix or remove .env"));
+  for (const warning of dotEnv.warnings) console.error(`warning: ${warning}`);
+  return dotEnv.seed;
 }

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { checkWritable, writeTextFileAtomic } from "../../src/app/atomic_write.ts";
+import { checkNotOverwriting, checkWritable, writeTextFileAtomic } from "../../src/app/atomic_write.ts";
 import { UsageError } from "../../src/core/errors.ts";
 
 /** Runs `fn` in a fresh temporary folder holding one file, `config.yaml`, removed afterwards. */
@@ -79,5 +79,52 @@ Deno.test("results writer: checkWritable rejects a missing folder and a folder a
     assertThrowsUsage(() => checkWritable(join(dir, "config.yaml", "out.json"), "--output"), ["--output"]);
     checkWritable(join(dir, "new.json"), "--output");
     assert.deepEqual(listDir(dir), ["config.yaml"], "checking writes nothing that stays");
+  });
+});
+
+Deno.test("results writer: checkWritable refuses an empty path and one ending in a slash", async () => {
+  await inTempDir((dir) => {
+    assertThrowsUsage(() => checkWritable("", "--output"), ["--output", "empty", "give a file name"]);
+    const slashed = join(dir, "newname") + "/";
+    assertThrowsUsage(() => checkWritable(slashed, "--output"), ["--output", slashed, "give a file name"]);
+    assert.deepEqual(listDir(dir), ["config.yaml"], "nothing created");
+  });
+});
+
+Deno.test("results writer: a replaced file keeps its mode; a read-only one is refused up front", async () => {
+  await inTempDir((dir) => {
+    const path = join(dir, "out.json");
+    Deno.writeTextFileSync(path, "old\n");
+    Deno.chmodSync(path, 0o640);
+    checkWritable(path, "--output");
+    writeTextFileAtomic(path, "new\n", "--output");
+    assert.equal(Deno.readTextFileSync(path), "new\n");
+    assert.equal((Deno.statSync(path).mode ?? 0) & 0o777, 0o640, "the mode is kept");
+
+    Deno.chmodSync(path, 0o444);
+    assertThrowsUsage(() => checkWritable(path, "--output"), ["--output", path, "read-only"]);
+    assert.equal(Deno.readTextFileSync(path), "new\n", "untouched");
+  });
+});
+
+Deno.test("results writer: checkNotOverwriting sees the same file through links and relative forms", async () => {
+  await inTempDir((dir) => {
+    const config = join(dir, "config.yaml");
+    const link = join(dir, "link.yaml");
+    Deno.symlinkSync(config, link);
+    const inputs = [{ role: "the config file (--config)", path: config }];
+    assertThrowsUsage(() => checkNotOverwriting(link, "--output", inputs), ["--output", link, "config file"]);
+    assertThrowsUsage(
+      () => checkNotOverwriting(join(dir, "sub", "..", "config.yaml"), "--output", inputs),
+      ["config file", config],
+    );
+    // A file not there yet is compared through its folder.
+    const log = [{ role: "the log file (logging.file)", path: join(dir, "app.log") }];
+    Deno.symlinkSync(dir, join(dir, "alias"));
+    assertThrowsUsage(() => checkNotOverwriting(join(dir, "alias", "app.log"), "--output", log), [
+      "log file",
+    ]);
+    checkNotOverwriting(join(dir, "out.json"), "--output", [...inputs, ...log]);
+    assert.equal(Deno.readTextFileSync(config), "", "untouched");
   });
 });

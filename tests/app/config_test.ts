@@ -6,7 +6,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Config, defaultConfig, loadConfig, parseConfig, parseSeed } from "../../src/app/config.ts";
+import {
+  type Config,
+  defaultConfig,
+  loadConfig,
+  parseConfig,
+  parseDotEnv,
+  parseSeed,
+} from "../../src/app/config.ts";
+import { estimateRunBytes, MAX_INPUT_FILE_BYTES, MAX_RUN_BYTES } from "../../src/app/limits.ts";
 import { UsageError } from "../../src/core/errors.ts";
 
 const SHIPPED_CONFIG = fileURLToPath(new URL("../../config.yaml", import.meta.url));
@@ -402,4 +410,173 @@ Deno.test("config: loadConfig validates the file it reads", async () => {
     Deno.writeTextFileSync(path, "training:\n  batch_size: 0\n");
     assertUsageError(() => loadConfig(path, {}), [path, "training.batch_size"]);
   });
+});
+
+// --- "Nothing crashes, nothing is lost": hostile inputs give one short line ---
+
+/** Asserts a UsageError message is short and free of control characters, as well as one line. */
+function assertShortClean(error: UsageError, max = 400): void {
+  assert.ok(error.message.length < max, `message is ${error.message.length} characters long`);
+  // deno-lint-ignore no-control-regex
+  assert.doesNotMatch(error.message, /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+}
+
+/** Asserts that `fn` finishes within `ms` milliseconds, returning its result. */
+function withinMs<T>(ms: number, fn: () => T): T {
+  const start = performance.now();
+  const result = fn();
+  const took = performance.now() - start;
+  assert.ok(took < ms, `took ${took.toFixed(0)} ms, over ${ms} ms`);
+  return result;
+}
+
+Deno.test("config: loadConfig refuses a symlink to /dev/zero, naming the path, without reading it", async () => {
+  await withTempDir((dir) => {
+    const path = join(dir, "zero.yaml");
+    Deno.symlinkSync("/dev/zero", path);
+    const error = withinMs(1000, () => assertUsageError(() => loadConfig(path, {}), [path, "regular file"]));
+    assertShortClean(error);
+  });
+});
+
+Deno.test("config: loadConfig refuses a FIFO instead of hanging on it", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "fifo.yaml");
+    const made = await new Deno.Command("python3", {
+      args: ["-c", `import os; os.mkfifo(${JSON.stringify(path)})`],
+    })
+      .output();
+    assert.equal(made.code, 0, "python3 made the FIFO");
+    withinMs(1000, () => assertUsageError(() => loadConfig(path, {}), [path, "regular file"]));
+  });
+});
+
+Deno.test("config: loadConfig refuses a file over MAX_INPUT_FILE_BYTES, naming the path and the limit", async () => {
+  await withTempDir((dir) => {
+    const path = join(dir, "big.yaml");
+    Deno.writeTextFileSync(path, `# ${"x".repeat(MAX_INPUT_FILE_BYTES)}\n`);
+    assertUsageError(() => loadConfig(path, {}), [path, "over the 1.00 MiB limit"]);
+    const fits = join(dir, "fits.yaml");
+    Deno.writeTextFileSync(fits, `# ${"x".repeat(MAX_INPUT_FILE_BYTES - 10)}\n`);
+    assert.deepEqual(loadConfig(fits, {}), documentedDefaults());
+  });
+});
+
+Deno.test("config: a huge or control-laden value is quoted short and escaped, on one line", () => {
+  const huge = assertRejected(`logging:\n  level: "${"A".repeat(900_000)}"\n`, "logging.level");
+  assertShortClean(huge);
+  assert.match(huge.message, /…$/);
+  const ansi = assertRejected(`logging:\n  level: "IN\\nFO\\e[31m\\u2028"\n`, "logging.level");
+  assertShortClean(ansi);
+  assert.ok(ansi.message.includes(String.raw`"IN\nFO\u001b[31m\u2028"`), ansi.message);
+  const key = assertRejected(`data:\n  "bad\\rkey${"k".repeat(5000)}": 1\n`, "data.bad");
+  assertShortClean(key);
+});
+
+Deno.test("config: parseSeed quotes a huge or control-laden RANDOM_SEED short and escaped", () => {
+  const error = assertUsageError(() => parseSeed(`1\n\u001b[2J${"9".repeat(50_000_000)}`), [
+    "RANDOM_SEED",
+    String.raw`1\n\u001b[2J`,
+  ]);
+  assertShortClean(error);
+});
+
+/** A document whose `section.key` is nested aliases expanding to 10⁹ strings. */
+function billionLaughs(section: string, key: string): string {
+  let value = "&a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]";
+  for (let i = 1; i <= 9; i++) value = `&a${i} [${value}, ${Array(9).fill(`*a${i - 1}`).join(", ")}]`;
+  return `${section}:\n  ${key}: ${value}\n`;
+}
+
+Deno.test("config: a YAML alias bomb in model.hidden_dims or logging.level is refused at once", () => {
+  for (const [section, key] of [["model", "hidden_dims"], ["logging", "level"]]) {
+    const error = withinMs(
+      1000,
+      () =>
+        assertUsageError(() => parseConfig(billionLaughs(section, key), "bomb.yaml"), ["bomb.yaml", "alias"]),
+    );
+    assertShortClean(error);
+  }
+});
+
+Deno.test("config: a config near the size cap full of unknown keys or deep nesting fails fast", () => {
+  const keys = `data:\n${Array.from({ length: 40_000 }, (_, i) => `  key${i}: ${i}`).join("\n")}\n`;
+  assert.ok(keys.length < MAX_INPUT_FILE_BYTES);
+  withinMs(2000, () => assertUsageError(() => parseConfig(keys, "keys.yaml"), ["keys.yaml"]));
+  const deep = `model:\n  hidden_dims: ${"[".repeat(200_000)}${"]".repeat(200_000)}\n`;
+  withinMs(2000, () => assertUsageError(() => parseConfig(deep, "deep.yaml"), ["deep.yaml"]));
+  const tooLong = `# ${"x".repeat(MAX_INPUT_FILE_BYTES)}`;
+  assertUsageError(() => parseConfig(tooLong, "long.yaml"), ["long.yaml", "limit"]);
+});
+
+Deno.test("config: sizes that would exhaust memory are refused, naming the keys that drive them", () => {
+  const cases: [string, string[]][] = [
+    ["model:\n  hidden_dims: [100000, 100000]\n", ["model.hidden_dims", "GiB", "2.00 GiB limit"]],
+    ["model:\n  hidden_dims: [25000, 25000]\n", ["model.hidden_dims", "9.42 GiB"]],
+    ["model:\n  hidden_dim: 1000000\n", ["lower model.hidden_dim", "limit"]],
+    ["data:\n  base_n_samples: 1e9\n", ["data.base_n_samples", "78.2 GiB"]],
+    ["data:\n  n_features: 100000000\n", ["data.n_features"]],
+    ["training:\n  batch_size: 100000000\n", ["training.batch_size"]],
+  ];
+  for (const [text, parts] of cases) {
+    assertShortClean(
+      withinMs(500, () => assertUsageError(() => parseConfig(text, "mem.yaml"), ["mem.yaml", ...parts])),
+    );
+  }
+  assert.deepEqual(parseConfig("model:\n  hidden_dims: [1024, 1024]\n", "ok.yaml").model.hidden_dims, [
+    1024,
+    1024,
+  ]);
+});
+
+Deno.test("config: estimateRunBytes of a small config, computed independently", () => {
+  const config = defaultConfig();
+  config.data.base_n_samples = 100;
+  config.data.target_n_samples = 50;
+  config.data.n_features = 10;
+  config.data.n_classes = 3;
+  config.data.target_n_classes = 5;
+  config.model.hidden_dims = [8, 4];
+  config.training.batch_size = 16;
+  const data = 150 * 10 * 4 + 150 * 4 + 2 * 2048 * 10 * 8; // features, labels, the generator's reference sample
+  const parameters = (10 * 8 + 8) + (8 * 4 + 4) + (4 * 5 + 5); // the larger head: 5 classes
+  const model = parameters * 4 * 4; // float32, 4 copies
+  const activations = 256 * (10 + 8 + 4 + 5) * 4 * 2; // max(16, 256) rows
+  assert.deepEqual(estimateRunBytes(config), { data, model, activations, total: data + model + activations });
+  assert.ok(
+    estimateRunBytes(defaultConfig()).total < MAX_RUN_BYTES / 100,
+    "the defaults are far below the cap",
+  );
+});
+
+Deno.test("config: parseDotEnv reads KEY=value, export, quotes, comments and blank lines", () => {
+  const text =
+    "# a comment\n\nOTHER=x\nexport RANDOM_SEED = '7'\n  RANDOM_SEED=\"8\" # later wins\r\nX=1 # c\n";
+  assert.deepEqual(parseDotEnv(text), { seed: "8", warnings: [] });
+  assert.deepEqual(parseDotEnv("RANDOM_SEED=5"), { seed: "5", warnings: [] });
+  assert.deepEqual(parseDotEnv(""), { seed: undefined, warnings: [] });
+});
+
+Deno.test("config: parseDotEnv refuses a line that is not KEY=value, naming .env:LINE, escaped", () => {
+  for (
+    const [text, line] of [["RANDOM_SEED: 5\n", 1], ["A=1\nnot a pair\n", 2], ["\u0000\u0001\u00ff\n", 1], [
+      "A='unclosed\n",
+      1,
+    ]] as const
+  ) {
+    assertShortClean(assertUsageError(() => parseDotEnv(text), [`.env:${line}:`, "KEY=value"]));
+  }
+  const binary = assertUsageError(() => parseDotEnv(`\u001b[2J${"x".repeat(10_000)}`), [
+    String.raw`\u001b[2J`,
+  ]);
+  assertShortClean(binary);
+});
+
+Deno.test("config: parseDotEnv warns about keys spelt almost like RANDOM_SEED, and ignores them", () => {
+  const result = parseDotEnv("random_seed=5\nRandom-Seed=6\nRANDOMSEED=7\nSEED=8\n");
+  assert.equal(result.seed, undefined);
+  assert.equal(result.warnings.length, 3);
+  assert.match(result.warnings[0], /^\.env:1: random_seed is ignored; only RANDOM_SEED/);
+  assert.match(result.warnings[1], /^\.env:2: Random-Seed/);
+  assert.match(result.warnings[2], /^\.env:3: RANDOMSEED/);
 });

@@ -299,3 +299,97 @@ Deno.test("rotation: RotatingFile writes text exactly and reopens a fresh file a
     assert.equal(Deno.readTextFileSync(path), "abcé");
   });
 });
+
+Deno.test("logger: a folder in a rotation slot is refused when the log opens, before any work", async () => {
+  await withTempDir((dir) => {
+    const path = join(dir, "app.log");
+    Deno.mkdirSync(`${path}.2`);
+    let caught: unknown;
+    try {
+      createLogger({ level: "INFO", file: path, maxBytes: 10, backupCount: 3, console: () => {} });
+    } catch (error) {
+      caught = error;
+    }
+    assert.ok(caught instanceof UsageError, `expected a UsageError, got ${caught}`);
+    assert.ok(caught.message.includes(`${path}.2`), caught.message);
+    assert.ok(caught.message.includes("folder"), caught.message);
+    assert.ok(!/[\r\n]/.test(caught.message), "one line");
+    // A slot beyond backup_count is never renamed into, so it does not matter.
+    createLogger({ level: "INFO", file: path, maxBytes: 10, backupCount: 1, console: () => {} }).close();
+  });
+});
+
+Deno.test("logger: a log file that fails during the run gives one WARNING and logging goes on", async () => {
+  await withTempDir((dir) => {
+    const path = join(dir, "app.log");
+    const lines: string[] = [];
+    const log = createLogger({
+      level: "INFO",
+      file: path,
+      maxBytes: 60,
+      backupCount: 1,
+      console: (line) => lines.push(line),
+    });
+    log.info("first line, before the slot is blocked");
+    Deno.mkdirSync(`${path}.1`); // appears after the check: the rollover now fails
+    Deno.writeTextFileSync(join(`${path}.1`, "keep.txt"), "keep\n");
+    for (let i = 0; i < 5; i++) log.info(`line ${i} that would roll the file over`);
+    log.close();
+    const warnings = lines.filter((line) => / WARNING logging\.file: /.test(line));
+    assert.equal(warnings.length, 1, lines.join("\n"));
+    assert.ok(warnings[0].includes(path), warnings[0]);
+    assert.equal(
+      lines.filter((line) => line.includes(" INFO line ")).length,
+      5,
+      "the console still gets every line",
+    );
+    assert.equal(Deno.readTextFileSync(join(`${path}.1`, "keep.txt")), "keep\n");
+    assert.match(Deno.readTextFileSync(path), /first line/);
+  });
+});
+
+Deno.test("rotation: concurrent processes sharing one small log lose no line and never crash", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "shared.log");
+    const writers = 4, count = 3000, maxBytes = 2000, backups = 100; // 12 bytes a line: ~72 files
+    const start = `${Date.now() + 2000}`;
+    const fixture = new URL("../helpers/fixtures/log_writer.ts", import.meta.url).pathname;
+    const outputs = await Promise.all(
+      Array.from({ length: writers }, (_, id) =>
+        new Deno.Command("deno", {
+          args: [
+            "run",
+            `--allow-read=${dir}`,
+            `--allow-write=${dir}`,
+            fixture,
+            path,
+            `w${id}`,
+            `${count}`,
+            `${maxBytes}`,
+            `${backups}`,
+            start,
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output()),
+    );
+    for (const output of outputs) assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    const seen = new Map<string, number>();
+    for (const entry of Deno.readDirSync(dir)) {
+      const text = Deno.readTextFileSync(join(dir, entry.name));
+      assert.ok(text === "" || text.endsWith("\n"), `${entry.name} ends with a whole line`);
+      for (const line of text.split("\n").filter((line) => line !== "")) {
+        seen.set(line, (seen.get(line) ?? 0) + 1);
+      }
+      assert.ok(new TextEncoder().encode(text).length <= maxBytes, `${entry.name} stays within max_bytes`);
+    }
+    assert.ok(!exists(`${path}.${backups}`), "enough backups for every line");
+    for (let id = 0; id < writers; id++) {
+      for (let i = 0; i < count; i++) {
+        const line = `w${id} ${String(i).padStart(5, "0")}`;
+        assert.equal(seen.get(line), 1, `'${line}' appears exactly once`);
+      }
+    }
+    assert.equal(seen.size, writers * count, "no other lines");
+  });
+});

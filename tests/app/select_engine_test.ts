@@ -158,3 +158,17 @@ Deno.test("CLI: kernels that cannot be read fall back to TypeScript with one INF
   );
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("CLI: a kernel/thread conflict is reported before the GPU is probed", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/config.yaml`, `logging: {file: ${dir}/app.log}\n`);
+  const run = await runProgram("src/programs/run/main.ts", ["--cpu-kernels", "ts", "--threads", "2"], {
+    cwd: dir,
+    permissions: ["--allow-read", "--allow-write", "--allow-env=RANDOM_SEED,XDG_RUNTIME_DIR"],
+    preload: "tests/helpers/fixtures/gpu_probe_marker.ts",
+  });
+  assert.equal(run.code, 2, run.stderr);
+  assert.doesNotMatch(run.stderr, /GPU PROBED/);
+  assert.match(run.stderr, /^error: threads 2 with the TypeScript kernels/m);
+  await Deno.remove(dir, { recursive: true });
+});

@@ -12,7 +12,13 @@ import { divergenceMessage, trainingLog } from "../../app/training_log.ts";
 import { UsageError } from "../../core/errors.ts";
 import { makeTransferData } from "../../core/data.ts";
 import { type Engine, uploadTask } from "../../core/engine.ts";
-import { checkWritable, writeTextFileAtomic } from "../../app/atomic_write.ts";
+import {
+  checkNotOverwriting,
+  checkWritable,
+  type PathRole,
+  writeTextFileAtomic,
+} from "../../app/atomic_write.ts";
+import { RotatingFile } from "../../app/rotating_file.ts";
 import { formatSummary, makeResults } from "./results.ts";
 import { openEngine, openLog, readConfig, runCommand } from "../../app/setup.ts";
 import { pretrain, type TrainingListener, transfer } from "../../core/train.ts";
@@ -24,7 +30,10 @@ export function main(args: readonly string[]): Promise<number> {
 
 async function run(options: RunOptions): Promise<void> {
   const config = readConfig(options);
-  if (options.output !== null) checkWritable(options.output, "--output");
+  if (options.output !== null) {
+    checkWritable(options.output, "--output");
+    checkNotOverwriting(options.output, "--output", pathsUsed(options, config));
+  }
   const log = openLog(config);
   let engine: Engine | null = null;
   try {
@@ -55,6 +64,23 @@ async function run(options: RunOptions): Promise<void> {
     engine?.dispose();
     log.close();
   }
+}
+
+/** Every file the run reads or writes besides its results: none of them may be the `--output`. */
+function pathsUsed(options: RunOptions, config: ReturnType<typeof readConfig>): PathRole[] {
+  const { file, backup_count } = config.logging;
+  const log: PathRole[] = file === null ? [] : [
+    { role: "the log file (logging.file)", path: file },
+    ...RotatingFile.rotationSlots(file, backup_count).map((path) => ({
+      role: "a rotated log file (logging.file, logging.backup_count)",
+      path,
+    })),
+  ];
+  return [
+    { role: "the config file (--config)", path: options.config },
+    { role: "the environment file", path: ".env" },
+    ...log,
+  ];
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

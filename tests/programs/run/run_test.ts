@@ -400,7 +400,7 @@ Deno.test("cli: without permission to read the environment or the folder, one li
       [[], "RANDOM_SEED: no permission to read the environment; run with --allow-env=RANDOM_SEED"],
       [
         ["--allow-env=RANDOM_SEED"],
-        ".env: no permission to look for it in the current folder; run with --allow-read=.",
+        ".env: no permission to look for it in the current folder; run with --allow-read",
       ],
     ] as const;
     for (const [permissions, message] of cases) {
@@ -499,5 +499,145 @@ Deno.test("cli: with early stopping the summary says which epoch's weights were 
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli: --output naming a file the run reads or writes exits 2 before training, the file intact", async () => {
+  const cases: { label: string; output: string; setup?: (dir: string) => void; role: string }[] = [
+    { label: "the config file", output: "config.yaml", role: "config file" },
+    { label: "the config through ./", output: "./sub/../config.yaml", role: "config file" },
+    {
+      label: "a link to the config",
+      output: "link.yaml",
+      setup: (dir) => Deno.symlinkSync(join(dir, "config.yaml"), join(dir, "link.yaml")),
+      role: "config file",
+    },
+    {
+      label: ".env",
+      output: ".env",
+      setup: (dir) => Deno.writeTextFileSync(join(dir, ".env"), "RANDOM_SEED=5\n"),
+      role: ".env",
+    },
+    { label: "the log file", output: LOG_FILE, role: "log file" },
+    { label: "a rotated log file", output: `${LOG_FILE}.2`, role: "rotated log file" },
+  ];
+  await withWorkDirs(cases.length, async (dirs) => {
+    const before: Map<string, string>[] = [];
+    for (const [i, item] of cases.entries()) {
+      Deno.mkdirSync(join(dirs[i], "sub"));
+      Deno.mkdirSync(join(dirs[i], "run-logs"));
+      Deno.writeTextFileSync(join(dirs[i], LOG_FILE), "an old log line\n");
+      Deno.writeTextFileSync(join(dirs[i], `${LOG_FILE}.2`), "an older log line\n");
+      item.setup?.(dirs[i]);
+      const files = new Map<string, string>();
+      for (const name of ["config.yaml", ".env", LOG_FILE, `${LOG_FILE}.2`]) {
+        if (exists(join(dirs[i], name))) files.set(name, Deno.readTextFileSync(join(dirs[i], name)));
+      }
+      before.push(files);
+    }
+    const results = await Promise.all(cases.map((item, i) => runCli(dirs[i], ["--output", item.output])));
+    for (const [i, item] of cases.entries()) {
+      assertUsageFailure(results[i], item.label, ["--output", item.output, item.role]);
+      for (const [name, text] of before[i]) {
+        assert.equal(Deno.readTextFileSync(join(dirs[i], name)), text, `${item.label}: ${name} intact`);
+      }
+      assert.ok(!exists(join(dirs[i], `${LOG_FILE}.1`)), `${item.label}: nothing logged, nothing rotated`);
+    }
+  });
+});
+
+Deno.test("cli: --output keeps an existing file's mode, and a read-only one exits 2 before training", async () => {
+  await withWorkDirs(2, async ([kept, readOnly]) => {
+    Deno.writeTextFileSync(join(kept, "out.json"), "{}\n");
+    Deno.chmodSync(join(kept, "out.json"), 0o640);
+    Deno.writeTextFileSync(join(readOnly, "out.json"), "{}\n");
+    Deno.chmodSync(join(readOnly, "out.json"), 0o444);
+    const [ok, refused] = await Promise.all([
+      runCli(kept, ["--output", "out.json"]),
+      runCli(readOnly, ["--output", "out.json"]),
+    ]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal((Deno.statSync(join(kept, "out.json")).mode ?? 0) & 0o777, 0o640, "mode kept");
+    assert.equal(readJson(join(kept, "out.json")).seed, 123, "results written");
+    assertUsageFailure(refused, "read-only output", ["--output", "out.json", "read-only"]);
+    assert.equal(Deno.readTextFileSync(join(readOnly, "out.json")), "{}\n", "read-only file intact");
+    assert.deepEqual(listDir(readOnly), ["config.yaml", "out.json"], "no log: refused before training");
+  });
+});
+
+Deno.test("cli: an empty --output or one ending in a slash exits 2 before training", async () => {
+  await withWorkDirs(2, async (dirs) => {
+    const [empty, slashed] = await Promise.all([
+      runCli(dirs[0], ["--output", ""]),
+      runCli(dirs[1], ["--output", "newname/"]),
+    ]);
+    assertUsageFailure(empty, "empty --output", ["--output", "give a file name"]);
+    assertUsageFailure(slashed, "--output newname/", ["--output", "newname/", "give a file name"]);
+    for (const dir of dirs) assert.deepEqual(listDir(dir), ["config.yaml"], "nothing written, no log");
+  });
+});
+
+Deno.test("cli: a folder in a log rotation slot exits 2 before training; a log failing mid-run loses no results", async () => {
+  const tiny = SMALL_CONFIG.replace("max_bytes: 100000", "max_bytes: 200");
+  const [slot, midRun] = await Promise.all([makeWorkDir(), makeWorkDir(tiny)]);
+  try {
+    Deno.mkdirSync(join(slot, `${LOG_FILE}.1`), { recursive: true });
+    Deno.writeTextFileSync(join(slot, `${LOG_FILE}.1`, "keep.txt"), "keep\n");
+    const refused = await runCli(slot, ["--output", "out.json"]);
+    assertUsageFailure(refused, "folder in a rotation slot", ["logging.file", `${LOG_FILE}.1`, "folder"]);
+    assert.equal(Deno.readTextFileSync(join(slot, `${LOG_FILE}.1`, "keep.txt")), "keep\n");
+    assert.deepEqual(listDir(slot), ["config.yaml", "run-logs"], "no results, nothing trained");
+
+    // The log opens, but rolling it over is denied: the first rollover fails mid-run.
+    const result = await runProgram("src/programs/run/main.ts", ["--output", "out.json"], {
+      cwd: midRun,
+      permissions: [
+        "--allow-read",
+        "--allow-write",
+        "--allow-env=RANDOM_SEED",
+        `--deny-write=${join(midRun, `${LOG_FILE}.1`)}`,
+      ],
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /\S/, "the summary is printed");
+    assert.equal(readJson(join(midRun, "out.json")).seed, 123, "results written");
+    assert.equal(result.stderr.match(/ WARNING logging\.file: /g)?.length, 1, result.stderr);
+    assert.doesNotMatch(result.stderr, /^\s*at /m, "no stack trace");
+  } finally {
+    await Promise.all([slot, midRun].map((dir) => Deno.remove(dir, { recursive: true })));
+  }
+});
+
+Deno.test("cli: concurrent runs sharing one small rotating log all succeed and lose no log line", async () => {
+  const shared = await Deno.makeTempDir({ prefix: "cli_shared_log_" });
+  const logFile = join(shared, "app.log");
+  const config = SMALL_CONFIG.replace(`file: ${LOG_FILE}`, `file: ${logFile}`)
+    .replace("max_bytes: 100000", "max_bytes: 300")
+    .replace("backup_count: 2", "backup_count: 500");
+  const dirs = await Promise.all(Array.from({ length: 4 }, () => makeWorkDir(config)));
+  try {
+    const results = await Promise.all(dirs.map((dir) => runCli(dir, ["--output", "out.json"])));
+    const expected = new Map<string, number>();
+    for (const result of results) {
+      assert.equal(result.code, 0, result.stderr);
+      assert.doesNotMatch(result.stderr, /WARNING logging\.file/, result.stderr);
+      for (const line of result.stderr.split("\n").filter((line) => line !== "")) {
+        expected.set(line, (expected.get(line) ?? 0) + 1);
+      }
+    }
+    const logged = new Map<string, number>();
+    for (const entry of Deno.readDirSync(shared)) {
+      for (
+        const line of Deno.readTextFileSync(join(shared, entry.name)).split("\n").filter((line) =>
+          line !== ""
+        )
+      ) {
+        logged.set(line, (logged.get(line) ?? 0) + 1);
+      }
+    }
+    assert.ok(!exists(`${logFile}.500`), "enough backups");
+    assert.deepEqual(logged, expected, "every console line is in the log files exactly as often");
+  } finally {
+    await Promise.all([shared, ...dirs].map((dir) => Deno.remove(dir, { recursive: true })));
   }
 });

@@ -1,0 +1,209 @@
+/**
+ * The bounds that keep bad input from hanging or exhausting the programs, and the safe quoting of
+ * user text in one-line error messages: the largest config or `.env` file read, the most values a
+ * YAML document may hold (aliases counted every time they are used), the memory a run may ask for,
+ * and the longest quotation of a value.
+ *
+ * @module
+ */
+
+import { REFERENCE_ROWS } from "../core/data.ts";
+
+/** The largest config or `.env` file read, in bytes (1 MiB); a real config is a few hundred bytes. */
+export const MAX_INPUT_FILE_BYTES = 1024 * 1024;
+
+/** The most characters of user text quoted in an error message; longer text is cut and ends with `…`. */
+export const MAX_QUOTE_CHARS = 80;
+
+/**
+ * The most values (mappings, lists and scalars) a config document may hold, counting a YAML alias
+ * (`*name`) once for every value it stands for, so that nested aliases ("billion laughs") are refused
+ * after this many steps instead of being expanded. A full config holds about 50.
+ */
+export const MAX_DOCUMENT_NODES = 10_000;
+
+/** The most memory a run's data, model copies and activations may need, by {@linkcode estimateRunBytes} (2 GiB). */
+export const MAX_RUN_BYTES = 2 * 1024 ** 3;
+
+/** Rows of activations the estimate assumes at least (evaluation works in blocks of about this many). */
+const MIN_ACTIVATION_ROWS = 256;
+
+/** Copies of the parameters a run holds: the engine's model, a read-back copy, the pretrained copy, gradients. */
+const PARAMETER_COPIES = 4;
+
+/** Bytes of a float32 or int32 value. */
+const WORD = 4;
+
+/**
+ * `text` with every control character (C0, DEL, C1, U+2028/U+2029, lone surrogates) escaped as `\n`,
+ * `\t`, `\r` or `\uXXXX`, so that it prints as part of one line.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(
+    // deno-lint-ignore no-control-regex
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    (c) => {
+      if (c === "\n") return "\\n";
+      if (c === "\r") return "\\r";
+      if (c === "\t") return "\\t";
+      return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+    },
+  );
+}
+
+/**
+ * `text` escaped by {@linkcode escapeControl} and cut to at most `max` characters, ending with `…`
+ * when cut; only the first `max` characters of a long text are looked at.
+ */
+export function clip(text: string, max = MAX_QUOTE_CHARS): string {
+  const escaped = escapeControl(text.slice(0, max + 1));
+  if (escaped.length <= max && text.length <= max) return escaped;
+  let cut = escaped.slice(0, max);
+  if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1); // do not split a surrogate pair
+  return `${cut}…`;
+}
+
+/**
+ * A value as the user wrote it, for an error message: numbers as numbers (`Infinity`, `NaN` too),
+ * strings quoted, lists and mappings in JSON style, at most {@linkcode MAX_QUOTE_CHARS} characters and
+ * one line whatever the value (huge, deeply nested, shared or cyclic).
+ */
+export function show(value: unknown): string {
+  const parts: string[] = [];
+  let length = 0;
+  const limit = MAX_QUOTE_CHARS + 1;
+  const emit = (text: string) => {
+    parts.push(text);
+    length += text.length;
+  };
+  const visit = (v: unknown, depth: number): void => {
+    if (length > limit) return;
+    if (typeof v === "string") return emit(JSON.stringify(v.slice(0, limit)));
+    if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return emit(String(v));
+    if (v === null) return emit("null");
+    if (v === undefined) return emit("undefined");
+    if (v instanceof Date) return emit(Number.isNaN(v.getTime()) ? "Invalid Date" : v.toISOString());
+    if (ArrayBuffer.isView(v)) return emit(`<binary, ${v.byteLength} bytes>`);
+    if (typeof v !== "object") return emit(`<${typeof v}>`);
+    if (depth > 8) return emit("…");
+    const isList = Array.isArray(v);
+    emit(isList ? "[" : "{");
+    let first = true;
+    if (isList) {
+      for (const item of v) {
+        if (length > limit) break;
+        if (!first) emit(",");
+        first = false;
+        visit(item, depth + 1);
+      }
+    } else {
+      for (const key in v) {
+        if (!Object.hasOwn(v, key)) continue;
+        if (length > limit) break;
+        if (!first) emit(",");
+        first = false;
+        emit(`${JSON.stringify(key.slice(0, limit))}:`);
+        visit((v as Record<string, unknown>)[key], depth + 1);
+      }
+    }
+    emit(isList ? "]" : "}");
+  };
+  visit(value, 0);
+  return clip(parts.join(""));
+}
+
+/**
+ * Whether a parsed document holds at most `max` values, counting every visit (a shared or aliased
+ * value once per use); stops as soon as the count passes `max`, so a "billion laughs" document is
+ * answered in about `max` steps.
+ */
+export function withinNodeBudget(document: unknown, max = MAX_DOCUMENT_NODES): boolean {
+  const stack: unknown[] = [document];
+  let count = 0;
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (++count > max) return false;
+    if (typeof value !== "object" || value === null || ArrayBuffer.isView(value) || value instanceof Date) {
+      continue;
+    }
+    if (Array.isArray(value)) {
+      if (count + stack.length + value.length > max) return false;
+      for (const item of value) stack.push(item);
+    } else {
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
+        if (count + stack.length >= max) return false;
+        stack.push((value as Record<string, unknown>)[key]);
+      }
+    }
+  }
+  return true;
+}
+
+/** The keys of a configuration that decide how much memory a run needs (a `Config` has them all). */
+export interface RunSizes {
+  /** Sample counts, input width and class counts. */
+  readonly data: {
+    readonly base_n_samples: number;
+    readonly target_n_samples: number;
+    readonly n_features: number;
+    readonly n_classes: number;
+    readonly target_n_classes: number | null;
+  };
+  /** The hidden widths. */
+  readonly model: { readonly hidden_dim: number; readonly hidden_dims: readonly number[] | null };
+  /** The minibatch size. */
+  readonly training: { readonly batch_size: number };
+}
+
+/** The bytes a run needs by {@linkcode estimateRunBytes}, in its three parts. */
+export interface RunBytes {
+  /**
+   * Both tasks as float32 features plus a 4-byte label per row, and the generator's float64 reference
+   * sample (`REFERENCE_ROWS` × `n_features`, in two copies) that calibrates the labelling rules.
+   */
+  readonly data: number;
+  /** The parameters, weights and biases as float32, times the copies a run holds (4). */
+  readonly model: number;
+  /** Activations and deltas of max(batch, 256) rows at every layer width, float32. */
+  readonly activations: number;
+  /** The sum of the three. */
+  readonly total: number;
+}
+
+/**
+ * An estimate of the memory a run of `config` needs, from its sizes alone:
+ * data `(base_n_samples + target_n_samples) × (n_features + 1) × 4 + 2 × REFERENCE_ROWS × n_features × 8`; model
+ * `4 copies × Σ (inputs × outputs + outputs) × 4` over the layers from `n_features` through the hidden
+ * widths to the larger class count; activations `max(batch_size, 256) × Σ widths × 4 × 2`.
+ */
+export function estimateRunBytes(config: RunSizes): RunBytes {
+  const { data, model, training } = config;
+  const classes = Math.max(data.n_classes, data.target_n_classes ?? data.n_classes);
+  const widths = [data.n_features, ...(model.hidden_dims ?? [model.hidden_dim]), classes];
+  const reference = 2 * REFERENCE_ROWS * data.n_features * 8;
+  const dataBytes = (data.base_n_samples + data.target_n_samples) * (data.n_features + 1) * WORD + reference;
+  let parameters = 0;
+  for (let i = 1; i < widths.length; i++) parameters += widths[i - 1] * widths[i] + widths[i];
+  const modelBytes = PARAMETER_COPIES * parameters * WORD;
+  const rows = Math.max(training.batch_size, MIN_ACTIVATION_ROWS);
+  const activationBytes = rows * widths.reduce((sum, width) => sum + width, 0) * WORD * 2;
+  return {
+    data: dataBytes,
+    model: modelBytes,
+    activations: activationBytes,
+    total: dataBytes + modelBytes + activationBytes,
+  };
+}
+
+/** Bytes as `1.5 GiB`, `12 MiB` and so on. */
+export function formatBytes(bytes: number): string {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} bytes` : `${value.toPrecision(3)} ${units[unit]}`;
+}
