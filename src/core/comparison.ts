@@ -8,7 +8,16 @@
  */
 
 import { type DataSpec, makeTransferData, splitCounts, type TaskData, withTrainRows } from "./data.ts";
-import { type Engine, type EpochMetrics, type Metrics, releaseTask, uploadTask } from "./engine.ts";
+import {
+  type DatasetHandle,
+  type Engine,
+  type EpochMetrics,
+  epochSteps,
+  type Metrics,
+  type PhaseSpec,
+  releaseTask,
+  uploadTask,
+} from "./engine.ts";
 import type { Mlp } from "./model.ts";
 import { STRATEGY_NAMES, type StrategyName } from "./strategies.ts";
 import {
@@ -98,7 +107,10 @@ export interface Observer {
 export interface ComparisonHooks {
   /** Hears of every epoch, pretraining and transfer as it happens (the records also end up in the result). */
   readonly observer: Observer;
-  /** Checked before each phase; true ends the comparison early. */
+  /**
+   * Checked before each phase and after each epoch; true ends the comparison early, at the next epoch
+   * boundary. The phase it cuts short is discarded (neither recorded nor reported as finished).
+   */
   readonly stop: () => boolean;
   /** Also told of every phase's start and epochs (to log them, say). */
   readonly training?: TrainingListener;
@@ -125,7 +137,8 @@ export function totalEpochs(spec: ExperimentSpec, grid: Grid): number {
 const YIELD_EVERY_MS = 50;
 
 /**
- * Runs `grid` on `engine`; checks `hooks.stop` before each phase and returns early when it says so.
+ * Runs `grid` on `engine`; checks `hooks.stop` before each phase and after each epoch, and returns early
+ * when it says so, with only the phases that finished (one cut short at an epoch boundary is dropped).
  * Every dataset uploaded is released once its runs are done, so a long sweep holds one seed's source
  * task and one target set at a time.
  */
@@ -135,11 +148,98 @@ export async function runComparison(
   grid: Grid,
   hooks: ComparisonHooks,
 ): Promise<Comparison> {
-  const comparison = new ComparisonRun(engine, grid, hooks);
-  for (const seed of grid.seeds) {
-    if (!(await comparison.seed(withData(spec, { seed })))) return comparison.result(false);
+  const comparison = new ComparisonRun(new StoppableEngine(engine, hooks.stop), grid, hooks);
+  try {
+    for (const seed of grid.seeds) {
+      if (!(await comparison.seed(withData(spec, { seed })))) return comparison.result(false);
+    }
+  } catch (error) {
+    if (error instanceof PhaseCut) return comparison.result(false);
+    throw error;
   }
   return comparison.result(true);
+}
+
+/** Thrown out of a phase that `stop` cut short, so that nothing records it as finished. */
+class PhaseCut extends Error {}
+
+/**
+ * `engine`, with every phase run in slices of whole epochs, yielding to the event loop between slices
+ * once {@linkcode YIELD_EVERY_MS} have passed since the last yield, so that a signal listener runs even on
+ * an engine that never returns to it (the CPU's). A phase's first slice is one epoch, and a slice doubles
+ * while the last one took under {@linkcode YIELD_EVERY_MS}. After each epoch and before each slice it asks
+ * `stop`; once that says true, the phase ends there and `trainPhase` throws {@linkcode PhaseCut}. Each
+ * slice passes the number of its first epoch and its share of the step budget, so a phase trains exactly
+ * as it would whole (see `PhaseSpec.firstEpoch`).
+ */
+class StoppableEngine implements Engine {
+  #yielded = performance.now();
+
+  constructor(readonly inner: Engine, readonly stop: () => boolean) {}
+
+  get name(): string {
+    return this.inner.name;
+  }
+
+  get description(): string {
+    return this.inner.description;
+  }
+
+  upload(data: Parameters<Engine["upload"]>[0]): DatasetHandle {
+    return this.inner.upload(data);
+  }
+
+  release(data: DatasetHandle): void {
+    this.inner.release(data);
+  }
+
+  setModel(model: Mlp): void {
+    this.inner.setModel(model);
+  }
+
+  readModel(): Promise<Mlp> {
+    return this.inner.readModel();
+  }
+
+  evaluate(data: DatasetHandle): Promise<Metrics> {
+    return this.inner.evaluate(data);
+  }
+
+  dispose(): void {
+    this.inner.dispose();
+  }
+
+  async trainPhase(spec: PhaseSpec): Promise<EpochMetrics[]> {
+    const history: EpochMetrics[] = [];
+    const first = spec.firstEpoch ?? 1, last = first + spec.epochs - 1;
+    let cut = false, ended = false, slice = 1;
+    const onEpoch = (metrics: EpochMetrics) => {
+      if (spec.onEpoch?.(metrics) === false) ended = true;
+      // The phase's last epoch finishes it: a stop is then noticed before the next phase.
+      if (metrics.epoch < last && this.stop()) cut = true;
+      return !(ended || cut);
+    };
+    for (let index = 0; index < spec.epochs && !ended;) {
+      if (performance.now() - this.#yielded > YIELD_EVERY_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        this.#yielded = performance.now();
+      }
+      if (this.stop()) throw new PhaseCut("stopped");
+      const epochs = Math.min(slice, spec.epochs - index);
+      const steps = spec.steps === undefined ? {} : {
+        steps: Array.from({ length: epochs }, (_, i) => epochSteps(spec, spec.train.n, index + i))
+          .reduce((a, b) => a + b, 0),
+      };
+      const started = performance.now();
+      history.push(
+        ...await this.inner.trainPhase({ ...spec, epochs, firstEpoch: first + index, ...steps, onEpoch }),
+      );
+      if (cut) throw new PhaseCut("stopped");
+      index += epochs;
+      if (performance.now() - started < YIELD_EVERY_MS) slice *= 2;
+    }
+    return history;
+  }
 }
 
 /** A comparison under way: what has finished so far, and when the event loop last had a turn. */

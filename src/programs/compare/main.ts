@@ -8,8 +8,9 @@
  *     deno task compare [--seeds N] [--target-samples 25,50,...] [--relatedness 0,0.5,1]
  *                       [--out-dir DIR] [--config FILE] [--device ...] [--cpu-kernels ...] [--threads ...]
  *
- * The first Ctrl-C stops after the current run and still writes everything finished (exit code 130);
- * a second quits at once.
+ * The first Ctrl-C (or SIGTERM) stops at the next epoch boundary, drops the run it cut short and still
+ * writes everything finished (exit code 130 after Ctrl-C, 143 after SIGTERM); a second quits at once.
+ * `--out-dir` must be a new or empty folder, so that one run's files never mix with another's.
  *
  * @module
  */
@@ -59,6 +60,9 @@ export const DEFAULT_SEEDS = 10;
 /** The exit code after a Ctrl-C that kept the finished runs. */
 export const INTERRUPTED_EXIT_CODE = 130;
 
+/** The exit code after a SIGTERM that kept the finished runs (128 + 15, as a shell reports it). */
+export const TERMINATED_EXIT_CODE = 143;
+
 /** What the compare flags ask for. */
 export interface CompareOptions extends SetupOptions {
   /** How many seeds to run (`--seeds`), counting up from the configured seed; 1 to 1000, default 10. */
@@ -76,7 +80,7 @@ function parseCompareArgs(args: readonly string[]): Parsed<CompareOptions> {
   const program = programWithSetup(
     "deno task compare",
     "Pretrain once per seed, then run every strategy (scratch included) from the same weights on the same data; compare them.",
-    `${INTERRUPTED_EXIT_CODE} stopped by Ctrl-C (the finished runs are written)`,
+    `${INTERRUPTED_EXIT_CODE} stopped by Ctrl-C, ${TERMINATED_EXIT_CODE} by SIGTERM (the finished runs are written)`,
   )
     .addOption(
       new Option("-n, --seeds <count>", `seeds, from the configured seed up: 1 to ${MAX_SEEDS}`).default(
@@ -97,7 +101,10 @@ function parseCompareArgs(args: readonly string[]): Parsed<CompareOptions> {
       new Option("--relatedness <list>", "sweep the relatedness of the tasks, e.g. 0,0.25,0.5,0.75,1")
         .argParser(list("a number from 0 to 1", (v) => v >= 0 && v <= 1)),
     )
-    .option("-o, --out-dir <folder>", "where to write the results and figures [default: runs/<date-time>]");
+    .option(
+      "-o, --out-dir <folder>",
+      "a new or empty folder for the results and figures [default: runs/<date-time>]",
+    );
   return parseWith(program, args, (options): CompareOptions => ({
     ...setupOptions(options),
     seeds: options.seeds as number,
@@ -114,7 +121,12 @@ function list(what: string, ok: (value: number) => boolean) {
     if (bad !== undefined) {
       throw new InvalidArgumentError(`'${bad}' is not ${what}; give a comma-separated list.`);
     }
-    return [...new Set(values.map(Number))].sort((a, b) => a - b);
+    const numbers = values.map(Number);
+    const twice = values.find((item, i) => numbers.indexOf(Number(item)) !== i);
+    if (twice !== undefined) {
+      throw new InvalidArgumentError(`'${twice}' is given twice; give each value once.`);
+    }
+    return numbers.sort((a, b) => a - b);
   };
 }
 
@@ -122,27 +134,38 @@ function list(what: string, ok: (value: number) => boolean) {
 export function main(args: readonly string[]): Promise<number> {
   return runCommand(
     () => parseCompareArgs(args),
-    async (options) => (await compare(options)) ? 0 : INTERRUPTED_EXIT_CODE,
+    compare,
   );
 }
 
-/** The comparison; resolves false when Ctrl-C cut it short (what finished is still written). */
-async function compare(options: CompareOptions): Promise<boolean> {
+/**
+ * The comparison; resolves with the exit code: 0, or that of the signal that cut it short (what finished
+ * is still written).
+ */
+async function compare(options: CompareOptions): Promise<number> {
   const config = sweepBudget(readConfig(options), options);
   const grid = gridOf(config, options);
   const spec = experimentSpec(config);
+  if (options.outDir !== null) refuseUsedFolder(options.outDir); // before the log, the engine or any folder
+  const terminal = Deno.stderr.isTerminal();
   const progress = new ProgressReport(totalEpochs(spec, grid), {
-    terminal: Deno.stderr.isTerminal(),
+    terminal,
     write: (text) => Deno.stderr.writeSync(new TextEncoder().encode(text)),
+    width: terminal ? terminalWidth : undefined,
   });
   const log = openLog(config, { consoleLevel: "WARNING", console: (line) => progress.message(line) });
-  let stopping = false;
-  const onInterrupt = () => {
-    if (stopping) Deno.exit(INTERRUPTED_EXIT_CODE);
-    stopping = true;
-    progress.message("stopping after the current run (Ctrl-C again to quit at once)");
+  let stoppedBy: number | null = null;
+  const stopOn = (code: number, name: string) => () => {
+    if (stoppedBy !== null) Deno.exit(stoppedBy);
+    stoppedBy = code;
+    progress.message(
+      `${name}: stopping at the next epoch, dropping the run it cuts short (again to quit at once)`,
+    );
   };
-  Deno.addSignalListener("SIGINT", onInterrupt);
+  const listeners = signalListeners([
+    ["SIGINT", stopOn(INTERRUPTED_EXIT_CODE, "Ctrl-C")],
+    ["SIGTERM", stopOn(TERMINATED_EXIT_CODE, "SIGTERM")],
+  ]);
   let engine: Engine | null = null;
   try {
     engine = await openEngine(options, config, log);
@@ -150,13 +173,13 @@ async function compare(options: CompareOptions): Promise<boolean> {
     const outDir = options.outDir ?? claimRunFolder(new Date());
     prepareFolder(outDir);
     log.info(`compare on ${engine.name} (${engine.description}): seeds ${grid.seeds.join(", ")}`);
-    const hooks = { observer: progress, stop: () => stopping, training: trainingLog(log) };
+    const hooks = { observer: progress, stop: () => stoppedBy !== null, training: trainingLog(log) };
     const comparison = await runComparison(engine, spec, grid, hooks);
     progress.done();
     writeOutputs(outDir, comparison, config, engine, grid);
-    return comparison.complete;
+    return comparison.complete ? 0 : stoppedBy ?? INTERRUPTED_EXIT_CODE;
   } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
     engine?.dispose();
     log.close();
   }
@@ -207,6 +230,43 @@ export function claimRunFolder(now: Date, parent = "runs"): string {
     } catch (error) {
       if (!(error instanceof Deno.errors.AlreadyExists)) throw folderError(folder, error);
     }
+  }
+}
+
+/** The terminal's width in columns, or null when it cannot be read. */
+function terminalWidth(): number | null {
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return null;
+  }
+}
+
+/** Adds each listener it can (SIGTERM cannot be listened for on Windows); returns those added. */
+function signalListeners(
+  wanted: readonly [Deno.Signal, () => void][],
+): [Deno.Signal, () => void][] {
+  return wanted.filter(([signal, listener]) => {
+    try {
+      Deno.addSignalListener(signal, listener);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Throws a {@linkcode UsageError} when `outDir` is a folder that holds anything: its old figures and
+ * results would sit beside the new run's and pass for them.
+ */
+function refuseUsedFolder(outDir: string): void {
+  let used = false;
+  try {
+    used = !Deno.readDirSync(outDir)[Symbol.iterator]().next().done;
+  } catch { /* missing, or not a folder: prepareFolder reports on it */ }
+  if (used) {
+    throw new UsageError(`--out-dir ${outDir}: holds files from another run; choose an empty or new folder`);
   }
 }
 

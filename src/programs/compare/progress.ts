@@ -1,8 +1,10 @@
 /**
  * Progress of a long comparison, on stderr. On a terminal: one line redrawn in place with a bar, the
- * seed, the phase, the epoch, the running loss and the time left. Elsewhere (CI, pipes): a plain line
- * when each seed's pretraining and its first run end, and otherwise at most one every few seconds, so
- * logs stay short.
+ * time left, the seed, the phase, the epoch and the running loss, cut to the terminal's width so that it
+ * never wraps. Elsewhere (CI, pipes): a plain line when each seed's pretraining and each run end, and
+ * otherwise at most one every few seconds, so logs stay short. The time left comes from the measured
+ * throughput (epochs per second since the first epoch ended, which leaves out start-up and the first
+ * epoch's warm-up) and is not shown until at least a second of it has been measured.
  *
  * @module
  */
@@ -16,6 +18,8 @@ const PLAIN_INTERVAL_S = 5;
 /** Seconds between redraws of the terminal line. */
 const REDRAW_INTERVAL_S = 0.1;
 const BAR_WIDTH = 20;
+/** Seconds of training, after the first epoch, that the time left needs before it is shown. */
+const MIN_MEASURED_S = 1;
 
 /** Where progress goes, and how time is read (replaceable for tests). */
 export interface ProgressOptions {
@@ -25,26 +29,32 @@ export interface ProgressOptions {
   readonly write: (text: string) => void;
   /** The clock, in seconds; `performance.now() / 1000` by default. */
   readonly now?: () => number;
+  /**
+   * The terminal's width in columns, asked at each redraw (null when unknown); the redrawn line is cut to
+   * one column less, so that it never wraps. By default the line is not cut. Plain lines are never cut.
+   */
+  readonly width?: () => number | null;
 }
 
 /** Reports a comparison of `totalEpochs` epochs as it runs. */
 export class ProgressReport implements Observer {
   readonly #now: () => number;
-  readonly #started: number;
+  /** When the first epoch was reported: the throughput is measured from there. */
+  #firstEpochAt: number | null = null;
   #epochsDone = 0;
   #lastShown = -Infinity;
   #barShown = false;
   #firstRunOfSeed = true;
 
-  /** Starts the clock. */
+  /** A report of `totalEpochs` epochs, shown through `options`. */
   constructor(readonly totalEpochs: number, readonly options: ProgressOptions) {
     this.#now = options.now ?? (() => performance.now() / 1000);
-    this.#started = this.#now();
   }
 
   /** Counts a finished epoch; shows the progress unless it was shown under 0.1 s (terminal) or 5 s ago. */
   epoch(at: Position, metrics: EpochMetrics, epochs: number): void {
     this.#epochsDone++;
+    this.#firstEpochAt ??= this.#now();
     const interval = this.options.terminal ? REDRAW_INTERVAL_S : PLAIN_INTERVAL_S;
     if (this.#now() - this.#lastShown < interval) return;
     this.#lastShown = this.#now();
@@ -57,15 +67,14 @@ export class ProgressReport implements Observer {
       `loss ${metrics.train.loss.toFixed(4)}`,
     ].join(", ");
     const done = this.#epochsDone / this.totalEpochs;
+    const left = this.#left();
     if (!this.options.terminal) {
-      return this.#line(`progress ${percent(done)}: ${where}, ${this.#left()} left`);
+      return this.#line(`progress ${percent(done)}: ${where}${left === null ? "" : `, ${left} left`}`);
     }
     const filled = Math.round(done * BAR_WIDTH);
-    this.options.write(
-      `\r\x1b[2K[${"#".repeat(filled)}${"-".repeat(BAR_WIDTH - filled)}] ${
-        percent(done)
-      } ${where}, ${this.#left()} left`,
-    );
+    const bar = `[${"#".repeat(filled)}${"-".repeat(BAR_WIDTH - filled)}] ${percent(done)}`;
+    const line = `${bar}${left === null ? "" : `, ${left} left`}: ${where}`;
+    this.options.write(`\r\x1b[2K${fit(line, this.options.width?.() ?? null)}`);
     this.#barShown = true;
   }
 
@@ -85,8 +94,8 @@ export class ProgressReport implements Observer {
   }
 
   /**
-   * Shows the first finished run after each pretraining on a line of its own, and every run that diverged;
-   * other runs show nothing.
+   * Shows every run that diverged on a line of its own, and every finished run when not on a terminal;
+   * on a terminal (whose line names the phase running) only the first run after each pretraining.
    */
   finished(record: RunRecord): void {
     if (record.diverged !== null) {
@@ -96,7 +105,7 @@ export class ProgressReport implements Observer {
           "its seed is left out at this point",
       );
     }
-    if (!this.#firstRunOfSeed) return;
+    if (this.options.terminal && !this.#firstRunOfSeed) return;
     this.#firstRunOfSeed = false;
     this.message(
       `seed ${record.seed}: ${record.strategy} finished, target test ${percent(record.target.test.accuracy)}`,
@@ -120,10 +129,22 @@ export class ProgressReport implements Observer {
     this.options.write(`${text}\n`);
   }
 
-  /** The time left, from the pace so far. */
-  #left(): string {
-    const elapsed = this.#now() - this.#started;
-    const seconds = Math.round(elapsed / this.#epochsDone * (this.totalEpochs - this.#epochsDone));
+  /**
+   * The time left at the throughput measured since the first epoch ended; null until at least
+   * {@linkcode MIN_MEASURED_S} of it and one more epoch have been measured.
+   */
+  #left(): string | null {
+    const measured = this.#now() - (this.#firstEpochAt ?? Infinity);
+    if (!(measured >= MIN_MEASURED_S) || this.#epochsDone < 2) return null;
+    const perSecond = (this.#epochsDone - 1) / measured;
+    const seconds = Math.round(Math.max(0, this.totalEpochs - this.#epochsDone) / perSecond);
     return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
   }
+}
+
+/** `line` cut to `width` − 1 characters (a terminal wraps a line that fills its last column); as is without a width. */
+function fit(line: string, width: number | null): string {
+  if (width === null || !(width >= 2)) return line;
+  const chars = Array.from(line);
+  return chars.length < width ? line : chars.slice(0, width - 1).join("");
 }

@@ -2,8 +2,8 @@
  * The comparison: the same seeds give the same table; the CSV and JSON agree; the figures are XML
  * with a series per strategy, inside [0, 100] %, and say the training budget; full fine-tuning's gain
  * over scratch is significant at the configured relatedness on three disjoint sets of 10 seeds; Ctrl-C
- * keeps what finished and the table uses only the seeds where every strategy finished; bad flags are
- * one-line errors.
+ * and SIGTERM stop at the next epoch, keep what finished, drop the phase cut short, and the table uses
+ * only the seeds where every strategy finished; bad flags and a used --out-dir are one-line errors.
  */
 
 import assert from "node:assert/strict";
@@ -13,7 +13,14 @@ import type { Dataset } from "../../../src/core/data.ts";
 import type { DatasetHandle, Engine } from "../../../src/core/engine.ts";
 import { CpuEngine } from "../../../src/engines/cpu/engine.ts";
 import { type Grid, runComparison, type RunRecord, totalEpochs } from "../../../src/core/comparison.ts";
-import { claimRunFolder, INTERRUPTED_EXIT_CODE } from "../../../src/programs/compare/main.ts";
+import {
+  claimRunFolder,
+  INTERRUPTED_EXIT_CODE,
+  TERMINATED_EXIT_CODE,
+} from "../../../src/programs/compare/main.ts";
+import { pretrain, transfer } from "../../../src/core/train.ts";
+import { makeTransferData } from "../../../src/core/data.ts";
+import { uploadTask } from "../../../src/core/engine.ts";
 import { ProgressReport } from "../../../src/programs/compare/progress.ts";
 import { CSV_HEADER, formatComparison } from "../../../src/programs/compare/summary.ts";
 import { analyzeComparison } from "../../../src/programs/compare/analysis.ts";
@@ -126,6 +133,83 @@ Deno.test("compare: every dataset it uploads is released once its runs are done,
   assert.equal(uploads, 2 * (3 + 2 * 2 * 3), "per seed: the source splits, then each target set's three");
   assert.equal(live.size, 0, "nothing left resident");
   assert.equal(most, 6, "one source task and one target set at a time");
+});
+
+/** A comparison on the CPU that stops once `epochs` epochs have been reported, with what it saw. */
+async function stopAfter(epochs: number, grid: Grid, config = defaultConfig()) {
+  const engine = new CpuEngine();
+  let seen = 0;
+  const finished: string[] = [];
+  const observer = {
+    epoch: () => void seen++,
+    pretrained() {},
+    finished: (r: RunRecord) => finished.push(r.strategy),
+  };
+  try {
+    const comparison = await runComparison(engine, experimentSpec(config), grid, {
+      observer,
+      stop: () => seen >= epochs,
+    });
+    return { comparison, seen, finished };
+  } finally {
+    engine.dispose();
+  }
+}
+
+Deno.test("compare: a stop during pretraining ends it at the next epoch, and the cut pretraining is not kept", async () => {
+  const config = defaultConfig();
+  Object.assign(config.training, { base_epochs: 50, target_epochs: 5 });
+  const { comparison, seen, finished } = await stopAfter(3, {
+    seeds: [1, 2],
+    relatedness: [1],
+    targetRows: null,
+  }, config);
+  assert.equal(seen, 3, "stopped at the epoch boundary, not at the end of the phase");
+  assert.equal(comparison.complete, false);
+  assert.deepEqual(comparison.pretrainings, []);
+  assert.deepEqual(comparison.runs, []);
+  assert.deepEqual(finished, []);
+});
+
+Deno.test("compare: a stop during a transfer keeps the runs that finished and drops the one cut short", async () => {
+  const config = defaultConfig();
+  Object.assign(config.training, { base_epochs: 4, target_epochs: 10 });
+  // Pretraining, the first strategy, then 2 epochs into the second.
+  const { comparison, seen, finished } = await stopAfter(4 + 10 + 2, {
+    seeds: [1],
+    relatedness: [1],
+    targetRows: null,
+  }, config);
+  assert.equal(seen, 16);
+  assert.equal(comparison.pretrainings.length, 1);
+  assert.deepEqual(comparison.runs.map((r) => r.strategy), [STRATEGY_NAMES[0]]);
+  assert.deepEqual(finished, [STRATEGY_NAMES[0]]);
+  assert.equal(comparison.runs[0].history.length, 10);
+});
+
+Deno.test("compare: phases run in slices (so that a stop is heard) train exactly as one whole phase, step budget included", async () => {
+  const config = defaultConfig();
+  Object.assign(config.training, { base_epochs: 40, target_epochs: 5, target_steps: 37 });
+  const comparison = await compareOnCpu({ seeds: [3], relatedness: [0.5], targetRows: null }, config);
+  // The same phases, each run whole on a bare engine.
+  const spec = experimentSpec(config);
+  const data = { ...spec.data, relatedness: 0.5, seed: 3 };
+  const seeded = { ...spec, data };
+  const engine = new CpuEngine();
+  try {
+    const { source, target } = makeTransferData(data);
+    const pretrained = await pretrain(engine, uploadTask(engine, source), seeded);
+    assert.deepEqual(comparison.pretrainings[0].history, pretrained.history);
+    assert.deepEqual(comparison.pretrainings[0].source, pretrained.metrics);
+    const targetHandles = uploadTask(engine, target);
+    for (const run of comparison.runs) {
+      const whole = await transfer(engine, targetHandles, pretrained.model, run.strategy, seeded);
+      assert.deepEqual(run.history, whole.history, run.strategy);
+      assert.deepEqual(run.target, whole.metrics, run.strategy);
+    }
+  } finally {
+    engine.dispose();
+  }
 });
 
 /** The y-axis tick labels of an SVG chart (the right-aligned ones left of the plot). */
@@ -268,7 +352,8 @@ Deno.test("compare program: --help gives 10 seeds as the default", async () => {
   );
 });
 
-Deno.test("compare program: Ctrl-C stops after the current run and keeps every finished run", async () => {
+/** Runs the program, sends `signal` once the second seed's first run has finished, and checks what it kept. */
+async function stopMidRun(signal: Deno.Signal, code: number): Promise<void> {
   const dir = await Deno.makeTempDir();
   await smallConfig(dir, 3000); // about 0.2 s a run: the whole comparison would take several seconds
   const child = new Deno.Command("deno", {
@@ -291,12 +376,13 @@ Deno.test("compare program: Ctrl-C stops after the current run and keeps every f
   for await (const text of stderr.values({ preventCancel: true })) {
     seen += text;
     // The second seed's first run: the first seed is complete, the second not.
-    if ([...seen.matchAll(/ finished, target test/g)].length >= 2) break;
+    const seeds = new Set([...seen.matchAll(/seed (\d+): \w+ finished, target test/g)].map((m) => m[1]));
+    if (seeds.size >= 2) break;
   }
-  child.kill("SIGINT");
+  child.kill(signal);
   const [status, stdout] = await Promise.all([child.status, new Response(child.stdout).text()]);
   for await (const text of stderr) seen += text;
-  assert.equal(status.code, INTERRUPTED_EXIT_CODE, seen);
+  assert.equal(status.code, code, seen);
   assert.match(stdout, /interrupted: kept the \d+ runs that finished/);
   const json = JSON.parse(await Deno.readTextFile(`${dir}/out/results.json`));
   assert.equal(json.complete, false);
@@ -316,14 +402,32 @@ Deno.test("compare program: Ctrl-C stops after the current run and keeps every f
   for (const c of point.comparisons) assert.equal(c.seeds, complete.length);
   assert.ok(point.incomplete.length >= 1, "stopped inside the second seed");
   assert.match(stdout, /left out: seed \d+, interrupted after \d of 4 strategies/);
+  // Every run in the results finished: none was cut short at the epoch where the signal landed.
+  for (const run of json.runs) assert.equal(run.history.length, 3000, `${run.strategy} of seed ${run.seed}`);
   await Deno.remove(dir, { recursive: true });
+}
+
+Deno.test("compare program: Ctrl-C stops at the next epoch and keeps every finished run, exit 130", async () => {
+  await stopMidRun("SIGINT", INTERRUPTED_EXIT_CODE);
+});
+
+Deno.test("compare program: SIGTERM stops at the next epoch and keeps every finished run, exit 143", async () => {
+  await stopMidRun("SIGTERM", TERMINATED_EXIT_CODE);
 });
 
 Deno.test("compare program: bad flags and an unusable --out-dir are one-line errors, exit 2", async () => {
   const dir = await Deno.makeTempDir();
   await smallConfig(dir);
   await Deno.writeTextFile(`${dir}/file`, "");
+  await Deno.mkdir(`${dir}/used`);
+  await Deno.writeTextFile(`${dir}/used/learning_curves.svg`, "<svg/>");
   const cases: [string[], RegExp][] = [
+    [
+      ["--out-dir", "used"],
+      /^error: --out-dir used: holds files from another run; choose an empty or new folder$/,
+    ],
+    [["--target-samples", "50,50"], /--target-samples.*'50' is given twice; give each value once/],
+    [["--relatedness", "0.5,1,0.50"], /--relatedness.*'0\.50' is given twice; give each value once/],
     [["--seeds", "0"], /--seeds.*whole number from 1 to 1000/],
     [["--relatedness", "0,2"], /--relatedness.*'2' is not a number from 0 to 1/],
     [["--target-samples", "10,x"], /--target-samples.*'x' is not a whole number/],
@@ -342,6 +446,8 @@ Deno.test("compare program: bad flags and an unusable --out-dir are one-line err
     assert.match(lines[0], message);
   }
   assert.ok(!exists(`${dir}/runs`), "bad input leaves no run folder behind");
+  assert.deepEqual([...Deno.readDirSync(`${dir}/used`)].map((e) => e.name), ["learning_curves.svg"]);
+  assert.ok(!exists(`${dir}/app.log`) || !Deno.readTextFileSync(`${dir}/app.log`).includes("compare on"));
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -361,10 +467,9 @@ Deno.test("progress: a terminal gets one redrawn line with the time left; a pipe
   };
   const terminal = show(true);
   assert.ok(terminal.every((text) => text.startsWith("\r\x1b[2K")));
-  assert.match(
-    terminal[0],
-    /\[##------------------\] 10\.0% seed 42, pretrain, epoch 1\/10, loss 0\.5000, 9 s left/,
-  );
+  assert.match(terminal[0], /\[##------------------\] 10\.0%: seed 42, pretrain, epoch 1\/10, loss 0\.5000$/);
+  // 2 epochs measured in the 2 s after the first: 1 epoch a second, 7 to go.
+  assert.match(terminal[2], /\[######--------------\] 30\.0%, 7 s left: seed 42, pretrain, epoch 1\/10/);
   const plain = show(false);
   assert.ok(plain.every((text) => text.endsWith("\n") && !text.includes("\r")));
   assert.ok(plain.length < terminal.length, "a pipe gets fewer lines");
@@ -396,7 +501,85 @@ Deno.test("progress: a diverged pretraining or run always gets a line of its own
     "seed 3: pretraining diverged at epoch 2; no transfers from this seed\n",
     "seed 4: scratch finished, target test 80.0%\n",
     "seed 4: full_finetune diverged at epoch 5 (relatedness 0.9, 480 rows); its seed is left out at this point\n",
+    "seed 4: head_finetune finished, target test 80.0%\n",
   ]);
+});
+
+Deno.test("progress: the time left is said only once throughput is measured, and comes from it", () => {
+  let clock = 0;
+  const out: string[] = [];
+  const report = new ProgressReport(1000, {
+    terminal: false,
+    write: (text) => out.push(text),
+    now: () => clock,
+  });
+  const at = { seed: 1, phase: "scratch", relatedness: 1, targetTrainRows: 50 } as const;
+  const metrics = { epoch: 1, train: { loss: 0.5, accuracy: 0.8 }, test: { loss: 0.6, accuracy: 0.7 } };
+  clock = 100; // start-up (an engine opening, a shader compiling) before the first epoch counts for nothing
+  report.epoch(at, metrics, 1000);
+  assert.doesNotMatch(out[0], /left/, "no measurement yet");
+  for (let e = 0; e < 399; e++) (clock += 0.001), report.epoch(at, metrics, 1000);
+  assert.equal(out.length, 1, "0.4 s: no new plain line yet");
+  for (let e = 0; e < 600; e++) (clock += 0.01), report.epoch(at, metrics, 1000);
+  const last = out.at(-1)!;
+  // About 5 s in, at 100 epochs a second: the line shows a few seconds left, not minutes.
+  const left = Number(last.match(/, (\d+) s left\n$/)?.[1]);
+  assert.ok(left >= 0 && left <= 10, last);
+});
+
+Deno.test("progress: the terminal line fits the terminal's width", () => {
+  let clock = 0;
+  const out: string[] = [];
+  const report = new ProgressReport(100, {
+    terminal: true,
+    write: (text) => out.push(text),
+    now: () => clock,
+    width: () => 40,
+  });
+  const at = { seed: 42, phase: "full_finetune", relatedness: 0.75, targetTrainRows: 800 } as const;
+  const metrics = { epoch: 3, train: { loss: 0.5, accuracy: 0.8 }, test: { loss: 0.6, accuracy: 0.7 } };
+  for (let e = 0; e < 5; e++) (clock += 1), report.epoch(at, metrics, 100);
+  assert.ok(out.length >= 5);
+  for (const text of out) {
+    const visible = text.replace("\r\x1b[2K", "");
+    assert.ok(visible.length <= 39, `${visible.length} columns: ${visible}`);
+  }
+  // Without a width the line is whole.
+  const whole: string[] = [];
+  new ProgressReport(100, { terminal: true, write: (t) => whole.push(t), now: () => 0 }).epoch(
+    at,
+    metrics,
+    100,
+  );
+  assert.match(whole[0], /800 rows, epoch 3\/100, loss 0\.5000$/);
+});
+
+Deno.test("progress: a pipe names every strategy as it finishes; a terminal only the first of each seed", () => {
+  const metrics = { loss: 0.5, accuracy: 0.8 };
+  const source = { train: metrics, validation: metrics, test: metrics };
+  const run: RunRecord = {
+    seed: 4,
+    relatedness: 0.9,
+    targetTrainRows: 480,
+    strategy: "scratch",
+    sourceTest: metrics,
+    target: source,
+    history: [],
+    seconds: 0,
+    notes: [],
+    diverged: null,
+    earlyStop: null,
+  };
+  for (const terminal of [false, true]) {
+    const out: string[] = [];
+    const report = new ProgressReport(10, { terminal, write: (text) => out.push(text), now: () => 0 });
+    for (const strategy of STRATEGY_NAMES) report.finished({ ...run, strategy });
+    const named = out.filter((text) => text.includes(" finished"));
+    assert.deepEqual(
+      named.map((text) => text.match(/seed 4: (\w+) finished/)?.[1]),
+      terminal ? [STRATEGY_NAMES[0]] : [...STRATEGY_NAMES],
+    );
+  }
 });
 
 Deno.test({
