@@ -8,6 +8,7 @@
 
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "../core/errors.ts";
+import { clip } from "./limits.ts";
 import {
   CPU_KERNEL_CHOICES,
   type CpuKernelChoice,
@@ -35,6 +36,9 @@ export interface SetupOptions {
   /** Threads of the WebAssembly kernels (`--threads`); null when absent, so `engine.threads` decides. */
   readonly threads: ThreadsChoice | null;
 }
+
+/** The longest complaint about flags that an error line repeats (it quotes the flag's value). */
+const MAX_COMPLAINT_CHARS = 300;
 
 /** The outcome of parsing: options to run with, or text (help) to print and exit 0. */
 export type Parsed<T> = { readonly run: T } | { readonly print: string };
@@ -132,6 +136,10 @@ function parseThreads(value: string): ThreadsChoice {
   return value === "auto" ? value : wholeNumber(value, 1, MAX_THREADS, "auto or ");
 }
 
+/** commander's complaint as one line: whitespace folded, control characters escaped, long ones cut. */
 function oneLine(text: string): string {
-  return text.replace(/^error:\s*/, "").replace(/\s+/g, " ").trim().replace(/\.$/, "");
+  return clip(
+    text.replace(/^error:\s*/, "").replace(/\s+/g, " ").trim().replace(/\.$/, ""),
+    MAX_COMPLAINT_CHARS,
+  );
 }

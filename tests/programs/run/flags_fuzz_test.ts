@@ -1,0 +1,88 @@
+/**
+ * Seeded property-based fuzzing of the run program's flags (fast-check, in-process): any argument
+ * list either parses to options within the flags' documented ranges, prints help, or is refused
+ * with one short, clean UsageError line. Nothing else may be thrown.
+ */
+
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { UsageError } from "../../../src/core/errors.ts";
+import { STRATEGY_NAMES } from "../../../src/core/strategies.ts";
+import { parseRunArgs } from "../../../src/programs/run/flags.ts";
+
+const FLAGS = [
+  "-s",
+  "--strategy",
+  "-c",
+  "--config",
+  "-o",
+  "--output",
+  "-d",
+  "--device",
+  "-k",
+  "--cpu-kernels",
+  "-t",
+  "--threads",
+  "-h",
+  "--help",
+  "--",
+  "-",
+  "--nope",
+];
+const VALUES = [
+  ...STRATEGY_NAMES,
+  "auto",
+  "gpu",
+  "cpu",
+  "wasm",
+  "ts",
+  "0",
+  "1",
+  "2",
+  "64",
+  "65",
+  "-1",
+  "1e3",
+  "0x10",
+  " 2",
+  "",
+  "config.yaml",
+  "a\nb",
+  "\u001b[31mred",
+  "é",
+];
+
+/** An argument: a known flag, a value, `--flag=value`, or any string at all. */
+const argument = fc.oneof(
+  fc.constantFrom(...FLAGS),
+  fc.constantFrom(...VALUES),
+  fc.tuple(fc.constantFrom(...FLAGS), fc.constantFrom(...VALUES)).map(([flag, value]) => `${flag}=${value}`),
+  fc.string({ maxLength: 40 }),
+);
+
+Deno.test("fuzz: run flags parse into their ranges, print help, or give one clean UsageError line", () => {
+  fc.assert(
+    fc.property(fc.array(argument, { maxLength: 8 }), (args) => {
+      let parsed;
+      try {
+        parsed = parseRunArgs(args);
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        assert.ok(error.message.length < 600, error.message.slice(0, 200));
+        // deno-lint-ignore no-control-regex
+        assert.doesNotMatch(error.message, /[\u0000-\u001f\u007f]/, JSON.stringify(error.message));
+        return;
+      }
+      if ("print" in parsed) return;
+      const o = parsed.run;
+      assert.ok(STRATEGY_NAMES.includes(o.strategy));
+      assert.ok(o.device === null || ["auto", "gpu", "cpu"].includes(o.device));
+      assert.ok(o.cpuKernels === null || ["auto", "wasm", "ts"].includes(o.cpuKernels));
+      assert.ok(
+        o.threads === null || o.threads === "auto" || (Number.isInteger(o.threads) && o.threads >= 1),
+      );
+      assert.equal(typeof o.config, "string");
+    }),
+    { seed: 42, numRuns: 2000 },
+  );
+});
