@@ -5,7 +5,7 @@
  * @module
  */
 
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve, sep as SEP } from "node:path";
 import { errorMessage, UsageError } from "../core/errors.ts";
 
 /**
@@ -60,6 +60,8 @@ export interface PathRole {
   readonly role: string;
   /** The path as given, absolute or relative to the current folder. */
   readonly path: string;
+  /** True when `path` is a folder and nothing inside it may be replaced either. */
+  readonly folder?: boolean;
 }
 
 /**
@@ -70,10 +72,11 @@ export interface PathRole {
 export function checkNotOverwriting(path: string, flag: string, inputs: readonly PathRole[]): void {
   const target = resolvedPath(path);
   for (const input of inputs) {
-    if (resolvedPath(input.path) === target) {
+    const protectedPath = resolvedPath(input.path);
+    if (protectedPath === target || (input.folder && target.startsWith(protectedPath + SEP))) {
       throw new UsageError(
-        `${flag} ${path} is ${input.role} '${input.path}', which the results would replace; ` +
-          `choose another ${flag} path`,
+        `${flag} ${path} is ${input.folder ? "inside " : ""}${input.role} '${input.path}', which it would ` +
+          `replace; choose another ${flag} path`,
       );
     }
   }

@@ -6,7 +6,11 @@
  * @module
  */
 
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { checkNotOverwriting, type PathRole } from "./atomic_write.ts";
 import type { Parsed, SetupOptions } from "./cli.ts";
+import { RotatingFile } from "./rotating_file.ts";
 import { type Config, loadConfig, parseDotEnv, readInputFile } from "./config.ts";
 import type { Engine } from "../core/engine.ts";
 import { errorMessage, UsageError } from "../core/errors.ts";
@@ -53,7 +57,38 @@ export async function runCommand<T>(
  * lines, since the log is not open yet.
  */
 export function readConfig(options: SetupOptions): Config {
-  return loadConfig(options.config, { RANDOM_SEED: environmentSeed() });
+  if (options.config.trim() === "") {
+    throw new UsageError("--config is empty; give the path of a YAML config file");
+  }
+  const config = loadConfig(options.config, { RANDOM_SEED: environmentSeed() });
+  const { file, backup_count } = config.logging;
+  const inputs = protectedInputs(options.config);
+  for (const path of [file, ...RotatingFile.rotationSlots(file, backup_count)]) {
+    checkNotOverwriting(path, "logging.file", inputs);
+  }
+  return config;
+}
+
+/** The project folder: the one holding `deno.json`, two levels above this module. */
+const PROJECT = fileURLToPath(new URL("../../", import.meta.url));
+
+/**
+ * What no output of a program (`--output`, `logging.file` and its rotations) may replace: the config
+ * in use (when there is one), `./.env`, and the project's own files (its `deno.json`, lock file,
+ * default config, and everything in its source, test, docs and CI folders).
+ */
+export function protectedInputs(configPath: string | null): PathRole[] {
+  const project = (name: string, folder = false) => ({
+    role: `the project's ${name}`,
+    path: join(PROJECT, name),
+    folder,
+  });
+  return [
+    ...(configPath === null ? [] : [{ role: "the config file (--config)", path: configPath }]),
+    { role: "the environment file", path: ".env" },
+    ...["deno.json", "deno.lock", "config.yaml", ".env.example", "README.md"].map((name) => project(name)),
+    ...["src", "shaders", "tests", "tools", "docs", ".ci", ".git"].map((name) => project(name, true)),
+  ];
 }
 
 /** The logger the configuration's `logging` section describes, with `console` options when given. */

@@ -8,10 +8,10 @@
  * @module
  */
 
-import { checkWritable, writeTextFileAtomic } from "../../app/atomic_write.ts";
+import { checkNotOverwriting, checkWritable, writeTextFileAtomic } from "../../app/atomic_write.ts";
 import { parseWith, program } from "../../app/cli.ts";
 import { type Config, defaultConfig, experimentSpec } from "../../app/config.ts";
-import { runCommand } from "../../app/setup.ts";
+import { protectedInputs, runCommand } from "../../app/setup.ts";
 import type { Engine } from "../../core/engine.ts";
 import { sourceWidths } from "../../core/train.ts";
 import { CpuEngine } from "../../engines/cpu/engine.ts";
@@ -251,7 +251,10 @@ export function main(args: readonly string[]): Promise<number> {
 }
 
 async function bench(options: BenchOptions): Promise<number> {
-  if (options.output !== null) checkWritable(options.output, "--output");
+  if (options.output !== null) {
+    checkWritable(options.output, "--output");
+    checkNotOverwriting(options.output, "--output", protectedInputs(null));
+  }
   let gpu: GpuContext | null = null;
   try {
     gpu = await GpuContext.acquire(navigator.gpu, { timestamps: true });

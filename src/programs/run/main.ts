@@ -20,7 +20,7 @@ import {
 } from "../../app/atomic_write.ts";
 import { RotatingFile } from "../../app/rotating_file.ts";
 import { formatSummary, makeResults } from "./results.ts";
-import { openEngine, openLog, readConfig, runCommand } from "../../app/setup.ts";
+import { openEngine, openLog, protectedInputs, readConfig, runCommand } from "../../app/setup.ts";
 import { pretrain, type TrainingListener, transfer } from "../../core/train.ts";
 
 /** Runs the program with `args`; resolves with the exit code. */
@@ -67,20 +67,17 @@ async function run(options: RunOptions): Promise<void> {
 }
 
 /** Every file the run reads or writes besides its results: none of them may be the `--output`. */
+/** What the run's `--output` must not replace: every input, and the log and its rotations. */
 function pathsUsed(options: RunOptions, config: ReturnType<typeof readConfig>): PathRole[] {
   const { file, backup_count } = config.logging;
-  const log: PathRole[] = file === null ? [] : [
+  const log: PathRole[] = [
     { role: "the log file (logging.file)", path: file },
     ...RotatingFile.rotationSlots(file, backup_count).map((path) => ({
       role: "a rotated log file (logging.file, logging.backup_count)",
       path,
     })),
   ];
-  return [
-    { role: "the config file (--config)", path: options.config },
-    { role: "the environment file", path: ".env" },
-    ...log,
-  ];
+  return [...protectedInputs(options.config), ...log];
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -5,7 +5,7 @@ import { matmul } from "../../../src/engines/cpu/reference_kernels.ts";
 import { makeOperands, sampledError } from "../../../src/programs/bench/matmul_bench.ts";
 import { summarizeTimings } from "../../../src/programs/bench/timing.ts";
 import { gpuAvailable } from "../../helpers/gpu.ts";
-import { runProgram } from "../../helpers/helpers.ts";
+import { ROOT, runProgram } from "../../helpers/helpers.ts";
 import { detectWasm } from "../../../src/engines/cpu/wasm/runtime.ts";
 
 Deno.test("the benchmark's correctness check accepts the product and catches a wrong or unwritten element", () => {
@@ -100,4 +100,15 @@ Deno.test("bench --quick: every part runs, every kernel is correct, the JSON has
   assert.match(stdout, /end to end/);
   assert.match(stdout, /whole experiment/);
   assert.match(stdout, /scaling/);
+});
+
+Deno.test("bench --output onto a project file is refused before any measurement, the file untouched", async () => {
+  const before = await Deno.readTextFile(`${ROOT}config.yaml`);
+  const run = await runProgram("src/programs/bench/main.ts", ["--quick", "--output", `${ROOT}config.yaml`], {
+    cwd: ROOT,
+    permissions: ["--allow-read", "--allow-write", "--allow-env=XDG_RUNTIME_DIR"],
+  });
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, /^error: --output .*config\.yaml is the project's config\.yaml/m);
+  assert.equal(await Deno.readTextFile(`${ROOT}config.yaml`), before);
 });

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { exists, runProgram } from "../../helpers/helpers.ts";
+import { exists, ROOT, runProgram } from "../../helpers/helpers.ts";
 
 const STRATEGIES = ["feature_extractor", "head_finetune", "full_finetune", "scratch"] as const;
 
@@ -639,5 +639,39 @@ Deno.test("cli: concurrent runs sharing one small rotating log all succeed and l
     assert.deepEqual(logged, expected, "every console line is in the log files exactly as often");
   } finally {
     await Promise.all([shared, ...dirs].map((dir) => Deno.remove(dir, { recursive: true })));
+  }
+});
+
+Deno.test("cli: no output or log may replace the config or a project file; each refusal is one line, nothing changed", async () => {
+  const dir = await makeWorkDir();
+  const projectFile = `${ROOT}deno.json`, before = await Deno.readTextFile(projectFile);
+  try {
+    const cases: [string[], string, RegExp][] = [
+      [["--output", projectFile], SMALL_CONFIG, /--output .*deno\.json is the project's deno\.json/],
+      [["--output", `${ROOT}src/core/results.json`], SMALL_CONFIG, /is inside the project's src/],
+      [
+        [],
+        SMALL_CONFIG.replace(`file: ${LOG_FILE}`, "file: config.yaml"),
+        /logging\.file config\.yaml is the config file/,
+      ],
+      [
+        [],
+        SMALL_CONFIG.replace(`file: ${LOG_FILE}`, `file: ${projectFile}`),
+        /logging\.file .*deno\.json is the project's/,
+      ],
+    ];
+    for (const [flags, config, message] of cases) {
+      await Deno.writeTextFile(join(dir, "config.yaml"), config);
+      const { code, stderr } = await runCli(dir, flags);
+      assert.equal(code, 2, stderr);
+      const errors = stderr.split("\n").filter((line) => line.startsWith("error:"));
+      assert.equal(errors.length, 1, stderr);
+      assert.match(errors[0], message);
+      assert.equal(await Deno.readTextFile(join(dir, "config.yaml")), config, "the config is untouched");
+    }
+    assert.equal(await Deno.readTextFile(projectFile), before, "deno.json is untouched");
+  } finally {
+    await Deno.writeTextFile(projectFile, before);
+    await Deno.remove(dir, { recursive: true });
   }
 });
