@@ -114,6 +114,9 @@ export interface Config {
   };
 }
 
+/** The most rotated log files `logging.backup_count` may keep: each is checked before a run starts. */
+const MAX_LOG_BACKUPS = 1000;
+
 /** A key's default and the test its value must pass, described for error messages. */
 interface Field {
   readonly default: unknown;
@@ -163,7 +166,7 @@ const SCHEMA: Record<keyof Config, Record<string, Field>> = {
       ok: (v) => typeof v === "string" && v.trim() !== "",
     },
     max_bytes: intField(1_048_576, 1),
-    backup_count: intField(3, 0),
+    backup_count: intField(3, 0, MAX_LOG_BACKUPS),
   },
   data: {
     base_n_samples: intField(2000, 3),

@@ -86,7 +86,8 @@ export function protectedInputs(configPath: string | null): PathRole[] {
   return [
     ...(configPath === null ? [] : [{ role: "the config file (--config)", path: configPath }]),
     { role: "the environment file", path: ".env" },
-    ...["deno.json", "deno.lock", "config.yaml", ".env.example", "README.md"].map((name) => project(name)),
+    ...["deno.json", "deno.lock", "config.yaml", ".env.example", "README.md", ".gitignore", "logs/.gitkeep"]
+      .map((name) => project(name)),
     ...["src", "shaders", "tests", "tools", "docs", ".ci", ".git"].map((name) => project(name, true)),
   ];
 }

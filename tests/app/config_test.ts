@@ -271,6 +271,7 @@ Deno.test("config: other integer ranges are enforced", () => {
   assertRejected("training:\n  target_epochs: 1.5\n", "training.target_epochs");
   assertRejected("logging:\n  max_bytes: 0\n", "logging.max_bytes");
   assertRejected("logging:\n  backup_count: -1\n", "logging.backup_count");
+  assertRejected("logging:\n  backup_count: 1000000\n", "logging.backup_count"); // each slot is checked up front
   assertRejected("data:\n  base_n_samples: 1\n", "data.base_n_samples");
 });
 

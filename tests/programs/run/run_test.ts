@@ -649,6 +649,8 @@ Deno.test("cli: no output or log may replace the config or a project file; each 
     const cases: [string[], string, RegExp][] = [
       [["--output", projectFile], SMALL_CONFIG, /--output .*deno\.json is the project's deno\.json/],
       [["--output", `${ROOT}src/core/results.json`], SMALL_CONFIG, /is inside the project's src/],
+      [["--output", `${ROOT}.gitignore`], SMALL_CONFIG, /is the project's \.gitignore/],
+      [["--output", `${ROOT}logs/.gitkeep`], SMALL_CONFIG, /is the project's logs\/\.gitkeep/],
       [
         [],
         SMALL_CONFIG.replace(`file: ${LOG_FILE}`, "file: config.yaml"),
