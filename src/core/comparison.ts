@@ -148,7 +148,8 @@ export async function runComparison(
   grid: Grid,
   hooks: ComparisonHooks,
 ): Promise<Comparison> {
-  const comparison = new ComparisonRun(new StoppableEngine(engine, hooks.stop), grid, hooks);
+  const turns = new EventLoopTurns();
+  const comparison = new ComparisonRun(new StoppableEngine(engine, hooks.stop, turns), grid, hooks, turns);
   try {
     for (const seed of grid.seeds) {
       if (!(await comparison.seed(withData(spec, { seed })))) return comparison.result(false);
@@ -158,6 +159,21 @@ export async function runComparison(
     throw error;
   }
   return comparison.result(true);
+}
+
+/**
+ * Turns for the event loop, at most one every {@linkcode YIELD_EVERY_MS}: the CPU engine trains without
+ * ever returning to it, and a signal listener (Ctrl-C, SIGTERM) runs only there.
+ */
+class EventLoopTurns {
+  #last = performance.now();
+
+  /** Gives the event loop a turn when the last one is more than {@linkcode YIELD_EVERY_MS} ago. */
+  async take(): Promise<void> {
+    if (performance.now() - this.#last <= YIELD_EVERY_MS) return;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    this.#last = performance.now();
+  }
 }
 
 /** Thrown out of a phase that `stop` cut short, so that nothing records it as finished. */
@@ -173,9 +189,7 @@ class PhaseCut extends Error {}
  * as it would whole (see `PhaseSpec.firstEpoch`).
  */
 class StoppableEngine implements Engine {
-  #yielded = performance.now();
-
-  constructor(readonly inner: Engine, readonly stop: () => boolean) {}
+  constructor(readonly inner: Engine, readonly stop: () => boolean, readonly turns: EventLoopTurns) {}
 
   get name(): string {
     return this.inner.name;
@@ -220,10 +234,7 @@ class StoppableEngine implements Engine {
       return !(ended || cut);
     };
     for (let index = 0; index < spec.epochs && !ended;) {
-      if (performance.now() - this.#yielded > YIELD_EVERY_MS) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        this.#yielded = performance.now();
-      }
+      await this.turns.take();
       if (this.stop()) throw new PhaseCut("stopped");
       const epochs = Math.min(slice, spec.epochs - index);
       const steps = spec.steps === undefined ? {} : {
@@ -242,13 +253,17 @@ class StoppableEngine implements Engine {
   }
 }
 
-/** A comparison under way: what has finished so far, and when the event loop last had a turn. */
+/** A comparison under way: what has finished so far. */
 class ComparisonRun {
   readonly #pretrainings: PretrainRecord[] = [];
   readonly #runs: RunRecord[] = [];
-  #yielded = performance.now();
 
-  constructor(readonly engine: Engine, readonly grid: Grid, readonly hooks: ComparisonHooks) {}
+  constructor(
+    readonly engine: Engine,
+    readonly grid: Grid,
+    readonly hooks: ComparisonHooks,
+    readonly turns: EventLoopTurns,
+  ) {}
 
   /** Everything finished, as a {@linkcode Comparison}. */
   result(complete: boolean): Comparison {
@@ -316,15 +331,9 @@ class ComparisonRun {
     }
   }
 
-  /**
-   * Whether to stop. The CPU engine trains without ever returning to the event loop, so this yields
-   * to it now and then: a signal listener (Ctrl-C) runs only there.
-   */
+  /** Whether to stop, after giving the event loop its turn (where signal listeners run). */
   async #stopping(): Promise<boolean> {
-    if (performance.now() - this.#yielded > YIELD_EVERY_MS) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      this.#yielded = performance.now();
-    }
+    await this.turns.take();
     return this.hooks.stop();
   }
 
