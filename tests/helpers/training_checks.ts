@@ -141,3 +141,10 @@ export async function checkEarlyStopping(engine: Engine): Promise<void> {
   assert.equal(result.history.length, last + 1);
   assert.ok(sameModel(kept, models[best]), "the best epoch's weights are kept");
 }
+
+/** Every check above with the name its test gets, for each engine's suite to run. */
+export const TRAINING_CHECKS: readonly (readonly [string, (engine: Engine) => Promise<void>])[] = [
+  ["a non-finite loss stops the phase at that epoch and says where", checkDivergenceStops],
+  ["a phase run whole, epoch by epoch, or as a step budget takes the same steps", checkEpochsAndSteps],
+  ["early stopping keeps the epoch a reference loop picks on the validation loss", checkEarlyStopping],
+];

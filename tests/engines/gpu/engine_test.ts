@@ -13,11 +13,7 @@ import { Rng } from "../../../src/core/rng.ts";
 import { STRATEGY_NAMES } from "../../../src/core/strategies.ts";
 import { type PhaseResult, pretrain, transfer } from "../../../src/core/train.ts";
 import { gpuAvailable, withGpuEngine } from "../../helpers/gpu.ts";
-import {
-  checkDivergenceStops,
-  checkEarlyStopping,
-  checkEpochsAndSteps,
-} from "../../helpers/training_checks.ts";
+import { TRAINING_CHECKS } from "../../helpers/training_checks.ts";
 import { countGpuWork, submitEachDispatch } from "../../../src/programs/bench/gpu_work.ts";
 import { bytesOf, experimentOn, runProgram } from "../../helpers/helpers.ts";
 
@@ -237,13 +233,7 @@ Deno.test({
   },
 });
 
-for (
-  const [name, check] of [
-    ["a non-finite loss stops the phase at that epoch and says where", checkDivergenceStops],
-    ["a phase run whole, epoch by epoch, or as a step budget takes the same steps", checkEpochsAndSteps],
-    ["early stopping keeps the epoch a reference loop picks on the validation loss", checkEarlyStopping],
-  ] as const
-) {
+for (const [name, check] of TRAINING_CHECKS) {
   Deno.test({ name: `training (GPU engine): ${name}`, ignore, fn: () => withGpuEngine(check) });
 }
 

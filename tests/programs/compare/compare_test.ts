@@ -475,25 +475,31 @@ Deno.test("progress: a terminal gets one redrawn line with the time left; a pipe
   assert.ok(plain.length < terminal.length, "a pipe gets fewer lines");
 });
 
-Deno.test("progress: a diverged pretraining or run always gets a line of its own", () => {
-  const out: string[] = [];
-  const report = new ProgressReport(10, { terminal: false, write: (text) => out.push(text), now: () => 0 });
+/** A finished scratch run on seed 4 with loss 0.5 and accuracy 0.8 everywhere, for the progress tests. */
+function finishedRun(): RunRecord {
   const metrics = { loss: 0.5, accuracy: 0.8 };
-  const source = { train: metrics, validation: metrics, test: metrics };
-  report.pretrained({ seed: 3, source, history: [], seconds: 0.1, diverged: { epoch: 2, loss: NaN } });
-  const run: RunRecord = {
+  return {
     seed: 4,
     relatedness: 0.9,
     targetTrainRows: 480,
     strategy: "scratch",
     sourceTest: metrics,
-    target: source,
+    target: { train: metrics, validation: metrics, test: metrics },
     history: [],
     seconds: 0,
     notes: [],
     diverged: null,
     earlyStop: null,
   };
+}
+
+Deno.test("progress: a diverged pretraining or run always gets a line of its own", () => {
+  const out: string[] = [];
+  const report = new ProgressReport(10, { terminal: false, write: (text) => out.push(text), now: () => 0 });
+  const metrics = { loss: 0.5, accuracy: 0.8 };
+  const source = { train: metrics, validation: metrics, test: metrics };
+  report.pretrained({ seed: 3, source, history: [], seconds: 0.1, diverged: { epoch: 2, loss: NaN } });
+  const run = finishedRun();
   report.finished(run);
   report.finished({ ...run, strategy: "full_finetune", diverged: { epoch: 5, loss: Infinity } });
   report.finished({ ...run, strategy: "head_finetune" });
@@ -555,21 +561,7 @@ Deno.test("progress: the terminal line fits the terminal's width", () => {
 });
 
 Deno.test("progress: a pipe names every strategy as it finishes; a terminal only the first of each seed", () => {
-  const metrics = { loss: 0.5, accuracy: 0.8 };
-  const source = { train: metrics, validation: metrics, test: metrics };
-  const run: RunRecord = {
-    seed: 4,
-    relatedness: 0.9,
-    targetTrainRows: 480,
-    strategy: "scratch",
-    sourceTest: metrics,
-    target: source,
-    history: [],
-    seconds: 0,
-    notes: [],
-    diverged: null,
-    earlyStop: null,
-  };
+  const run = finishedRun();
   for (const terminal of [false, true]) {
     const out: string[] = [];
     const report = new ProgressReport(10, { terminal, write: (text) => out.push(text), now: () => 0 });
