@@ -12,6 +12,8 @@
 import { type KernelSet, TS_KERNELS } from "../engines/cpu/arena.ts";
 import { CpuEngine } from "../engines/cpu/engine.ts";
 import { wasmKernels } from "../engines/cpu/wasm/kernel_set.ts";
+import { WorkerStartError } from "../engines/cpu/wasm/threads.ts";
+import type { GemmVariant } from "../engines/cpu/wasm/gemm.ts";
 import { detectWasm, type WasmSupport } from "../engines/cpu/wasm/runtime.ts";
 import type { Engine } from "../core/engine.ts";
 import { UsageError } from "../core/errors.ts";
@@ -44,16 +46,16 @@ export function checkKernelThreads(choice: CpuKernelChoice, threads: ThreadsChoi
  * Throws {@linkcode UsageError} when `wasm` was demanded but cannot be had, and when more than one
  * thread was demanded of the TypeScript kernels.
  */
-export function selectCpuKernels(
+export async function selectCpuKernels(
   choice: CpuKernelChoice,
   threads: ThreadsChoice,
   log: Logger,
   detect: () => WasmSupport = detectWasm,
-): KernelSet {
+): Promise<KernelSet> {
   checkKernelThreads(choice, threads);
   if (choice === "ts") return TS_KERNELS;
   const support = detect();
-  if ("variant" in support) return wasmKernels(support.variant, threadCount(threads));
+  if ("variant" in support) return await threadedKernels(support.variant, threads, log);
   if (choice === "wasm") {
     throw new UsageError(`--cpu-kernels wasm: ${support.unavailable}; use --cpu-kernels auto or ts`);
   }
@@ -61,6 +63,27 @@ export function selectCpuKernels(
     `WebAssembly kernels unavailable (${support.unavailable}); the CPU engine uses the TypeScript kernels, on one thread`,
   );
   return TS_KERNELS;
+}
+
+/**
+ * The WebAssembly kernels on `threads` threads. When the worker threads cannot start, `auto` falls
+ * back to one thread with an INFO line saying why; a count that was asked for is a {@linkcode UsageError}.
+ */
+async function threadedKernels(
+  variant: GemmVariant,
+  threads: ThreadsChoice,
+  log: Logger,
+): Promise<KernelSet> {
+  try {
+    return await wasmKernels(variant, threadCount(threads));
+  } catch (error) {
+    if (!(error instanceof WorkerStartError)) throw error;
+    if (threads !== "auto") {
+      throw new UsageError(`threads ${threads}: ${error.message}; use --threads 1, or restore the file`);
+    }
+    log.info(`WebAssembly worker threads unavailable (${error.message}); the CPU kernels run on one thread`);
+    return await wasmKernels(variant, 1);
+  }
 }
 
 /**
@@ -73,9 +96,9 @@ export async function selectEngine(
   choice: DeviceChoice,
   log: Logger,
   gpu: GPU | undefined = navigator.gpu,
-  cpuKernels: () => KernelSet = () => TS_KERNELS,
+  cpuKernels: () => Promise<KernelSet> = () => Promise.resolve(TS_KERNELS),
 ): Promise<Engine> {
-  if (choice === "cpu") return new CpuEngine(cpuKernels());
+  if (choice === "cpu") return new CpuEngine(await cpuKernels());
   try {
     return await GpuEngine.create(await GpuContext.acquire(gpu, { allowSoftware: choice === "gpu" }));
   } catch (error) {
@@ -86,6 +109,6 @@ export async function selectEngine(
       );
     }
     log.info(`no usable GPU (${error.message}); running on the CPU engine`);
-    return new CpuEngine(cpuKernels());
+    return new CpuEngine(await cpuKernels());
   }
 }

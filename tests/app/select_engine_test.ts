@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { TS_KERNELS } from "../../src/engines/cpu/arena.ts";
+import { type KernelSet, TS_KERNELS } from "../../src/engines/cpu/arena.ts";
 import { threadCount } from "../../src/app/engine_choices.ts";
 import { createLogger } from "../../src/app/logger.ts";
 import { selectCpuKernels, selectEngine } from "../../src/app/select_engine.ts";
@@ -52,7 +52,7 @@ Deno.test("gpu without an adapter is a usage error; cpu never asks for one", asy
   assert.equal(asked.count, 0);
 });
 
-Deno.test("CPU kernel choice: auto falls back to TypeScript with one line, wasm demands SIMD, ts never asks", () => {
+Deno.test("CPU kernel choice: auto falls back to TypeScript with one line, wasm demands SIMD, ts never asks", async () => {
   const lines: string[] = [];
   const log = createLogger({
     level: "INFO",
@@ -61,18 +61,18 @@ Deno.test("CPU kernel choice: auto falls back to TypeScript with one line, wasm 
     backupCount: 0,
     console: (l) => lines.push(l),
   });
-  const chosen = (kernels: ReturnType<typeof selectCpuKernels>) => (kernels.dispose(), kernels.description);
+  const chosen = (kernels: KernelSet) => (kernels.dispose(), kernels.description);
   assert.equal(
-    chosen(selectCpuKernels("auto", 1, log, () => ({ variant: "relaxed" }))),
+    chosen(await selectCpuKernels("auto", 1, log, () => ({ variant: "relaxed" }))),
     "WebAssembly relaxed SIMD kernels, 1 thread",
   );
   assert.equal(
-    chosen(selectCpuKernels("auto", 2, log, () => ({ variant: "simd" }))),
+    chosen(await selectCpuKernels("auto", 2, log, () => ({ variant: "simd" }))),
     "WebAssembly SIMD kernels, 2 threads",
   );
   assert.deepEqual(lines, []);
   assert.equal(
-    selectCpuKernels("auto", "auto", log, () => ({ unavailable: "no WebAssembly SIMD here" })),
+    await selectCpuKernels("auto", "auto", log, () => ({ unavailable: "no WebAssembly SIMD here" })),
     TS_KERNELS,
   );
   assert.equal(lines.length, 1);
@@ -80,15 +80,18 @@ Deno.test("CPU kernel choice: auto falls back to TypeScript with one line, wasm 
     lines[0],
     /INFO WebAssembly kernels unavailable \(no WebAssembly SIMD here\); the CPU engine uses the TypeScript kernels/,
   );
-  assert.throws(
+  await assert.rejects(
     () => selectCpuKernels("wasm", 1, log, () => ({ unavailable: "no WebAssembly SIMD here" })),
     (error: Error) =>
       error instanceof UsageError && /--cpu-kernels wasm: .*no WebAssembly SIMD/.test(error.message),
   );
   let asked = false;
-  assert.equal(selectCpuKernels("ts", "auto", log, () => (asked = true, { variant: "relaxed" })), TS_KERNELS);
+  assert.equal(
+    await selectCpuKernels("ts", "auto", log, () => (asked = true, { variant: "relaxed" })),
+    TS_KERNELS,
+  );
   assert.equal(asked, false);
-  assert.throws(
+  await assert.rejects(
     () => selectCpuKernels("ts", 2, log),
     (error: Error) =>
       error instanceof UsageError && /threads 2 with the TypeScript kernels/.test(error.message),
@@ -156,6 +159,39 @@ Deno.test("CLI: kernels that cannot be read fall back to TypeScript with one INF
     demanded.stderr,
     /^error: --cpu-kernels wasm: cannot read kernels_relaxed\.wasm .*; use --cpu-kernels auto or ts\n$/,
   );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("CLI: worker threads that cannot start: --threads 2 is one error line, auto falls back to one thread", async () => {
+  // Before the threads waited for a ready message, a worker whose module could not be read left the
+  // caller asleep in Atomics.wait for ever.
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/config.yaml`,
+    `logging: {file: app.log}\ndata: {base_n_samples: 300, target_n_samples: 200}\ntraining: {base_epochs: 2, target_epochs: 2}\n`,
+  );
+  const worker = new URL("../../src/engines/cpu/wasm/worker.ts", import.meta.url).pathname;
+  const run = (threads: string) =>
+    runProgram(
+      "src/programs/run/main.ts",
+      ["--device", "cpu", "--cpu-kernels", "wasm", "--threads", threads],
+      {
+        cwd: dir,
+        permissions: ["--allow-read", `--deny-read=${worker}`, "--allow-write", "--allow-env=RANDOM_SEED"],
+      },
+    );
+  const demanded = await run("2");
+  assert.equal(demanded.code, 2, demanded.stderr);
+  assert.match(
+    demanded.stderr,
+    /^error: threads 2: cannot read .*worker\.ts .*; use --threads 1, or restore the file\n$/,
+  );
+  if (navigator.hardwareConcurrency < 2) return; // auto is then one thread, which needs no worker
+  const auto = await run("auto");
+  assert.equal(auto.code, 0, auto.stderr);
+  assert.match(auto.stderr, / INFO WebAssembly worker threads unavailable \(cannot read .*worker\.ts/);
+  assert.match(auto.stdout, /engine cpu \(WebAssembly relaxed SIMD kernels, 1 thread\)/);
+  assert.doesNotMatch(auto.stderr, /^error:|\n\s+at /m, "no error line, no stack trace");
   await Deno.remove(dir, { recursive: true });
 });
 

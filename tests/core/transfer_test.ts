@@ -30,7 +30,7 @@ async function compareOn(seeds: number[], shift: Shift): Promise<Comparison> {
   config.data.shift = shift;
   config.training.target_steps = BUDGET;
   const support = detectWasm();
-  const engine = new CpuEngine("variant" in support ? wasmKernels(support.variant) : undefined);
+  const engine = new CpuEngine("variant" in support ? await wasmKernels(support.variant) : undefined);
   const grid = { seeds, relatedness: [0, 0.9], targetRows: [SCARCE, PLENTY] };
   const silent = { observer: { epoch() {}, pretrained() {}, finished() {} }, stop: () => false };
   try {

@@ -197,8 +197,8 @@ async function engines({ gpu, wasm }: Bench, naive: boolean, slow = true): Promi
   const list: [string, Engine][] = [];
   if (slow) list.push(["cpu", new CpuEngine()]);
   if (wasm !== null) {
-    list.push(["cpu-wasm", new CpuEngine(wasmKernels(wasm))]);
-    list.push([`cpu-wasm-${BENCH_THREADS}t`, new CpuEngine(wasmKernels(wasm, BENCH_THREADS))]);
+    list.push(["cpu-wasm", new CpuEngine(await wasmKernels(wasm))]);
+    list.push([`cpu-wasm-${BENCH_THREADS}t`, new CpuEngine(await wasmKernels(wasm, BENCH_THREADS))]);
   }
   if (gpu !== null && slow) list.push(["gpu", await gpuEngine()]);
   if (gpu !== null && naive) list.push(["gpu-naive", await gpuEngine(submitEachDispatch)]);

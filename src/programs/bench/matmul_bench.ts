@@ -97,9 +97,9 @@ export async function benchMatmul(
   const support = detectWasm();
   const wasm = "variant" in support ? support.variant : null;
   const cpuSets: [string, KernelSet][] = [["cpu", TS_KERNELS]];
-  if (wasm !== null) cpuSets.push([`cpu-wasm-${wasm}`, wasmKernels(wasm)]);
+  if (wasm !== null) cpuSets.push([`cpu-wasm-${wasm}`, await wasmKernels(wasm)]);
   if (wasm !== null && threads > 1) {
-    cpuSets.push([`cpu-wasm-${wasm}-${threads}t`, wasmKernels(wasm, threads)]);
+    cpuSets.push([`cpu-wasm-${wasm}-${threads}t`, await wasmKernels(wasm, threads)]);
   }
   const results = [];
   try {

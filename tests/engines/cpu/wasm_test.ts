@@ -56,8 +56,8 @@ Deno.test("the committed .wasm files are exactly what the generator builds (deno
 });
 
 for (const variant of VARIANTS) {
-  Deno.test(`wasm products (${variant}) match float64 in every form on awkward shapes, writing C alone`, () => {
-    const set = wasmKernels(variant);
+  Deno.test(`wasm products (${variant}) match float64 in every form on awkward shapes, writing C alone`, async () => {
+    const set = await wasmKernels(variant);
     for (const [m, k, n] of SHAPES) {
       for (const form of FORMS) {
         const arena = set.arena({ longestSum: Math.max(m, k, n) });
@@ -139,8 +139,8 @@ const STEP_CASES: StepCase[] = [{
 }];
 
 for (const variant of VARIANTS) {
-  Deno.test(`wasm step kernels (${variant}) equal the TypeScript ones bit for bit and float64 closely`, () => {
-    const set = wasmKernels(variant);
+  Deno.test(`wasm step kernels (${variant}) equal the TypeScript ones bit for bit and float64 closely`, async () => {
+    const set = await wasmKernels(variant);
     for (const { name, tolerance, inputs, step } of STEP_CASES) {
       for (const [m, n] of [[1, 1], [3, 5], [7, 13], [32, 32], [9, 4]]) {
         const arena = set.arena({ longestSum: 1 });
@@ -160,8 +160,8 @@ for (const variant of VARIANTS) {
     set.dispose();
   });
 
-  Deno.test(`wasm softmax cross-entropy (${variant}) equals the TypeScript one bit for bit`, () => {
-    const set = wasmKernels(variant);
+  Deno.test(`wasm softmax cross-entropy (${variant}) equals the TypeScript one bit for bit`, async () => {
+    const set = await wasmKernels(variant);
     for (const [m, n, scale] of [[1, 1, 1], [9, 4, 3], [33, 3, 10], [5, 10, 1e4]]) {
       const arena = set.arena({ longestSum: n });
       const logits = randomFloats(m * n, m * n).map((v) => scale * v);
@@ -184,9 +184,9 @@ for (const variant of VARIANTS) {
   });
 }
 
-Deno.test("wasm products are bit-identical on 1, 2 and 3 threads, and the split really runs", () => {
-  const results = [1, 2, 3].map((threads) => {
-    const set = wasmKernels("relaxed", threads, 1);
+Deno.test("wasm products are bit-identical on 1, 2 and 3 threads, and the split really runs", async () => {
+  const results = await Promise.all([1, 2, 3].map(async (threads) => {
+    const set = await wasmKernels("relaxed", threads, 1);
     const outputs = [];
     for (const [m, k, n] of [[150, 70, 90], [37, 53, 29], [7, 5, 3], [256, 64, 10]]) {
       const arena = set.arena({ longestSum: 256 });
@@ -199,7 +199,7 @@ Deno.test("wasm products are bit-identical on 1, 2 and 3 threads, and the split 
     const split = set.splitProducts;
     set.dispose();
     return { outputs, split };
-  });
+  }));
   assert.equal(results[0].split, 0);
   assert.ok(results[1].split > 0 && results[2].split > 0, "products were split between threads");
   for (const other of results.slice(1)) assert.deepEqual(other.outputs, results[0].outputs);
@@ -221,7 +221,7 @@ async function everyStrategy(engine: CpuEngine) {
 Deno.test("CPU engine on the WebAssembly kernels agrees with the TypeScript kernels for every strategy", async () => {
   const [reference, fast] = [
     await everyStrategy(new CpuEngine()),
-    await everyStrategy(new CpuEngine(wasmKernels("relaxed"))),
+    await everyStrategy(new CpuEngine(await wasmKernels("relaxed"))),
   ];
   fast.forEach((metrics, i) => {
     for (const split of ["train", "test"] as const) {
@@ -236,9 +236,9 @@ Deno.test("CPU engine on the WebAssembly kernels agrees with the TypeScript kern
 });
 
 Deno.test("CPU engine results are identical on 1 and 2 threads, and between runs", async () => {
-  const run = () => everyStrategy(new CpuEngine(wasmKernels("relaxed", 2, 1)));
+  const run = async () => everyStrategy(new CpuEngine(await wasmKernels("relaxed", 2, 1)));
   const [one, two, again] = [
-    await everyStrategy(new CpuEngine(wasmKernels("relaxed", 1))),
+    await everyStrategy(new CpuEngine(await wasmKernels("relaxed", 1))),
     await run(),
     await run(),
   ];

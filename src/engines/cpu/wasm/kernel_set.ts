@@ -27,11 +27,15 @@ export interface WasmKernelSet extends KernelSet {
 
 /**
  * The WebAssembly kernels with `variant`'s multiply-add, running products of at least `minSplitWork`
- * multiply-adds on `threads` threads.
+ * multiply-adds on `threads` threads. Rejects with `WorkerStartError` when a worker cannot start.
  */
-export function wasmKernels(variant: GemmVariant, threads = 1, minSplitWork = MIN_SPLIT_WORK): WasmKernelSet {
+export async function wasmKernels(
+  variant: GemmVariant,
+  threads = 1,
+  minSplitWork = MIN_SPLIT_WORK,
+): Promise<WasmKernelSet> {
   const runtime = new WasmRuntime(variant);
-  const workers = threads > 1 ? new GemmThreads(runtime.module, runtime.memory, threads - 1) : null;
+  const workers = threads > 1 ? await GemmThreads.start(runtime.module, runtime.memory, threads - 1) : null;
   return {
     get splitProducts() {
       return workers?.runs ?? 0;

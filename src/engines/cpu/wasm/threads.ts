@@ -12,6 +12,7 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
 import { GEMM_FORMS, type GemmForm } from "./gemm.ts";
 import type { GemmArgs } from "./runtime.ts";
 
@@ -52,22 +53,58 @@ export interface GemmJob {
   readonly args: GemmArgs;
 }
 
+/** The message a worker posts once it has instantiated the module and waits for jobs. */
+export const READY = "ready";
+/** The workers' module. */
+const WORKER_URL = new URL("./worker.ts", import.meta.url);
+
+/** A worker that could not start: its module cannot be read, or it failed before it was ready. */
+export class WorkerStartError extends Error {}
+
 /** `count` workers, each running the module's products on jobs posted to it. */
 export class GemmThreads {
-  readonly #workers: Worker[] = [];
-  readonly #controls: Int32Array[] = [];
+  readonly #workers: Worker[];
+  readonly #controls: Int32Array[];
   #seq = 0;
   #runs = 0;
 
-  /** Starts `count` workers on `module` and `memory`. They are ready for jobs at once. */
-  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, readonly count: number) {
-    for (let w = 0; w < count; w++) {
-      const control = new SharedArrayBuffer(SLOTS * 4);
-      const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
-      worker.postMessage({ module, memory, control } satisfies WorkerSetup);
-      this.#workers.push(worker);
-      this.#controls.push(new Int32Array(control));
+  private constructor(workers: Worker[], controls: Int32Array[]) {
+    this.#workers = workers;
+    this.#controls = controls;
+  }
+
+  /**
+   * Starts `count` workers on `module` and `memory` and resolves once every one is ready for jobs.
+   * Rejects with {@linkcode WorkerStartError} (stopping the others) when one cannot start: waiting
+   * for a worker that never started would block the calling thread for ever in `Atomics.wait`.
+   */
+  static async start(
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    count: number,
+  ): Promise<GemmThreads> {
+    checkReadable();
+    const controls = Array.from({ length: count }, () => new Int32Array(new SharedArrayBuffer(SLOTS * 4)));
+    const workers = controls.map(() => new Worker(WORKER_URL, { type: "module" }));
+    const threads = new GemmThreads(workers, controls);
+    try {
+      await Promise.all(workers.map((worker, w) => {
+        const ready = untilReady(worker);
+        worker.postMessage(
+          { module, memory, control: controls[w].buffer as SharedArrayBuffer } satisfies WorkerSetup,
+        );
+        return ready;
+      }));
+    } catch (error) {
+      threads.dispose();
+      throw error;
     }
+    return threads;
+  }
+
+  /** How many workers there are. */
+  get count(): number {
+    return this.#workers.length;
   }
 
   /** How many times {@linkcode GemmThreads.run} has handed out jobs. */
@@ -110,4 +147,25 @@ export class GemmThreads {
     for (const worker of this.#workers) worker.terminate();
     this.#workers.length = 0;
   }
+}
+
+/** Throws {@linkcode WorkerStartError} when the workers' module cannot be read, before any is spawned. */
+function checkReadable(): void {
+  const path = fileURLToPath(WORKER_URL);
+  try {
+    Deno.openSync(path).close();
+  } catch (error) {
+    throw new WorkerStartError(`cannot read ${path} (${error instanceof Error ? error.message : error})`);
+  }
+}
+
+/** Resolves when `worker` posts {@linkcode READY}; rejects with {@linkcode WorkerStartError} if it fails first. */
+function untilReady(worker: Worker): Promise<void> {
+  return new Promise((resolve, reject) => {
+    worker.onmessage = ({ data }) => data === READY && resolve();
+    worker.onerror = (event) => {
+      event.preventDefault();
+      reject(new WorkerStartError(`a worker failed to start (${event.message})`));
+    };
+  });
 }

@@ -9,13 +9,14 @@
 
 import { GEMM_EXPORTS, GEMM_FORMS } from "./gemm.ts";
 import { type GemmArgs, instantiate } from "./runtime.ts";
-import { awaitChange, SLOT, type WorkerSetup } from "./threads.ts";
+import { awaitChange, READY, SLOT, type WorkerSetup } from "./threads.ts";
 
 self.onmessage = ({ data }: MessageEvent<WorkerSetup>) => {
   const exports = instantiate(data.module, data.memory);
   const products = GEMM_FORMS.map((form) => exports[GEMM_EXPORTS[form]]);
   const control = new Int32Array(data.control);
   const args = control.subarray(SLOT.ARGS);
+  self.postMessage(READY);
   for (let seen = 0;;) {
     seen = awaitChange(control, SLOT.SEQ, seen);
     if (control[SLOT.EXIT] !== 0) return self.close();
