@@ -9,7 +9,6 @@
  */
 
 import { checkNotOverwriting, checkWritable, writeTextFileAtomic } from "../../app/atomic_write.ts";
-import { parseWith, program } from "../../app/cli.ts";
 import { type Config, defaultConfig, experimentSpec } from "../../app/config.ts";
 import { protectedInputs, runCommand } from "../../app/setup.ts";
 import type { Engine } from "../../core/engine.ts";
@@ -22,6 +21,7 @@ import { GpuContext, GpuUnavailable } from "../../engines/gpu/context.ts";
 import { GpuEngine, type SubmitEpoch } from "../../engines/gpu/engine.ts";
 import { defaultSchedule } from "../../engines/gpu/pipelines.ts";
 import { testCount } from "../../core/data.ts";
+import { type BenchOptions, parseBenchArgs } from "./flags.ts";
 import { submitEachDispatch } from "./gpu_work.ts";
 import { benchMatmul, REPETITIONS, squareCases, stepCases } from "./matmul_bench.ts";
 import { formatReport } from "./report.ts";
@@ -222,27 +222,6 @@ function benchMeta({ gpu, wasm }: Bench, quick: boolean): BenchMeta {
     dispatchesPerStep:
       "3 per layer: forward, SGD step (weight + bias gradient + update), input gradient (none for layer 1)",
   };
-}
-
-/** What the benchmark's flags ask for. */
-interface BenchOptions {
-  readonly quick: boolean;
-  readonly output: string | null;
-}
-
-/** Parses the benchmark's flags (without the program name). Throws `UsageError` for bad flags. */
-function parseBenchArgs(args: readonly string[]) {
-  const bench = program(
-    "deno task bench",
-    "Benchmark the CPU and GPU engines: kernels, end to end, whole experiment, scaling.",
-    { exitCodes: "also 1 when a kernel computed a wrong product" },
-  )
-    .option("--quick", "tiny sizes (for CI): checks that everything runs, measures little")
-    .option("-o, --output <path>", "also write the results as JSON to this file (atomically)");
-  return parseWith(bench, args, (options): BenchOptions => ({
-    quick: Boolean(options.quick),
-    output: (options.output as string | undefined) ?? null,
-  }));
 }
 
 /** Runs the benchmark with `args`; resolves with the exit code (1 when a kernel computed a wrong product). */

@@ -13,11 +13,8 @@ import type { Dataset } from "../../../src/core/data.ts";
 import type { DatasetHandle, Engine } from "../../../src/core/engine.ts";
 import { CpuEngine } from "../../../src/engines/cpu/engine.ts";
 import { type Grid, runComparison, type RunRecord, totalEpochs } from "../../../src/core/comparison.ts";
-import {
-  claimRunFolder,
-  INTERRUPTED_EXIT_CODE,
-  TERMINATED_EXIT_CODE,
-} from "../../../src/programs/compare/main.ts";
+import { claimRunFolder } from "../../../src/programs/compare/main.ts";
+import { INTERRUPTED_EXIT_CODE, TERMINATED_EXIT_CODE } from "../../../src/programs/compare/flags.ts";
 import { pretrain, transfer } from "../../../src/core/train.ts";
 import { makeTransferData } from "../../../src/core/data.ts";
 import { uploadTask } from "../../../src/core/engine.ts";

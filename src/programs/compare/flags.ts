@@ -1,0 +1,99 @@
+/**
+ * The compare program's flags: the shared setup flags (see `app/cli.ts`) and `--seeds`,
+ * `--target-samples`, `--relatedness`, `--out-dir`; and the exit codes its help names.
+ *
+ * @module
+ */
+
+import { InvalidArgumentError, Option } from "commander";
+import {
+  type Parsed,
+  parseWith,
+  programWithSetup,
+  type SetupOptions,
+  setupOptions,
+  wholeNumber,
+} from "../../app/cli.ts";
+
+/** The most seeds one comparison runs (`--seeds`). */
+export const MAX_SEEDS = 1000;
+
+/** Seeds run when `--seeds` is not given: enough for the sign-flip test to reach p < 0.05 after Holm. */
+export const DEFAULT_SEEDS = 10;
+
+/** The exit code after a Ctrl-C that kept the finished runs. */
+export const INTERRUPTED_EXIT_CODE = 130;
+
+/** The exit code after a SIGTERM that kept the finished runs (128 + 15, as a shell reports it). */
+export const TERMINATED_EXIT_CODE = 143;
+
+/** What the compare flags ask for. */
+export interface CompareOptions extends SetupOptions {
+  /** How many seeds to run (`--seeds`), counting up from the configured seed; 1 to 1000, default 10. */
+  readonly seeds: number;
+  /** Target training-set sizes to sweep (`--target-samples`), sorted, unique; null: the configured split. */
+  readonly targetSamples: number[] | null;
+  /** Relatedness values to sweep (`--relatedness`), sorted, unique; null: `data.relatedness` alone. */
+  readonly relatedness: number[] | null;
+  /** The run folder (`--out-dir`); null for `runs/<date-time>`, the start time in UTC. */
+  readonly outDir: string | null;
+}
+
+/** Parses the compare flags (without the program name). Throws {@linkcode UsageError} for bad flags. */
+export function parseCompareArgs(args: readonly string[]): Parsed<CompareOptions> {
+  const program = programWithSetup(
+    "deno task compare",
+    "Pretrain once per seed, then run every strategy (scratch included) from the same weights on the same data; compare them.",
+    `${INTERRUPTED_EXIT_CODE} stopped by Ctrl-C, ${TERMINATED_EXIT_CODE} by SIGTERM (the finished runs are written)`,
+  )
+    .addOption(
+      new Option("-n, --seeds <count>", `seeds, from the configured seed up: 1 to ${MAX_SEEDS}`).default(
+        DEFAULT_SEEDS,
+      )
+        .argParser((value) => wholeNumber(value, 1, MAX_SEEDS)),
+    )
+    .addOption(
+      new Option(
+        "--target-samples <list>",
+        "sweep the target training-set size at one budget of SGD steps (training.target_steps, else what target_epochs take at the configured size), e.g. 25,50,100,200,400,800",
+      )
+        .argParser(
+          list("a whole number from 1 to 1000000", (v) => Number.isInteger(v) && v >= 1 && v <= 1e6),
+        ),
+    )
+    .addOption(
+      new Option("--relatedness <list>", "sweep the relatedness of the tasks, e.g. 0,0.25,0.5,0.75,1")
+        .argParser(list("a number from 0 to 1", (v) => v >= 0 && v <= 1)),
+    )
+    .option(
+      "-o, --out-dir <folder>",
+      "a new or empty folder for the results and figures [default: runs/<date-time>]",
+    );
+  return parseWith(program, args, (options): CompareOptions => ({
+    ...setupOptions(options),
+    seeds: options.seeds as number,
+    targetSamples: (options.targetSamples as number[] | undefined) ?? null,
+    relatedness: (options.relatedness as number[] | undefined) ?? null,
+    outDir: (options.outDir as string | undefined) ?? null,
+  }));
+}
+
+/**
+ * A commander parser for a comma-separated list of numbers that `ok` accepts, each given once; returns
+ * them sorted (`-0` as 0). `what` names an accepted value in the complaint.
+ */
+function list(what: string, ok: (value: number) => boolean) {
+  return (value: string): number[] => {
+    const values = value.split(",").map((item) => item.trim());
+    const bad = values.find((item) => item === "" || !Number.isFinite(Number(item)) || !ok(Number(item)));
+    if (bad !== undefined) {
+      throw new InvalidArgumentError(`'${bad}' is not ${what}; give a comma-separated list.`);
+    }
+    const numbers = values.map((item) => Number(item) + 0); // + 0: -0 becomes 0
+    const twice = values.find((item, i) => numbers.indexOf(Number(item)) !== i);
+    if (twice !== undefined) {
+      throw new InvalidArgumentError(`'${twice}' is given twice; give each value once.`);
+    }
+    return numbers.sort((a, b) => a - b);
+  };
+}
