@@ -24,7 +24,7 @@ export function checkWritable(path: string, flag: string): void {
     info = Deno.statSync(folder);
   } catch (error) {
     const fix = error instanceof Deno.errors.NotCapable
-      ? "choose a path inside the project folder, or widen --allow-read and --allow-write"
+      ? "run with --allow-read and --allow-write, as the deno tasks do"
       : "create it or choose another path";
     throw new UsageError(
       `${flag} ${path}: folder '${folder}' is not accessible (${errorMessage(error)}); ${fix}`,

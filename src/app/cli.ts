@@ -8,6 +8,7 @@
 
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "../core/errors.ts";
+import { DEFAULT_CONFIG_HELP, defaultConfig } from "./folders.ts";
 import { clip } from "./limits.ts";
 import {
   CPU_KERNEL_CHOICES,
@@ -27,7 +28,7 @@ export type Program = Command;
 
 /** The configuration file and the engine flags; a flag given wins over its config key. */
 export interface SetupOptions {
-  /** Path of the YAML configuration file (`--config`); `config.yaml` by default. */
+  /** Path of the YAML configuration file (`--config`); by default `./config.yaml`, else the project's. */
   readonly config: string;
   /** The engine (`--device`); null when the flag is absent, so `engine.device` decides. */
   readonly device: DeviceChoice | null;
@@ -67,7 +68,7 @@ export function programWithSetup(name: string, description: string, exitCodes?: 
   const environment =
     "Environment: RANDOM_SEED (or a RANDOM_SEED line in ./.env) overrides data.random_seed.";
   return program(name, description, { environment, exitCodes })
-    .option("-c, --config <path>", "YAML configuration file", "config.yaml")
+    .option("-c, --config <path>", `YAML configuration file [default: ${DEFAULT_CONFIG_HELP}]`)
     .addOption(
       new Option(
         "-d, --device <kind>",
@@ -118,7 +119,7 @@ export function parseWith<T>(
 /** The shared options out of commander's parsed options. */
 export function setupOptions(options: Record<string, unknown>): SetupOptions {
   return {
-    config: options.config as string,
+    config: (options.config as string | undefined) ?? defaultConfig(),
     device: (options.device as DeviceChoice | undefined) ?? null,
     cpuKernels: (options.cpuKernels as CpuKernelChoice | undefined) ?? null,
     threads: (options.threads as ThreadsChoice | undefined) ?? null,

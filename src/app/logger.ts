@@ -84,24 +84,41 @@ export function createLogger(options: LoggerOptions): Logger {
   };
 }
 
+const LOG_FIX = "set logging.file to the path of a regular file";
+
+/**
+ * What `stat` (or `lstat`, when not `follow`ing links) says of `path`, or null when nothing is there.
+ * Throws {@linkcode UsageError}.
+ */
+function inspectLogPath(path: string, what: string, follow: boolean): Deno.FileInfo | null {
+  try {
+    return follow ? Deno.statSync(path) : Deno.lstatSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    // Deno grants device and /proc paths only to --allow-all, and says so; that is no fix for a log.
+    const why = error instanceof Deno.errors.NotCapable && /--allow-all/.test(errorMessage(error))
+      ? "a device or system path, which Deno lets a program touch only with --allow-all"
+      : errorMessage(error);
+    throw new UsageError(`${what} '${path}': cannot inspect it (${why}); ${LOG_FIX}`);
+  }
+}
+
+/** What `info` describes, for a message: a folder, a symbolic link, not a regular file. */
+function kindOf(info: Deno.FileInfo): string {
+  return info.isDirectory ? "a folder" : info.isSymlink ? "a symbolic link" : "not a regular file";
+}
+
 function openLogFile(options: LoggerOptions): RotatingFile {
   const path = options.file as string;
+  const info = inspectLogPath(path, "logging.file:", true);
+  if (info !== null && !info.isFile) {
+    throw new UsageError(`logging.file: '${path}' is ${kindOf(info)}; ${LOG_FIX}`);
+  }
   for (const slot of RotatingFile.rotationSlots(path, options.backupCount)) {
-    let info: Deno.FileInfo;
-    try {
-      info = Deno.lstatSync(slot);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) continue;
+    const info = inspectLogPath(slot, "logging.file: rotation slot", false);
+    if (info !== null && !info.isFile && !info.isSymlink) { // a rename replaces a file or a link, never a folder
       throw new UsageError(
-        `logging.file: cannot inspect rotation slot '${slot}' (${
-          errorMessage(error)
-        }); make it readable or set logging.file to another path`,
-      );
-    }
-    if (!info.isFile && !info.isSymlink) { // a rename replaces a file or a link, never a folder
-      const kind = info.isDirectory ? "a folder" : "not a regular file";
-      throw new UsageError(
-        `logging.file: rotation slot '${slot}' is ${kind}; move it away or set logging.file to another path`,
+        `logging.file: rotation slot '${slot}' is ${kindOf(info)}; move it away or ${LOG_FIX}`,
       );
     }
   }

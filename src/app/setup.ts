@@ -7,9 +7,9 @@
  */
 
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { checkNotOverwriting, type PathRole } from "./atomic_write.ts";
 import type { Parsed, SetupOptions } from "./cli.ts";
+import { besideConfig, enterCallersFolder, PROJECT_FOLDER } from "./folders.ts";
 import { RotatingFile } from "./rotating_file.ts";
 import { type Config, loadConfig, parseDotEnv, readInputFile } from "./config.ts";
 import type { Engine } from "../core/engine.ts";
@@ -24,7 +24,8 @@ const USAGE_EXIT_CODE = 2;
 const GPU_FAILURE_EXIT_CODE = 1;
 
 /**
- * Parses the flags and runs `work` on them (or prints the help), and resolves with the exit code:
+ * Enters the folder the program was started from (see `enterCallersFolder`), parses the flags and
+ * runs `work` on them (or prints the help), and resolves with the exit code:
  * the one `work` returns (0 when it returns none), or 2 with one line for bad input
  * ({@linkcode UsageError}), or 1 with one line for a GPU failure. Anything else is a bug and
  * propagates with its stack.
@@ -34,6 +35,7 @@ export async function runCommand<T>(
   work: (options: T) => Promise<number | void>,
 ): Promise<number> {
   try {
+    enterCallersFolder();
     const parsed = parse();
     if ("print" in parsed) {
       console.log(parsed.print.trimEnd());
@@ -52,7 +54,8 @@ export async function runCommand<T>(
 }
 
 /**
- * The configuration file `options.config`, with `RANDOM_SEED` applied. Throws {@linkcode UsageError}.
+ * The configuration file `options.config`, with `RANDOM_SEED` applied and a relative `logging.file`
+ * resolved against the config file's folder. Throws {@linkcode UsageError}.
  * Near misses of `RANDOM_SEED` in `./.env` (e.g. `random_seed`) are written to stderr as `warning:`
  * lines, since the log is not open yet.
  */
@@ -61,6 +64,7 @@ export function readConfig(options: SetupOptions): Config {
     throw new UsageError("--config is empty; give the path of a YAML config file");
   }
   const config = loadConfig(options.config, { RANDOM_SEED: environmentSeed() });
+  config.logging.file = besideConfig(options.config, config.logging.file);
   const { file, backup_count } = config.logging;
   const inputs = protectedInputs(options.config);
   for (const path of [file, ...RotatingFile.rotationSlots(file, backup_count)]) {
@@ -68,9 +72,6 @@ export function readConfig(options: SetupOptions): Config {
   }
   return config;
 }
-
-/** The project folder: the one holding `deno.json`, two levels above this module. */
-const PROJECT = fileURLToPath(new URL("../../", import.meta.url));
 
 /**
  * What no output of a program (`--output`, `logging.file` and its rotations) may replace: the config
@@ -80,7 +81,7 @@ const PROJECT = fileURLToPath(new URL("../../", import.meta.url));
 export function protectedInputs(configPath: string | null): PathRole[] {
   const project = (name: string, folder = false) => ({
     role: `the project's ${name}`,
-    path: join(PROJECT, name),
+    path: join(PROJECT_FOLDER, name),
     folder,
   });
   return [

@@ -170,6 +170,37 @@ Deno.test("logger: a log path that is a folder gives a UsageError naming logging
   });
 });
 
+Deno.test("logger: a device or system path is refused in one line that names no Deno flag", () => {
+  // /dev/null is a character device; Deno grants /proc only to --allow-all, and once said so.
+  for (
+    const [path, says] of [["/dev/null", /is not a regular file/], [
+      "/proc/self/status",
+      /device or system path/,
+    ]]
+  ) {
+    let caught: unknown;
+    try {
+      createLogger({
+        level: "INFO",
+        file: path as string,
+        maxBytes: 1000,
+        backupCount: 1,
+        console: () => {},
+      });
+    } catch (error) {
+      caught = error;
+    }
+    assert.ok(caught instanceof UsageError, `${path}: expected a UsageError, got ${caught}`);
+    assert.match(caught.message, says as RegExp);
+    assert.match(caught.message, /set logging\.file to the path of a regular file$/);
+    assert.doesNotMatch(
+      caught.message,
+      /run again with/,
+      "Deno's advice to widen permissions is not the fix",
+    );
+  }
+});
+
 /** Fixed-width numbered messages, so that every log line has the same length. */
 const message = (i: number) => `line-${String(i).padStart(5, "0")}`;
 /** `<24-char ISO time> INFO line-NNNNN\n` */

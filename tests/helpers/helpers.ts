@@ -106,6 +106,7 @@ export async function runProgram(
 ): Promise<ProgramRun> {
   const env = Deno.env.toObject();
   delete env.RANDOM_SEED;
+  delete env.INIT_CWD; // set by deno task; a program given it would leave `options.cwd`
   Object.assign(env, { NO_COLOR: "1" }, options.env ?? {});
   const preload = options.preload ? ["--preload", `${ROOT}${options.preload}`] : [];
   const output = await new Deno.Command("deno", {
