@@ -26,10 +26,14 @@ import { LOG_LEVELS, type LogLevel } from "./logger.ts";
 import {
   clip,
   estimateRunBytes,
+  estimateRunWork,
   formatBytes,
+  MAX_CLASSES,
   MAX_DOCUMENT_NODES,
   MAX_INPUT_FILE_BYTES,
   MAX_RUN_BYTES,
+  MAX_RUN_MULTIPLY_ADDS,
+  MAX_RUN_STEPS,
   show,
   withinNodeBudget,
 } from "./limits.ts";
@@ -172,8 +176,8 @@ const SCHEMA: Record<keyof Config, Record<string, Field>> = {
     base_n_samples: intField(2000, 3),
     target_n_samples: intField(800, 3),
     n_features: intField(20, 1),
-    n_classes: intField(3, 2),
-    target_n_classes: intField(null, 2),
+    n_classes: intField(3, 2, MAX_CLASSES),
+    target_n_classes: intField(null, 2, MAX_CLASSES),
     random_seed: intField(42, 0, MAX_SEED),
     test_fraction: fraction(0.2, "a number greater than 0 and less than 1", (v) => v > 0 && v < 1),
     relatedness: fraction(0.9, "a number from 0 to 1", (v) => v >= 0 && v <= 1),
@@ -361,7 +365,32 @@ export function parseConfig(text: string, source: string): Config {
   }
   checkSplits(config, source);
   checkMemory(config, source);
+  checkWork(config, source);
   return config;
+}
+
+/**
+ * Refuses a config whose run would take more than {@linkcode MAX_RUN_STEPS} SGD steps or
+ * {@linkcode MAX_RUN_MULTIPLY_ADDS} multiply-adds (see `estimateRunWork`): a run that would not end.
+ */
+function checkWork(config: Config, source: string): void {
+  const need = estimateRunWork(config);
+  const lengths = "training.base_epochs, training.target_epochs or training.target_steps";
+  if (need.steps > MAX_RUN_STEPS) {
+    throw new UsageError(
+      `${source}: a run of this config takes about ${
+        need.steps.toPrecision(3)
+      } SGD steps, over the limit of ` +
+        `${MAX_RUN_STEPS.toPrecision(1)}; lower ${lengths}, or raise training.batch_size`,
+    );
+  }
+  if (need.multiplyAdds > MAX_RUN_MULTIPLY_ADDS) {
+    throw new UsageError(
+      `${source}: a run of this config takes about ${need.multiplyAdds.toPrecision(3)} multiply-adds, over ` +
+        `the limit of ${MAX_RUN_MULTIPLY_ADDS.toPrecision(1)} (a day on a laptop); lower ${lengths}, ` +
+        `the sample counts or the model's widths`,
+    );
+  }
 }
 
 /** Refuses a config whose run would need more than {@linkcode MAX_RUN_BYTES} (see `estimateRunBytes`). */

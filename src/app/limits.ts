@@ -25,6 +25,24 @@ export const MAX_DOCUMENT_NODES = 10_000;
 /** The most memory a run's data, model copies and activations may need, by {@linkcode estimateRunBytes} (2 GiB). */
 export const MAX_RUN_BYTES = 2 * 1024 ** 3;
 
+/**
+ * The most SGD steps a run may take, by {@linkcode estimateRunWork}: a hundred million, hours even
+ * when each step is tiny. A bigger count is a typo (`target_epochs: 2000000000`), not an experiment.
+ */
+export const MAX_RUN_STEPS = 1e8;
+
+/**
+ * The most multiply-adds a run's training may need, by {@linkcode estimateRunWork}: 10¹⁵, about a day
+ * on a laptop's CPU at ten billion a second.
+ */
+export const MAX_RUN_MULTIPLY_ADDS = 1e15;
+
+/**
+ * The most classes a task may have: half the generator's reference rows, so that its class balancing
+ * gives every class at least two of them.
+ */
+export const MAX_CLASSES: number = REFERENCE_ROWS / 2;
+
 /** Rows of activations the estimate assumes at least (evaluation works in blocks of about this many). */
 const MIN_ACTIVATION_ROWS = 256;
 
@@ -140,7 +158,7 @@ export function withinNodeBudget(document: unknown, max = MAX_DOCUMENT_NODES): b
   return true;
 }
 
-/** The keys of a configuration that decide how much memory a run needs (a `Config` has them all). */
+/** The keys of a configuration that decide how much memory and work a run needs (a `Config` has them all). */
 export interface RunSizes {
   /** Sample counts, input width and class counts. */
   readonly data: {
@@ -152,8 +170,13 @@ export interface RunSizes {
   };
   /** The hidden widths. */
   readonly model: { readonly hidden_dim: number; readonly hidden_dims: readonly number[] | null };
-  /** The minibatch size. */
-  readonly training: { readonly batch_size: number };
+  /** The minibatch size, and how long each phase trains. */
+  readonly training: {
+    readonly batch_size: number;
+    readonly base_epochs: number;
+    readonly target_epochs: number;
+    readonly target_steps: number | null;
+  };
 }
 
 /** The bytes a run needs by {@linkcode estimateRunBytes}, in its three parts. */
@@ -178,14 +201,11 @@ export interface RunBytes {
  * widths to the larger class count; activations `max(batch_size, 256) × Σ widths × 4 × 2`.
  */
 export function estimateRunBytes(config: RunSizes): RunBytes {
-  const { data, model, training } = config;
-  const classes = Math.max(data.n_classes, data.target_n_classes ?? data.n_classes);
-  const widths = [data.n_features, ...(model.hidden_dims ?? [model.hidden_dim]), classes];
+  const { data, training } = config;
+  const widths = layerWidths(config);
   const reference = 2 * REFERENCE_ROWS * data.n_features * 8;
   const dataBytes = (data.base_n_samples + data.target_n_samples) * (data.n_features + 1) * WORD + reference;
-  let parameters = 0;
-  for (let i = 1; i < widths.length; i++) parameters += widths[i - 1] * widths[i] + widths[i];
-  const modelBytes = PARAMETER_COPIES * parameters * WORD;
+  const modelBytes = PARAMETER_COPIES * parameterCount(widths) * WORD;
   const rows = Math.max(training.batch_size, MIN_ACTIVATION_ROWS);
   const activationBytes = rows * widths.reduce((sum, width) => sum + width, 0) * WORD * 2;
   return {
@@ -194,6 +214,47 @@ export function estimateRunBytes(config: RunSizes): RunBytes {
     activations: activationBytes,
     total: dataBytes + modelBytes + activationBytes,
   };
+}
+
+/** The work a run needs by {@linkcode estimateRunWork}. */
+export interface RunWork {
+  /** SGD steps of pretraining and of one transfer. */
+  readonly steps: number;
+  /** Multiply-adds of those steps and of the evaluation after each epoch. */
+  readonly multiplyAdds: number;
+}
+
+/**
+ * An estimate of the work of one run of `config` (pretraining and one transfer): steps
+ * `base_epochs · ⌈base_n_samples / batch⌉ + (target_steps or target_epochs · ⌈target_n_samples / batch⌉)`,
+ * an upper bound since part of each task is held out; multiply-adds `4 · P` per sample an epoch sees
+ * (forward `P`, backward `2P`, evaluation `P`, for `P` weights), the last batch of a step budget full.
+ */
+export function estimateRunWork(config: RunSizes): RunWork {
+  const { data, training } = config;
+  const weights = parameterCount(layerWidths(config));
+  const batches = (samples: number) => Math.ceil(samples / training.batch_size);
+  const targetSteps = training.target_steps ?? training.target_epochs * batches(data.target_n_samples);
+  const targetSamples = training.target_steps === null
+    ? training.target_epochs * data.target_n_samples
+    : training.target_steps * training.batch_size;
+  return {
+    steps: training.base_epochs * batches(data.base_n_samples) + targetSteps,
+    multiplyAdds: 4 * weights * (training.base_epochs * data.base_n_samples + targetSamples),
+  };
+}
+
+/** The widths of a run's layers: the input, the hidden widths, the larger class count. */
+function layerWidths({ data, model }: RunSizes): number[] {
+  const classes = Math.max(data.n_classes, data.target_n_classes ?? data.n_classes);
+  return [data.n_features, ...(model.hidden_dims ?? [model.hidden_dim]), classes];
+}
+
+/** Weights and biases of the layers between `widths`. */
+function parameterCount(widths: readonly number[]): number {
+  let parameters = 0;
+  for (let i = 1; i < widths.length; i++) parameters += widths[i - 1] * widths[i] + widths[i];
+  return parameters;
 }
 
 /** Bytes as `1.5 GiB`, `12 MiB` and so on. */

@@ -593,18 +593,13 @@ function setScores(
 function balancedOffsets(scores: Float64Array, classes: number): Float64Array {
   const rows = scores.length / classes;
   const offsets = columnMeans(scores, classes);
+  const leaders = new RowLeaders(scores, classes, offsets);
   const margin = new Float64Array(rows);
   const quota = (k: number) => Math.floor(((k + 1) * rows) / classes) - Math.floor((k * rows) / classes);
   for (let sweep = 0; sweep < BALANCE_SWEEPS && !balanced(scores, classes, offsets, quota); sweep++) {
     for (let k = 0; k < classes; k++) {
       // Row i goes to class k exactly when margin[i] = s_ik − max_{j≠k} (s_ij − b_j) exceeds b_k.
-      for (let i = 0; i < rows; i++) {
-        let rival = -Infinity;
-        for (let j = 0; j < classes; j++) {
-          if (j !== k) rival = Math.max(rival, scores[i * classes + j] - offsets[j]);
-        }
-        margin[i] = scores[i * classes + k] - rival;
-      }
+      for (let i = 0; i < rows; i++) margin[i] = scores[i * classes + k] - leaders.rival(i, k);
       const q = quota(k);
       if (q === 0 || q === rows) continue;
       // Ascending order: the q largest margins sit at [rows − q, rows).
@@ -613,9 +608,70 @@ function balancedOffsets(scores: Float64Array, classes: number): Float64Array {
       let below = -Infinity;
       for (let i = 0; i < at; i++) below = Math.max(below, margin[i]);
       offsets[k] = (below + margin[at]) / 2;
+      leaders.moved(k);
     }
   }
   return offsets;
+}
+
+/**
+ * Each row's two largest shifted scores `s_ij − b_j`, and their columns, kept up to date as one
+ * offset b_k changes at a time. The best rival of class k in row i, `max_{j≠k} (s_ij − b_j)`, is then
+ * one lookup rather than a pass over the classes, so a sweep of {@linkcode balancedOffsets} costs
+ * O(rows · classes) rather than O(rows · classes²). The values are the same maxima, so the offsets
+ * are bit for bit those of the direct loop.
+ */
+class RowLeaders {
+  readonly #first: Float64Array;
+  readonly #firstAt: Int32Array;
+  readonly #second: Float64Array;
+  readonly #secondAt: Int32Array;
+
+  constructor(readonly scores: Float64Array, readonly classes: number, readonly offsets: Float64Array) {
+    const rows = scores.length / classes;
+    [this.#first, this.#second] = [new Float64Array(rows), new Float64Array(rows)];
+    [this.#firstAt, this.#secondAt] = [new Int32Array(rows), new Int32Array(rows)];
+    for (let i = 0; i < rows; i++) this.#rescan(i);
+  }
+
+  /** `max_{j≠k} (s_ij − b_j)`. */
+  rival(i: number, k: number): number {
+    return this.#firstAt[i] === k ? this.#second[i] : this.#first[i];
+  }
+
+  /** Takes in a new value of b_k. */
+  moved(k: number): void {
+    const { scores, classes, offsets } = this;
+    for (let i = 0; i < this.#first.length; i++) {
+      if (this.#firstAt[i] === k || this.#secondAt[i] === k) {
+        this.#rescan(i); // a leader may have fallen below the rest
+        continue;
+      }
+      const v = scores[i * classes + k] - offsets[k];
+      if (v > this.#first[i]) {
+        [this.#second[i], this.#secondAt[i]] = [this.#first[i], this.#firstAt[i]];
+        [this.#first[i], this.#firstAt[i]] = [v, k];
+      } else if (v > this.#second[i]) {
+        [this.#second[i], this.#secondAt[i]] = [v, k];
+      }
+    }
+  }
+
+  #rescan(i: number): void {
+    const { scores, classes, offsets } = this;
+    let [first, firstAt, second, secondAt] = [-Infinity, -1, -Infinity, -1];
+    for (let j = 0; j < classes; j++) {
+      const v = scores[i * classes + j] - offsets[j];
+      if (v > first) [second, secondAt, first, firstAt] = [first, firstAt, v, j];
+      else if (v > second) [second, secondAt] = [v, j];
+    }
+    [this.#first[i], this.#firstAt[i], this.#second[i], this.#secondAt[i]] = [
+      first,
+      firstAt,
+      second,
+      secondAt,
+    ];
+  }
 }
 
 /** Whether every class's count under `argmax_k (s_k − b_k)` is its quota. */

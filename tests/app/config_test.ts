@@ -14,7 +14,14 @@ import {
   parseDotEnv,
   parseSeed,
 } from "../../src/app/config.ts";
-import { estimateRunBytes, MAX_INPUT_FILE_BYTES, MAX_RUN_BYTES } from "../../src/app/limits.ts";
+import {
+  estimateRunBytes,
+  estimateRunWork,
+  MAX_INPUT_FILE_BYTES,
+  MAX_RUN_BYTES,
+  MAX_RUN_MULTIPLY_ADDS,
+  MAX_RUN_STEPS,
+} from "../../src/app/limits.ts";
 import { UsageError } from "../../src/core/errors.ts";
 
 const SHIPPED_CONFIG = fileURLToPath(new URL("../../config.yaml", import.meta.url));
@@ -548,6 +555,44 @@ Deno.test("config: estimateRunBytes of a small config, computed independently", 
     estimateRunBytes(defaultConfig()).total < MAX_RUN_BYTES / 100,
     "the defaults are far below the cap",
   );
+});
+
+Deno.test("config: runs that would not end are refused, naming the keys; class counts are capped", () => {
+  const cases: [string, string[]][] = [
+    ["training:\n  target_epochs: 2000000000\n", ["SGD steps", "training.target_epochs", "1e+8"]],
+    ["training:\n  target_steps: 100000001\n", ["SGD steps", "training.target_steps"]],
+    ["training:\n  base_epochs: 10000\nmodel:\n  hidden_dims: [4096, 4096]\n", ["multiply-adds", "1e+15"]],
+    ["data:\n  n_classes: 1025\n", ["data.n_classes", "from 2 to 1024"]],
+    ["data:\n  target_n_classes: 5000\n", ["data.target_n_classes", "from 2 to 1024"]],
+  ];
+  for (const [text, parts] of cases) {
+    assertShortClean(
+      withinMs(500, () => assertUsageError(() => parseConfig(text, "work.yaml"), ["work.yaml", ...parts])),
+    );
+  }
+  const long = parseConfig("training:\n  base_epochs: 100000\n", "ok.yaml"); // 6.3 million steps: allowed
+  assert.equal(long.training.base_epochs, 100000);
+});
+
+Deno.test("config: estimateRunWork of a small config, computed independently", () => {
+  const config = defaultConfig();
+  config.data.base_n_samples = 100;
+  config.data.target_n_samples = 50;
+  config.data.n_features = 10;
+  config.data.target_n_classes = 5;
+  config.model.hidden_dims = [8, 4];
+  config.training.batch_size = 16;
+  config.training.base_epochs = 3;
+  config.training.target_epochs = 2;
+  const weights = (10 * 8 + 8) + (8 * 4 + 4) + (4 * 5 + 5);
+  assert.deepEqual(estimateRunWork(config), {
+    steps: 3 * 7 + 2 * 4, // ⌈100 / 16⌉ = 7 and ⌈50 / 16⌉ = 4 batches an epoch
+    multiplyAdds: 4 * weights * (3 * 100 + 2 * 50),
+  });
+  config.training.target_steps = 9;
+  assert.deepEqual(estimateRunWork(config), { steps: 21 + 9, multiplyAdds: 4 * weights * (300 + 9 * 16) });
+  const defaults = estimateRunWork(defaultConfig());
+  assert.ok(defaults.steps < MAX_RUN_STEPS / 1000 && defaults.multiplyAdds < MAX_RUN_MULTIPLY_ADDS / 1000);
 });
 
 Deno.test("config: parseDotEnv reads KEY=value, export, quotes, comments and blank lines", () => {
