@@ -106,12 +106,17 @@ export function parseWith<T>(
     getOutHasColors: () => false,
     getErrHasColors: () => false,
   });
+  const given = countOptions(program);
   try {
     program.parse([...args], { from: "user" });
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     if (error.exitCode === 0) return { print: printed };
     throw new UsageError(`${oneLine(complaint || error.message)}; see --help`);
+  }
+  const repeated = [...given].find(([, count]) => count > 1);
+  if (repeated) {
+    throw new UsageError(`${repeated[0]} is given ${repeated[1]} times; give it once`);
   }
   return { run: read(program.opts()) };
 }
@@ -135,6 +140,19 @@ export function wholeNumber(value: string, min: number, max: number, or = ""): n
 
 function parseThreads(value: string): ThreadsChoice {
   return value === "auto" ? value : wholeNumber(value, 1, MAX_THREADS, "auto or ");
+}
+
+/**
+ * How many times each of `program`'s options is given, by its long flag, counted as commander parses:
+ * commander itself lets the last one win, which would silently drop the others.
+ */
+function countOptions(program: Program): Map<string, number> {
+  const given = new Map<string, number>();
+  for (const option of program.options) {
+    const flag = option.long ?? option.short ?? option.name();
+    program.on(`option:${option.name()}`, () => given.set(flag, (given.get(flag) ?? 0) + 1));
+  }
+  return given;
 }
 
 /** commander's complaint as one line: whitespace folded, control characters escaped, long ones cut. */

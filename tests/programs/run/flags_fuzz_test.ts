@@ -86,3 +86,22 @@ Deno.test("fuzz: run flags parse into their ranges, print help, or give one clea
     { seed: 42, numRuns: 2000 },
   );
 });
+
+Deno.test("run flags: a flag given twice is refused, in any spelling, rather than the last silently winning", () => {
+  for (
+    const args of [["-c", "a.yaml", "--config", "b.yaml"], ["--device=cpu", "-d", "gpu"], [
+      "-t",
+      "1",
+      "-t",
+      "1",
+    ]]
+  ) {
+    assert.throws(
+      () => parseRunArgs(args),
+      (error: Error) =>
+        error instanceof UsageError && /^--\w[\w-]* is given 2 times; give it once$/.test(error.message),
+      args.join(" "),
+    );
+  }
+  assert.ok("run" in parseRunArgs(["-c", "a.yaml", "-d", "cpu"]), "different flags are fine");
+});
