@@ -7,18 +7,22 @@
 
 import { basename, dirname, join, resolve, sep as SEP } from "node:path";
 import { errorMessage, UsageError } from "../core/errors.ts";
+import { namesFolder } from "./folders.ts";
+import { clip, MAX_PATH_QUOTE } from "./limits.ts";
 
 /**
  * Checks, before any long work, that `path` can be written: it is not empty and names a file (no
- * trailing slash), its folder exists and takes a new file, the path is not a folder itself, and an
- * existing file there is writable by the user. `flag` names the option that gave the path, for messages.
+ * trailing slash), its folder exists and takes a new file, and anything already there is a regular
+ * file the user may write (not a folder, a device, a FIFO or a socket, even through a symbolic
+ * link). `flag` names the option that gave the path, for messages.
  */
 export function checkWritable(path: string, flag: string): void {
+  const quoted = `${flag} ${clip(path, MAX_PATH_QUOTE)}`;
   if (path.trim() === "") throw new UsageError(`${flag} is empty; give a file name`);
-  if (/[\\/]$/.test(path)) {
-    throw new UsageError(`${flag} ${path}: ends with a slash, so it names a folder; give a file name`);
+  if (namesFolder(path)) {
+    throw new UsageError(`${quoted}: ends with a slash or a dot, so it names a folder; give a file name`);
   }
-  const folder = dirname(path);
+  const folder = dirname(path), quotedFolder = clip(folder, MAX_PATH_QUOTE);
   let info: Deno.FileInfo;
   try {
     info = Deno.statSync(folder);
@@ -27,20 +31,24 @@ export function checkWritable(path: string, flag: string): void {
       ? "run with --allow-read and --allow-write, as the deno tasks do"
       : "create it or choose another path";
     throw new UsageError(
-      `${flag} ${path}: folder '${folder}' is not accessible (${errorMessage(error)}); ${fix}`,
+      `${quoted}: folder '${quotedFolder}' is not accessible (${errorMessage(error)}); ${fix}`,
     );
   }
   if (!info.isDirectory) {
-    throw new UsageError(`${flag} ${path}: '${folder}' is not a folder; choose another path`);
+    throw new UsageError(`${quoted}: '${quotedFolder}' is not a folder; choose another path`);
   }
   let existing: Deno.FileInfo | null = null;
   try {
     existing = Deno.statSync(path);
-  } catch { /* a new file */ }
-  if (existing?.isDirectory) throw new UsageError(`${flag} ${path}: is a folder; give a file name`);
+  } catch { /* a new file, or a dangling link that the rename replaces */ }
+  if (existing?.isDirectory) throw new UsageError(`${quoted}: is a folder; give a file name`);
+  if (existing !== null && !existing.isFile) {
+    // Opening a FIFO waits for a reader, and the rename would replace a device node with a file.
+    throw new UsageError(`${quoted}: is not a regular file (a device, FIFO or socket); give a file name`);
+  }
   if (existing !== null && isReadOnly(path, existing)) {
     throw new UsageError(
-      `${flag} ${path}: the existing file is read-only; make it writable (chmod u+w) or choose another path`,
+      `${quoted}: the existing file is read-only; make it writable (chmod u+w) or choose another path`,
     );
   }
   const probe = temporaryPath(path);
@@ -49,7 +57,7 @@ export function checkWritable(path: string, flag: string): void {
     Deno.removeSync(probe);
   } catch (error) {
     throw new UsageError(
-      `${flag} ${path}: cannot write in '${folder}' (${errorMessage(error)}); choose a writable path`,
+      `${quoted}: cannot write in '${quotedFolder}' (${errorMessage(error)}); choose a writable path`,
     );
   }
 }
@@ -75,8 +83,9 @@ export function checkNotOverwriting(path: string, flag: string, inputs: readonly
     const protectedPath = resolvedPath(input.path);
     if (protectedPath === target || (input.folder && target.startsWith(protectedPath + SEP))) {
       throw new UsageError(
-        `${flag} ${path} is ${input.folder ? "inside " : ""}${input.role} '${input.path}', which it would ` +
-          `replace; choose another ${flag} path`,
+        `${flag} ${clip(path, MAX_PATH_QUOTE)} is ${input.folder ? "inside " : ""}${input.role} '${
+          clip(input.path, MAX_PATH_QUOTE)
+        }', which it would replace; choose another ${flag} path`,
       );
     }
   }
@@ -100,7 +109,9 @@ export function writeTextFileAtomic(path: string, text: string, flag: string): v
     try {
       Deno.removeSync(temporary);
     } catch { /* the temporary file was never created */ }
-    throw new UsageError(`${flag} ${path}: cannot write (${errorMessage(error)}); choose a writable path`);
+    throw new UsageError(
+      `${flag} ${clip(path, MAX_PATH_QUOTE)}: cannot write (${errorMessage(error)}); choose a writable path`,
+    );
   }
 }
 

@@ -22,6 +22,7 @@ import {
   MAX_THREADS,
   type ThreadsChoice,
 } from "./engine_choices.ts";
+import { namesFolder } from "./folders.ts";
 import { LOG_LEVELS, type LogLevel } from "./logger.ts";
 import {
   clip,
@@ -31,6 +32,7 @@ import {
   MAX_CLASSES,
   MAX_DOCUMENT_NODES,
   MAX_INPUT_FILE_BYTES,
+  MAX_PATH_QUOTE,
   MAX_RUN_BYTES,
   MAX_RUN_MULTIPLY_ADDS,
   MAX_RUN_STEPS,
@@ -278,7 +280,7 @@ function dataSpec(config: Config): DataSpec {
  */
 export function loadConfig(path: string, env: Readonly<Record<string, string | undefined>>): Config {
   const text = readInputFile(path, "the config file", "pass --config with a readable YAML file");
-  const config = parseConfig(text, clip(path, 200));
+  const config = parseConfig(text, clip(path, MAX_PATH_QUOTE));
   if (env.RANDOM_SEED !== undefined) config.data.random_seed = parseSeed(env.RANDOM_SEED);
   return config;
 }
@@ -286,11 +288,14 @@ export function loadConfig(path: string, env: Readonly<Record<string, string | u
 /**
  * Reads a small text file (the config or `.env`): refuses, with a one-line {@linkcode UsageError}
  * naming `path` and ending with `fix`, anything that is not a regular file (after following symlinks:
- * a folder, a FIFO, `/dev/zero`) or is over {@linkcode MAX_INPUT_FILE_BYTES}; errors of `Deno.statSync`
+ * a folder, a FIFO, `/dev/zero`, a path ending in a slash) or is over {@linkcode MAX_INPUT_FILE_BYTES}; errors of `Deno.statSync`
  * such as `NotFound` and `NotCapable` propagate for the caller to word.
  */
 export function readInputFile(path: string, what: string, fix: string): string {
-  const where = clip(path, 200);
+  const where = clip(path, MAX_PATH_QUOTE);
+  if (namesFolder(path)) {
+    throw new UsageError(`${where}: ${what} ends with a slash or a dot, so it names a folder; ${fix}`);
+  }
   let info: Deno.FileInfo;
   let text: string | undefined;
   try {
@@ -315,7 +320,7 @@ export function readInputFile(path: string, what: string, fix: string): string {
 
 /** Parses and validates config text; `source` names the file in error messages. */
 export function parseConfig(text: string, source: string): Config {
-  source = clip(source, 200);
+  source = clip(source, MAX_PATH_QUOTE);
   const config = defaultConfig();
   if (text.length > MAX_INPUT_FILE_BYTES) {
     throw new UsageError(

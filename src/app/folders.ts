@@ -11,7 +11,7 @@
 import { dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { errorMessage, UsageError } from "../core/errors.ts";
-import { clip } from "./limits.ts";
+import { clip, MAX_PATH_QUOTE } from "./limits.ts";
 
 /** The project folder: the one holding `deno.json`, two levels above this module. */
 export const PROJECT_FOLDER: string = fileURLToPath(new URL("../../", import.meta.url));
@@ -54,11 +54,20 @@ export function enterCallersFolder(): void {
     if (folder !== Deno.cwd()) Deno.chdir(folder);
   } catch (error) {
     throw new UsageError(
-      `INIT_CWD ${clip(folder, 200)}: cannot enter the folder this was started from (${
+      `INIT_CWD ${clip(folder, MAX_PATH_QUOTE)}: cannot enter the folder this was started from (${
         clip(errorMessage(error), 200)
       }); run it from a folder you can read`,
     );
   }
+}
+
+/**
+ * Whether `path` can only name a folder: it ends with a slash, `/.` or `/..`, or is `.` or `..`.
+ * Deno drops such a trailing slash from a path it is given, so a file's path that ends in one would
+ * be taken for the file without it.
+ */
+export function namesFolder(path: string): boolean {
+  return /(^|[\\/])\.{0,2}$/.test(path);
 }
 
 /** `path` from the config file at `configPath`, resolved against that file's folder unless absolute. */

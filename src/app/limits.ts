@@ -8,12 +8,16 @@
  */
 
 import { REFERENCE_ROWS } from "../core/data.ts";
+import { escapeControl } from "../core/errors.ts";
 
 /** The largest config or `.env` file read, in bytes (1 MiB); a real config is a few hundred bytes. */
 export const MAX_INPUT_FILE_BYTES = 1024 * 1024;
 
 /** The most characters of user text quoted in an error message; longer text is cut and ends with `…`. */
 export const MAX_QUOTE_CHARS = 80;
+
+/** The most characters of a path quoted in an error message: enough for any path a person types. */
+export const MAX_PATH_QUOTE = 200;
 
 /**
  * The most values (mappings, lists and scalars) a config document may hold, counting a YAML alias
@@ -51,23 +55,6 @@ const PARAMETER_COPIES = 4;
 
 /** Bytes of a float32 or int32 value. */
 const WORD = 4;
-
-/**
- * `text` with every control character (C0, DEL, C1, U+2028/U+2029, lone surrogates) escaped as `\n`,
- * `\t`, `\r` or `\uXXXX`, so that it prints as part of one line.
- */
-export function escapeControl(text: string): string {
-  return text.replace(
-    // deno-lint-ignore no-control-regex
-    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
-    (c) => {
-      if (c === "\n") return "\\n";
-      if (c === "\r") return "\\r";
-      if (c === "\t") return "\\t";
-      return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
-    },
-  );
-}
 
 /**
  * `text` escaped by {@linkcode escapeControl} and cut to at most `max` characters, ending with `…`

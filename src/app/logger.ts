@@ -7,6 +7,8 @@
 
 import { errorMessage, UsageError } from "../core/errors.ts";
 import { RotatingFile } from "./rotating_file.ts";
+import { namesFolder } from "./folders.ts";
+import { clip, MAX_PATH_QUOTE } from "./limits.ts";
 
 /** Log levels, least to most severe. */
 export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"] as const;
@@ -69,7 +71,7 @@ export function createLogger(options: LoggerOptions): Logger {
         failed.close();
       } catch { /* already unusable */ }
       toConsole(
-        `${new Date().toISOString()} WARNING logging.file: cannot write '${failed.path}' (${
+        `${new Date().toISOString()} WARNING logging.file: cannot write '${quote(failed.path)}' (${
           errorMessage(error)
         }); logging to the file stopped, the run goes on`,
       );
@@ -99,8 +101,13 @@ function inspectLogPath(path: string, what: string, follow: boolean): Deno.FileI
     const why = error instanceof Deno.errors.NotCapable && /--allow-all/.test(errorMessage(error))
       ? "a device or system path, which Deno lets a program touch only with --allow-all"
       : errorMessage(error);
-    throw new UsageError(`${what} '${path}': cannot inspect it (${why}); ${LOG_FIX}`);
+    throw new UsageError(`${what} '${quote(path)}': cannot inspect it (${why}); ${LOG_FIX}`);
   }
+}
+
+/** A path as a message quotes it: escaped, and cut when long. */
+function quote(path: string): string {
+  return clip(path, MAX_PATH_QUOTE);
 }
 
 /** What `info` describes, for a message: a folder, a symbolic link, not a regular file. */
@@ -110,15 +117,20 @@ function kindOf(info: Deno.FileInfo): string {
 
 function openLogFile(options: LoggerOptions): RotatingFile {
   const path = options.file as string;
+  if (namesFolder(path)) {
+    throw new UsageError(
+      `logging.file: '${quote(path)}' ends with a slash or a dot, so it names a folder; ${LOG_FIX}`,
+    );
+  }
   const info = inspectLogPath(path, "logging.file:", true);
   if (info !== null && !info.isFile) {
-    throw new UsageError(`logging.file: '${path}' is ${kindOf(info)}; ${LOG_FIX}`);
+    throw new UsageError(`logging.file: '${quote(path)}' is ${kindOf(info)}; ${LOG_FIX}`);
   }
   for (const slot of RotatingFile.rotationSlots(path, options.backupCount)) {
     const info = inspectLogPath(slot, "logging.file: rotation slot", false);
     if (info !== null && !info.isFile && !info.isSymlink) { // a rename replaces a file or a link, never a folder
       throw new UsageError(
-        `logging.file: rotation slot '${slot}' is ${kindOf(info)}; move it away or ${LOG_FIX}`,
+        `logging.file: rotation slot '${quote(slot)}' is ${kindOf(info)}; move it away or ${LOG_FIX}`,
       );
     }
   }
@@ -126,7 +138,7 @@ function openLogFile(options: LoggerOptions): RotatingFile {
     return new RotatingFile(path, options.maxBytes, options.backupCount);
   } catch (error) {
     throw new UsageError(
-      `logging.file: cannot open '${path}' for writing (${
+      `logging.file: cannot open '${quote(path)}' for writing (${
         errorMessage(error)
       }); set logging.file to a writable path`,
     );
