@@ -10,7 +10,10 @@
 //             3  C = P · [aux[i][j] > 0]        (input gradient through ReLU  dX = (dY Wᵀ) ⊙ [Y > 0])
 //             4  SGD step of a layer: op(A) gains a row of ones (row M), so P's rows 0..M-1 are the
 //                weight gradient Xᵀ dY and row M the bias gradient Σ_rows dY; then
-//                C[i][j] -= dims.rate · P[i][j] (C is W) and aux[j] -= dims.rate · P[M][j] (aux is b).
+//                C[i][j] -= dims.rate · P[i][j] (C is W) and aux[j] -= dims.bias_rate · P[M][j] (aux is b);
+//                a part whose rate is 0 is frozen and not written at all, so its bytes never change.
+//             5  a layer's gradient alone, for shaders/optimizer.wgsl: op(A) gains the row of ones as in 4,
+//                and C ((M+1)×N) = P: rows 0..M-1 the weight gradient, row M the bias gradient.
 //
 // Two schedules of the same sum, one entry point each:
 //   main_tiled    each workgroup owns a 32×32 tile of C; its 8×8 invocations each own a 4×4 block, and
@@ -23,9 +26,9 @@
 // same order, so they give identical results.
 //
 // Bindings (group 0): 0 A, 1 B, 2 C (read_write), 3 aux (read_write: bias, ReLU output or unused),
-//   4 row_index (u32), 5 dims {m, n, k, rate}, 6 step {row_offset, rows, slot, grad_scale} (dynamic offset),
+//   4 row_index (u32), 5 dims {m, n, k, rate, bias_rate}, 6 step {row_offset, rows, slot, grad_scale} (dynamic offset),
 //   7 A again and 8 B again, as array<vec4f>.
-// Dispatch: ceil(N / 32) × ceil(M' / 32) workgroups, where M' is M, or M + 1 for the SGD step.
+// Dispatch: ceil(N / 32) × ceil(M' / 32) workgroups, where M' is M, or M + 1 for epilogues 4 and 5.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -33,7 +36,7 @@ override A_ROWS: u32 = 0u;
 override BATCH_IS_K: bool = false;
 override EPILOGUE: u32 = 0u;
 
-struct Dims { m: u32, n: u32, k: u32, rate: f32 }
+struct Dims { m: u32, n: u32, k: u32, rate: f32, bias_rate: f32 }
 struct Step { row_offset: u32, rows: u32, slot: u32, grad_scale: f32 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
@@ -51,6 +54,9 @@ const TILE = 32u;
 const BLOCK = 4u;
 const THREADS = 64u;
 const SGD = 4u;
+const GRADIENT = 5u;
+/** Epilogues 4 and 5 work on the weight gradient with the bias gradient as an extra row M. */
+override BIAS_ROW: bool = EPILOGUE == SGD || EPILOGUE == GRADIENT;
 
 var<workgroup> a_tile: array<array<f32, TILE>, TILE>; // [row of C][k]
 var<workgroup> b_tile: array<array<f32, TILE>, TILE>; // [k][column of C]
@@ -69,7 +75,7 @@ fn stored_row(r: u32) -> u32 {
 
 fn op_a(i: u32, p: u32, s: Shape) -> f32 {
   if (p >= s.k) { return 0.0; }
-  if (EPILOGUE == SGD && i == s.m) { return 1.0; } // the row of ones that yields the bias gradient
+  if (BIAS_ROW && i == s.m) { return 1.0; } // the row of ones that yields the bias gradient
   if (i >= s.m) { return 0.0; }
   if (TRANS_A) { return a[stored_row(p) * s.m + i]; }
   return a[stored_row(i) * s.k + p];
@@ -82,7 +88,7 @@ fn op_b(p: u32, j: u32, s: Shape) -> f32 {
 }
 
 fn store(i: u32, j: u32, s: Shape, product: f32) {
-  let rows = select(s.m, s.m + 1u, EPILOGUE == SGD);
+  let rows = select(s.m, s.m + 1u, BIAS_ROW);
   if (i >= rows || j >= s.n) { return; }
   let at = i * s.n + j;
   switch EPILOGUE {
@@ -90,7 +96,11 @@ fn store(i: u32, j: u32, s: Shape, product: f32) {
     case 2u: { c[at] = max(product + aux[j], 0.0); }
     case 3u: { c[at] = select(0.0, product, aux[at] > 0.0); }
     case 4u: {
-      if (i < s.m) { c[at] -= dims.rate * product; } else { aux[j] -= dims.rate * product; }
+      if (i < s.m) {
+        if (dims.rate != 0.0) { c[at] -= dims.rate * product; }
+      } else if (dims.bias_rate != 0.0) {
+        aux[j] -= dims.bias_rate * product;
+      }
     }
     default: { c[at] = product; }
   }
@@ -139,8 +149,8 @@ fn main_blocked(@builtin(global_invocation_id) id: vec3u) {
   let s = shape();
   let row0 = id.y * BLOCK;
   let col0 = id.x * BLOCK;
-  // Blocks wholly inside an aligned product take vec4 loads; the rest (and the SGD step's row of
-  // ones, row M) take the scalar path.
+  // Blocks wholly inside an aligned product take vec4 loads; the rest (and the row of ones, row M,
+  // of epilogues 4 and 5) take the scalar path.
   let aligned = s.m % 4u == 0u && s.n % 4u == 0u && s.k % 4u == 0u && row0 + BLOCK <= s.m && col0 + BLOCK <= s.n;
   var acc: array<array<f32, BLOCK>, BLOCK>;
   if (aligned) {

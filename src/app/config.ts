@@ -12,7 +12,8 @@ import * as yaml from "js-yaml";
 import { type DataSpec, type Shift, SHIFTS, splitCounts } from "../core/data.ts";
 import { errorMessage, UsageError } from "../core/errors.ts";
 import { MAX_SEED } from "../core/rng.ts";
-import { strategyPlans } from "../core/strategies.ts";
+import { OPTIMIZER_NAMES, type OptimizerName, type OptimizerSpec } from "../core/optimizers.ts";
+import { builtInRecipes } from "../core/recipes.ts";
 import type { ExperimentSpec } from "../core/train.ts";
 import {
   CPU_KERNEL_CHOICES,
@@ -117,6 +118,24 @@ export interface Config {
     early_stopping_patience: number | null;
     /** `head_finetune`'s base-layer rate, as a multiple of `learning_rate_target`; >= 0, default 0.1. */
     head_finetune_base_lr_scale: number;
+    /** The update rule of both phases: `sgd` (the default), `momentum`, `adam` or `adamw`. */
+    optimizer: OptimizerName;
+    /** Weight decay: an L2 term in the gradient, decoupled under adamw; >= 0, default 0. */
+    weight_decay: number;
+    /** momentum's μ; from 0 to below 1, default 0.9. */
+    momentum: number;
+    /** momentum: Nesterov's form; default false. */
+    nesterov: boolean;
+    /** adam and adamw: β₁ and β₂ (from 0 to below 1; 0.9 and 0.999) and ε (> 0; 1e-8). */
+    adam_beta1: number;
+    /** See `adam_beta1`. */
+    adam_beta2: number;
+    /** See `adam_beta1`. */
+    adam_epsilon: number;
+    /** `l2_sp`: α of `α/2 ‖w − w_pretrained‖²` on the base; >= 0, default 0.1. */
+    l2_sp_alpha: number;
+    /** `l2_sp`: β of `β/2 ‖w‖²` on the head; >= 0, default 0.01. */
+    l2_sp_beta: number;
   };
 }
 
@@ -212,6 +231,15 @@ const SCHEMA: Record<keyof Config, Record<string, Field>> = {
     target_steps: intField(null, 1),
     early_stopping_patience: intField(null, 1),
     head_finetune_base_lr_scale: fraction(0.1, "a finite number >= 0", (v) => v >= 0),
+    optimizer: oneOf("sgd", OPTIMIZER_NAMES),
+    weight_decay: fraction(0, "a finite number >= 0", (v) => v >= 0),
+    momentum: fraction(0.9, "a number from 0 to below 1", (v) => v >= 0 && v < 1),
+    nesterov: { default: false, allowed: "true or false", ok: (v) => typeof v === "boolean" },
+    adam_beta1: fraction(0.9, "a number from 0 to below 1", (v) => v >= 0 && v < 1),
+    adam_beta2: fraction(0.999, "a number from 0 to below 1", (v) => v >= 0 && v < 1),
+    adam_epsilon: positiveRate(1e-8),
+    l2_sp_alpha: fraction(0.1, "a finite number >= 0", (v) => v >= 0),
+    l2_sp_beta: fraction(0.01, "a finite number >= 0", (v) => v >= 0),
   },
 };
 
@@ -222,6 +250,19 @@ export function defaultConfig(): Config {
     Object.fromEntries(Object.entries(fields).map(([key, field]) => [key, structuredClone(field.default)])),
   ]);
   return Object.fromEntries(sections) as Config;
+}
+
+/** The optimizer the `training` section asks for. */
+function optimizerSpec({ training }: Config): OptimizerSpec {
+  return {
+    name: training.optimizer,
+    weightDecay: training.weight_decay,
+    momentum: training.momentum,
+    nesterov: training.nesterov,
+    beta1: training.adam_beta1,
+    beta2: training.adam_beta2,
+    epsilon: training.adam_epsilon,
+  };
 }
 
 /** Hidden layer widths: `model.hidden_dims` when set, else `[model.hidden_dim]`. */
@@ -246,6 +287,7 @@ export function experimentSpec(config: Config): ExperimentSpec {
       batchSize: training.batch_size,
       learningRate: training.learning_rate_base,
       patience: null,
+      optimizer: optimizerSpec(config),
     },
     transfer: {
       epochs: training.target_epochs,
@@ -253,8 +295,12 @@ export function experimentSpec(config: Config): ExperimentSpec {
       batchSize: training.batch_size,
       learningRate: training.learning_rate_target,
       patience: training.early_stopping_patience,
+      optimizer: optimizerSpec(config),
     },
-    plans: strategyPlans(training.head_finetune_base_lr_scale),
+    recipes: builtInRecipes(hiddenDims(config).length + 1, {
+      headFinetuneBaseScale: training.head_finetune_base_lr_scale,
+      l2sp: { alpha: training.l2_sp_alpha, beta: training.l2_sp_beta },
+    }),
   };
 }
 

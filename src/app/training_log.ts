@@ -1,10 +1,11 @@
 /**
- * The training's log lines: a transfer's layer rates and notes when it starts, and each epoch's
+ * The training's log lines: a transfer's layer rates and notes as each stage starts, and each epoch's
  * metrics, written to a {@linkcode Logger}.
  *
  * @module
  */
 
+import type { PartRates } from "../core/recipes.ts";
 import type { Divergence, PhaseStart, TrainingListener } from "../core/train.ts";
 import { percent } from "./format.ts";
 import type { Logger } from "./logger.ts";
@@ -20,13 +21,25 @@ export function divergenceMessage(phase: PhaseStart, divergence: Divergence): st
     `lower training.${key} (now ${phase.learningRate})`;
 }
 
+/** A layer's rates for a log line: `1`, or `0 (biases 1)` when its weights and biases differ; 3 digits. */
+function formatRates(rates: PartRates): string {
+  const [weights, biases] = [rates.weights, rates.biases].map((rate) => Number(rate.toPrecision(3)));
+  return weights === biases ? `${weights}` : `${weights} (biases ${biases})`;
+}
+
 /** A listener that logs: INFO per epoch and per transfer's rates, WARNING per note and per divergence. */
 export function trainingLog(log: Logger): TrainingListener {
   return {
-    started: ({ strategy, layerRates, learningRate, notes }) => {
+    started: ({ strategy, layerRates, learningRate, notes, stage, stages, segment }) => {
       if (strategy === null) return;
-      for (const note of notes) log.warning(`${strategy}: ${note}`);
-      log.info(`${strategy}: layer rates ${layerRates.join(", ")} x ${learningRate}`);
+      if (stage === 1) { for (const note of notes) log.warning(`${strategy}: ${note}`); }
+      const last = segment.firstEpoch + segment.epochs - 1;
+      const which = stages === 1
+        ? strategy
+        : `${strategy} stage ${stage}/${stages} (${
+          segment.epochs === 0 ? "no epochs" : `epochs ${segment.firstEpoch}-${last}`
+        })`;
+      log.info(`${which}: layer rates ${layerRates.map(formatRates).join(", ")} x ${learningRate}`);
     },
     diverged: (phase, divergence) => log.warning(divergenceMessage(phase, divergence)),
     epoch: (task, m, epochs) =>

@@ -1,8 +1,9 @@
 /**
- * The comparison itself: for each seed, pretrain once, then run every strategy (`scratch` included)
- * from that pretrained model on the same target data, at every point of the sweeps over relatedness
- * and target training-set size. The source task depends on neither (see `data.ts`: relatedness only
- * blends the target's teacher), so one pretraining per seed serves every point.
+ * The comparison itself: for each seed, pretrain once, then run each of the grid's strategies (`compare`
+ * always includes `scratch`, its baseline) from that pretrained model on the same target data, at every
+ * point of the sweeps over relatedness and target training-set size. The source task depends on neither
+ * (see `data.ts`: relatedness only blends the target's teacher), so one pretraining per seed serves every
+ * point.
  *
  * @module
  */
@@ -19,12 +20,12 @@ import {
   uploadTask,
 } from "./engine.ts";
 import type { Mlp } from "./model.ts";
-import { STRATEGY_NAMES, type StrategyName } from "./strategies.ts";
+import { CLASSIC_STRATEGIES, type StrategyName } from "./recipes.ts";
 import {
   type Divergence,
   type EarlyStop,
   type ExperimentSpec,
-  phaseEpochs,
+  phaseSegments,
   pretrain,
   type TaskMetrics,
   type TrainingListener,
@@ -33,6 +34,11 @@ import {
 
 /** The points to run: every seed × relatedness × target training-set size × strategy. */
 export interface Grid {
+  /**
+   * The strategies run at every point, in this order (`compare` passes its `--strategies`, in
+   * `STRATEGY_NAMES` order); {@linkcode CLASSIC_STRATEGIES} when absent.
+   */
+  readonly strategies?: readonly StrategyName[];
   /** Each replaces `data.seed` for one pretraining and all its transfers, run in this order. */
   readonly seeds: readonly number[];
   /** Each replaces `data.relatedness` for the target task; the seed's one pretraining serves them all. */
@@ -126,11 +132,25 @@ export interface Comparison {
   readonly complete: boolean;
 }
 
-/** Epochs the whole grid trains, for progress and time estimates. */
+/**
+ * Epochs the whole grid trains, for progress and time estimates: every strategy's stages at every
+ * training-set size (a stage cut short by a step budget still counts its last, partial epoch), as if
+ * nothing stopped early.
+ */
 export function totalEpochs(spec: ExperimentSpec, grid: Grid): number {
   const rows = grid.targetRows ?? [splitCounts(spec.data.targetSamples, spec.data).train];
-  const perPoint = rows.reduce((sum, n) => sum + phaseEpochs(spec.transfer, n), 0) * STRATEGY_NAMES.length;
+  const epochs = (strategy: StrategyName, n: number) =>
+    phaseSegments(spec.transfer, n, spec.recipes[strategy].stages).reduce((sum, s) => sum + s.epochs, 0);
+  const perPoint = rows.reduce(
+    (total, n) => total + gridStrategies(grid).reduce((sum, strategy) => sum + epochs(strategy, n), 0),
+    0,
+  );
   return grid.seeds.length * (spec.pretrain.epochs + grid.relatedness.length * perPoint);
+}
+
+/** The strategies `grid` runs at every point, in order: its `strategies`, else the classic four. */
+export function gridStrategies(grid: Grid): readonly StrategyName[] {
+  return grid.strategies ?? CLASSIC_STRATEGIES;
 }
 
 /** Milliseconds between yields to the event loop, where Ctrl-C is noticed. */
@@ -306,7 +326,7 @@ class ComparisonRun {
     const target = uploadTask(this.engine, targetData);
     try {
       const point = { seed: spec.data.seed, relatedness: spec.data.relatedness, targetTrainRows };
-      for (const strategy of STRATEGY_NAMES) {
+      for (const strategy of gridStrategies(this.grid)) {
         if (await this.#stopping()) return false;
         const listener = this.#listen({ ...point, phase: strategy });
         const run = await transfer(this.engine, target, pretrained, strategy, spec, listener);

@@ -11,6 +11,8 @@
 
 import type { Dataset, TaskData } from "./data.ts";
 import type { Mlp } from "./model.ts";
+import type { OptimizerSpec, Penalty } from "./optimizers.ts";
+import type { PartRates } from "./recipes.ts";
 
 /** Mean loss and accuracy (a fraction in [0, 1]) over a set of samples. */
 export interface Metrics {
@@ -60,10 +62,23 @@ export interface PhaseSpec {
   readonly epochs: number;
   /** Rows per minibatch; an epoch's last minibatch takes the remainder, so it may be shorter. */
   readonly batchSize: number;
-  /** SGD step size before each layer's multiplier from `layerRates`. */
+  /** SGD step size before each layer's multipliers from `layerRates`. */
   readonly learningRate: number;
-  /** One multiplier of `learningRate` per layer; 0 freezes the layer (its bytes stay unchanged). */
-  readonly layerRates: readonly number[];
+  /**
+   * Per layer, multipliers of `learningRate` for its weights and its biases; 0 freezes that part (its
+   * bytes stay unchanged).
+   */
+  readonly layerRates: readonly PartRates[];
+  /**
+   * The update rule (see `optimizers.ts`); plain SGD when absent. Each learning part's optimizer
+   * state stays on the engine: it starts fresh when the part starts learning (after `setModel`, or
+   * after a phase that froze it) and carries over from phase to phase while the part learns.
+   */
+  readonly optimizer?: OptimizerSpec;
+  /** Per layer, the pulls besides the loss (weight decay towards 0, L2-SP's towards `anchor`); none when absent. */
+  readonly penalties?: readonly Penalty[];
+  /** What the penalties' anchors pull towards (the pretrained model, in the target's shape); read only where an anchor is above 0. */
+  readonly anchor?: Mlp;
   /** Seeds the per-epoch shuffles (see `epochOrder` in `shuffle.ts`). */
   readonly shuffleSeed: number;
   /**
@@ -121,22 +136,25 @@ export function epochSteps(
   return spec.steps === undefined ? whole : Math.max(0, Math.min(whole, spec.steps - index * whole));
 }
 
-/** Each layer's SGD step size in a phase: the learning rate times the layer's rate multiplier. */
-export function stepSizes(learningRate: number, layerRates: readonly number[]): number[] {
-  return layerRates.map((rate) => learningRate * rate);
+/** Each layer's SGD step sizes in a phase: the learning rate times the layer's multipliers. */
+export function stepSizes(learningRate: number, layerRates: readonly PartRates[]): PartRates[] {
+  return layerRates.map((rates) => ({
+    weights: learningRate * rates.weights,
+    biases: learningRate * rates.biases,
+  }));
 }
 
-/** Which layers a backward pass must serve: those that learn (rate above 0), and the lowest of them. */
+/** Which layers a backward pass must serve: those that learn (either part's rate above 0), and the lowest of them. */
 export interface GradientPlan {
-  /** One flag per layer, input to output: true where the layer's rate is above 0. */
+  /** One flag per layer, input to output: true where its weights or its biases learn. */
   readonly learns: readonly boolean[];
   /** The lowest layer that learns, or −1 when none does: nothing below it needs a gradient. */
   readonly lowest: number;
 }
 
 /** The gradient plan of a phase with these per-layer rate multipliers. */
-export function gradientPlan(layerRates: readonly number[]): GradientPlan {
-  const learns = layerRates.map((rate) => rate > 0);
+export function gradientPlan(layerRates: readonly PartRates[]): GradientPlan {
+  const learns = layerRates.map((rates) => rates.weights > 0 || rates.biases > 0);
   return { learns, lowest: learns.indexOf(true) };
 }
 

@@ -18,8 +18,17 @@ import {
   type TaskHandles,
 } from "./engine.ts";
 import { heModel, layerWidths, type Mlp } from "./model.ts";
+import type { OptimizerSpec, Penalty } from "./optimizers.ts";
 import { deriveSeed, Rng } from "./rng.ts";
-import { startTransfer, type StrategyName, type StrategyPlan, uniformRates } from "./strategies.ts";
+import {
+  type PartRates,
+  type Recipe,
+  type Stage,
+  stageBudgets,
+  startTransfer,
+  type StrategyName,
+  uniformRates,
+} from "./recipes.ts";
 
 /** How one phase trains: its budget, minibatch size and learning rate, and when to stop early. */
 export interface PhaseSchedule {
@@ -39,6 +48,8 @@ export interface PhaseSchedule {
    * stops once this many epochs in a row have not lowered it, and the best epoch's weights are kept.
    */
   readonly patience: number | null;
+  /** The update rule and its settings. */
+  readonly optimizer: OptimizerSpec;
 }
 
 /** Epochs a phase on `rows` training rows runs under `schedule`: `epochs`, or as many as `steps` need. */
@@ -48,7 +59,42 @@ export function phaseEpochs(schedule: PhaseSchedule, rows: number): number {
     : Math.ceil(schedule.steps / stepsPerEpoch(rows, schedule.batchSize));
 }
 
-/** Everything an experiment needs: the tasks, the hidden widths, both phases, every strategy's plan. */
+/** A stretch of a phase trained at one set of layer rates: a recipe's stage, or all of pretraining. */
+export interface Segment {
+  /** Per layer, the multipliers of the phase's learning rate for its weights and its biases. */
+  readonly layerRates: readonly PartRates[];
+  /** Its first epoch's number in the phase (1-based): epochs are numbered, and shuffled, across stages. */
+  readonly firstEpoch: number;
+  /** Its epochs, the last one partial when `steps` ends inside it. */
+  readonly epochs: number;
+  /** Under a step budget, its share of the steps; absent under an epoch budget. */
+  readonly steps?: number;
+}
+
+/**
+ * The segments of a phase on `rows` training rows that runs `stages` under `schedule`: the budget
+ * (epochs, or steps) is cut by `stageBudgets`. Under a step budget a stage ends where its steps run
+ * out and the next starts a fresh epoch. One stage gives one segment of the whole budget.
+ */
+export function phaseSegments(schedule: PhaseSchedule, rows: number, stages: readonly Stage[]): Segment[] {
+  const perEpoch = stepsPerEpoch(rows, schedule.batchSize);
+  const budgets = stageBudgets(stages, schedule.steps ?? schedule.epochs);
+  let firstEpoch = 1;
+  return stages.map((stage, s) => {
+    const budget = budgets[s];
+    const epochs = schedule.steps === null ? budget : Math.ceil(budget / perEpoch);
+    const segment = {
+      layerRates: stage.rates,
+      firstEpoch,
+      epochs,
+      ...(schedule.steps === null ? {} : { steps: budget }),
+    };
+    firstEpoch += epochs;
+    return segment;
+  });
+}
+
+/** Everything an experiment needs: the tasks, the hidden widths, both phases, every strategy's recipe. */
 export interface ExperimentSpec {
   /** The two tasks; `data.seed` also seeds the initial weights and the shuffles. */
   readonly data: DataSpec;
@@ -58,8 +104,8 @@ export interface ExperimentSpec {
   readonly pretrain: PhaseSchedule;
   /** Every strategy's target phase; each layer's rate comes from the strategy's plan. */
   readonly transfer: PhaseSchedule;
-  /** What each strategy starts from and how fast each layer learns (see `strategyPlans`). */
-  readonly plans: Readonly<Record<StrategyName, StrategyPlan>>;
+  /** What each strategy starts from and, stage by stage, how fast each layer learns (see `builtInRecipes`). */
+  readonly recipes: Readonly<Record<StrategyName, Recipe>>;
 }
 
 /** Layer widths of the pretrained model: features, the hidden widths, the source task's classes. */
@@ -121,17 +167,23 @@ export interface PhaseStart {
   readonly task: Task;
   /** The strategy of a transfer; null for pretraining. */
   readonly strategy: StrategyName | null;
-  /** The phase's base step size, before each layer's multiplier. */
+  /** The phase's base step size, before each layer's multipliers. */
   readonly learningRate: number;
-  /** One multiplier of `learningRate` per layer, input to output; 0 freezes the layer. */
-  readonly layerRates: readonly number[];
+  /** Per layer, input to output, the multipliers of `learningRate` for weights and biases; 0 freezes a part. */
+  readonly layerRates: readonly PartRates[];
   /** Why a layer planned as pretrained starts fresh; empty when none. */
   readonly notes: readonly string[];
+  /** Which stage of the recipe this is, 1-based, and how many it has (1 and 1 for pretraining). */
+  readonly stage: number;
+  /** How many stages the phase has. */
+  readonly stages: number;
+  /** The stage's first epoch and its epochs. */
+  readonly segment: Segment;
 }
 
 /** Told when each phase starts and after each of its epochs (a program logs these, say). */
 export interface TrainingListener {
-  /** Before the phase's first epoch, with its model already on the engine. */
+  /** Before each stage's first epoch (once for pretraining), with its model already on the engine. */
   started?(phase: PhaseStart): void;
   /** After each epoch of the phase, in order; `epochs` is the phase's total. */
   epoch?(task: Task, metrics: EpochMetrics, epochs: number): void;
@@ -157,26 +209,19 @@ export async function pretrain(
   const seeds = phaseSeeds(spec.data.seed, "source");
   const widths = sourceWidths(spec);
   engine.setModel(heModel(widths, new Rng(seeds.init)));
-  const layerRates = uniformRates(widths.length - 1);
-  const start: PhaseStart = {
-    task: "source",
-    strategy: null,
-    learningRate: spec.pretrain.learningRate,
-    layerRates,
-    notes: [],
-  };
   const phase = await runPhase(
     engine,
     source,
-    start,
+    { task: "source", strategy: null, learningRate: spec.pretrain.learningRate, notes: [] },
     spec.pretrain,
+    { stages: [{ share: 1, rates: uniformRates(widths.length - 1) }] },
     seeds.shuffle,
     listener,
   );
   return { ...phase, model: await engine.readModel() };
 }
 
-/** Adapts the pretrained model to the target task as the strategy's plan says. */
+/** Adapts the pretrained model to the target task as the strategy's recipe says, stage by stage. */
 export async function transfer(
   engine: Engine,
   target: TaskHandles,
@@ -187,64 +232,89 @@ export async function transfer(
 ): Promise<PhaseResult & { notes: string[] }> {
   const seeds = phaseSeeds(spec.data.seed, "target");
   const init = new Rng(seeds.init);
-  const { model, layerRates, notes } = startTransfer(
-    spec.plans[strategy],
+  const { model, stages, notes, penalties } = startTransfer(
+    spec.recipes[strategy],
     pretrained,
     spec.data.targetClasses,
     init,
   );
   engine.setModel(model);
-  const start: PhaseStart = {
-    task: "target",
-    strategy,
-    learningRate: spec.transfer.learningRate,
-    layerRates,
-    notes,
-  };
   const phase = await runPhase(
     engine,
     target,
-    start,
+    { task: "target", strategy, learningRate: spec.transfer.learningRate, notes },
     spec.transfer,
+    { stages, ...(penalties ? { penalties, anchor: model } : {}) },
     seeds.shuffle,
     listener,
   );
   return { ...phase, notes };
 }
 
+/** What a phase's stages share of {@linkcode PhaseStart}. */
+type PhaseHeader = Pick<PhaseStart, "task" | "strategy" | "learningRate" | "notes">;
+
+/** What a phase trains: its stages, and the penalties of every stage with the parameters they pull towards. */
+interface PhasePlan {
+  readonly stages: readonly Stage[];
+  readonly penalties?: readonly Penalty[];
+  readonly anchor?: Mlp;
+}
+
+/** Runs the plan's stages in order as segments of one phase; divergence or early stopping ends them all. */
 async function runPhase(
   engine: Engine,
   data: TaskHandles,
-  start: PhaseStart,
+  header: PhaseHeader,
   schedule: PhaseSchedule,
+  plan: PhasePlan,
   shuffleSeed: number,
   listener: TrainingListener,
 ): Promise<PhaseResult> {
-  listener.started?.(start);
-  const epochs = phaseEpochs(schedule, data.train.n);
+  const segments = phaseSegments(schedule, data.train.n, plan.stages);
+  const epochs = segments.reduce((sum, segment) => sum + segment.epochs, 0);
+  const history: EpochMetrics[] = [];
+  const stopper = schedule.patience === null
+    ? null
+    : await EarlyStopper.start(engine, data.validation, schedule.patience);
   let diverged: Divergence | null = null;
-  const spec: PhaseSpec = {
-    train: data.train,
-    test: data.test,
-    epochs,
-    ...(schedule.steps === null ? {} : { steps: schedule.steps }),
-    batchSize: schedule.batchSize,
-    learningRate: schedule.learningRate,
-    layerRates: start.layerRates,
-    shuffleSeed,
-    onEpoch: (metrics) => {
-      listener.epoch?.(start.task, metrics, epochs);
-      const loss = divergedLoss(metrics);
-      if (loss === null) return true;
-      diverged = { epoch: metrics.epoch, loss };
-      listener.diverged?.(start, diverged);
-      return false; // a non-finite loss never recovers: stop the phase here
-    },
-  };
   const started = performance.now();
-  const { history, earlyStop } = schedule.patience === null
-    ? { history: await engine.trainPhase(spec), earlyStop: null }
-    : await trainWithEarlyStopping(engine, spec, data.validation, schedule.patience);
+  for (const [s, segment] of segments.entries()) {
+    const start: PhaseStart = {
+      ...header,
+      layerRates: segment.layerRates,
+      stage: s + 1,
+      stages: segments.length,
+      segment,
+    };
+    listener.started?.(start);
+    const spec: PhaseSpec = {
+      train: data.train,
+      test: data.test,
+      epochs: segment.epochs,
+      firstEpoch: segment.firstEpoch,
+      ...(segment.steps === undefined ? {} : { steps: segment.steps }),
+      batchSize: schedule.batchSize,
+      learningRate: schedule.learningRate,
+      layerRates: segment.layerRates,
+      optimizer: schedule.optimizer,
+      ...(plan.penalties ? { penalties: plan.penalties, anchor: plan.anchor } : {}),
+      shuffleSeed,
+      onEpoch: (metrics) => {
+        listener.epoch?.(header.task, metrics, epochs);
+        const loss = divergedLoss(metrics);
+        if (loss === null) return true;
+        diverged = { epoch: metrics.epoch, loss };
+        listener.diverged?.(start, diverged);
+        return false; // a non-finite loss never recovers: stop the phase here
+      },
+    };
+    const goOn = stopper === null
+      ? (history.push(...await engine.trainPhase(spec)), true)
+      : await stopper.train(spec, history);
+    if (!goOn || diverged !== null) break;
+  }
+  const earlyStop = await stopper?.finish(history) ?? null;
   const ms = performance.now() - started;
   const metrics = {
     train: await engine.evaluate(data.train),
@@ -255,30 +325,57 @@ async function runPhase(
 }
 
 /**
- * `spec` one epoch at a time, measuring the validation loss after each: stops once `patience` epochs
- * in a row have not lowered it (or an epoch diverged), and leaves the best epoch's weights on the
- * engine. Each epoch trains exactly as it would in one whole run (same shuffle, same steps).
+ * Early stopping across a phase's stages: trains each stage one epoch at a time, measuring the
+ * validation loss after each; stops once `patience` epochs in a row have not lowered it (or an epoch
+ * diverged), and leaves the best epoch's weights on the engine. Each epoch trains exactly as it would
+ * in one whole run (same shuffle, same steps).
  */
-async function trainWithEarlyStopping(
-  engine: Engine,
-  spec: PhaseSpec,
-  validation: DatasetHandle,
-  patience: number,
-): Promise<{ history: EpochMetrics[]; earlyStop: EarlyStop | null }> {
-  const history: EpochMetrics[] = [];
-  let best = { loss: Infinity, epoch: 0, model: await engine.readModel() };
-  for (let index = 0; index < spec.epochs; index++) {
-    const steps = spec.steps === undefined ? {} : { steps: epochSteps(spec, spec.train.n, index) };
-    const [metrics] = await engine.trainPhase({ ...spec, epochs: 1, firstEpoch: index + 1, ...steps });
-    history.push(metrics);
-    if (divergedLoss(metrics) !== null) return { history, earlyStop: null };
-    const { loss } = await engine.evaluate(validation);
-    if (loss < best.loss) best = { loss, epoch: metrics.epoch, model: await engine.readModel() };
-    else if (metrics.epoch - best.epoch >= patience) break;
+class EarlyStopper {
+  private constructor(
+    readonly engine: Engine,
+    readonly validation: DatasetHandle,
+    readonly patience: number,
+    private best: { loss: number; epoch: number; model: Mlp },
+  ) {}
+
+  /** A stopper whose best so far is the model on the engine now, as epoch 0 with no loss measured. */
+  static async start(engine: Engine, validation: DatasetHandle, patience: number): Promise<EarlyStopper> {
+    return new EarlyStopper(engine, validation, patience, {
+      loss: Infinity,
+      epoch: 0,
+      model: await engine.readModel(),
+    });
   }
-  const lastEpoch = history.at(-1)?.epoch ?? 0;
-  if (best.epoch !== lastEpoch) engine.setModel(best.model);
-  return { history, earlyStop: { bestEpoch: best.epoch, lastEpoch } };
+
+  /** Trains `spec` epoch by epoch into `history`; false once the phase should stop. */
+  async train(spec: PhaseSpec, history: EpochMetrics[]): Promise<boolean> {
+    const firstEpoch = spec.firstEpoch ?? 1;
+    for (let index = 0; index < spec.epochs; index++) {
+      const steps = spec.steps === undefined ? {} : { steps: epochSteps(spec, spec.train.n, index) };
+      const [metrics] = await this.engine.trainPhase({
+        ...spec,
+        epochs: 1,
+        firstEpoch: firstEpoch + index,
+        ...steps,
+      });
+      history.push(metrics);
+      if (divergedLoss(metrics) !== null) return false;
+      const { loss } = await this.engine.evaluate(this.validation);
+      if (loss < this.best.loss) {
+        this.best = { loss, epoch: metrics.epoch, model: await this.engine.readModel() };
+      } else if (metrics.epoch - this.best.epoch >= this.patience) return false;
+    }
+    return true;
+  }
+
+  /** Puts the best epoch's weights back (unless the last epoch was the best), and says where it stopped. */
+  finish(history: readonly EpochMetrics[]): EarlyStop | null {
+    const last = history.at(-1);
+    if (last !== undefined && divergedLoss(last) !== null) return null;
+    const lastEpoch = last?.epoch ?? 0;
+    if (this.best.epoch !== lastEpoch) this.engine.setModel(this.best.model);
+    return { bestEpoch: this.best.epoch, lastEpoch };
+  }
 }
 
 /**

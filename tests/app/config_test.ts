@@ -53,6 +53,15 @@ function documentedDefaults(): Config {
       target_steps: null,
       early_stopping_patience: null,
       head_finetune_base_lr_scale: 0.1,
+      optimizer: "sgd",
+      weight_decay: 0,
+      momentum: 0.9,
+      nesterov: false,
+      adam_beta1: 0.9,
+      adam_beta2: 0.999,
+      adam_epsilon: 1e-8,
+      l2_sp_alpha: 0.1,
+      l2_sp_beta: 0.01,
     },
   };
 }

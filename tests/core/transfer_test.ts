@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { defaultConfig, experimentSpec } from "../../src/app/config.ts";
 import { type Comparison, runComparison } from "../../src/core/comparison.ts";
 import type { Shift } from "../../src/core/data.ts";
-import type { StrategyName } from "../../src/core/strategies.ts";
+import type { StrategyName } from "../../src/core/recipes.ts";
 import { CpuEngine } from "../../src/engines/cpu/engine.ts";
 import { wasmKernels } from "../../src/engines/cpu/wasm/kernel_set.ts";
 import { detectWasm } from "../../src/engines/cpu/wasm/runtime.ts";

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { type Config, experimentSpec } from "../../src/app/config.ts";
 import { makeTransferData, type TransferData } from "../../src/core/data.ts";
 import { type Engine, type TaskHandles, uploadTask } from "../../src/core/engine.ts";
+import type { PartRates } from "../../src/core/recipes.ts";
 import type { ExperimentSpec } from "../../src/core/train.ts";
 import { createLogger, type Logger } from "../../src/app/logger.ts";
 import { Rng } from "../../src/core/rng.ts";
@@ -126,4 +127,9 @@ export async function runProgram(
   }).output();
   const decoder = new TextDecoder();
   return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
+}
+
+/** Per-layer rates with weights and biases alike: `[0, 1]` freezes the first layer of two. */
+export function rates(values: readonly number[]): PartRates[] {
+  return values.map((rate) => ({ weights: rate, biases: rate }));
 }

@@ -2,16 +2,18 @@
  * Checks of the training contract that every engine must pass (run on the CPU engine in
  * tests/core/train_test.ts and on the GPU engine in tests/engines/gpu/engine_test.ts): divergence
  * stops a phase, a phase run epoch by epoch equals the phase run whole, a step budget takes exactly
- * that many steps, and early stopping keeps the weights of the epoch a reference loop picks.
+ * that many steps, early stopping keeps the weights of the epoch a reference loop picks, and a frozen
+ * part (weights or biases) keeps its bytes.
  */
 
 import assert from "node:assert/strict";
 import { defaultConfig } from "../../src/app/config.ts";
 import type { Engine, PhaseSpec } from "../../src/core/engine.ts";
 import { heModel, type Mlp } from "../../src/core/model.ts";
+import { OPTIMIZER_NAMES, type OptimizerSpec, PLAIN_SGD } from "../../src/core/optimizers.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { phaseSeeds, pretrain } from "../../src/core/train.ts";
-import { bytesOf, experimentOn } from "./helpers.ts";
+import { bytesOf, experimentOn, rates } from "./helpers.ts";
 
 /** A small config: 300 source rows (192 training), 3 pretraining epochs. */
 function smallConfig() {
@@ -58,7 +60,7 @@ function sourcePhase(engine: Engine): { spec: PhaseSpec; start: Mlp } {
     epochs: 3,
     batchSize: 32,
     learningRate: 0.05,
-    layerRates: [1, 1],
+    layerRates: rates([1, 1]),
     shuffleSeed: 11,
   };
   return { spec, start };
@@ -124,7 +126,7 @@ export async function checkEarlyStopping(engine: Engine): Promise<void> {
       firstEpoch: epoch,
       batchSize: 32,
       learningRate: 0.6,
-      layerRates: [1, 1],
+      layerRates: rates([1, 1]),
       shuffleSeed: phaseSeeds(config.data.random_seed, "source").shuffle,
     });
     losses.push((await engine.evaluate(data.source.validation)).loss);
@@ -142,9 +144,53 @@ export async function checkEarlyStopping(engine: Engine): Promise<void> {
   assert.ok(sameModel(kept, models[best]), "the best epoch's weights are kept");
 }
 
+/** Every optimizer, each with weight decay, to show that none of them moves a frozen part. */
+const EVERY_OPTIMIZER: readonly OptimizerSpec[] = OPTIMIZER_NAMES.map((name) => ({
+  ...PLAIN_SGD,
+  name,
+  weightDecay: 0.1,
+}));
+
+/**
+ * A frozen part is never written, nor its optimizer state read: with the first layer's weights and
+ * the head's biases frozen, under every optimizer with weight decay and penalties towards 0 and
+ * towards the start, and at a learning rate high enough to overflow (so that any write of `w − 0 · g`
+ * with a non-finite g would show), their bytes stay those of the start while the other parts move.
+ */
+export async function checkFrozenParts(engine: Engine): Promise<void> {
+  const { spec, start } = sourcePhase(engine);
+  const layerRates = [{ weights: 0, biases: 1 }, { weights: 1, biases: 0 }];
+  const penalties = [{ decay: 0.1, anchor: 0.1 }, { decay: 0.1, anchor: 0.1 }];
+  const same = (a: Float32Array, b: Float32Array) => bytesOf(a).every((byte, i) => byte === bytesOf(b)[i]);
+  for (const optimizer of [PLAIN_SGD, ...EVERY_OPTIMIZER]) {
+    for (const learningRate of [0.05, 1e38]) {
+      const what = `${optimizer.name} (decay ${optimizer.weightDecay}) at rate ${learningRate}`;
+      engine.setModel(start);
+      await engine.trainPhase({
+        ...spec,
+        epochs: 10,
+        learningRate,
+        layerRates,
+        optimizer,
+        penalties,
+        anchor: start,
+      });
+      const [first, head] = await engine.readModel();
+      if (learningRate > 1) {
+        assert.ok(!head.weights.every(Number.isFinite), `${what}: the learning parts diverged`);
+      }
+      assert.ok(same(first.weights, start[0].weights), `${what}: frozen weights kept their bytes`);
+      assert.ok(same(head.bias, start[1].bias), `${what}: frozen biases kept their bytes`);
+      assert.ok(!same(first.bias, start[0].bias), `${what}: the first layer's biases learned`);
+      assert.ok(!same(head.weights, start[1].weights), `${what}: the head's weights learned`);
+    }
+  }
+}
+
 /** Every check above with the name its test gets, for each engine's suite to run. */
 export const TRAINING_CHECKS: readonly (readonly [string, (engine: Engine) => Promise<void>])[] = [
   ["a non-finite loss stops the phase at that epoch and says where", checkDivergenceStops],
   ["a phase run whole, epoch by epoch, or as a step budget takes the same steps", checkEpochsAndSteps],
   ["early stopping keeps the epoch a reference loop picks on the validation loss", checkEarlyStopping],
+  ["a frozen weight or bias is never written, even when the rest diverges", checkFrozenParts],
 ];

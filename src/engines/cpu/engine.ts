@@ -22,6 +22,9 @@ import {
   stepSizes,
 } from "../../core/engine.ts";
 import { type Mlp, sameShape } from "../../core/model.ts";
+import { isPlainSgd, NO_PENALTY, PLAIN_SGD } from "../../core/optimizers.ts";
+import type { PartRates } from "../../core/recipes.ts";
+import { freshState, optimizerStep, type PartState } from "./optimizer.ts";
 import { type KernelSet, TS_KERNELS } from "./arena.ts";
 import { epochOrder } from "../../core/shuffle.ts";
 import {
@@ -51,6 +54,8 @@ export class CpuEngine implements Engine {
   #workspace: Workspace | null = null;
   #kernels: StepKernels = TS_STEP_KERNELS;
   #sum: LossSum = { loss: 0, correct: 0 };
+  /** Each layer's optimizer state, weights and biases apart; null for a part that is not learning. */
+  #state: { weights: PartState | null; biases: PartState | null }[] = [];
 
   /** An engine running `kernels` (the TypeScript reference by default); it disposes of them. */
   constructor(readonly kernels: KernelSet = TS_KERNELS) {
@@ -63,6 +68,7 @@ export class CpuEngine implements Engine {
   }
 
   setModel(model: Mlp): void {
+    this.#state = [];
     if (!sameShape(model, this.#model)) {
       return this.#allocate(model, this.#workspace?.capacity ?? EVAL_BATCH_ROWS);
     }
@@ -81,6 +87,7 @@ export class CpuEngine implements Engine {
     const ws = this.#workspaceFor(spec.batchSize);
     const plan = gradientPlan(spec.layerRates);
     const steps = stepSizes(spec.learningRate, spec.layerRates);
+    this.#prepareState(spec);
     const order = new Uint32Array(data.n);
     const history: EpochMetrics[] = [];
     for (let index = 0; index < spec.epochs; index++) {
@@ -93,7 +100,7 @@ export class CpuEngine implements Engine {
         for (let r = 0; r < rows; r++) ws.labels[r] = data.labels[order[from + r]];
         forward(ws, this.#model, rows, this.#kernels);
         backward(ws, this.#model, rows, plan, this.#sum, this.#kernels);
-        this.#update(ws, plan, steps);
+        this.#update(ws, plan, steps, spec);
         loss += this.#sum.loss;
         correct += this.#sum.correct;
         seen += rows;
@@ -123,11 +130,37 @@ export class CpuEngine implements Engine {
     this.kernels.dispose();
   }
 
-  #update(ws: Workspace, plan: GradientPlan, steps: readonly number[]): void {
+  /** The optimizer's step of every part that learns; a frozen part is not written at all, so its bytes stay. */
+  #update(ws: Workspace, plan: GradientPlan, steps: readonly PartRates[], spec: PhaseSpec): void {
+    const optimizer = spec.optimizer ?? PLAIN_SGD;
     this.#model.forEach((layer, l) => {
       if (!plan.learns[l]) return;
-      this.#kernels.sgdStep(layer.weights, ws.weightGrads[l], steps[l]);
-      this.#kernels.sgdStep(layer.bias, ws.biasGrads[l], steps[l]);
+      const penalty = spec.penalties?.[l] ?? NO_PENALTY;
+      const part = (w: Floats, g: Floats, rate: number, state: PartState | null, anchor: Floats | null) => {
+        if (rate === 0) return;
+        if (isPlainSgd(optimizer, penalty)) this.#kernels.sgdStep(w, g, rate); // fast in both kernel sets
+        else optimizerStep(optimizer, penalty, w, g, anchor, rate, state!);
+      };
+      const anchor = spec.anchor?.[l] ?? null;
+      part(
+        layer.weights,
+        ws.weightGrads[l],
+        steps[l].weights,
+        this.#state[l].weights,
+        anchor?.weights ?? null,
+      );
+      part(layer.bias, ws.biasGrads[l], steps[l].biases, this.#state[l].biases, anchor?.bias ?? null);
+    });
+  }
+
+  /** Drops the state of every part `spec` freezes, and gives fresh state to each that starts learning. */
+  #prepareState(spec: PhaseSpec): void {
+    this.#state = this.#model.map((layer, l) => {
+      const old = this.#state[l], rates = spec.layerRates[l];
+      return {
+        weights: rates.weights === 0 ? null : old?.weights ?? freshState(layer.weights.length),
+        biases: rates.biases === 0 ? null : old?.biases ?? freshState(layer.bias.length),
+      };
     });
   }
 

@@ -24,6 +24,9 @@ import {
   stepSizes,
 } from "../../core/engine.ts";
 import { type Layer, type Mlp, sameShape } from "../../core/model.ts";
+import { isPlainSgd, NO_PENALTY, type OptimizerSpec, PLAIN_SGD } from "../../core/optimizers.ts";
+import type { PartRates } from "../../core/recipes.ts";
+import { LayerOptimizer } from "./optimizer_state.ts";
 import { epochOrder } from "../../core/shuffle.ts";
 import { type GpuContext, readBuffers } from "./context.ts";
 import {
@@ -37,6 +40,7 @@ import {
   Pipelines,
   type RowMode,
   Rows,
+  setStepIndex,
   setStepSlot,
   writeStep,
 } from "./pipelines.ts";
@@ -146,6 +150,8 @@ interface Bindings {
   readonly sgdStep: GPUBindGroup[];
   /** Null for the first layer: nothing needs the gradient of the data. */
   readonly inputGrad: (GPUBindGroup | null)[];
+  /** Per layer that does not fuse plain SGD: its gradient's product, then its optimizer step; else null. */
+  readonly optimizer: ({ gradient: GPUBindGroup; step: GPUBindGroup } | null)[];
 }
 
 /** Trains and evaluates with WGSL kernels on one WebGPU device. */
@@ -155,6 +161,8 @@ export class GpuEngine implements Engine {
   readonly #device: GPUDevice;
   readonly #submitEpoch: SubmitEpoch;
   #layers: LayerBuffers[] = [];
+  /** Per layer, its optimizer buffers and state, made the first time a phase needs more than plain SGD. */
+  #optimizers: LayerOptimizer[] | null = null;
   #outputs: GPUBuffer[] = [];
   #deltas: GPUBuffer[] = [];
   #capacity = 0;
@@ -211,9 +219,12 @@ export class GpuEngine implements Engine {
       this.#layers.forEach((layer) =>
         this.#release(Object.values(layer).filter((v) => v instanceof GPUBuffer))
       );
+      this.#release(this.#optimizers?.flatMap((o) => o.buffers()) ?? []);
+      this.#optimizers = null;
       this.#layers = model.map((layer) => this.#layerBuffers(layer));
       this.#capacity = 0;
     }
+    this.#optimizers?.forEach((o) => o.reset());
     model.forEach((layer, l) => {
       this.#device.queue.writeBuffer(this.#layers[l].weights, 0, layer.weights);
       this.#device.queue.writeBuffer(this.#layers[l].bias, 0, layer.bias);
@@ -236,10 +247,13 @@ export class GpuEngine implements Engine {
     const minibatches = spans(train.n, spec.batchSize);
     const chunks = spans(test.n, EVAL_CHUNK_ROWS);
     this.#prepare(Math.max(spec.batchSize, EVAL_CHUNK_ROWS), train.n, minibatches.length + chunks.length);
-    this.#writeStepSizes(stepSizes(spec.learningRate, spec.layerRates));
+    const steps = stepSizes(spec.learningRate, spec.layerRates);
+    this.#writeStepSizes(steps);
     const plan = gradientPlan(spec.layerRates);
+    const fused = this.#prepareOptimizers(spec, steps);
     const metrics = this.#buffer(Math.max(1, spec.epochs) * EPOCH_BYTES, STORAGE | COPY_SRC);
-    const bindings = this.#bindings(train, test, metrics);
+    const bindings = this.#bindings(train, test, metrics, fused);
+    let submitted = 0;
     const records = stepRecords([...minibatches, ...chunks], this.#stepAlign);
     const order = new Uint32Array(train.n);
     const readbacks: GPUBuffer[] = [];
@@ -261,7 +275,7 @@ export class GpuEngine implements Engine {
     try {
       for (let index = 0; index < spec.epochs; index++) {
         epochOrder(order, spec.shuffleSeed, firstEpoch + index);
-        setSlots(records, this.#stepAlign, minibatches.length, 2 * index);
+        setEpoch(records, this.#stepAlign, minibatches.length, 2 * index, index * minibatches.length);
         this.#device.queue.writeBuffer(this.#order, 0, order);
         this.#device.queue.writeBuffer(this.#steps, 0, records);
         const work = [
@@ -272,6 +286,7 @@ export class GpuEngine implements Engine {
         readbacks.push(readback);
         const copy = { from: metrics, offset: index * EPOCH_BYTES, to: readback };
         await this.#submitEpoch(this.#device, work, copy);
+        submitted += epochSpans(index).length;
         // Later epochs keep the device busy while the host waits for this one's metrics.
         if (index >= EPOCHS_AHEAD && !(await report(index - EPOCHS_AHEAD))) return history;
       }
@@ -280,6 +295,7 @@ export class GpuEngine implements Engine {
       }
     } finally {
       this.#release([metrics, ...readbacks]);
+      this.#optimizers?.forEach((o, l) => fused[l] || o.advance(submitted));
     }
     return history;
   }
@@ -322,14 +338,44 @@ export class GpuEngine implements Engine {
         });
       }
       if (!learns[l]) continue; // frozen: its bytes stay exactly as they were
+      const rows = l === 0 ? Rows.shuffled : Rows.direct;
+      const optimizer = b.optimizer[l];
       work.push({
-        pipeline: this.pipelines.matmul(MATMUL_VARIANTS.sgdStep(l === 0 ? Rows.shuffled : Rows.direct)),
-        group: b.sgdStep[l],
+        pipeline: this.pipelines.matmul(
+          optimizer ? MATMUL_VARIANTS.gradient(rows) : MATMUL_VARIANTS.sgdStep(rows),
+        ),
+        group: optimizer?.gradient ?? b.sgdStep[l],
         offset,
         workgroups: matmulWorkgroups(layer.inputs, layer.outputs, true),
       });
+      if (optimizer) {
+        const workgroups = this.#optimizers![l].workgroups();
+        work.push({ pipeline: this.pipelines.optimizer(), group: optimizer.step, offset, workgroups });
+      }
     }
     return work;
+  }
+
+  /**
+   * Which layers fuse plain SGD into their gradient's product (all of them, for plain SGD without
+   * penalties); for the others, readies their optimizer buffers and state for the phase. Every
+   * layer's state is kept or dropped by the same rule, whichever path it takes now.
+   */
+  #prepareOptimizers(spec: PhaseSpec, steps: readonly PartRates[]): boolean[] {
+    const optimizer: OptimizerSpec = spec.optimizer ?? PLAIN_SGD;
+    const penalty = (l: number) => spec.penalties?.[l] ?? NO_PENALTY;
+    const fused = this.#layers.map((_, l) => isPlainSgd(optimizer, penalty(l)));
+    if (this.#optimizers === null && fused.every(Boolean)) return fused;
+    this.#optimizers ??= this.#layers.map((layer) =>
+      new LayerOptimizer(
+        this.#device,
+        layer.inputs,
+        layer.outputs,
+        (bytes, usage) => this.#buffer(bytes, usage),
+      )
+    );
+    this.#optimizers.forEach((o, l) => o.prepare(optimizer, penalty(l), steps[l], spec.anchor?.[l] ?? null));
+    return fused;
   }
 
   /** Forward over a chunk of the evaluated dataset, then its summed loss and correct count into the slot. */
@@ -351,14 +397,20 @@ export class GpuEngine implements Engine {
     }));
   }
 
-  /** Each layer's step size into its SGD dispatch's `dims.rate`. */
-  #writeStepSizes(steps: readonly number[]): void {
+  /** Each layer's step sizes into its SGD dispatch's `dims.rate` (weights) and `dims.bias_rate`. */
+  #writeStepSizes(steps: readonly PartRates[]): void {
     this.#layers.forEach((layer, l) => {
-      this.#device.queue.writeBuffer(layer.sgdDims, DIMS_RATE_OFFSET, new Float32Array([steps[l]]));
+      const rates = new Float32Array([steps[l].weights, steps[l].biases]);
+      this.#device.queue.writeBuffer(layer.sgdDims, DIMS_RATE_OFFSET, rates);
     });
   }
 
-  #bindings(train: GpuDataset, test: GpuDataset, metrics: GPUBuffer): Bindings {
+  #bindings(
+    train: GpuDataset,
+    test: GpuDataset,
+    metrics: GPUBuffer,
+    fused: readonly boolean[] = [],
+  ): Bindings {
     const p = this.pipelines, last = this.#layers.length - 1;
     const [rowIndex, step] = [this.#order, this.#steps];
     const input = (data: GpuDataset, l: number) => (l === 0 ? data.x : this.#outputs[l - 1]);
@@ -400,6 +452,20 @@ export class GpuEngine implements Engine {
           step,
         })
       ),
+      optimizer: this.#layers.map((layer, l) => {
+        const optimizer = this.#optimizers?.[l];
+        if (fused[l] !== false || optimizer === undefined) return null;
+        const gradient = p.matmulGroup({
+          a: input(train, l),
+          b: this.#deltas[l],
+          c: optimizer.grad,
+          aux: layer.bias,
+          rowIndex,
+          dims: layer.sgdDims,
+          step,
+        });
+        return { gradient, step: optimizer.group(p, layer.weights, layer.bias, step) };
+      }),
       inputGrad: this.#layers.map((layer, l) =>
         l === 0 ? null : p.matmulGroup({
           a: this.#deltas[l],
@@ -497,7 +563,7 @@ function spans(count: number, size: number): Span[] {
   }));
 }
 
-/** One `{row_offset, rows, slot = 0, grad_scale = 1 / rows}` record per span, `align` bytes apart. */
+/** One `{row_offset, rows, slot = 0, grad_scale = 1 / rows, index = 0}` record per span, `align` bytes apart. */
 function stepRecords(list: readonly Span[], align: number): ArrayBuffer {
   const records = new ArrayBuffer(Math.max(1, list.length) * align);
   list.forEach((span, i) => {
@@ -506,6 +572,7 @@ function stepRecords(list: readonly Span[], align: number): ArrayBuffer {
       rows: span.rows,
       slot: 0,
       gradScale: 1 / span.rows,
+      index: 0,
     });
   });
   return records;
@@ -518,9 +585,19 @@ function slotMetrics(sums: ArrayBuffer, slot: number, n: number): Metrics {
   return { loss: loss / n, accuracy: correct / n };
 }
 
-/** Points the first `trainSpans` records at metrics slot `slot`, the rest at `slot + 1`. */
-function setSlots(records: ArrayBuffer, align: number, trainSpans: number, slot: number): void {
+/**
+ * Readies the records for an epoch: the first `trainSpans` (its minibatches, numbered in the phase
+ * from `firstStep`) count into metrics slot `slot`, the rest (the test chunks) into `slot + 1`.
+ */
+function setEpoch(
+  records: ArrayBuffer,
+  align: number,
+  trainSpans: number,
+  slot: number,
+  firstStep: number,
+): void {
   for (let i = 0; i * align < records.byteLength; i++) {
     setStepSlot(records, i * align, i < trainSpans ? slot : slot + 1);
+    if (i < trainSpans) setStepIndex(records, i * align, firstStep + i);
   }
 }

@@ -1,6 +1,6 @@
 /**
- * The compute pipelines built from `shaders/matmul.wgsl` and `shaders/softmax_xent.wgsl`, and the
- * bind group layouts they share.
+ * The compute pipelines built from `shaders/matmul.wgsl`, `shaders/softmax_xent.wgsl` and
+ * `shaders/optimizer.wgsl`, and the bind group layouts they share.
  *
  * Each shader is compiled once per device; its variants come from WGSL `override` constants, so the
  * branches a variant does not take are folded away by the compiler. All pipelines are created up
@@ -12,6 +12,7 @@
 
 import matmulSource from "../../../shaders/matmul.wgsl" with { type: "text" };
 import softmaxXentSource from "../../../shaders/softmax_xent.wgsl" with { type: "text" };
+import optimizerSource from "../../../shaders/optimizer.wgsl" with { type: "text" };
 import { errorMessage } from "../../core/errors.ts";
 import { GpuError } from "./context.ts";
 
@@ -21,7 +22,7 @@ export const Rows = { direct: 0, chunk: 1, shuffled: 2 } as const;
 export type RowMode = typeof Rows[keyof typeof Rows];
 
 /** The matmul epilogues (see matmul.wgsl). */
-export const Epilogue = { none: 0, bias: 1, biasRelu: 2, reluMask: 3, sgdStep: 4 } as const;
+export const Epilogue = { none: 0, bias: 1, biasRelu: 2, reluMask: 3, sgdStep: 4, gradient: 5 } as const;
 /** One of {@linkcode Epilogue}. */
 export type EpilogueMode = typeof Epilogue[keyof typeof Epilogue];
 
@@ -66,10 +67,18 @@ export function matmulWorkgroups(m: number, n: number, sgdStep = false): [number
 export function bufferBytes(bytes: number): number {
   return Math.max(16, Math.ceil(bytes / 16) * 16);
 }
-/** Bytes of one step record `{row_offset, rows, slot, grad_scale}` (both shaders' `Step`). */
-export const STEP_BYTES = 16;
-/** Byte offset of `rate` in matmul.wgsl's `Dims {m, n, k, rate}`: the SGD step's size, set per phase. */
+/**
+ * Bytes of one step record `{row_offset, rows, slot, grad_scale, index}` as bound (the shaders' `Step`;
+ * matmul and softmax read the first four words), padded to whole 16-byte units.
+ */
+export const STEP_BYTES = 32;
+/**
+ * Byte offset of `rate` in matmul.wgsl's `Dims {m, n, k, rate, bias_rate}`: the SGD step's size for
+ * the weights, set per phase; `bias_rate`, the biases', follows it.
+ */
 export const DIMS_RATE_OFFSET = 12;
+/** Bytes of a `Dims` uniform: its five words, padded to whole 16-byte units. */
+const DIMS_BYTES = 32;
 
 /** One step record: the rows a dispatch works on, its metrics slot, and the gradient's scale. */
 export interface StepRecord {
@@ -81,6 +90,8 @@ export interface StepRecord {
   readonly slot: number;
   /** Multiplies the loss gradient: `1 / rows` makes it the gradient of the span's mean loss. */
   readonly gradScale: number;
+  /** The step's number in its phase, from 0 (the optimizer's t counts from it); 0 for an evaluation chunk. */
+  readonly index: number;
 }
 
 /** Writes `step` as a `Step` record at byte `at` of `records`. */
@@ -88,6 +99,12 @@ export function writeStep(records: ArrayBuffer, at: number, step: StepRecord): v
   new Uint32Array(records, at, 2).set([step.rowOffset, step.rows]);
   setStepSlot(records, at, step.slot);
   new Float32Array(records, at + 12, 1)[0] = step.gradScale;
+  setStepIndex(records, at, step.index);
+}
+
+/** Gives the step record at byte `at` of `records` the number `index` in its phase (its fifth word). */
+export function setStepIndex(records: ArrayBuffer, at: number, index: number): void {
+  new Uint32Array(records, at + 16, 1)[0] = index;
 }
 
 /** Points the step record at byte `at` of `records` to metrics slot `slot` (its third word). */
@@ -95,10 +112,17 @@ export function setStepSlot(records: ArrayBuffer, at: number, slot: number): voi
   new Uint32Array(records, at + 8, 1)[0] = slot;
 }
 
-/** matmul.wgsl's `Dims {m, n, k, rate}` as bytes for a uniform buffer. */
-export function matmulDims(m: number, n: number, k: number, rate = 0): Uint32Array<ArrayBuffer> {
-  const dims = new Uint32Array([m, n, k, 0]);
-  new Float32Array(dims.buffer, DIMS_RATE_OFFSET, 1)[0] = rate;
+/** matmul.wgsl's `Dims {m, n, k, rate, bias_rate}` as bytes for a uniform buffer. */
+export function matmulDims(
+  m: number,
+  n: number,
+  k: number,
+  rate = 0,
+  biasRate = rate,
+): Uint32Array<ArrayBuffer> {
+  const dims = new Uint32Array(DIMS_BYTES / 4);
+  dims.set([m, n, k]);
+  new Float32Array(dims.buffer, DIMS_RATE_OFFSET, 2).set([rate, biasRate]);
   return dims;
 }
 
@@ -119,6 +143,14 @@ export const MATMUL_VARIANTS = {
     aRows,
     batchIsK: true,
     epilogue: Epilogue.sgdStep,
+  }),
+  /** `G = [Xᵀ dY; Σ_rows dY]`: a layer's weight and bias gradients, for the optimizer kernel. */
+  gradient: (aRows: RowMode): MatmulVariant => ({
+    transA: true,
+    transB: false,
+    aRows,
+    batchIsK: true,
+    epilogue: Epilogue.gradient,
   }),
   /** `dX = (dY Wᵀ) ⊙ [X > 0]`. */
   inputGrad: (): MatmulVariant => ({
@@ -159,27 +191,107 @@ export const XENT_BINDINGS = [
   ["step", "step"],
 ] as const;
 
+/** optimizer.wgsl's bindings (group 0) in binding order, each named by its role and its kind. */
+export const OPTIMIZER_BINDINGS = [
+  ["weights", "write"],
+  ["bias", "write"],
+  ["grad", "read"],
+  ["m", "write"],
+  ["v", "write"],
+  ["anchor", "read"],
+  ["params", "uniform"],
+  ["step", "step"],
+] as const;
+
+/** optimizer.wgsl's `Params` as 16 words (see its header); `kind` 0 sgd, 1 momentum, 2 adam and adamw. */
+export interface OptimizerParams {
+  /** The weights' count M·N: elements below it are W, the next N are b. */
+  readonly weights: number;
+  /** All parameters, (M+1)·N. */
+  readonly count: number;
+  /** The update rule: 0 sgd, 1 momentum, 2 adam (adamw too). */
+  readonly kind: number;
+  /** momentum: Nesterov's form. */
+  readonly nesterov: boolean;
+  /** The weights' step size; 0 freezes them. */
+  readonly rateW: number;
+  /** The bias's step size; 0 freezes it. */
+  readonly rateB: number;
+  /** momentum's μ. */
+  readonly mu: number;
+  /** adam's β₁. */
+  readonly beta1: number;
+  /** adam's β₂. */
+  readonly beta2: number;
+  /** adam's ε. */
+  readonly epsilon: number;
+  /** The L2 pull towards 0 in the gradient: coupled weight decay plus the penalty's decay. */
+  readonly coupled: number;
+  /** adamw's decoupled weight decay; 0 otherwise. */
+  readonly decoupled: number;
+  /** The pull towards the anchor on the weights (L2-SP's α). */
+  readonly anchorW: number;
+  /** The pull towards the anchor on the bias. */
+  readonly anchorB: number;
+  /** Steps the weights took before this phase since their state was fresh. */
+  readonly t0W: number;
+  /** Steps the bias took before this phase since its state was fresh. */
+  readonly t0B: number;
+}
+
+/** optimizer.wgsl's `Params` as bytes for a uniform buffer. */
+export function optimizerParams(p: OptimizerParams): Uint32Array<ArrayBuffer> {
+  const words = new Uint32Array(16);
+  words.set([p.weights, p.count, p.kind, Number(p.nesterov)]);
+  new Float32Array(words.buffer, 16, 10).set([
+    p.rateW,
+    p.rateB,
+    p.mu,
+    p.beta1,
+    p.beta2,
+    p.epsilon,
+    p.coupled,
+    p.decoupled,
+    p.anchorW,
+    p.anchorB,
+  ]);
+  words.set([p.t0W, p.t0B], 14);
+  return words;
+}
+
 /** The buffers of one matmul dispatch, by role (see matmul.wgsl's header). */
 export type MatmulBuffers = Readonly<Record<typeof MATMUL_BINDINGS[number][0], GPUBuffer>>;
 /** The buffers of one softmax cross-entropy dispatch, by role (see softmax_xent.wgsl's header). */
 export type XentBuffers = Readonly<Record<typeof XENT_BINDINGS[number][0], GPUBuffer>>;
+/** The buffers of one optimizer dispatch, by role (see optimizer.wgsl's header). */
+export type OptimizerBuffers = Readonly<Record<typeof OPTIMIZER_BINDINGS[number][0], GPUBuffer>>;
 
 /** Pipelines and layouts for one device. */
 export class Pipelines {
   readonly #matmul = new Map<string, GPUComputePipeline>();
   readonly #xent = new Map<boolean, GPUComputePipeline>();
+  #optimizer: GPUComputePipeline | null = null;
 
   private constructor(
     readonly device: GPUDevice,
     readonly schedule: MatmulSchedule,
-    private readonly layouts: { matmul: GPUBindGroupLayout; xent: GPUBindGroupLayout },
+    private readonly layouts: {
+      matmul: GPUBindGroupLayout;
+      xent: GPUBindGroupLayout;
+      optimizer: GPUBindGroupLayout;
+    },
   ) {}
 
   /** Compiles both shaders and creates every pipeline the engine uses, matmul with `schedule`. */
   static async create(device: GPUDevice, schedule: MatmulSchedule): Promise<Pipelines> {
-    const layouts = { matmul: layout(device, MATMUL_BINDINGS), xent: layout(device, XENT_BINDINGS) };
+    const layouts = {
+      matmul: layout(device, MATMUL_BINDINGS),
+      xent: layout(device, XENT_BINDINGS),
+      optimizer: layout(device, OPTIMIZER_BINDINGS),
+    };
     const matmulModule = await compile(device, "matmul.wgsl", matmulSource);
     const xentModule = await compile(device, "softmax_xent.wgsl", softmaxXentSource);
+    const optimizerModule = await compile(device, "optimizer.wgsl", optimizerSource);
     const pipelines = new Pipelines(device, schedule, layouts);
     const variants = [
       ...[Rows.direct, Rows.chunk, Rows.shuffled].flatMap((rows) => [
@@ -188,6 +300,8 @@ export class Pipelines {
       ]),
       MATMUL_VARIANTS.sgdStep(Rows.direct),
       MATMUL_VARIANTS.sgdStep(Rows.shuffled),
+      MATMUL_VARIANTS.gradient(Rows.direct),
+      MATMUL_VARIANTS.gradient(Rows.shuffled),
       MATMUL_VARIANTS.inputGrad(),
     ];
     await Promise.all([
@@ -205,6 +319,16 @@ export class Pipelines {
           await pipeline(device, "matmul.wgsl", matmulModule, entry, layouts.matmul, constants),
         );
       }),
+      (async () => {
+        pipelines.#optimizer = await pipeline(
+          device,
+          "optimizer.wgsl",
+          optimizerModule,
+          "main",
+          layouts.optimizer,
+          {},
+        );
+      })(),
       ...[true, false].map(async (withGrad) => {
         const constants = { WITH_GRAD: Number(withGrad), LABEL_ROWS: withGrad ? Rows.shuffled : Rows.chunk };
         pipelines.#xent.set(
@@ -229,6 +353,16 @@ export class Pipelines {
    */
   softmaxXent(withGrad: boolean): GPUComputePipeline {
     return this.#xent.get(withGrad)!;
+  }
+
+  /** One optimizer step of a layer's parameters (optimizer.wgsl). */
+  optimizer(): GPUComputePipeline {
+    return this.#optimizer!;
+  }
+
+  /** A bind group for one optimizer dispatch. */
+  optimizerGroup(buffers: OptimizerBuffers): GPUBindGroup {
+    return bindGroup(this.device, this.layouts.optimizer, OPTIMIZER_BINDINGS, buffers);
   }
 
   /** A bind group for one matmul dispatch. */

@@ -234,7 +234,7 @@ async function timeGpu(
   const aux = c.form === "ABt" ? new Float32Array(c.m * c.n).fill(1) : new Float32Array(c.n);
   const dims = matmulDims(sgd ? c.m : 0, c.n, sgd ? 0 : c.k, -1); // the SGD step's rate: W − (−1)·P
   const step = new ArrayBuffer(STEP_BYTES);
-  writeStep(step, 0, { rowOffset: 0, rows: sgd ? c.k : c.m, slot: 0, gradScale: 0 });
+  writeStep(step, 0, { rowOffset: 0, rows: sgd ? c.k : c.m, slot: 0, gradScale: 0, index: 0 });
   const buffers = {
     a: make(operands.a, STORAGE),
     b: make(operands.b, STORAGE),

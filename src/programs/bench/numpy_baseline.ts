@@ -14,7 +14,13 @@ import { fileURLToPath } from "node:url";
 import { testCount } from "../../core/data.ts";
 import { stepSizes } from "../../core/engine.ts";
 import { errorMessage } from "../../core/errors.ts";
-import { planRates, STRATEGY_NAMES, type StrategyName, uniformRates } from "../../core/strategies.ts";
+import {
+  CLASSIC_STRATEGIES,
+  type PartRates,
+  type Recipe,
+  type StrategyName,
+  uniformRates,
+} from "../../core/recipes.ts";
 import { EVAL_BATCH_ROWS } from "../../engines/cpu/engine.ts";
 import { type ExperimentSpec, sourceWidths, targetWidths } from "../../core/train.ts";
 
@@ -80,7 +86,7 @@ export interface NumpyResult {
  */
 export function baselineSpec(
   spec: ExperimentSpec,
-  strategies: readonly StrategyName[] = STRATEGY_NAMES,
+  strategies: readonly StrategyName[] = CLASSIC_STRATEGIES,
 ): BaselineSpec {
   const { data } = spec;
   const rows = (n: number) => ({
@@ -95,7 +101,7 @@ export function baselineSpec(
     widths,
     batchSize: spec.pretrain.batchSize,
     epochs: spec.pretrain.epochs,
-    stepSizes: stepSizes(spec.pretrain.learningRate, uniformRates(layers)),
+    stepSizes: weightSteps(spec.pretrain.learningRate, uniformRates(layers)),
   };
   const transfer = (name: StrategyName): BaselinePhase => ({
     name,
@@ -103,9 +109,26 @@ export function baselineSpec(
     widths: targetWidths(spec),
     batchSize: spec.transfer.batchSize,
     epochs: spec.transfer.epochs,
-    stepSizes: stepSizes(spec.transfer.learningRate, planRates(spec.plans[name], layers)),
+    stepSizes: weightSteps(spec.transfer.learningRate, onlyStage(name, spec.recipes[name])),
   });
   return { seed: data.seed, evalRows: EVAL_BATCH_ROWS, phases: [pretrain, ...strategies.map(transfer)] };
+}
+
+/**
+ * A one-stage recipe's rates, weights and biases alike in each layer: all the baseline's SGD knows.
+ * Throws for any other recipe (a caller's mistake: the benchmark times the classic strategies).
+ */
+function onlyStage(name: StrategyName, recipe: Recipe): readonly PartRates[] {
+  const [stage, ...more] = recipe.stages;
+  if (more.length > 0 || !stage.rates.every((rates) => rates.weights === rates.biases)) {
+    throw new Error(`the NumPy baseline runs one-stage recipes with one rate per layer, not ${name}`);
+  }
+  return stage.rates;
+}
+
+/** Each layer's step size, from rates whose weights and biases agree (see `stepSizes`). */
+function weightSteps(learningRate: number, rates: readonly PartRates[]): number[] {
+  return stepSizes(learningRate, rates).map((step) => step.weights);
 }
 
 const SCRIPT = fileURLToPath(new URL("./numpy_baseline.py", import.meta.url));

@@ -15,7 +15,7 @@ import { makeTransferData } from "../../core/data.ts";
 import { type Engine, uploadTask } from "../../core/engine.ts";
 import { heModel } from "../../core/model.ts";
 import { Rng } from "../../core/rng.ts";
-import { uniformRates } from "../../core/strategies.ts";
+import { uniformRates } from "../../core/recipes.ts";
 import { phaseSeeds, sourceWidths } from "../../core/train.ts";
 import { countGpuWork, type GpuWork } from "./gpu_work.ts";
 import { summarizeTimings, type TimingSummary } from "./timing.ts";

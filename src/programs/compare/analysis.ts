@@ -2,15 +2,16 @@
  * From the runs to the comparison's statistics, with the choices that keep them honest:
  *
  * - **Which seeds count.** At each point of the grid (a relatedness and a target training-set size), a seed
- *   is used when every strategy finished there (not cut short by Ctrl-C) and none diverged. The means, the
- *   gains over `scratch`, the tests and the choice of the best all use exactly these seeds, so every number
- *   of a point rests on the same seeds. The others are reported: seeds cut short with the strategies that
- *   finished, and every diverged run (whose seed is then left out for all the strategies at that point).
+ *   is used when every strategy of the run (its `--strategies`, `scratch` among them) finished there (not
+ *   cut short by Ctrl-C) and none diverged. The means, the gains over `scratch`, the tests and the choice
+ *   of the best all use exactly these seeds, so every number of a point rests on the same seeds. The
+ *   others are reported: seeds cut short with the strategies that finished, and every diverged run (whose
+ *   seed is then left out for all the strategies at that point).
  * - **What is tested.** Each strategy against `scratch` at each point, a comparison declared before the
  *   runs (not the best one picked after them): the paired differences of target test accuracy, seed by
  *   seed, with the t interval of their mean, a paired t-test and an exact sign-flip permutation test (see
  *   `stats.ts`). The family is every (strategy ≠ scratch, point) pair of the grid, points not reached
- *   included (as p = 1), and both tests' p-values are Holm-corrected over it.
+ *   included (as p = 1): (strategies − 1) × points. Both tests' p-values are Holm-corrected over it.
  * - **The verdict** uses the sign-flip test alone, which needs no assumption of normality: a difference
  *   is significant when its Holm-corrected sign-flip p-value is below {@linkcode ALPHA}. When it is not,
  *   `seedsNeeded` says how many seeds a true difference of the observed size and spread would need: a
@@ -23,7 +24,7 @@
  */
 
 import type { PretrainRecord, RunRecord } from "../../core/comparison.ts";
-import { STRATEGY_NAMES, type StrategyName } from "../../core/strategies.ts";
+import { STRATEGY_NAMES, type StrategyName } from "../../core/recipes.ts";
 import {
   holm,
   mean,
@@ -133,7 +134,7 @@ export interface PointSummary extends GridPoint {
   readonly incomplete: IncompleteSeed[];
   /** Every diverged run at this point; each one's seed is left out for every strategy. */
   readonly diverged: DivergedRun[];
-  /** Each strategy over `seedsUsed`, in the order of `STRATEGY_NAMES`; empty when no seed is used. */
+  /** Each strategy over `seedsUsed`, in the summary's `strategies` order; empty when no seed is used. */
   readonly strategies: StrategyStats[];
   /** Each strategy but scratch against scratch; empty when no seed is used. */
   readonly comparisons: BaselineComparison[];
@@ -147,6 +148,8 @@ export interface ComparisonSummary {
   readonly alpha: number;
   /** The power `seedsNeeded` plans for. */
   readonly power: number;
+  /** The strategies the run compared, {@linkcode BASELINE} among them, in the order shown. */
+  readonly strategies: StrategyName[];
   /** The comparisons in the Holm family: (strategies − 1) × the grid's points, reached or not. */
   readonly familySize: number;
   /** The grid's points that have runs, in grid order. */
@@ -161,6 +164,13 @@ export interface AnalysisOptions {
   readonly pretrainings?: readonly PretrainRecord[];
   /** The points the grid declared, reached or not (at least those with runs); by default those with runs. */
   readonly declaredPoints?: number;
+  /**
+   * The strategies the grid declared, in the order to show them: {@linkcode BASELINE} among them, each
+   * once, every run's among them. By default those of the runs and the baseline, in `STRATEGY_NAMES`
+   * order, which cannot know of a declared strategy that no run finished: a seed would then pass for
+   * complete without it.
+   */
+  readonly strategies?: readonly StrategyName[];
 }
 
 const pointKey = (p: GridPoint) => `${p.relatedness}/${p.targetTrainRows}`;
@@ -180,8 +190,9 @@ export function analyzeComparison(
   if (!(Number.isInteger(declared) && declared >= groups.size)) {
     throw new RangeError(`the grid declares ${declared} points, but the runs cover ${groups.size}`);
   }
-  const familySize = (STRATEGY_NAMES.length - 1) * declared;
-  const points = [...groups.values()].map(describePoint);
+  const strategies = declaredStrategies(runs, options.strategies);
+  const familySize = (strategies.length - 1) * declared;
+  const points = [...groups.values()].map((here) => describePoint(here, strategies));
   const comparisons = points.flatMap((point) => point.comparisons);
   const signFlipHolm = holm(comparisons.map((c) => c.signFlip.p), familySize);
   const tested = comparisons.filter((c) => c.tTest !== null);
@@ -206,6 +217,7 @@ export function analyzeComparison(
     verdictTest: VERDICT_TEST,
     alpha: ALPHA,
     power: POWER,
+    strategies,
     familySize,
     points: points.map((point) => ({
       ...point,
@@ -217,8 +229,26 @@ export function analyzeComparison(
   };
 }
 
-/** The seeds used at a point, each strategy over them, and the (not yet corrected) comparisons. */
-function describePoint(here: readonly RunRecord[]): PointSummary {
+/** `declared` checked against `runs`, or by default the strategies of the runs and the baseline. */
+function declaredStrategies(
+  runs: readonly RunRecord[],
+  declared: readonly StrategyName[] | undefined,
+): StrategyName[] {
+  const ran = new Set(runs.map((run) => run.strategy));
+  if (declared === undefined) return STRATEGY_NAMES.filter((s) => s === BASELINE || ran.has(s));
+  const problem = !declared.includes(BASELINE)
+    ? `leave out the baseline, ${BASELINE}`
+    : new Set(declared).size !== declared.length
+    ? "name a strategy twice"
+    : [...ran].some((s) => !declared.includes(s))
+    ? `leave out ${[...ran].filter((s) => !declared.includes(s)).join(", ")}, which ran`
+    : null;
+  if (problem !== null) throw new RangeError(`the declared strategies (${declared.join(", ")}) ${problem}`);
+  return [...declared];
+}
+
+/** The seeds used at a point, each of `strategies` over them, and the (not yet corrected) comparisons. */
+function describePoint(here: readonly RunRecord[], strategies: readonly StrategyName[]): PointSummary {
   const { relatedness, targetTrainRows } = here[0];
   const bySeed = new Map<number, Map<StrategyName, RunRecord>>();
   for (const run of here) {
@@ -226,10 +256,10 @@ function describePoint(here: readonly RunRecord[]): PointSummary {
     bySeed.get(run.seed)!.set(run.strategy, run);
   }
   const seeds = [...bySeed.keys()];
-  const complete = seeds.filter((seed) => STRATEGY_NAMES.every((s) => bySeed.get(seed)!.has(s)));
+  const complete = seeds.filter((seed) => strategies.every((s) => bySeed.get(seed)!.has(s)));
   const incomplete = seeds.filter((seed) => !complete.includes(seed)).map((seed) => ({
     seed,
-    finished: STRATEGY_NAMES.filter((s) => bySeed.get(seed)!.has(s)),
+    finished: strategies.filter((s) => bySeed.get(seed)!.has(s)),
   }));
   const diverged = here.flatMap((run) =>
     run.diverged === null ? [] : [{ seed: run.seed, strategy: run.strategy, epoch: run.diverged.epoch }]
@@ -240,11 +270,11 @@ function describePoint(here: readonly RunRecord[]): PointSummary {
   const point = { relatedness, targetTrainRows, seedsUsed, incomplete, diverged };
   if (seedsUsed.length === 0) return { ...point, strategies: [], comparisons: [] };
   const runsOf = (strategy: StrategyName) => seedsUsed.map((seed) => bySeed.get(seed)!.get(strategy)!);
-  const unranked = STRATEGY_NAMES.map((strategy) => strategyStats(strategy, runsOf(strategy)));
+  const unranked = strategies.map((strategy) => strategyStats(strategy, runsOf(strategy)));
   const top = Math.max(...unranked.map((s) => s.validationAccuracy.mean));
-  const strategies = unranked.map((s) => ({ ...s, best: s.validationAccuracy.mean === top }));
+  const ranked = unranked.map((s) => ({ ...s, best: s.validationAccuracy.mean === top }));
   const baseline = runsOf(BASELINE).map((run) => run.target.test.accuracy);
-  const comparisons = STRATEGY_NAMES.filter((s) => s !== BASELINE).map((strategy): BaselineComparison => {
+  const comparisons = strategies.filter((s) => s !== BASELINE).map((strategy): BaselineComparison => {
     const differences = pairedDifferences(runsOf(strategy).map((run) => run.target.test.accuracy), baseline);
     const tTest = pairedTTest(differences);
     return {
@@ -257,7 +287,7 @@ function describePoint(here: readonly RunRecord[]): PointSummary {
       seedsNeeded: null,
     };
   });
-  return { ...point, strategies, comparisons };
+  return { ...point, strategies: ranked, comparisons };
 }
 
 function strategyStats(strategy: StrategyName, runs: readonly RunRecord[]): StrategyStats {

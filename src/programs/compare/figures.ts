@@ -2,7 +2,8 @@
  * The comparison's pictures, as SVG (see `svg.ts`): learning curves (target test accuracy per epoch,
  * one line per strategy, a band of ±1 standard deviation over the seeds) at each point of the grid,
  * and when swept, target test accuracy against the target training-set size (sample efficiency) and
- * against relatedness, with 95 % intervals of the mean as bands. Every figure uses the seeds its point's
+ * against relatedness, with 95 % intervals of the mean as bands. The lines are the run's strategies, in
+ * the summary's order. Every figure uses the seeds its point's
  * numbers use (see `analysis.ts`), says how much each transfer trained, and keeps its y axis and bands
  * within [0, 100] %: a band that would reach past them is cut there, and none is drawn for fewer seeds
  * than it needs (2 for a standard deviation, 3 for an interval).
@@ -11,7 +12,7 @@
  */
 
 import { inPercent } from "../../app/format.ts";
-import { STRATEGY_NAMES } from "../../core/strategies.ts";
+import type { StrategyName } from "../../core/recipes.ts";
 import type { RunRecord } from "../../core/comparison.ts";
 import type { ComparisonSummary, PointSummary } from "./analysis.ts";
 import { mean, sampleStd } from "./stats.ts";
@@ -45,15 +46,28 @@ export function comparisonFigures(
   const relatedness = [...new Set(points.map((p) => p.relatedness))];
   const rows = [...new Set(points.map((p) => p.targetTrainRows))];
   const single = relatedness.length === 1 && rows.length === 1;
-  const curves = points.map((point) => learningCurves(runs, point, single, budget));
+  const { strategies } = summary;
+  const curves = points.map((point) => learningCurves(runs, strategies, point, single, budget));
   const efficiency = rows.length > 1
     ? relatedness.map((r) =>
-      sweepFigure(points.filter((p) => p.relatedness === r), "rows", relatedness.length === 1, budget)
+      sweepFigure(
+        points.filter((p) => p.relatedness === r),
+        strategies,
+        "rows",
+        relatedness.length === 1,
+        budget,
+      )
     )
     : [];
   const related = relatedness.length > 1
     ? rows.map((n) =>
-      sweepFigure(points.filter((p) => p.targetTrainRows === n), "relatedness", rows.length === 1, budget)
+      sweepFigure(
+        points.filter((p) => p.targetTrainRows === n),
+        strategies,
+        "relatedness",
+        rows.length === 1,
+        budget,
+      )
     )
     : [];
   return [...curves, ...efficiency, ...related];
@@ -61,6 +75,7 @@ export function comparisonFigures(
 
 function learningCurves(
   runs: readonly RunRecord[],
+  strategies: readonly StrategyName[],
   point: PointSummary,
   single: boolean,
   budget: string,
@@ -69,7 +84,7 @@ function learningCurves(
   const here = runs.filter((run) =>
     run.relatedness === relatedness && run.targetTrainRows === targetTrainRows && seedsUsed.includes(run.seed)
   );
-  const series: ChartSeries[] = STRATEGY_NAMES.map((strategy) => {
+  const series: ChartSeries[] = strategies.map((strategy) => {
     const mine = here.filter((run) => run.strategy === strategy);
     const epochs = mine.length === 0 ? 0 : Math.min(...mine.map((run) => run.history.length));
     const points = Array.from({ length: epochs }, (_, e): ChartPoint => {
@@ -102,6 +117,7 @@ function learningCurves(
 
 function sweepFigure(
   points: readonly PointSummary[],
+  strategies: readonly StrategyName[],
   along: "rows" | "relatedness",
   single: boolean,
   budget: string,
@@ -110,7 +126,7 @@ function sweepFigure(
   const fixed = along === "rows"
     ? `relatedness ${points[0].relatedness}`
     : `${points[0].targetTrainRows} target rows`;
-  const series: ChartSeries[] = STRATEGY_NAMES.map((strategy) => ({
+  const series: ChartSeries[] = strategies.map((strategy) => ({
     name: strategy,
     points: points.flatMap((p) =>
       p.strategies.filter((s) => s.strategy === strategy).map((s): ChartPoint => {

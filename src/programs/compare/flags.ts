@@ -1,6 +1,11 @@
 /**
  * The compare program's flags: the shared setup flags (see `app/cli.ts`) and `--seeds`,
- * `--target-samples`, `--relatedness`, `--out-dir`; and the exit codes its help names.
+ * `--strategies`, `--target-samples`, `--relatedness`, `--out-dir`; and the exit codes its help names.
+ *
+ * `--strategies` always runs {@linkcode BASELINE} (`scratch`): every other strategy is compared with it,
+ * so a list that leaves it out gets it added (`baselineAdded` says so, and the program says so on stderr)
+ * rather than refused: what the user asked to see still runs, and the table shows the baseline's row as
+ * it always does. A list of the baseline alone compares nothing and is refused.
  *
  * @module
  */
@@ -14,6 +19,8 @@ import {
   setupOptions,
   wholeNumber,
 } from "../../app/cli.ts";
+import { CLASSIC_STRATEGIES, STRATEGY_NAMES, type StrategyName } from "../../core/recipes.ts";
+import { BASELINE } from "./analysis.ts";
 
 /** The most seeds one comparison runs (`--seeds`). */
 export const MAX_SEEDS = 1000;
@@ -31,6 +38,13 @@ export const TERMINATED_EXIT_CODE = 143;
 export interface CompareOptions extends SetupOptions {
   /** How many seeds to run (`--seeds`), counting up from the configured seed; 1 to 1000, default 10. */
   readonly seeds: number;
+  /**
+   * The strategies to run (`--strategies`), in `STRATEGY_NAMES` order, unique, {@linkcode BASELINE}
+   * always among them, and at least one other; `CLASSIC_STRATEGIES` by default.
+   */
+  readonly strategies: StrategyName[];
+  /** Whether `--strategies` left out {@linkcode BASELINE}, which was then added. */
+  readonly baselineAdded: boolean;
   /** Target training-set sizes to sweep (`--target-samples`), sorted, unique; null: the configured split. */
   readonly targetSamples: number[] | null;
   /** Relatedness values to sweep (`--relatedness`), sorted, unique; null: `data.relatedness` alone. */
@@ -43,7 +57,7 @@ export interface CompareOptions extends SetupOptions {
 export function parseCompareArgs(args: readonly string[]): Parsed<CompareOptions> {
   const program = programWithSetup(
     "deno task compare",
-    "Pretrain once per seed, then run every strategy (scratch included) from the same weights on the same data; compare them.",
+    `Pretrain once per seed, then run each strategy (${BASELINE} always among them) from the same weights on the same data; compare them with ${BASELINE}.`,
     `${INTERRUPTED_EXIT_CODE} stopped by Ctrl-C, ${TERMINATED_EXIT_CODE} by SIGTERM (the finished runs are written)`,
   )
     .addOption(
@@ -51,6 +65,15 @@ export function parseCompareArgs(args: readonly string[]): Parsed<CompareOptions
         DEFAULT_SEEDS,
       )
         .argParser((value) => wholeNumber(value, 1, MAX_SEEDS)),
+    )
+    .addOption(
+      new Option(
+        "--strategies <list>",
+        `strategies to run, comma-separated, from ${STRATEGY_NAMES.join(", ")}; ` +
+          `${BASELINE}, the baseline, always runs (added when left out)`,
+      )
+        .default(strategyList([...CLASSIC_STRATEGIES]), CLASSIC_STRATEGIES.join(","))
+        .argParser(parseStrategies),
     )
     .addOption(
       new Option(
@@ -72,6 +95,8 @@ export function parseCompareArgs(args: readonly string[]): Parsed<CompareOptions
   return parseWith(program, args, (options): CompareOptions => ({
     ...setupOptions(options),
     seeds: options.seeds as number,
+    strategies: (options.strategies as StrategyList).strategies,
+    baselineAdded: (options.strategies as StrategyList).baselineAdded,
     targetSamples: (options.targetSamples as number[] | undefined) ?? null,
     relatedness: (options.relatedness as number[] | undefined) ?? null,
     outDir: (options.outDir as string | undefined) ?? null,
@@ -96,4 +121,43 @@ function list(what: string, ok: (value: number) => boolean) {
     }
     return numbers.sort((a, b) => a - b);
   };
+}
+
+/** What `--strategies` asks for: the strategies in `STRATEGY_NAMES` order; whether the baseline was added. */
+interface StrategyList {
+  readonly strategies: StrategyName[];
+  readonly baselineAdded: boolean;
+}
+
+/** `names` (known and unique) in `STRATEGY_NAMES` order, with {@linkcode BASELINE} added when missing. */
+function strategyList(names: readonly StrategyName[]): StrategyList {
+  const baselineAdded = !names.includes(BASELINE);
+  const wanted = new Set<StrategyName>([...names, BASELINE]);
+  return { strategies: STRATEGY_NAMES.filter((name) => wanted.has(name)), baselineAdded };
+}
+
+/**
+ * A commander parser for `--strategies`: a comma-separated list of `STRATEGY_NAMES`, each given once
+ * (items trimmed, as the number lists'); refuses an unknown or empty item, a repeated one, and the
+ * baseline alone.
+ */
+function parseStrategies(value: string): StrategyList {
+  const items = value.split(",").map((item) => item.trim());
+  const known = (item: string): item is StrategyName => (STRATEGY_NAMES as readonly string[]).includes(item);
+  const bad = items.find((item) => !known(item));
+  if (bad !== undefined) {
+    throw new InvalidArgumentError(
+      `'${bad}' is not one of ${STRATEGY_NAMES.join(", ")}; give a comma-separated list.`,
+    );
+  }
+  const twice = items.find((item, i) => items.indexOf(item) !== i);
+  if (twice !== undefined) {
+    throw new InvalidArgumentError(`'${twice}' is given twice; give each strategy once.`);
+  }
+  if (items.every((item) => item === BASELINE)) {
+    throw new InvalidArgumentError(
+      `'${BASELINE}' alone compares nothing (it is the baseline); add a strategy to compare with it.`,
+    );
+  }
+  return strategyList(items as StrategyName[]);
 }

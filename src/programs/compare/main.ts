@@ -1,12 +1,14 @@
 /**
- * `deno task compare`: every strategy, `scratch` included, over several seeds (10 by default) and optional
- * sweeps; a table with means, standard deviations and 95 % intervals, each strategy tested against
- * `scratch` (an exact sign-flip test, Holm-corrected over the run: see `analysis.ts`), and a run folder
- * with `results.json` (every run, every epoch, the statistics), `results.csv` (a row per run), SVG figures
- * and an `index.html`.
+ * `deno task compare`: the chosen strategies (`--strategies`, by default the four classic ones), `scratch`
+ * always among them, over several seeds (10 by default) and optional sweeps; a table with means, standard
+ * deviations and 95 % intervals, each strategy tested against `scratch` (an exact sign-flip test,
+ * Holm-corrected over the run: see `analysis.ts`), and a run folder with `results.json` (every run, every
+ * epoch, the statistics, the strategies run), `results.csv` (a row per run), SVG figures and an
+ * `index.html`.
  *
- *     deno task compare [--seeds N] [--target-samples 25,50,...] [--relatedness 0,0.5,1]
- *                       [--out-dir DIR] [--config FILE] [--device ...] [--cpu-kernels ...] [--threads ...]
+ *     deno task compare [--seeds N] [--strategies NAME,...] [--target-samples 25,50,...]
+ *                       [--relatedness 0,0.5,1] [--out-dir DIR] [--config FILE] [--device ...]
+ *                       [--cpu-kernels ...] [--threads ...]
  *
  * The first Ctrl-C (or SIGTERM) stops at the next epoch boundary, drops the run it cut short and still
  * writes everything finished (exit code 130 after Ctrl-C, 143 after SIGTERM); a second quits at once.
@@ -32,11 +34,17 @@ import {
   parseCompareArgs,
   TERMINATED_EXIT_CODE,
 } from "./flags.ts";
-import { type Comparison, type Grid, runComparison, totalEpochs } from "../../core/comparison.ts";
+import {
+  type Comparison,
+  type Grid,
+  gridStrategies,
+  runComparison,
+  totalEpochs,
+} from "../../core/comparison.ts";
 import { comparisonFigures } from "./figures.ts";
 import { indexPage } from "./html.ts";
 import { ProgressReport } from "./progress.ts";
-import { analyzeComparison, isUsed } from "./analysis.ts";
+import { analyzeComparison, BASELINE, isUsed } from "./analysis.ts";
 import {
   budgetNote,
   CSV_HEADER,
@@ -90,7 +98,15 @@ async function compare(options: CompareOptions): Promise<number> {
     // Only now, when every input has been checked, so that bad input leaves no empty folder behind.
     const outDir = options.outDir ?? claimRunFolder(new Date());
     prepareFolder(outDir);
-    log.info(`compare on ${engine.name} (${engine.description}): seeds ${grid.seeds.join(", ")}`);
+    log.info(
+      `compare on ${engine.name} (${engine.description}): seeds ${grid.seeds.join(", ")}; ` +
+        `strategies ${gridStrategies(grid).join(", ")}`,
+    );
+    if (options.baselineAdded) {
+      const note = `--strategies: added ${BASELINE}, the baseline every strategy is compared with`;
+      log.info(note);
+      progress.message(note);
+    }
     const hooks = { observer: progress, stop: () => stoppedBy !== null, training: trainingLog(log) };
     const comparison = await runComparison(engine, spec, grid, hooks);
     progress.done();
@@ -126,6 +142,7 @@ function gridOf(config: Config, options: CompareOptions): Grid {
     );
   }
   return {
+    strategies: options.strategies,
     seeds: Array.from({ length: options.seeds }, (_, i) => first + i),
     relatedness: options.relatedness ?? [config.data.relatedness],
     targetRows: options.targetSamples,
@@ -222,6 +239,7 @@ function writeOutputs(
   const summary = analyzeComparison(comparison.runs, {
     pretrainings: comparison.pretrainings,
     declaredPoints: grid.relatedness.length * (grid.targetRows?.length ?? 1),
+    strategies: gridStrategies(grid),
   });
   const budget = budgetNote(config.training);
   const write = (file: string, text: string) => writeTextFileAtomic(join(outDir, file), text, "--out-dir");

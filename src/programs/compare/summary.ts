@@ -11,7 +11,6 @@
 import { percent, percentDigits } from "../../app/format.ts";
 import type { Config } from "../../app/config.ts";
 import type { RunRecord } from "../../core/comparison.ts";
-import { STRATEGY_NAMES } from "../../core/strategies.ts";
 import { textTable } from "../../app/text_table.ts";
 import type { CsvValue } from "./csv.ts";
 import {
@@ -169,10 +168,11 @@ export function readingNotes(summary: ComparisonSummary, training: TransferBudge
     p.strategies.some((s) => s.accuracy.clipped) || p.comparisons.some((c) => c.gain.clipped)
   );
   const m = summary.familySize;
-  const gridPoints = m / (STRATEGY_NAMES.length - 1);
-  const tests = `all ${m} comparisons (${STRATEGY_NAMES.length - 1} strategies × ${gridPoints} grid point${
-    gridPoints === 1 ? "" : "s"
-  })`;
+  const compared = summary.strategies.length - 1;
+  const gridPoints = compared === 0 ? 0 : m / compared;
+  const tests = `${m === 1 ? "the 1 comparison" : `all ${m} comparisons`} (${compared} strateg${
+    compared === 1 ? "y" : "ies"
+  } × ${gridPoints} grid point${gridPoints === 1 ? "" : "s"})`;
   if (shown.length === 0) return [budgetNote(training), ...exclusions(summary)];
   return [
     `${seeds}; every number of a point uses exactly these`,
@@ -201,14 +201,14 @@ function exclusions(summary: ComparisonSummary): string[] {
       lines.push(
         `left out${
           at(point)
-        }: seed ${seed}, interrupted after ${finished.length} of ${STRATEGY_NAMES.length} ` +
+        }: seed ${seed}, interrupted after ${finished.length} of ${summary.strategies.length} ` +
           `strategies (${finished.join(", ")})`,
       );
     }
     if (point.diverged.length > 0) {
       const seeds = new Set(point.diverged.map((d) => d.seed)).size;
       const total = new Set([...point.seedsUsed, ...point.diverged.map((d) => d.seed)]).size;
-      const which = STRATEGY_NAMES.flatMap((strategy) => {
+      const which = summary.strategies.flatMap((strategy) => {
         const mine = point.diverged.filter((d) => d.strategy === strategy);
         return mine.length === 0 ? [] : [
           `${strategy} on ${mine.length === 1 ? "seed" : "seeds"} ${seedList(mine.map((d) => d.seed))} ` +

@@ -42,7 +42,7 @@ export interface ChartSpec {
   readonly yLabel: string;
   /** "log" suits quantities that grow by factors, such as sample counts; every x must then be positive. */
   readonly xScale?: "linear" | "log";
-  /** The lines, given colours and dashes in this order; the legend lists them in it too. */
+  /** The lines, given colours, dashes and marker shapes in this order; the legend lists them in it too. */
   readonly series: readonly ChartSeries[];
   /**
    * The values y can take, such as [0, 100] for a percentage: the y axis never reaches past them, and a
@@ -56,8 +56,12 @@ export interface ChartSpec {
  * (#F0E442) is left out: on white it is too faint for a 2 px line.
  */
 const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"];
-/** One dash pattern per round of the palette, so that series 1 and 8 still look different. */
+/**
+ * One dash pattern and one marker shape per round of the palette, so that series 1 and 8 still look
+ * different, even as a lone marker with no line (`compare` with more than seven strategies needs them).
+ */
 const DASHES = ["", "8 4", "2 3", "10 3 2 3"];
+const MARKERS = ["circle", "square", "diamond", "triangle"] as const;
 const FONT = { title: 16, subtitle: 13, axis: 13, tick: 12, legend: 13 };
 /** The plot area's size; the margins grow around it to fit the labels and the legend. */
 const PLOT = { width: 520, height: 320 };
@@ -259,7 +263,7 @@ function seriesGroup(series: ChartSeries, index: number, x: ToPixel, y: ToPixel)
   const colour = PALETTE[index % PALETTE.length];
   const points = [...series.points].sort((a, b) => a.x - b.x);
   const xy = points.map((p) => `${px(x(p.x))},${px(y(p.y))}`);
-  const markers = points.map((p) => marker(x(p.x), y(p.y), colour));
+  const markers = points.map((p) => marker(x(p.x), y(p.y), colour, index));
   const path = points.length > 1
     ? `<polyline points="${xy.join(" ")}" fill="none" stroke="${colour}" stroke-width="2" ` +
       `stroke-linejoin="round"${dashAttribute(index)}/>`
@@ -306,7 +310,7 @@ function legend(series: readonly ChartSeries[], l: Layout): string {
     return [
       `<g class="legend-entry" transform="translate(0 ${i * LEGEND.row})">`,
       `${swatch}${dashAttribute(i)}/>`,
-      marker(LEGEND.swatch / 2, 0, colour),
+      marker(LEGEND.swatch / 2, 0, colour, i),
       text(LEGEND.swatch + 8, 4.5, FONT.legend, s.name, `fill="#222222"`),
       `</g>`,
     ].join("\n");
@@ -320,8 +324,20 @@ function dashAttribute(index: number): string {
   return dash === "" ? "" : ` stroke-dasharray="${dash}"`;
 }
 
-function marker(cx: number, cy: number, colour: string): string {
-  return `<circle cx="${px(cx)}" cy="${px(cy)}" r="3.5" fill="${colour}" stroke="#ffffff" stroke-width="1"/>`;
+/** The marker of series `index` at (cx, cy): a circle in the palette's first round, then other shapes. */
+function marker(cx: number, cy: number, colour: string, index: number): string {
+  const paint = `fill="${colour}" stroke="#ffffff" stroke-width="1"`;
+  const shape = MARKERS[Math.floor(index / PALETTE.length) % MARKERS.length];
+  if (shape === "circle") return `<circle cx="${px(cx)}" cy="${px(cy)}" r="3.5" ${paint}/>`;
+  if (shape === "square") {
+    return `<rect x="${px(cx - 3.25)}" y="${px(cy - 3.25)}" width="6.5" height="6.5" ${paint}/>`;
+  }
+  // Paths, not polygons: a polygon is a band.
+  const corners = shape === "diamond"
+    ? [[0, -4.5], [4.5, 0], [0, 4.5], [-4.5, 0]]
+    : [[0, -4.5], [4.25, 3.5], [-4.25, 3.5]];
+  const d = corners.map(([dx, dy], i) => `${i === 0 ? "M" : "L"}${px(cx + dx)},${px(cy + dy)}`).join(" ");
+  return `<path d="${d} Z" ${paint}/>`;
 }
 
 function line(x1: number, y1: number, x2: number, y2: number): string {

@@ -6,7 +6,7 @@
 
 import { Option } from "commander";
 import { type Parsed, parseWith, programWithSetup, type SetupOptions, setupOptions } from "../../app/cli.ts";
-import { STRATEGY_NAMES, type StrategyName } from "../../core/strategies.ts";
+import { STRATEGY_NAMES, type StrategyName } from "../../core/recipes.ts";
 
 /** What the run's flags ask for. */
 export interface RunOptions extends SetupOptions {

@@ -6,7 +6,7 @@
 
 import type { Config } from "../../app/config.ts";
 import type { Engine, EpochMetrics } from "../../core/engine.ts";
-import type { StrategyName } from "../../core/strategies.ts";
+import type { StrategyName } from "../../core/recipes.ts";
 import type { EarlyStop, PhaseResult, TaskMetrics } from "../../core/train.ts";
 import { percent } from "../../app/format.ts";
 

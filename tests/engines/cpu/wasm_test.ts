@@ -18,7 +18,7 @@ import { kernelModule } from "../../../src/engines/cpu/wasm/module.ts";
 import { detectWasm, readModule, WasmRuntime } from "../../../src/engines/cpu/wasm/runtime.ts";
 import { defaultConfig } from "../../../src/app/config.ts";
 import { UsageError } from "../../../src/core/errors.ts";
-import { STRATEGY_NAMES } from "../../../src/core/strategies.ts";
+import { STRATEGY_NAMES } from "../../../src/core/recipes.ts";
 import { pretrain, transfer } from "../../../src/core/train.ts";
 import { experimentOn, maxRelativeError, randomFloats, referenceProduct } from "../../helpers/helpers.ts";
 

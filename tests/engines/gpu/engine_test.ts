@@ -10,12 +10,12 @@ import type { Engine } from "../../../src/core/engine.ts";
 import { GpuError } from "../../../src/engines/gpu/context.ts";
 import { heModel } from "../../../src/core/model.ts";
 import { Rng } from "../../../src/core/rng.ts";
-import { STRATEGY_NAMES } from "../../../src/core/strategies.ts";
+import { STRATEGY_NAMES } from "../../../src/core/recipes.ts";
 import { type PhaseResult, pretrain, transfer } from "../../../src/core/train.ts";
 import { gpuAvailable, withGpuEngine } from "../../helpers/gpu.ts";
 import { TRAINING_CHECKS } from "../../helpers/training_checks.ts";
 import { countGpuWork, submitEachDispatch } from "../../../src/programs/bench/gpu_work.ts";
-import { bytesOf, experimentOn, runProgram } from "../../helpers/helpers.ts";
+import { bytesOf, experimentOn, rates, runProgram } from "../../helpers/helpers.ts";
 
 const ignore = !(await gpuAvailable());
 
@@ -145,7 +145,7 @@ Deno.test({
             epochs: 3,
             batchSize: 32,
             learningRate: 0.05,
-            layerRates: [0, 1, 1], // a frozen first layer: no update and no input gradient for it
+            layerRates: rates([0, 1, 1]), // a frozen first layer: no update and no input gradient for it
             shuffleSeed: 1,
           });
           const waits = counts.waits - before.waits;

@@ -52,7 +52,7 @@ async function checkMatmul(
   const b = uniformFloats(k * n, seed + 1);
   const aux = uniformFloats(variant.epilogue === Epilogue.reluMask ? m * n : n, seed + 2);
   const weights = uniformFloats(m * n, seed + 4); // C's contents before an SGD step
-  const rate = 0.05;
+  const [rate, biasRate] = [0.05, 0.03]; // the SGD step's sizes for the weights and for the biases
   const offset = extraRows === 0 ? 0 : 3;
   const index = new Uint32Array(storedRows + extraRows);
   index.forEach((_, i) => index[i] = i);
@@ -68,7 +68,9 @@ async function checkMatmul(
       if (variant.epilogue === Epilogue.bias) sum += aux[j];
       if (variant.epilogue === Epilogue.biasRelu) sum = Math.max(0, sum + aux[j]);
       if (variant.epilogue === Epilogue.reluMask && !(aux[i * n + j] > 0)) sum = 0;
-      if (sgd) sum = (i < m ? weights[i * n + j] : aux[j]) - Math.fround(rate) * sum;
+      if (sgd) {
+        sum = i < m ? weights[i * n + j] - Math.fround(rate) * sum : aux[j] - Math.fround(biasRate) * sum;
+      }
       want[i * n + j] = sum;
     }
   }
@@ -80,7 +82,9 @@ async function checkMatmul(
     c,
     aux: auxBuffer,
     rowIndex: storage(device, index),
-    dims: uniform(device, [variant.batchIsK ? m : 0, n, variant.batchIsK ? 0 : k, { f32: rate }]),
+    dims: uniform(device, [variant.batchIsK ? m : 0, n, variant.batchIsK ? 0 : k, { f32: rate }, {
+      f32: biasRate,
+    }]),
     step: uniform(device, [offset, batch, 0, { f32: 0 }]),
   });
   const rows = sgd ? m + 1 : m;

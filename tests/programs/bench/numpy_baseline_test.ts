@@ -9,7 +9,7 @@ import {
   type NumpyResult,
   runNumpyBaseline,
 } from "../../../src/programs/bench/numpy_baseline.ts";
-import { STRATEGY_NAMES } from "../../../src/core/strategies.ts";
+import { CLASSIC_STRATEGIES } from "../../../src/core/recipes.ts";
 
 /** Whether `python3` runs and imports NumPy: probed once, so those tests are skipped, not failed. */
 async function hasNumpy(): Promise<boolean> {
@@ -50,7 +50,7 @@ Deno.test("baselineSpec: pretraining then each strategy, with the default config
   const spec = baselineSpec(experimentSpec(config));
   assert.equal(spec.seed, 42);
   assert.equal(spec.evalRows, 256, "the CPU engine's evaluation batch");
-  assert.deepEqual(spec.phases.map((p) => p.name), ["pretrain", ...STRATEGY_NAMES]);
+  assert.deepEqual(spec.phases.map((p) => p.name), ["pretrain", ...CLASSIC_STRATEGIES]);
   const [pretrain, ...transfers] = spec.phases;
   assert.deepEqual(pretrain, {
     name: "pretrain",

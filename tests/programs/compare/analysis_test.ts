@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import type { RunRecord } from "../../../src/core/comparison.ts";
 import { Rng } from "../../../src/core/rng.ts";
-import { STRATEGY_NAMES, type StrategyName } from "../../../src/core/strategies.ts";
+import { CLASSIC_STRATEGIES, type StrategyName } from "../../../src/core/recipes.ts";
 import { analyzeComparison, BASELINE, isUsed } from "../../../src/programs/compare/analysis.ts";
 import {
   budgetNote,
@@ -55,7 +55,7 @@ function grid(
   options: RunOptions = {},
 ) {
   return seeds.flatMap((seed) =>
-    STRATEGY_NAMES.map((strategy) =>
+    CLASSIC_STRATEGIES.map((strategy) =>
       run(seed, strategy, 0.7 + (gains[strategy] ?? 0) + (seed % 3) / 160, options)
     )
   );
@@ -103,7 +103,7 @@ Deno.test("a diverged run takes its seed out of every strategy at that point, an
   assert.equal(diverged.used, false);
   assert.equal(
     rows.filter((r) => r.used === false).length,
-    STRATEGY_NAMES.length,
+    CLASSIC_STRATEGIES.length,
     "seed 3 of every strategy",
   );
   assert.equal(rows.find((r) => r.seed === 1)!.diverged_epoch, null);
@@ -134,7 +134,7 @@ Deno.test("when the points use different seeds, the notes point to the seeds col
 
 Deno.test("when every run diverges nothing is best and nothing is significant; the output says why", () => {
   const runs = range(42, 5).flatMap((seed) =>
-    STRATEGY_NAMES.map((strategy) => run(seed, strategy, 0.33, { divergedAt: 1 }))
+    CLASSIC_STRATEGIES.map((strategy) => run(seed, strategy, 0.33, { divergedAt: 1 }))
   );
   const summary = analyzeComparison(runs);
   assert.deepEqual(summary.points[0].strategies, []);
@@ -269,7 +269,7 @@ Deno.test("the Holm family is every (strategy, grid point) pair the grid declare
 
 Deno.test("intervals stay inside the possible range and are marked when cut; one seed shows no ± and two no interval", () => {
   const near = range(1, 3).flatMap((seed) =>
-    STRATEGY_NAMES.map((strategy) =>
+    CLASSIC_STRATEGIES.map((strategy) =>
       run(seed, strategy, strategy === "scratch" ? 0.05 * seed : [1, 1, 0.9][seed - 1])
     )
   );
@@ -326,7 +326,7 @@ Deno.test("null simulation: with no real difference, the verdicts' family-wise f
     const runs = seeds.flatMap((seed) => {
       const base = 0.75 + 0.05 * rng.normal();
       const draw = () => Math.min(1, Math.max(0, Math.round(160 * (base + 0.03 * rng.normal())) / 160));
-      return STRATEGY_NAMES.map((strategy) => run(seed, strategy, draw(), { validation: draw() }));
+      return CLASSIC_STRATEGIES.map((strategy) => run(seed, strategy, draw(), { validation: draw() }));
     });
     const summary = analyzeComparison(runs);
     if (summary.points[0].comparisons.some((c) => c.significant)) falsePositives++;
@@ -337,4 +337,113 @@ Deno.test("null simulation: with no real difference, the verdicts' family-wise f
   assert.ok(rate <= 0.05 + margin, `family-wise false-positive rate ${rate}`);
   assert.ok(rate > 0, "the simulation can produce a false positive at all");
   assert.equal(BASELINE, "scratch");
+});
+
+/** A run's list: scratch and two of the newer recipes, in the recipes' order. */
+const THREE: StrategyName[] = ["scratch", "bitfit", "surgical"];
+
+/** Each of `strategies` on `seeds`, `gains[strategy]` above scratch's 0.7 plus a per-seed wobble. */
+function runsOf(
+  strategies: readonly StrategyName[],
+  seeds: readonly number[],
+  gains: Partial<Record<StrategyName, number>>,
+  options: RunOptions = {},
+): RunRecord[] {
+  return seeds.flatMap((seed) =>
+    strategies.map((strategy) =>
+      run(seed, strategy, 0.7 + (gains[strategy] ?? 0) + (seed % 3) / 160, options)
+    )
+  );
+}
+
+Deno.test("with three strategies the Holm family is 2 × the declared points, and a seed counts once all three finished", () => {
+  // Point A (relatedness 0.9): seed 3's surgical diverged, seed 8 was interrupted after scratch and bitfit.
+  // Point B (relatedness 0): every seed finished all three. A third point was declared but never reached.
+  const pointA = [
+    ...runsOf(THREE, range(1, 7), { bitfit: 0.1 }).map((r) =>
+      r.seed === 3 && r.strategy === "surgical" ? run(3, "surgical", 0.33, { divergedAt: 2 }) : r
+    ),
+    ...runsOf(["scratch", "bitfit"], [8], { bitfit: 0.1 }),
+  ];
+  const pointB = runsOf(THREE, range(1, 8), { bitfit: 0.1 }, { relatedness: 0 });
+  const runs = [...pointA, ...pointB];
+  const summary = analyzeComparison(runs, { declaredPoints: 3, strategies: THREE });
+  assert.deepEqual(summary.strategies, ["scratch", "bitfit", "surgical"]);
+  assert.equal(summary.familySize, 6, "(3 strategies - 1) x 3 declared points");
+  const [a, b] = summary.points;
+  assert.deepEqual(a.seedsUsed, [1, 2, 4, 5, 6, 7]);
+  assert.deepEqual(a.incomplete, [{ seed: 8, finished: ["scratch", "bitfit"] }]);
+  assert.deepEqual(a.diverged, [{ seed: 3, strategy: "surgical", epoch: 2 }]);
+  assert.deepEqual(b.seedsUsed, [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(b.incomplete, []);
+  for (const point of summary.points) {
+    assert.deepEqual(point.strategies.map((s) => s.strategy), ["scratch", "bitfit", "surgical"]);
+    assert.deepEqual(point.comparisons.map((c) => c.strategy), ["bitfit", "surgical"]);
+    for (const s of point.strategies) assert.equal(s.accuracy.n, point.seedsUsed.length, s.strategy);
+  }
+  // Holm over 6: the smallest p (bitfit at B, 8 seeds: 2/2^8) times 6, then bitfit at A (6 seeds: 2/2^6)
+  // times 5. With the classic four's family of 9, bitfit at B (9 · 2/256 ≈ 0.07) would not be significant.
+  const bitfit = (p: typeof a) => p.comparisons.find((c) => c.strategy === "bitfit")!;
+  assert.equal(bitfit(b).signFlip.p, 2 / 256);
+  assert.equal(bitfit(b).signFlip.pHolm, 6 * 2 / 256);
+  assert.equal(bitfit(b).significant, true);
+  assert.equal(bitfit(a).signFlip.pHolm, 5 * 2 / 64);
+  assert.equal(bitfit(a).significant, false);
+  const notes = readingNotes(summary, TRAINING).join("\n");
+  assert.match(notes, /Holm-corrected over all 6 comparisons \(2 strategies × 3 grid points\) of this run/);
+  assert.match(
+    notes,
+    /left out at relatedness 0\.9, 480 target training rows: seed 8, interrupted after 2 of 3 strategies \(scratch, bitfit\)/,
+  );
+  assert.match(
+    notes,
+    /diverged at relatedness 0\.9, 480 target training rows: surgical on seed 3 \(epoch 2\); 1 of 7 seeds left out/,
+  );
+  assert.match(
+    verdicts(summary).join("\n"),
+    /at relatedness 0, 480 target training rows: bitfit vs scratch: \+10\.0 points .*: significant gain/,
+  );
+  assert.match(verdicts(summary).join("\n"), /paired t-test at α = 0\.05\/6/);
+  assert.deepEqual(tableRows(summary, "cpu").rows.map((row) => row[1]), [
+    "scratch",
+    "bitfit *",
+    "surgical",
+    "scratch",
+    "bitfit *",
+    "surgical",
+  ]);
+  assert.equal(isUsed(summary, pointA.find((r) => r.seed === 8)!), false);
+  assert.equal(isUsed(summary, pointA.find((r) => r.seed === 3 && r.strategy === "bitfit")!), false);
+  // Without the list, the strategies come from the runs (and the baseline), to the same summary.
+  assert.deepEqual(analyzeComparison(runs, { declaredPoints: 3 }), summary);
+});
+
+Deno.test("one strategy against scratch: a family of 1 per point, said in the singular", () => {
+  const summary = analyzeComparison(runsOf(["scratch", "lp_ft"], range(1, 10), { lp_ft: 0.1 }), {
+    strategies: ["scratch", "lp_ft"],
+  });
+  assert.equal(summary.familySize, 1);
+  assert.equal(summary.points[0].comparisons[0].signFlip.pHolm, 2 / 1024);
+  assert.match(
+    readingNotes(summary, TRAINING).join("\n"),
+    /Holm-corrected over the 1 comparison \(1 strategy × 1 grid point\) of this run/,
+  );
+  assert.match(verdicts(summary)[0], /^lp_ft vs scratch: \+10\.0 points .*: significant gain$/);
+});
+
+Deno.test("a declared strategy that never finished leaves every seed incomplete; a bad declaration is refused", () => {
+  const runs = runsOf(THREE, range(1, 4), {});
+  const summary = analyzeComparison(runs, { strategies: [...THREE, "lp_ft"] });
+  assert.equal(summary.familySize, 3);
+  assert.deepEqual(summary.points[0].seedsUsed, []);
+  assert.deepEqual(summary.points[0].incomplete.map((s) => s.finished), range(1, 4).map(() => THREE));
+  assert.throws(
+    () => analyzeComparison(runs, { strategies: ["bitfit", "surgical"] }),
+    /leave out the baseline/,
+  );
+  assert.throws(() => analyzeComparison(runs, { strategies: ["scratch", "bitfit"] }), /leave out surgical/);
+  assert.throws(
+    () => analyzeComparison(runs, { strategies: ["scratch", "bitfit", "surgical", "bitfit"] }),
+    /name a strategy twice/,
+  );
 });

@@ -1,9 +1,11 @@
 /**
  * The comparison: the same seeds give the same table; the CSV and JSON agree; the figures are XML
- * with a series per strategy, inside [0, 100] %, and say the training budget; full fine-tuning's gain
- * over scratch is significant at the configured relatedness on three disjoint sets of 10 seeds; Ctrl-C
- * and SIGTERM stop at the next epoch, keep what finished, drop the phase cut short, and the table uses
- * only the seeds where every strategy finished; bad flags and a used --out-dir are one-line errors.
+ * with a series per strategy, inside [0, 100] %, and say the training budget; `--strategies` runs the
+ * strategies asked for (scratch added when left out), and every output lists exactly those; full
+ * fine-tuning's gain over scratch is significant at the configured relatedness on three disjoint sets of
+ * 10 seeds; Ctrl-C and SIGTERM stop at the next epoch, keep what finished, drop the phase cut short, and
+ * the table uses only the seeds where every strategy finished; bad flags and a used --out-dir are
+ * one-line errors.
  */
 
 import assert from "node:assert/strict";
@@ -21,7 +23,7 @@ import { uploadTask } from "../../../src/core/engine.ts";
 import { ProgressReport } from "../../../src/programs/compare/progress.ts";
 import { CSV_HEADER, formatComparison } from "../../../src/programs/compare/summary.ts";
 import { analyzeComparison } from "../../../src/programs/compare/analysis.ts";
-import { STRATEGY_NAMES } from "../../../src/core/strategies.ts";
+import { CLASSIC_STRATEGIES, STRATEGY_NAMES } from "../../../src/core/recipes.ts";
 import { gpuAvailable, withGpuEngine } from "../../helpers/gpu.ts";
 import { exists, ROOT, runProgram } from "../../helpers/helpers.ts";
 
@@ -60,7 +62,7 @@ Deno.test("compare: the same seeds give the same runs and the same table", async
       defaultConfig().training,
     );
   assert.equal(first.complete, true);
-  assert.equal(first.runs.length, 2 * STRATEGY_NAMES.length);
+  assert.equal(first.runs.length, 2 * CLASSIC_STRATEGIES.length);
   assert.deepEqual(
     first.runs.map((run) => run.target),
     second.runs.map((run) => run.target),
@@ -92,11 +94,32 @@ Deno.test("compare: one pretraining per seed serves every sweep point, and the t
   const grid = { seeds: [5], relatedness: [0.5, 1], targetRows: [25, 100] };
   const comparison = await compareOnCpu(grid);
   assert.equal(comparison.pretrainings.length, 1);
-  assert.equal(comparison.runs.length, 2 * 2 * STRATEGY_NAMES.length);
+  assert.equal(comparison.runs.length, 2 * 2 * CLASSIC_STRATEGIES.length);
   assert.deepEqual([...new Set(comparison.runs.map((run) => run.targetTrainRows))], [25, 100]);
   const epochs = comparison.pretrainings[0].history.length +
     comparison.runs.reduce((sum, run) => sum + run.history.length, 0);
   assert.equal(epochs, totalEpochs(experimentSpec(defaultConfig()), grid));
+});
+
+Deno.test("compare: the grid's strategies run at every point in its order, and the epoch estimate counts their stages", async () => {
+  const config = defaultConfig();
+  // 10 steps: at 100 rows (4 steps an epoch) lp_ft's two halves take 2 epochs each, one more than 10 steps whole.
+  Object.assign(config.training, { base_epochs: 2, target_epochs: 5, target_steps: 10 });
+  const strategies = ["scratch", "lp_ft", "gradual_unfreeze"] as const;
+  const grid = { strategies, seeds: [4, 5], relatedness: [1], targetRows: [25, 100] };
+  const comparison = await compareOnCpu(grid, config);
+  assert.equal(comparison.complete, true);
+  assert.deepEqual(
+    comparison.runs.map((run) => `${run.seed} ${run.targetTrainRows} ${run.strategy}`),
+    [4, 5].flatMap((seed) => [25, 100].flatMap((rows) => strategies.map((s) => `${seed} ${rows} ${s}`))),
+  );
+  const epochs = comparison.pretrainings.reduce((sum, p) => sum + p.history.length, 0) +
+    comparison.runs.reduce((sum, run) => sum + run.history.length, 0);
+  assert.equal(totalEpochs(experimentSpec(config), grid), epochs);
+  assert.ok(comparison.runs.some((run) => run.strategy === "lp_ft" && run.history.length === 4));
+  // Without `strategies`, the grid runs the classic four.
+  const classic = await compareOnCpu({ seeds: [4], relatedness: [1], targetRows: [25] }, config);
+  assert.deepEqual(classic.runs.map((run) => run.strategy), [...CLASSIC_STRATEGIES]);
 });
 
 Deno.test("compare: every dataset it uploads is released once its runs are done, at most two sets resident", async () => {
@@ -179,15 +202,21 @@ Deno.test("compare: a stop during a transfer keeps the runs that finished and dr
   }, config);
   assert.equal(seen, 16);
   assert.equal(comparison.pretrainings.length, 1);
-  assert.deepEqual(comparison.runs.map((r) => r.strategy), [STRATEGY_NAMES[0]]);
-  assert.deepEqual(finished, [STRATEGY_NAMES[0]]);
+  assert.deepEqual(comparison.runs.map((r) => r.strategy), [CLASSIC_STRATEGIES[0]]);
+  assert.deepEqual(finished, [CLASSIC_STRATEGIES[0]]);
   assert.equal(comparison.runs[0].history.length, 10);
 });
 
 Deno.test("compare: phases run in slices (so that a stop is heard) train exactly as one whole phase, step budget included", async () => {
   const config = defaultConfig();
   Object.assign(config.training, { base_epochs: 40, target_epochs: 5, target_steps: 37 });
-  const comparison = await compareOnCpu({ seeds: [3], relatedness: [0.5], targetRows: null }, config);
+  const grid = { strategies: STRATEGY_NAMES, seeds: [3], relatedness: [0.5], targetRows: null };
+  const comparison = await compareOnCpu(grid, config);
+  assert.deepEqual(
+    comparison.runs.map((run) => run.strategy),
+    [...STRATEGY_NAMES],
+    "every recipe, staged ones too",
+  );
   // The same phases, each run whole on a bare engine.
   const spec = experimentSpec(config);
   const data = { ...spec.data, relatedness: 0.5, seed: 3 };
@@ -234,7 +263,7 @@ Deno.test("compare program: table, JSON and CSV agree; SVGs are XML with a serie
   );
   assert.deepEqual(csv[0], [...CSV_HEADER]);
   assert.equal(json.complete, true);
-  assert.equal(json.runs.length, 3 * 2 * 2 * STRATEGY_NAMES.length);
+  assert.equal(json.runs.length, 3 * 2 * 2 * CLASSIC_STRATEGIES.length);
   assert.equal(csv.length - 1, json.runs.length);
   json.runs.forEach((r: RunRecord, i: number) => {
     const row = Object.fromEntries(CSV_HEADER.map((key, c) => [key, csv[i + 1][c]]));
@@ -249,11 +278,16 @@ Deno.test("compare program: table, JSON and CSV agree; SVGs are XML with a serie
     assert.equal(row.diverged_epoch, r.diverged === null ? "" : String(r.diverged.epoch));
   });
   const { summary } = json;
+  assert.deepEqual(
+    summary.strategies,
+    [...CLASSIC_STRATEGIES],
+    "the strategies run, by default the classic four",
+  );
   assert.equal(summary.familySize, 12);
   assert.equal(summary.points.length, 4);
   assert.match(summary.verdictTest, /sign-flip/);
   for (const point of summary.points) {
-    assert.equal(point.comparisons.length, STRATEGY_NAMES.length - 1);
+    assert.equal(point.comparisons.length, CLASSIC_STRATEGIES.length - 1);
     for (const c of point.comparisons) {
       assert.equal(c.seeds, point.seedsUsed.length);
       for (const p of [c.signFlip.p, c.signFlip.pHolm, c.tTest.p, c.tTest.pHolm]) assert.ok(p >= 0 && p <= 1);
@@ -279,7 +313,7 @@ Deno.test("compare program: table, JSON and CSV agree; SVGs are XML with a serie
     assert.equal(XMLValidator.validate(svg), true, file);
     const series = new XMLParser({ ignoreAttributes: false }).parse(svg);
     assert.ok(series.svg, `${file} is an svg document`);
-    assert.equal([...svg.matchAll(/class="series"/g)].length, STRATEGY_NAMES.length, file);
+    assert.equal([...svg.matchAll(/class="series"/g)].length, CLASSIC_STRATEGIES.length, file);
     const ticks = yTicks(svg);
     assert.ok(ticks.length >= 2 && ticks.every((t) => t >= 0 && t <= 100), `${file}: y ticks ${ticks}`);
     assert.ok(
@@ -290,6 +324,65 @@ Deno.test("compare program: table, JSON and CSV agree; SVGs are XML with a serie
   const html = await Deno.readTextFile(`${dir}/out/index.html`);
   for (const file of files) assert.ok(html.includes(`src="${file}"`), `index.html shows ${file}`);
   assert.match(html, /exact two-sided sign-flip test/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+/** The strategy column of the console table, top to bottom (rows start with a name and a seed count). */
+function tableStrategies(stdout: string): string[] {
+  return [...stdout.matchAll(/^(\w+)(?: \*)?\s+\d+\s+\d+\.\d/gm)].map((m) => m[1]);
+}
+
+Deno.test("compare program: --strategies bitfit,surgical,scratch runs those three, in the recipes' order, in every output", async () => {
+  const dir = await Deno.makeTempDir();
+  await smallConfig(dir);
+  const run = await runProgram(
+    "src/programs/compare/main.ts",
+    ["--strategies", "bitfit,surgical,scratch", "--seeds", "2", "--out-dir", "out"],
+    { cwd: dir, permissions: PERMISSIONS },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const three = ["scratch", "bitfit", "surgical"];
+  assert.deepEqual(tableStrategies(run.stdout), three, run.stdout);
+  assert.match(run.stdout, /^bitfit vs scratch: /m);
+  assert.match(run.stdout, /^surgical vs scratch: /m);
+  assert.match(run.stdout, /Holm-corrected over all 2 comparisons \(2 strategies × 1 grid point\)/);
+  assert.match(run.stdout, /^6 runs; results in out$/m);
+  assert.doesNotMatch(run.stdout + run.stderr, /feature_extractor|head_finetune|full_finetune|lp_ft/);
+  assert.doesNotMatch(run.stderr, /added scratch/, "scratch was given");
+  const json = JSON.parse(await Deno.readTextFile(`${dir}/out/results.json`));
+  assert.deepEqual(json.summary.strategies, three);
+  assert.equal(json.summary.familySize, 2);
+  assert.deepEqual(json.runs.map((r: RunRecord) => `${r.seed} ${r.strategy}`), [
+    ...three.map((s) => `42 ${s}`),
+    ...three.map((s) => `43 ${s}`),
+  ]);
+  const [point] = json.summary.points;
+  assert.deepEqual(point.seedsUsed, [42, 43]);
+  assert.deepEqual(point.strategies.map((s: { strategy: string }) => s.strategy), three);
+  assert.deepEqual(point.comparisons.map((c: { strategy: string }) => c.strategy), ["bitfit", "surgical"]);
+  const csv = (await Deno.readTextFile(`${dir}/out/results.csv`)).trimEnd().split("\n").slice(1);
+  const column = CSV_HEADER.indexOf("strategy");
+  assert.deepEqual(csv.map((line) => line.split(",")[column]), json.runs.map((r: RunRecord) => r.strategy));
+  const svg = await Deno.readTextFile(`${dir}/out/learning-curves.svg`);
+  assert.deepEqual([...svg.matchAll(/<g class="series" data-name="(\w+)">/g)].map((m) => m[1]), three);
+  const html = await Deno.readTextFile(`${dir}/out/index.html`);
+  assert.deepEqual([...html.matchAll(/<tr(?: class="best")?><td>(\w+)/g)].map((m) => m[1]), three);
+  // Left out, scratch is added, and stderr and the log say so once.
+  const added = await runProgram(
+    "src/programs/compare/main.ts",
+    ["--strategies", "surgical", "--seeds", "1", "--out-dir", "out2"],
+    { cwd: dir, permissions: PERMISSIONS },
+  );
+  assert.equal(added.code, 0, added.stderr);
+  const note = "--strategies: added scratch, the baseline every strategy is compared with";
+  assert.deepEqual(added.stderr.split("\n").filter((line) => line.includes("added scratch")), [note]);
+  assert.doesNotMatch(added.stderr, /warning/i);
+  assert.deepEqual(tableStrategies(added.stdout), ["scratch", "surgical"]);
+  const log = await Deno.readTextFile(`${dir}/app.log`);
+  assert.ok(log.split("\n").some((line) => / INFO /.test(line) && line.endsWith(note)), log);
+  assert.match(log, /compare on cpu .*strategies scratch, surgical/);
+  const json2 = JSON.parse(await Deno.readTextFile(`${dir}/out2/results.json`));
+  assert.deepEqual(json2.summary.strategies, ["scratch", "surgical"]);
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -309,7 +402,7 @@ Deno.test("compare program: with training.target_steps the table and the sample-
   assert.equal(json.summary.budget, "fixed budget: 7 SGD steps per transfer");
   // One seed: no spread, no interval, and no band in the figures.
   const body = run.stdout.split("\n").filter((line) => /^(20|80) /.test(line));
-  assert.equal(body.length, 2 * STRATEGY_NAMES.length);
+  assert.equal(body.length, 2 * CLASSIC_STRATEGIES.length);
   for (const line of body) assert.doesNotMatch(line, /±|\[/);
   assert.doesNotMatch(svg, /<polygon|stroke-width="8"/);
   await Deno.remove(dir, { recursive: true });
@@ -384,7 +477,7 @@ async function stopMidRun(signal: Deno.Signal, code: number): Promise<void> {
   const json = JSON.parse(await Deno.readTextFile(`${dir}/out/results.json`));
   assert.equal(json.complete, false);
   assert.ok(
-    json.runs.length > STRATEGY_NAMES.length && json.runs.length < 10 * STRATEGY_NAMES.length,
+    json.runs.length > CLASSIC_STRATEGIES.length && json.runs.length < 10 * CLASSIC_STRATEGIES.length,
     `${json.runs.length} runs`,
   );
   const csv = (await Deno.readTextFile(`${dir}/out/results.csv`)).trimEnd().split("\n");
@@ -392,7 +485,7 @@ async function stopMidRun(signal: Deno.Signal, code: number): Promise<void> {
   // The table and the verdicts use only the seeds where every strategy finished.
   const runsOf = (seed: number) => json.runs.filter((r: RunRecord) => r.seed === seed).length;
   const complete = [...new Set(json.runs.map((r: RunRecord) => r.seed))].filter((seed) =>
-    runsOf(seed as number) === STRATEGY_NAMES.length
+    runsOf(seed as number) === CLASSIC_STRATEGIES.length
   );
   const [point] = json.summary.points;
   assert.deepEqual(point.seedsUsed, complete);
@@ -431,6 +524,18 @@ Deno.test("compare program: bad flags and an unusable --out-dir are one-line err
     [["--out-dir", "file/sub"], /--out-dir file\/sub: cannot create the folder/],
     [["--out-dir", "file"], /^error: --out-dir file: is a file, not a folder; choose a folder$/],
     [["--threads", "2", "--cpu-kernels", "ts"], /threads 2 with the TypeScript kernels/],
+    [
+      ["--strategies", "bitfit,foo"],
+      new RegExp(
+        `--strategies.*'foo' is not one of ${STRATEGY_NAMES.join(", ")}; give a comma-separated list`,
+      ),
+    ],
+    [["--strategies", "bitfit,,surgical"], /--strategies.*'' is not one of feature_extractor/],
+    [
+      ["--strategies", "surgical,scratch,surgical"],
+      /--strategies.*'surgical' is given twice; give each strategy once/,
+    ],
+    [["--strategies", "scratch"], /--strategies.*'scratch' alone compares nothing/],
   ];
   for (const [flags, message] of cases) {
     const run = await runProgram("src/programs/compare/main.ts", flags, {

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import type { RunRecord } from "../../../src/core/comparison.ts";
-import { STRATEGY_NAMES, type StrategyName } from "../../../src/core/strategies.ts";
+import { CLASSIC_STRATEGIES, type StrategyName } from "../../../src/core/recipes.ts";
 import { analyzeComparison } from "../../../src/programs/compare/analysis.ts";
 import { comparisonFigures } from "../../../src/programs/compare/figures.ts";
 import { budgetNote } from "../../../src/programs/compare/summary.ts";
@@ -51,7 +51,9 @@ function bandExtent(svg: string): { ys: number[]; top: number; bottom: number } 
 }
 
 Deno.test("near 100 % the learning curves' axis ends at 100 and their band is cut there", () => {
-  const runs = [1, 2, 3].flatMap((seed) => STRATEGY_NAMES.map((s) => run(seed, s, [1, 1, 0.85][seed - 1])));
+  const runs = [1, 2, 3].flatMap((seed) =>
+    CLASSIC_STRATEGIES.map((s) => run(seed, s, [1, 1, 0.85][seed - 1]))
+  );
   const [curves] = comparisonFigures(runs, analyzeComparison(runs), BUDGET);
   assert.equal(curves.file, "learning-curves.svg");
   assert.equal(Math.max(...yTicks(curves.svg)), 100);
@@ -65,7 +67,7 @@ Deno.test("near 100 % the learning curves' axis ends at 100 and their band is cu
 });
 
 Deno.test("with one seed the figures draw no band", () => {
-  const runs = [25, 100].flatMap((rows) => STRATEGY_NAMES.map((s) => run(1, s, 0.8, rows)));
+  const runs = [25, 100].flatMap((rows) => CLASSIC_STRATEGIES.map((s) => run(1, s, 0.8, rows)));
   const figures = comparisonFigures(runs, analyzeComparison(runs), BUDGET);
   assert.deepEqual(figures.map((f) => f.file), [
     "learning-curves-r0.9-n25.svg",
@@ -79,7 +81,7 @@ Deno.test("with one seed the figures draw no band", () => {
 Deno.test("the sample-efficiency figure says the budget, and its bands stay within [0, 100] %", () => {
   const runs = [1, 2, 3, 4].flatMap((seed) =>
     [25, 100].flatMap((rows) =>
-      STRATEGY_NAMES.map((s) => run(seed, s, rows === 100 ? [1, 1, 1, 0.8][seed - 1] : 0.02 * seed, rows))
+      CLASSIC_STRATEGIES.map((s) => run(seed, s, rows === 100 ? [1, 1, 1, 0.8][seed - 1] : 0.02 * seed, rows))
     )
   );
   const efficiency = comparisonFigures(runs, analyzeComparison(runs), BUDGET).find((f) =>
@@ -96,7 +98,7 @@ Deno.test("the sample-efficiency figure says the budget, and its bands stay with
 
 Deno.test("the figures use only the seeds the numbers use", () => {
   const runs = [1, 2, 3].flatMap((seed) =>
-    STRATEGY_NAMES.map((s) => run(seed, s, 0.8, 480, seed === 2 && s === "scratch"))
+    CLASSIC_STRATEGIES.map((s) => run(seed, s, 0.8, 480, seed === 2 && s === "scratch"))
   );
   const [curves] = comparisonFigures(runs, analyzeComparison(runs), BUDGET);
   assert.match(curves.caption, /mean over 2 seeds/);
@@ -106,4 +108,19 @@ Deno.test("the figures use only the seeds the numbers use", () => {
     BUDGET,
   );
   assert.deepEqual(none, [], "a point with nothing to compare gets no figure");
+});
+
+Deno.test("every figure has one series per strategy of the run, in the summary's order", () => {
+  const three: StrategyName[] = ["scratch", "bitfit", "surgical"];
+  const runs = [1, 2, 3].flatMap((seed) =>
+    [25, 100].flatMap((rows) => three.map((s) => run(seed, s, 0.5 + 0.1 * seed, rows)))
+  );
+  const figures = comparisonFigures(runs, analyzeComparison(runs, { strategies: three }), BUDGET);
+  assert.equal(figures.length, 3, figures.map((f) => f.file).join(" "));
+  for (const figure of figures) {
+    const names = [...figure.svg.matchAll(/<g class="series" data-name="([^"]+)">/g)].map((m) => m[1]);
+    assert.deepEqual(names, three, figure.file);
+    const legend = [...figure.svg.matchAll(/<g class="legend-entry"/g)].length;
+    assert.equal(legend, 3, figure.file);
+  }
 });

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { CPU_KERNEL_CHOICES, DEVICE_CHOICES, MAX_THREADS } from "../../../src/app/engine_choices.ts";
 import { UsageError } from "../../../src/core/errors.ts";
+import { STRATEGY_NAMES } from "../../../src/core/recipes.ts";
 import { MAX_SEEDS, parseCompareArgs } from "../../../src/programs/compare/flags.ts";
 
 const FLAGS = [
@@ -15,6 +16,8 @@ const FLAGS = [
   "--seeds",
   "--target-samples",
   "--relatedness",
+  "--strategies",
+  "--strategy",
   "-o",
   "--out-dir",
   "-c",
@@ -66,6 +69,12 @@ const VALUES = [
   "0,0.25,0.5,0.75,1",
   "0.5,1,0.50",
   "0,-0",
+  ...STRATEGY_NAMES,
+  "bitfit,surgical",
+  "scratch,bitfit,scratch",
+  "surgical, scratch ,lp_ft",
+  "Scratch",
+  "scratch,",
   "a,,b",
   "1,",
   ",1",
@@ -110,14 +119,33 @@ const relatedness = joined(
   ),
 );
 
-/** A numeric flag with a value near its range. */
+/** Lists of recipe names: distinct ones in any order, or with repeats, near misses and hostile items. */
+const strategies = fc.oneof(
+  {
+    arbitrary: fc.shuffledSubarray([...STRATEGY_NAMES], { minLength: 1 }).map((names) => names.join(",")),
+    weight: 3,
+  },
+  fc.tuple(
+    fc.array(
+      fc.oneof(
+        { arbitrary: fc.constantFrom(...STRATEGY_NAMES), weight: 6 },
+        fc.constantFrom("", " scratch", "bitfit ", "SCRATCH", "lp-ft", "all", "\u001b[0m", "é", "\n"),
+      ),
+      { minLength: 1, maxLength: 10 },
+    ),
+    fc.constantFrom(",", ",", ", ", ",,", ";"),
+  ).map(([items, separator]) => items.join(separator)),
+);
+
+/** A list flag with a value near its range. */
 const numericPair = fc.oneof(
+  fc.tuple(fc.constant("--strategies"), fc.oneof({ arbitrary: strategies, weight: 3 }, list)),
   fc.tuple(fc.constant("--target-samples"), fc.oneof(sizes, list)),
   fc.tuple(fc.constant("--relatedness"), fc.oneof(relatedness, list)),
   fc.tuple(fc.constantFrom("--seeds", "-n"), fc.integer({ min: -1, max: MAX_SEEDS + 1 }).map(String)),
 );
 
-const value = fc.oneof(fc.constantFrom(...VALUES), list, sizes, relatedness);
+const value = fc.oneof(fc.constantFrom(...VALUES), list, sizes, relatedness, strategies);
 
 /** Characters that would break the one-line message: C0, DEL, C1, U+2028, U+2029. */
 // deno-lint-ignore no-control-regex
@@ -175,6 +203,19 @@ Deno.test("fuzz: compare flags parse into their ranges, print help, or give one 
         JSON.stringify(o.targetSamples),
       );
       assert.ok(goodList(o.relatedness, (v) => v >= 0 && v <= 1), JSON.stringify(o.relatedness));
+      // Known names, each once, in the recipes' order, scratch among them and at least one other.
+      const order = o.strategies.map((name) => STRATEGY_NAMES.indexOf(name));
+      assert.ok(
+        o.strategies.length >= 2 && o.strategies.includes("scratch") &&
+          order.every((index, i) => index >= 0 && (i === 0 || order[i - 1] < index)),
+        JSON.stringify(o.strategies),
+      );
+      assert.equal(typeof o.baselineAdded, "boolean");
+      const given = args.some((a) => a === "--strategies" || a.startsWith("--strategies="));
+      if (!given) {
+        assert.deepEqual(o.strategies, ["feature_extractor", "head_finetune", "full_finetune", "scratch"]);
+      }
+      if (!given) assert.equal(o.baselineAdded, false);
       assert.ok(o.outDir === null || typeof o.outDir === "string");
       assert.equal(typeof o.config, "string");
       assert.ok(o.device === null || DEVICE_CHOICES.includes(o.device));

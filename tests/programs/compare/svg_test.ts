@@ -126,6 +126,28 @@ Deno.test("past seven series the palette repeats with dashes, so no two series l
   assert.equal(new Set(looks).size, 10, looks.join(", "));
 });
 
+Deno.test("nine lone points (no line to dash) all look different: past seven series the markers change shape", () => {
+  const series = Array.from({ length: 9 }, (_, i) => ({ name: `s${i}`, points: [{ x: 0, y: i }] }));
+  const svg = wellFormed(lineChart({ title: "lone", xLabel: "x", yLabel: "y", series }));
+  const groups = [...svg.matchAll(/<g class="series" data-name="s\d">\n([^\n]+)\n<\/g>/g)].map((m) => m[1]);
+  assert.equal(groups.length, 9);
+  const looks = groups.map((marker) => `${marker.split(" ")[0]} ${marker.match(/fill="([^"]+)"/)![1]}`);
+  assert.equal(new Set(looks).size, 9, looks.join(", "));
+  assert.deepEqual(looks.slice(0, 7).map((look) => look.split(" ")[0]), Array(7).fill("<circle"));
+  assert.deepEqual(looks.slice(7).map((look) => look.split(" ")[0]), ["<rect", "<rect"]);
+  // The legend draws each series' marker as its series does; no marker is drawn as a band's polygon.
+  assert.equal(count(svg, /<rect x=/g), 2 * 2);
+  assert.equal(count(svg, /<polygon/g), 0);
+  const many = wellFormed(lineChart({
+    title: "many",
+    xLabel: "x",
+    yLabel: "y",
+    series: Array.from({ length: 28 }, (_, i) => ({ name: `s${i}`, points: [{ x: 0, y: i }] })),
+  }));
+  assert.equal(count(many, /<path d="M[\d., LM-]+ Z"/g), 2 * 14, "diamonds and triangles, as paths");
+  assert.equal(count(many, /<polygon/g), 0);
+});
+
 Deno.test("no series draws an empty chart", () => {
   const svg = wellFormed(lineChart({ title: "empty", xLabel: "x", yLabel: "y", series: [] }));
   assert.equal(count(svg, /<g class="series"/g), 0);

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { UsageError } from "../../../src/core/errors.ts";
-import { STRATEGY_NAMES } from "../../../src/core/strategies.ts";
+import { STRATEGY_NAMES } from "../../../src/core/recipes.ts";
 import { parseRunArgs } from "../../../src/programs/run/flags.ts";
 
 const FLAGS = [

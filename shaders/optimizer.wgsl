@@ -1,0 +1,79 @@
+// One optimizer step of one layer (the rules of src/core/optimizers.ts, as the CPU engine's optimizer.ts):
+//
+//   g ← g + λ_c · w + α · (w − w₀)              λ_c = p.coupled: L2 weight decay + the penalty's decay
+//   sgd (0)       w ← w − η g
+//   momentum (1)  v ← μ v + g;  w ← w − η (nesterov ? g + μ v : v)           (v kept in `m`)
+//   adam (2)      m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;
+//                 w ← w − η λ_d w − η m̂ / (√v̂ + ε),  m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ)
+//                 (λ_d = p.decoupled: adamw's weight decay, 0 for adam)
+//
+// The layer's parameters are seen as one (M+1)×N array: rows 0..M-1 the weights W (M×N), row M the
+// bias b; `grad`, `m`, `v` and `anchor` (w₀) are laid out the same way. η is p.rate_w for the weights
+// and p.rate_b for the bias: a part whose rate is 0 is frozen, and neither it nor its state is read
+// or written. t = p.t0 (the part's steps before this phase) + step.index (the step in the phase) + 1.
+//
+// Bindings (group 0): 0 weights (read_write), 1 bias (read_write), 2 grad, 3 m (read_write),
+//   4 v (read_write), 5 anchor, 6 p (uniform Params), 7 step {row_offset, rows, slot, grad_scale, index}
+//   (uniform, dynamic offset).
+// Dispatch: ceil((M+1)·N / 64) workgroups of 64.
+
+struct Params {
+  weights: u32,     // M·N
+  count: u32,       // (M+1)·N
+  kind: u32,        // 0 sgd, 1 momentum, 2 adam (adamw is adam with `decoupled`)
+  nesterov: u32,
+  rate_w: f32,
+  rate_b: f32,
+  mu: f32,
+  beta1: f32,
+  beta2: f32,
+  epsilon: f32,
+  coupled: f32,
+  decoupled: f32,
+  anchor_w: f32,    // α for the weights and for the bias (the same penalty, kept apart for clarity)
+  anchor_b: f32,
+  t0_w: u32,
+  t0_b: u32,
+}
+struct Step { row_offset: u32, rows: u32, slot: u32, grad_scale: f32, index: u32 }
+
+@group(0) @binding(0) var<storage, read_write> weights: array<f32>;
+@group(0) @binding(1) var<storage, read_write> bias: array<f32>;
+@group(0) @binding(2) var<storage, read> grad: array<f32>;
+@group(0) @binding(3) var<storage, read_write> m: array<f32>;
+@group(0) @binding(4) var<storage, read_write> v: array<f32>;
+@group(0) @binding(5) var<storage, read> anchor: array<f32>;
+@group(0) @binding(6) var<uniform> p: Params;
+@group(0) @binding(7) var<uniform> step: Step;
+
+/** The new value of parameter `w` at element `e` with step size `rate`, updating its state. */
+fn update(e: u32, w: f32, rate: f32, alpha: f32, t0: u32) -> f32 {
+  var g = grad[e] + p.coupled * w;
+  if (alpha != 0.0) { g += alpha * (w - anchor[e]); }
+  if (p.kind == 0u) { return w - rate * g; }
+  if (p.kind == 1u) {
+    let velocity = p.mu * m[e] + g;
+    m[e] = velocity;
+    return w - rate * select(velocity, g + p.mu * velocity, p.nesterov != 0u);
+  }
+  let t = f32(t0 + step.index + 1u);
+  let first = p.beta1 * m[e] + (1.0 - p.beta1) * g;
+  let second = p.beta2 * v[e] + (1.0 - p.beta2) * g * g;
+  m[e] = first;
+  v[e] = second;
+  let m_hat = first / (1.0 - pow(p.beta1, t));
+  let v_hat = second / (1.0 - pow(p.beta2, t));
+  return w - rate * p.decoupled * w - rate * m_hat / (sqrt(v_hat) + p.epsilon);
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  let e = id.x;
+  if (e >= p.count) { return; }
+  if (e < p.weights) {
+    if (p.rate_w != 0.0) { weights[e] = update(e, weights[e], p.rate_w, p.anchor_w, p.t0_w); }
+  } else if (p.rate_b != 0.0) {
+    let j = e - p.weights;
+    bias[j] = update(e, bias[j], p.rate_b, p.anchor_b, p.t0_b);
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * Fine-tuning recipes as data: for each layer, whether it starts pretrained or fresh, then a list of
+ * stages, each a share of the transfer's budget with, for every layer, the rate at which its weights
+ * and its biases learn (0 freezes that part: its bytes never change). The training loop runs the
+ * stages; it never branches on a recipe's name.
+ *
+ * | recipe              | starts                      | stages (rates multiply `training.learning_rate_target`)          |
+ * |---------------------|-----------------------------|-------------------------------------------------------------------|
+ * | `feature_extractor` | base pretrained, head fresh | head only                                                         |
+ * | `head_finetune`     | base pretrained, head fresh | base at `baseLrScale`, head at 1                                  |
+ * | `full_finetune`     | all pretrained              | every layer at 1                                                  |
+ * | `scratch`           | all fresh                   | every layer at 1                                                  |
+ * | `lp_ft`             | base pretrained, head fresh | half the budget head only (a linear probe), then every layer at 1 |
+ * | `discriminative_lr` | all pretrained              | head at 1, each layer below at the rate above / `decay` (2.6)     |
+ * | `gradual_unfreeze`  | base pretrained, head fresh | L equal stages: the top 1, 2, …, L layers, at discriminative rates |
+ * | `l2_sp`             | all pretrained              | every layer at 1, the base pulled to its pretrained values (α), the head to 0 (β) |
+ * | `bitfit`            | base pretrained, head fresh | the base's biases and the whole head                              |
+ * | `surgical`          | all pretrained              | the first layer only                                              |
+ *
+ * Where each comes from, and what it found: docs/RECIPES.md.
+ *
+ * @module
+ */
+
+import { copyLayer, heLayer, type Layer, type Mlp } from "./model.ts";
+import type { Penalty } from "./optimizers.ts";
+import type { Rng } from "./rng.ts";
+
+/** Every built-in recipe's name, in the order they are shown. */
+export const STRATEGY_NAMES = [
+  "feature_extractor",
+  "head_finetune",
+  "full_finetune",
+  "scratch",
+  "lp_ft",
+  "discriminative_lr",
+  "gradual_unfreeze",
+  "l2_sp",
+  "bitfit",
+  "surgical",
+] as const;
+
+/** One of {@linkcode STRATEGY_NAMES}. */
+export type StrategyName = typeof STRATEGY_NAMES[number];
+
+/** The four textbook strategies, which `compare` runs unless told otherwise. */
+export const CLASSIC_STRATEGIES: readonly StrategyName[] = [
+  "feature_extractor",
+  "head_finetune",
+  "full_finetune",
+  "scratch",
+];
+
+/** Where a layer's first weights come from. */
+export type Init = "pretrained" | "fresh";
+
+/** Multipliers of a phase's learning rate for one layer's weights and for its biases; 0 freezes that part. */
+export interface PartRates {
+  /** The weight matrix's multiplier. */
+  readonly weights: number;
+  /** The bias vector's multiplier. */
+  readonly biases: number;
+}
+
+/** One stage of a recipe. */
+export interface Stage {
+  /** Its share of the transfer's budget (epochs, or steps under `training.target_steps`); a recipe's shares sum to 1. */
+  readonly share: number;
+  /** One per layer, input to output. */
+  readonly rates: readonly PartRates[];
+}
+
+/** A recipe for a model of a given depth: where each layer starts, then its stages in order. */
+export interface Recipe {
+  /** One per layer, input to output. */
+  readonly init: readonly Init[];
+  /** At least one; every stage has a rate for every layer. */
+  readonly stages: readonly Stage[];
+  /** One per layer, in every stage: its pulls besides the loss (L2-SP's); none when absent. */
+  readonly penalties?: readonly Penalty[];
+}
+
+/** The settings built-in recipes take from the config. */
+export interface RecipeSettings {
+  /** `head_finetune`'s base rate (`training.head_finetune_base_lr_scale`). */
+  readonly headFinetuneBaseScale: number;
+  /** `l2_sp`'s α, towards the pretrained base, and β, towards 0 for the head (`training.l2_sp_alpha`, `_beta`). */
+  readonly l2sp: { readonly alpha: number; readonly beta: number };
+}
+
+/** ULMFiT's factor between the rates of adjacent layers: layer l−1 learns at layer l's rate / 2.6. */
+export const DISCRIMINATIVE_DECAY = 2.6;
+
+/** Both parts of a layer at `rate`. */
+const both = (rate: number): PartRates => ({ weights: rate, biases: rate });
+const FROZEN = both(0);
+
+/** Every built-in recipe, for a model of `layers` layers (the last is the head). */
+export function builtInRecipes(layers: number, settings: RecipeSettings): Record<StrategyName, Recipe> {
+  const head = layers - 1;
+  const perLayer = <T>(f: (l: number) => T): T[] => Array.from({ length: layers }, (_, l) => f(l));
+  const headFresh = perLayer((l): Init => (l === head ? "fresh" : "pretrained"));
+  const allPretrained = perLayer((): Init => "pretrained");
+  const oneStage = (rates: (l: number) => PartRates): Stage[] => [{ share: 1, rates: perLayer(rates) }];
+  const discriminative = (l: number) => both(DISCRIMINATIVE_DECAY ** (l - head));
+  return {
+    feature_extractor: { init: headFresh, stages: oneStage((l) => l === head ? both(1) : FROZEN) },
+    head_finetune: {
+      init: headFresh,
+      stages: oneStage((l) => both(l === head ? 1 : settings.headFinetuneBaseScale)),
+    },
+    full_finetune: { init: allPretrained, stages: oneStage(() => both(1)) },
+    scratch: { init: perLayer((): Init => "fresh"), stages: oneStage(() => both(1)) },
+    lp_ft: {
+      init: headFresh,
+      stages: [
+        { share: 0.5, rates: perLayer((l) => l === head ? both(1) : FROZEN) },
+        { share: 0.5, rates: perLayer(() => both(1)) },
+      ],
+    },
+    discriminative_lr: { init: allPretrained, stages: oneStage(discriminative) },
+    gradual_unfreeze: {
+      init: headFresh,
+      stages: perLayer((s) => ({
+        share: 1 / layers,
+        rates: perLayer((l) => l >= head - s ? discriminative(l) : FROZEN),
+      })),
+    },
+    l2_sp: {
+      init: allPretrained,
+      stages: oneStage(() => both(1)),
+      penalties: perLayer((l): Penalty =>
+        l === head ? { decay: settings.l2sp.beta, anchor: 0 } : { decay: 0, anchor: settings.l2sp.alpha }
+      ),
+    },
+    bitfit: { init: headFresh, stages: oneStage((l) => l === head ? both(1) : { weights: 0, biases: 1 }) },
+    surgical: { init: allPretrained, stages: oneStage((l) => l === 0 ? both(1) : FROZEN) },
+  };
+}
+
+/** Rate 1 for both parts of each of `layers` layers: every layer learns at the phase's rate (pretraining). */
+export function uniformRates(layers: number): PartRates[] {
+  return Array.from({ length: layers }, () => both(1));
+}
+
+/**
+ * The budget of each stage: `total` (epochs or steps) cut at `round(total × cumulative share)`, the
+ * last stage ending at `total`. A stage may get 0 when the budget is small.
+ */
+export function stageBudgets(stages: readonly Pick<Stage, "share">[], total: number): number[] {
+  let cumulative = 0, start = 0;
+  return stages.map((stage, s) => {
+    cumulative += stage.share;
+    const end = s === stages.length - 1 ? total : Math.min(total, Math.round(total * cumulative));
+    const budget = end - start;
+    start = end;
+    return budget;
+  });
+}
+
+/** The target model a recipe starts from, its stages, and what had to deviate from the recipe. */
+export interface TransferStart {
+  /** New arrays throughout: pretrained layers are copies, so training it leaves `pretrained` intact. */
+  readonly model: Mlp;
+  /** The recipe's penalties, if any; their anchor is `model` as it starts. */
+  readonly penalties?: readonly Penalty[];
+  /** The recipe's stages, except that a layer that had to start fresh learns at 1 where it was frozen. */
+  readonly stages: readonly Stage[];
+  /** Why a layer planned as pretrained starts fresh (its shape changed); empty when none. */
+  readonly notes: string[];
+}
+
+/**
+ * Builds the target model: each layer is a copy of the pretrained one or a fresh He layer as the
+ * recipe says, with the target's head width. A pretrained layer whose shape no longer fits (the head,
+ * when the class counts differ) starts fresh instead, a note says so, and it learns (rate 1) in every
+ * stage that would have frozen it: a frozen random layer would turn what reaches it into noise.
+ */
+export function startTransfer(
+  recipe: Recipe,
+  pretrained: Mlp,
+  targetClasses: number,
+  rng: Rng,
+): TransferStart {
+  const notes: string[] = [];
+  const head = pretrained.length - 1;
+  const forcedFresh = new Set<number>();
+  const model = pretrained.map((layer, l): Layer => {
+    const outputs = l === head ? targetClasses : layer.outputs;
+    const fresh = heLayer(layer.inputs, outputs, rng); // drawn for every layer so streams stay aligned
+    if (recipe.init[l] === "fresh") return fresh;
+    if (outputs !== layer.outputs) {
+      notes.push(
+        `layer ${
+          l + 1
+        } (head) starts fresh: the source task has ${layer.outputs} classes, the target ${outputs}`,
+      );
+      forcedFresh.add(l);
+      return fresh;
+    }
+    return copyLayer(layer);
+  });
+  const learns = (rates: PartRates) => rates.weights > 0 || rates.biases > 0;
+  const stages = recipe.stages.map((stage) => ({
+    share: stage.share,
+    rates: stage.rates.map((rates, l) => forcedFresh.has(l) && !learns(rates) ? both(1) : rates),
+  }));
+  return { model, stages, notes, ...(recipe.penalties ? { penalties: recipe.penalties } : {}) };
+}
