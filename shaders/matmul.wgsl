@@ -11,7 +11,7 @@
 //             4  SGD step of a layer: op(A) gains a row of ones (row M), so P's rows 0..M-1 are the
 //                weight gradient Xᵀ dY and row M the bias gradient Σ_rows dY; then
 //                C[i][j] -= dims.rate · P[i][j] (C is W) and aux[j] -= dims.bias_rate · P[M][j] (aux is b);
-//                a part whose rate is 0 is frozen and not written at all, so its bytes never change.
+//                a part whose rate is 0 is frozen: it keeps its value exactly, so its bytes never change.
 //             5  a layer's gradient alone, for shaders/optimizer.wgsl: op(A) gains the row of ones as in 4,
 //                and C ((M+1)×N) = P: rows 0..M-1 the weight gradient, row M the bias gradient.
 //
@@ -96,10 +96,11 @@ fn store(i: u32, j: u32, s: Shape, product: f32) {
     case 2u: { c[at] = max(product + aux[j], 0.0); }
     case 3u: { c[at] = select(0.0, product, aux[at] > 0.0); }
     case 4u: {
+      // A frozen part (rate 0) keeps its value exactly, whatever the product (even inf or NaN).
       if (i < s.m) {
-        if (dims.rate != 0.0) { c[at] -= dims.rate * product; }
-      } else if (dims.bias_rate != 0.0) {
-        aux[j] -= dims.bias_rate * product;
+        c[at] = select(c[at] - dims.rate * product, c[at], dims.rate == 0.0);
+      } else {
+        aux[j] = select(aux[j] - dims.bias_rate * product, aux[j], dims.bias_rate == 0.0);
       }
     }
     default: { c[at] = product; }

@@ -13,7 +13,8 @@ import { type DataSpec, type Shift, SHIFTS, splitCounts } from "../core/data.ts"
 import { errorMessage, UsageError } from "../core/errors.ts";
 import { MAX_SEED } from "../core/rng.ts";
 import { OPTIMIZER_NAMES, type OptimizerName, type OptimizerSpec } from "../core/optimizers.ts";
-import { builtInRecipes } from "../core/recipes.ts";
+import { builtInRecipes, type RecipeDefinition, resolveRecipe, STRATEGY_NAMES } from "../core/recipes.ts";
+import { checkRecipeLayers, parseRecipes } from "./recipe_config.ts";
 import type { ExperimentSpec } from "../core/train.ts";
 import {
   CPU_KERNEL_CHOICES,
@@ -137,6 +138,8 @@ export interface Config {
     /** `l2_sp`: β of `β/2 ‖w‖²` on the head; >= 0, default 0.01. */
     l2_sp_beta: number;
   };
+  /** Recipes the config defines (`recipes:`), by name, beside the built-in ones; none by default. */
+  recipes: Record<string, RecipeDefinition>;
 }
 
 /** The most rotated log files `logging.backup_count` may keep: each is checked before a run starts. */
@@ -182,7 +185,10 @@ const fraction = (defaultValue: number, allowed: string, ok: (v: number) => bool
 });
 
 /** Every known key, its default, and what it accepts. */
-const SCHEMA: Record<keyof Config, Record<string, Field>> = {
+/** The sections of plain keys: every section but `recipes`, whose keys are the recipes' names. */
+type KeyedSection = Exclude<keyof Config, "recipes">;
+
+const SCHEMA: Record<KeyedSection, Record<string, Field>> = {
   logging: {
     level: oneOf("INFO", LOG_LEVELS),
     file: {
@@ -249,7 +255,23 @@ export function defaultConfig(): Config {
     section,
     Object.fromEntries(Object.entries(fields).map(([key, field]) => [key, structuredClone(field.default)])),
   ]);
-  return Object.fromEntries(sections) as Config;
+  return { ...Object.fromEntries(sections), recipes: {} } as Config;
+}
+
+/**
+ * Throws {@linkcode UsageError} unless every one of `names` (given by `flag`) is a recipe of `spec`:
+ * a built-in one or one the config defines.
+ */
+export function checkStrategies(spec: ExperimentSpec, names: readonly string[], flag: string): void {
+  const unknown = names.find((name) => !spec.strategies.includes(name));
+  if (unknown === undefined) return;
+  const own = spec.strategies.filter((name) => !(STRATEGY_NAMES as readonly string[]).includes(name));
+  throw new UsageError(
+    `${flag}: no recipe '${clip(unknown)}'; the built-in ones are ${STRATEGY_NAMES.join(", ")}` +
+      (own.length === 0
+        ? ", and the config defines none (see recipes: in docs/RECIPES.md)"
+        : `; the config defines ${own.join(", ")}`),
+  );
 }
 
 /** The optimizer the `training` section asks for. */
@@ -278,6 +300,7 @@ function targetClasses(config: Config): number {
 /** What the configuration asks of the experiment: the tasks, the model, both phases, the strategies. */
 export function experimentSpec(config: Config): ExperimentSpec {
   const { training } = config;
+  const layers = hiddenDims(config).length + 1;
   return {
     data: dataSpec(config),
     hiddenDims: hiddenDims(config),
@@ -297,10 +320,16 @@ export function experimentSpec(config: Config): ExperimentSpec {
       patience: training.early_stopping_patience,
       optimizer: optimizerSpec(config),
     },
-    recipes: builtInRecipes(hiddenDims(config).length + 1, {
-      headFinetuneBaseScale: training.head_finetune_base_lr_scale,
-      l2sp: { alpha: training.l2_sp_alpha, beta: training.l2_sp_beta },
-    }),
+    recipes: {
+      ...builtInRecipes(layers, {
+        headFinetuneBaseScale: training.head_finetune_base_lr_scale,
+        l2sp: { alpha: training.l2_sp_alpha, beta: training.l2_sp_beta },
+      }),
+      ...Object.fromEntries(
+        Object.entries(config.recipes).map(([name, r]) => [name, resolveRecipe(r, layers)]),
+      ),
+    },
+    strategies: [...STRATEGY_NAMES, ...Object.keys(config.recipes)],
   };
 }
 
@@ -386,12 +415,16 @@ export function parseConfig(text: string, source: string): Config {
     throw new UsageError(`${source}: the top level must be a mapping of sections (${sectionList()})`);
   }
   for (const [section, values] of Object.entries(document)) {
+    if (section === "recipes") {
+      config.recipes = parseRecipes(values, source);
+      continue;
+    }
     if (!Object.hasOwn(SCHEMA, section)) {
       throw new UsageError(
         `${source}: unknown section '${clip(section)}'; known sections are ${sectionList()}`,
       );
     }
-    const fields = SCHEMA[section as keyof Config];
+    const fields = SCHEMA[section as KeyedSection];
     if (values === null) continue; // a section left empty keeps its defaults
     if (!isMapping(values)) {
       throw new UsageError(
@@ -411,9 +444,10 @@ export function parseConfig(text: string, source: string): Config {
           `${source}: ${section}.${key} must be ${fields[key].allowed}, got ${show(value)}`,
         );
       }
-      (config[section as keyof Config] as Record<string, unknown>)[key] = value;
+      (config[section as KeyedSection] as Record<string, unknown>)[key] = value;
     }
   }
+  checkRecipeLayers(config.recipes, hiddenDims(config).length + 1, source);
   checkSplits(config, source);
   checkMemory(config, source);
   checkWork(config, source);
@@ -576,5 +610,5 @@ function isMapping(value: unknown): value is Record<string, unknown> {
 }
 
 function sectionList(): string {
-  return Object.keys(SCHEMA).join(", ");
+  return [...Object.keys(SCHEMA), "recipes"].join(", ");
 }

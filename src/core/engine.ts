@@ -72,7 +72,8 @@ export interface PhaseSpec {
   /**
    * The update rule (see `optimizers.ts`); plain SGD when absent. Each learning part's optimizer
    * state stays on the engine: it starts fresh when the part starts learning (after `setModel`, or
-   * after a phase that froze it) and carries over from phase to phase while the part learns.
+   * after a phase that froze it) or the rule changes, and carries over from phase to phase while the
+   * part learns under the same rule.
    */
   readonly optimizer?: OptimizerSpec;
   /** Per layer, the pulls besides the loss (weight decay towards 0, L2-SP's towards `anchor`); none when absent. */

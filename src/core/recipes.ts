@@ -23,7 +23,7 @@
  */
 
 import { copyLayer, heLayer, type Layer, type Mlp } from "./model.ts";
-import type { Penalty } from "./optimizers.ts";
+import type { OptimizerName, Penalty } from "./optimizers.ts";
 import type { Rng } from "./rng.ts";
 
 /** Every built-in recipe's name, in the order they are shown. */
@@ -40,11 +40,17 @@ export const STRATEGY_NAMES = [
   "surgical",
 ] as const;
 
-/** One of {@linkcode STRATEGY_NAMES}. */
-export type StrategyName = typeof STRATEGY_NAMES[number];
+/** One of {@linkcode STRATEGY_NAMES}: a built-in recipe. */
+export type BuiltInStrategy = typeof STRATEGY_NAMES[number];
+
+/** A recipe's name: a built-in one, or one a config defines (`recipes:`). */
+export type StrategyName = string;
+
+/** What a recipe's name may be: lowercase letters, digits and `_`, starting with a letter, at most 40. */
+export const RECIPE_NAME: RegExp = /^[a-z][a-z0-9_]{0,39}$/;
 
 /** The four textbook strategies, which `compare` runs unless told otherwise. */
-export const CLASSIC_STRATEGIES: readonly StrategyName[] = [
+export const CLASSIC_STRATEGIES: readonly BuiltInStrategy[] = [
   "feature_extractor",
   "head_finetune",
   "full_finetune",
@@ -68,6 +74,8 @@ export interface Stage {
   readonly share: number;
   /** One per layer, input to output. */
   readonly rates: readonly PartRates[];
+  /** The update rule for this stage instead of the phase's (`training.optimizer`), its settings kept. */
+  readonly optimizer?: OptimizerName;
 }
 
 /** A recipe for a model of a given depth: where each layer starts, then its stages in order. */
@@ -96,7 +104,7 @@ const both = (rate: number): PartRates => ({ weights: rate, biases: rate });
 const FROZEN = both(0);
 
 /** Every built-in recipe, for a model of `layers` layers (the last is the head). */
-export function builtInRecipes(layers: number, settings: RecipeSettings): Record<StrategyName, Recipe> {
+export function builtInRecipes(layers: number, settings: RecipeSettings): Record<BuiltInStrategy, Recipe> {
   const head = layers - 1;
   const perLayer = <T>(f: (l: number) => T): T[] => Array.from({ length: layers }, (_, l) => f(l));
   const headFresh = perLayer((l): Init => (l === head ? "fresh" : "pretrained"));
@@ -135,6 +143,88 @@ export function builtInRecipes(layers: number, settings: RecipeSettings): Record
     },
     bitfit: { init: headFresh, stages: oneStage((l) => l === head ? both(1) : { weights: 0, biases: 1 }) },
     surgical: { init: allPretrained, stages: oneStage((l) => l === 0 ? both(1) : FROZEN) },
+  };
+}
+
+/**
+ * Which layers a rule in a {@linkcode RecipeDefinition} names: `all`, `base` (every layer but the
+ * last), `head` (the last), or a layer's 1-based number as a string (`"1"` is the first).
+ */
+export type LayerSelector = string;
+
+/** What of a layer learns under a {@linkcode RecipeDefinition}'s stage. */
+export type Trains = "both" | "weights" | "biases" | "none";
+
+/** The values {@linkcode Trains} takes. */
+export const TRAINS: readonly Trains[] = ["both", "weights", "biases", "none"];
+
+/** One stage of a {@linkcode RecipeDefinition}. */
+export interface StageDefinition {
+  /** Its share of the transfer's budget. */
+  readonly share: number;
+  /** What learns, by selector; a layer no selector names is frozen. */
+  readonly train: Readonly<Record<LayerSelector, Trains>>;
+  /** Rate multipliers, by selector; 1 where none is given. */
+  readonly rate: Readonly<Record<LayerSelector, number>>;
+  /** The stage's update rule, when it is not the phase's. */
+  readonly optimizer?: OptimizerName;
+}
+
+/**
+ * A recipe written for any depth, as a config's `recipes:` section gives it: where layers start and
+ * what learns in each stage, by selector (see {@linkcode LayerSelector}); for each layer the most
+ * specific selector wins (`all`, then `base`, then `head`, then its number).
+ */
+export interface RecipeDefinition {
+  /** Where layers start, by selector; pretrained where none is given. */
+  readonly init: Readonly<Record<LayerSelector, Init>>;
+  /** At least one. */
+  readonly stages: readonly StageDefinition[];
+  /** L2-SP's pulls: α towards the pretrained base, β towards 0 for the head; none when absent. */
+  readonly l2sp?: { readonly alpha: number; readonly beta: number };
+}
+
+/** The value `rules` gives layer `l` of `layers`, the most specific selector winning; `fallback` when none names it. */
+export function selectLayer<T>(
+  rules: Readonly<Record<LayerSelector, T>>,
+  l: number,
+  layers: number,
+  fallback: T,
+): T {
+  const head = layers - 1;
+  const names = ["all", ...(l === head ? ["head"] : ["base"]), `${l + 1}`].filter((name) =>
+    Object.hasOwn(rules, name)
+  );
+  return names.length === 0 ? fallback : rules[names[names.length - 1]];
+}
+
+/** The recipe `definition` describes, for a model of `layers` layers. */
+export function resolveRecipe(definition: RecipeDefinition, layers: number): Recipe {
+  const head = layers - 1;
+  const perLayer = <T>(f: (l: number) => T): T[] => Array.from({ length: layers }, (_, l) => f(l));
+  const stages = definition.stages.map((stage): Stage => ({
+    share: stage.share,
+    rates: perLayer((l) => {
+      const rate = selectLayer(stage.rate, l, layers, 1);
+      const trains = selectLayer(stage.train, l, layers, "none");
+      return {
+        weights: trains === "both" || trains === "weights" ? rate : 0,
+        biases: trains === "both" || trains === "biases" ? rate : 0,
+      };
+    }),
+    ...(stage.optimizer ? { optimizer: stage.optimizer } : {}),
+  }));
+  const { l2sp } = definition;
+  return {
+    init: perLayer((l) => selectLayer(definition.init, l, layers, "pretrained")),
+    stages,
+    ...(l2sp
+      ? {
+        penalties: perLayer((l): Penalty =>
+          l === head ? { decay: l2sp.beta, anchor: 0 } : { decay: 0, anchor: l2sp.alpha }
+        ),
+      }
+      : {}),
   };
 }
 
@@ -202,7 +292,7 @@ export function startTransfer(
   });
   const learns = (rates: PartRates) => rates.weights > 0 || rates.biases > 0;
   const stages = recipe.stages.map((stage) => ({
-    share: stage.share,
+    ...stage,
     rates: stage.rates.map((rates, l) => forcedFresh.has(l) && !learns(rates) ? both(1) : rates),
   }));
   return { model, stages, notes, ...(recipe.penalties ? { penalties: recipe.penalties } : {}) };

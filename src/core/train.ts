@@ -18,7 +18,7 @@ import {
   type TaskHandles,
 } from "./engine.ts";
 import { heModel, layerWidths, type Mlp } from "./model.ts";
-import type { OptimizerSpec, Penalty } from "./optimizers.ts";
+import type { OptimizerName, OptimizerSpec, Penalty } from "./optimizers.ts";
 import { deriveSeed, Rng } from "./rng.ts";
 import {
   type PartRates,
@@ -69,6 +69,8 @@ export interface Segment {
   readonly epochs: number;
   /** Under a step budget, its share of the steps; absent under an epoch budget. */
   readonly steps?: number;
+  /** The stage's own update rule, when it overrides the phase's. */
+  readonly optimizer?: OptimizerName;
 }
 
 /**
@@ -88,6 +90,7 @@ export function phaseSegments(schedule: PhaseSchedule, rows: number, stages: rea
       firstEpoch,
       epochs,
       ...(schedule.steps === null ? {} : { steps: budget }),
+      ...(stage.optimizer ? { optimizer: stage.optimizer } : {}),
     };
     firstEpoch += epochs;
     return segment;
@@ -106,6 +109,8 @@ export interface ExperimentSpec {
   readonly transfer: PhaseSchedule;
   /** What each strategy starts from and, stage by stage, how fast each layer learns (see `builtInRecipes`). */
   readonly recipes: Readonly<Record<StrategyName, Recipe>>;
+  /** Every strategy `recipes` holds, in the order they are shown: the built-in ones, then the config's. */
+  readonly strategies: readonly StrategyName[];
 }
 
 /** Layer widths of the pretrained model: features, the hidden widths, the source task's classes. */
@@ -297,7 +302,7 @@ async function runPhase(
       batchSize: schedule.batchSize,
       learningRate: schedule.learningRate,
       layerRates: segment.layerRates,
-      optimizer: schedule.optimizer,
+      optimizer: segment.optimizer ? { ...schedule.optimizer, name: segment.optimizer } : schedule.optimizer,
       ...(plan.penalties ? { penalties: plan.penalties, anchor: plan.anchor } : {}),
       shuffleSeed,
       onEpoch: (metrics) => {

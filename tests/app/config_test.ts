@@ -63,6 +63,7 @@ function documentedDefaults(): Config {
       l2_sp_alpha: 0.1,
       l2_sp_beta: 0.01,
     },
+    recipes: {},
   };
 }
 

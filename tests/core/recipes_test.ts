@@ -12,6 +12,7 @@ import type { PhaseSpec } from "../../src/core/engine.ts";
 import { PLAIN_SGD } from "../../src/core/optimizers.ts";
 import {
   builtInRecipes,
+  type BuiltInStrategy,
   DISCRIMINATIVE_DECAY,
   type PartRates,
   stageBudgets,
@@ -58,7 +59,7 @@ async function pretrainedAndTransferred(strategy: StrategyName, config = smallCo
   return { pretrained, transferred: await engine.readModel(), notes: result.notes, phases: engine.phases };
 }
 
-function start(strategy: StrategyName, pretrained: Mlp, classes: number, scale = 0.1) {
+function start(strategy: BuiltInStrategy, pretrained: Mlp, classes: number, scale = 0.1) {
   return startTransfer(
     builtInRecipes(3, { headFinetuneBaseScale: scale, l2sp: { alpha: 0.1, beta: 0.01 } })[strategy],
     pretrained,
@@ -89,7 +90,7 @@ Deno.test("head_finetune, full_finetune and scratch change every layer", async (
 
 Deno.test("initial weights: pretrained or fresh He layers, as each plan says", async () => {
   const { pretrained } = await pretrainedAndTransferred("scratch");
-  const expectPretrained: Record<StrategyName, boolean[]> = {
+  const expectPretrained: Record<BuiltInStrategy, boolean[]> = {
     feature_extractor: [true, true, false],
     head_finetune: [true, true, false],
     full_finetune: [true, true, true],
@@ -101,7 +102,7 @@ Deno.test("initial weights: pretrained or fresh He layers, as each plan says", a
     bitfit: [true, true, false],
     surgical: [true, true, true],
   };
-  for (const [strategy, expected] of Object.entries(expectPretrained) as [StrategyName, boolean[]][]) {
+  for (const [strategy, expected] of Object.entries(expectPretrained) as [BuiltInStrategy, boolean[]][]) {
     const { model, notes } = start(strategy, pretrained, 3);
     assert.deepEqual(model.map((layer, l) => same(layer.weights, pretrained[l].weights)), expected, strategy);
     assert.deepEqual(notes, []);
@@ -118,7 +119,7 @@ Deno.test("initial weights: pretrained or fresh He layers, as each plan says", a
 
 /** Each recipe for a model of three layers (two hidden, the head): each stage's share and rates, by hand. */
 const d = DISCRIMINATIVE_DECAY;
-const SCHEDULES: Record<StrategyName, [number, PartRates[]][]> = {
+const SCHEDULES: Record<BuiltInStrategy, [number, PartRates[]][]> = {
   feature_extractor: [[1, rates([0, 0, 1])]],
   head_finetune: [[1, rates([0.25, 0.25, 1])]],
   full_finetune: [[1, rates([1, 1, 1])]],

@@ -80,15 +80,17 @@ function referenceStep(
   }
 }
 
-/** A phase of the reference run: its per-layer rates and how many full-batch steps. */
+/** A phase of the reference run: its per-layer rates, how many full-batch steps, and its own rule if any. */
 interface RefPhase {
   readonly layerRates: readonly PartRates[];
   readonly steps: number;
+  readonly optimizer?: OptimizerSpec;
 }
 
 /**
  * The reference trajectory: `phases` of full-batch steps from `start` with the engine's gradients;
- * a part's state is fresh whenever it starts learning (at the start, or after a phase that froze it).
+ * a part's state is fresh whenever it starts learning (at the start, or after a phase that froze it)
+ * and whenever the rule changes.
  */
 async function referenceRun(
   engine: Engine,
@@ -102,7 +104,11 @@ async function referenceRun(
   const w = parts.map((p) => Float64Array.from(p));
   const w0 = parts.map((p) => p.slice());
   let state: (RefState | null)[] = parts.map(() => null);
+  let rule = optimizer.name;
   for (const phase of phases) {
+    const o = phase.optimizer ?? optimizer;
+    if (o.name !== rule) state = parts.map(() => null);
+    rule = o.name;
     const learning = phase.layerRates.flatMap((r) => [r.weights, r.biases]);
     state = state.map((s, p) =>
       learning[p] === 0
@@ -119,7 +125,7 @@ async function referenceRun(
       for (let p = 0; p < parts.length; p++) {
         if (learning[p] === 0) continue;
         referenceStep(
-          optimizer,
+          o,
           penalties[p >> 1],
           w[p],
           g[p],
@@ -148,7 +154,7 @@ async function checkAgainstReference(
       ...spec,
       epochs: phase.steps,
       layerRates: phase.layerRates,
-      optimizer,
+      optimizer: phase.optimizer ?? optimizer,
       penalties,
       anchor: start.map(copyLayer),
     });
@@ -194,6 +200,17 @@ export async function checkStateAcrossPhases(engine: Engine): Promise<void> {
   for (const name of ["momentum", "adam"] as const) {
     await checkAgainstReference(engine, { ...PLAIN_SGD, name, momentum: 0.8 }, phases);
   }
+}
+
+/** A stage that changes the rule (momentum, then Adam, then momentum again) starts every part's state afresh. */
+export async function checkRuleChange(engine: Engine): Promise<void> {
+  const momentum = { ...PLAIN_SGD, name: "momentum" as const, momentum: 0.8 };
+  const adam = { ...PLAIN_SGD, name: "adam" as const };
+  await checkAgainstReference(engine, momentum, [
+    { layerRates: rates([1, 1]), steps: 3 },
+    { layerRates: rates([1, 1]), steps: 2, optimizer: adam },
+    { layerRates: rates([1, 1]), steps: 2 },
+  ]);
 }
 
 /** L2-SP: pulls towards the anchor on the first layer and towards 0 on the head, under SGD and Adam. */
@@ -257,6 +274,7 @@ export const OPTIMIZER_CHECKS: readonly (readonly [string, (engine: Engine) => P
     "optimizer state carries over while a part learns and starts afresh when it learns again",
     checkStateAcrossPhases,
   ],
+  ["a change of rule between phases starts every part's state afresh", checkRuleChange],
   ["penalties towards the anchor and towards 0 match the reference", checkPenalties],
   ["an L2-SP step follows the penalised loss's gradient by finite differences", checkPenaltyGradient],
 ];

@@ -56,6 +56,8 @@ export class CpuEngine implements Engine {
   #sum: LossSum = { loss: 0, correct: 0 };
   /** Each layer's optimizer state, weights and biases apart; null for a part that is not learning. */
   #state: { weights: PartState | null; biases: PartState | null }[] = [];
+  /** The update rule `#state` belongs to. */
+  #rule = PLAIN_SGD.name;
 
   /** An engine running `kernels` (the TypeScript reference by default); it disposes of them. */
   constructor(readonly kernels: KernelSet = TS_KERNELS) {
@@ -153,8 +155,14 @@ export class CpuEngine implements Engine {
     });
   }
 
-  /** Drops the state of every part `spec` freezes, and gives fresh state to each that starts learning. */
+  /**
+   * Drops the state of every part `spec` freezes (of every part, when the rule changes), and gives
+   * fresh state to each that starts learning.
+   */
   #prepareState(spec: PhaseSpec): void {
+    const rule = (spec.optimizer ?? PLAIN_SGD).name;
+    if (rule !== this.#rule) this.#state = [];
+    this.#rule = rule;
     this.#state = this.#model.map((layer, l) => {
       const old = this.#state[l], rates = spec.layerRates[l];
       return {

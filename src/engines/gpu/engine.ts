@@ -163,6 +163,8 @@ export class GpuEngine implements Engine {
   #layers: LayerBuffers[] = [];
   /** Per layer, its optimizer buffers and state, made the first time a phase needs more than plain SGD. */
   #optimizers: LayerOptimizer[] | null = null;
+  /** The update rule the optimizers' state belongs to. */
+  #rule = PLAIN_SGD.name;
   #outputs: GPUBuffer[] = [];
   #deltas: GPUBuffer[] = [];
   #capacity = 0;
@@ -365,6 +367,8 @@ export class GpuEngine implements Engine {
     const optimizer: OptimizerSpec = spec.optimizer ?? PLAIN_SGD;
     const penalty = (l: number) => spec.penalties?.[l] ?? NO_PENALTY;
     const fused = this.#layers.map((_, l) => isPlainSgd(optimizer, penalty(l)));
+    if (optimizer.name !== this.#rule) this.#optimizers?.forEach((o) => o.reset()); // a new rule starts afresh
+    this.#rule = optimizer.name;
     if (this.#optimizers === null && fused.every(Boolean)) return fused;
     this.#optimizers ??= this.#layers.map((layer) =>
       new LayerOptimizer(

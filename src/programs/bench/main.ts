@@ -34,6 +34,7 @@ import {
   TIMED_EPOCHS,
   type WorkloadResult,
 } from "./training_bench.ts";
+import { benchRecipes, type RecipeCost } from "./recipe_bench.ts";
 import { benchNumpyWholeRun, benchWholeRun, type WholeRunResult } from "./whole_run_bench.ts";
 
 /** Threads of the multi-threaded WebAssembly engine the benchmark compares (`cpu-wasm-2t`). */
@@ -49,6 +50,8 @@ interface Plan {
   readonly wholeRepeats: Record<string, number>;
   /** Whether the slow engines (TypeScript, GPU) run the whole `large` experiment too. */
   readonly slowOnLarge: boolean;
+  /** Timed transfers per recipe and engine in the recipes part. */
+  readonly recipeRepeats: number;
 }
 
 function plan(quick: boolean): Plan {
@@ -62,6 +65,7 @@ function plan(quick: boolean): Plan {
       scalingRows: 5120,
       wholeRepeats: { default: 5, large: 3 },
       slowOnLarge: false,
+      recipeRepeats: 5,
     };
   }
   const tinyDefault = defaultWorkload(base);
@@ -78,6 +82,7 @@ function plan(quick: boolean): Plan {
     scalingRows: 320,
     wholeRepeats: { default: 1, large: 1 },
     slowOnLarge: true,
+    recipeRepeats: 1,
   };
 }
 
@@ -110,7 +115,23 @@ async function runBench(
     endToEnd: await endToEndPart(bench),
     wholeRuns: await wholeRunsPart(bench),
     scaling: await scalingPart(bench),
+    recipes: await recipesPart(bench),
   };
+}
+
+/** Each recipe's and optimizer's time per step on the default workload, against full fine-tuning's. */
+async function recipesPart(bench: Bench): Promise<RecipeCost[]> {
+  const [, config] = bench.plan.workloads[0];
+  const results: RecipeCost[] = [];
+  for (const [label, engine] of await engines(bench, false)) {
+    if (label === `cpu-wasm-${BENCH_THREADS}t`) {
+      engine.dispose(); // the default workload's products are too small to split between threads
+      continue;
+    }
+    bench.progress(`recipes: each recipe and optimizer on ${label}`);
+    results.push(...await benchRecipes(config, engine, label, bench.plan.recipeRepeats));
+  }
+  return results;
 }
 
 /** Matmul on the training-step shapes of both workloads and on squares. */

@@ -25,6 +25,18 @@ export function formatReport(r: BenchResults): string {
     wholeRunTable(r),
     "",
     scalingTable(r),
+    "",
+    recipeTable(r),
+  ].join("\n");
+}
+
+function recipeTable(r: BenchResults): string {
+  const rows = r.recipes.map((
+    c,
+  ) => [c.engine, c.recipe, c.optimizer, range(c.msPerStep, 4), `${c.relative.toFixed(2)}x`]);
+  return [
+    "recipes (default workload; a whole transfer, stages and per-epoch test evaluations included, per SGD step)",
+    textTable(["engine", "recipe", "optimizer", "ms/step", "vs full_finetune + sgd"], rows),
   ].join("\n");
 }
 

@@ -7,6 +7,7 @@
 import type { KernelResult, MatmulCase } from "./matmul_bench.ts";
 import type { WorkloadResult } from "./training_bench.ts";
 import type { WholeRunResult } from "./whole_run_bench.ts";
+import type { RecipeCost } from "./recipe_bench.ts";
 
 /** How and where the benchmark ran. */
 export interface BenchMeta {
@@ -70,4 +71,6 @@ export interface BenchResults {
     /** Over the batch size, at hidden width 512. */
     readonly batch: ScalingSweep;
   };
+  /** Each recipe's and optimizer's ms per step on each engine, and its ratio to full fine-tuning's with SGD. */
+  readonly recipes: RecipeCost[];
 }

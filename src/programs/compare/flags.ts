@@ -19,7 +19,9 @@ import {
   setupOptions,
   wholeNumber,
 } from "../../app/cli.ts";
-import { CLASSIC_STRATEGIES, STRATEGY_NAMES, type StrategyName } from "../../core/recipes.ts";
+import { checkStrategies } from "../../app/config.ts";
+import { CLASSIC_STRATEGIES, RECIPE_NAME, STRATEGY_NAMES, type StrategyName } from "../../core/recipes.ts";
+import type { ExperimentSpec } from "../../core/train.ts";
 import { BASELINE } from "./analysis.ts";
 
 /** The most seeds one comparison runs (`--seeds`). */
@@ -39,7 +41,7 @@ export interface CompareOptions extends SetupOptions {
   /** How many seeds to run (`--seeds`), counting up from the configured seed; 1 to 1000, default 10. */
   readonly seeds: number;
   /**
-   * The strategies to run (`--strategies`), in `STRATEGY_NAMES` order, unique, {@linkcode BASELINE}
+   * The strategies to run (`--strategies`), as given, unique, {@linkcode BASELINE}
    * always among them, and at least one other; `CLASSIC_STRATEGIES` by default.
    */
   readonly strategies: StrategyName[];
@@ -123,31 +125,40 @@ function list(what: string, ok: (value: number) => boolean) {
   };
 }
 
-/** What `--strategies` asks for: the strategies in `STRATEGY_NAMES` order; whether the baseline was added. */
+/** What `--strategies` asks for: the strategies, {@linkcode BASELINE} among them; whether it was added. */
 interface StrategyList {
   readonly strategies: StrategyName[];
   readonly baselineAdded: boolean;
 }
 
-/** `names` (known and unique) in `STRATEGY_NAMES` order, with {@linkcode BASELINE} added when missing. */
+/** `names` (unique) with {@linkcode BASELINE} added when missing. */
 function strategyList(names: readonly StrategyName[]): StrategyList {
   const baselineAdded = !names.includes(BASELINE);
-  const wanted = new Set<StrategyName>([...names, BASELINE]);
-  return { strategies: STRATEGY_NAMES.filter((name) => wanted.has(name)), baselineAdded };
+  return { strategies: baselineAdded ? [...names, BASELINE] : [...names], baselineAdded };
 }
 
 /**
- * A commander parser for `--strategies`: a comma-separated list of `STRATEGY_NAMES`, each given once
- * (items trimmed, as the number lists'); refuses an unknown or empty item, a repeated one, and the
- * baseline alone.
+ * `options.strategies` put in the order `spec` shows its recipes (built-in ones first, then the
+ * config's). Throws {@linkcode UsageError} for a name that is no recipe of `spec`.
+ */
+export function orderedStrategies(spec: ExperimentSpec, options: CompareOptions): StrategyName[] {
+  checkStrategies(spec, options.strategies, "--strategies");
+  return spec.strategies.filter((name) => options.strategies.includes(name));
+}
+
+/**
+ * A commander parser for `--strategies`: a comma-separated list of recipe names, each given once
+ * (items trimmed, as the number lists'); refuses an empty or malformed item, a repeated one, and the
+ * baseline alone. Whether each names a recipe is checked once the config is read ({@linkcode orderedStrategies}).
  */
 function parseStrategies(value: string): StrategyList {
   const items = value.split(",").map((item) => item.trim());
-  const known = (item: string): item is StrategyName => (STRATEGY_NAMES as readonly string[]).includes(item);
-  const bad = items.find((item) => !known(item));
+  const bad = items.find((item) => !RECIPE_NAME.test(item));
   if (bad !== undefined) {
     throw new InvalidArgumentError(
-      `'${bad}' is not one of ${STRATEGY_NAMES.join(", ")}; give a comma-separated list.`,
+      `'${bad}' is no recipe's name (${
+        STRATEGY_NAMES.join(", ")
+      }, or one of the config's recipes); give a comma-separated list.`,
     );
   }
   const twice = items.find((item, i) => items.indexOf(item) !== i);

@@ -31,9 +31,11 @@ import { toCsv } from "./csv.ts";
 import {
   type CompareOptions,
   INTERRUPTED_EXIT_CODE,
+  orderedStrategies,
   parseCompareArgs,
   TERMINATED_EXIT_CODE,
 } from "./flags.ts";
+import type { StrategyName } from "../../core/recipes.ts";
 import {
   type Comparison,
   type Grid,
@@ -70,8 +72,8 @@ export function main(args: readonly string[]): Promise<number> {
  */
 async function compare(options: CompareOptions): Promise<number> {
   const config = sweepBudget(readConfig(options), options);
-  const grid = gridOf(config, options);
   const spec = experimentSpec(config);
+  const grid = gridOf(config, options, orderedStrategies(spec, options));
   if (options.outDir !== null) refuseUsedFolder(options.outDir); // before the log, the engine or any folder
   const terminal = Deno.stderr.isTerminal();
   const progress = new ProgressReport(totalEpochs(spec, grid), {
@@ -133,8 +135,8 @@ function sweepBudget(config: Config, options: CompareOptions): Config {
   return { ...config, training: { ...config.training, target_steps: steps } };
 }
 
-/** The seeds and sweep points the options and config give. */
-function gridOf(config: Config, options: CompareOptions): Grid {
+/** The seeds and sweep points the options and config give, for `strategies`. */
+function gridOf(config: Config, options: CompareOptions, strategies: readonly StrategyName[]): Grid {
   const first = config.data.random_seed;
   if (first + options.seeds - 1 > MAX_SEED) {
     throw new UsageError(
@@ -142,7 +144,7 @@ function gridOf(config: Config, options: CompareOptions): Grid {
     );
   }
   return {
-    strategies: options.strategies,
+    strategies,
     seeds: Array.from({ length: options.seeds }, (_, i) => first + i),
     relatedness: options.relatedness ?? [config.data.relatedness],
     targetRows: options.targetSamples,

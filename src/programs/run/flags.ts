@@ -4,13 +4,16 @@
  * @module
  */
 
-import { Option } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import { type Parsed, parseWith, programWithSetup, type SetupOptions, setupOptions } from "../../app/cli.ts";
-import { STRATEGY_NAMES, type StrategyName } from "../../core/recipes.ts";
+import { RECIPE_NAME, STRATEGY_NAMES, type StrategyName } from "../../core/recipes.ts";
 
 /** What the run's flags ask for. */
 export interface RunOptions extends SetupOptions {
-  /** How to adapt the pretrained model to the target task (`--strategy`); `full_finetune` by default. */
+  /**
+   * How to adapt the pretrained model to the target task (`--strategy`): a recipe's name, built in or
+   * from the config (checked once the config is read); `full_finetune` by default.
+   */
   readonly strategy: StrategyName;
   /** Where to also write the results as JSON (`--output`); null when the flag is absent. */
   readonly output: string | null;
@@ -23,14 +26,27 @@ export function parseRunArgs(args: readonly string[]): Parsed<RunOptions> {
     "Pretrain a small MLP on a synthetic source task, then adapt it to a related target task with one strategy.",
   )
     .addOption(
-      new Option("-s, --strategy <name>", "how to adapt the pretrained model to the target task")
-        .choices(STRATEGY_NAMES)
+      new Option(
+        "-s, --strategy <name>",
+        `the recipe that adapts the pretrained model to the target task: ${
+          STRATEGY_NAMES.join(", ")
+        }, or one the config's recipes: section defines`,
+      )
+        .argParser(recipeName)
         .default("full_finetune"),
     )
     .option("-o, --output <path>", "also write the results as JSON to this file (atomically)");
-  return parseWith(program, args, (options) => ({
+  return parseWith(program, args, (options): RunOptions => ({
     ...setupOptions(options),
     strategy: options.strategy as StrategyName,
     output: (options.output as string | undefined) ?? null,
   }));
+}
+
+/** A commander parser for a recipe's name: whether it names a recipe is known only once the config is read. */
+function recipeName(value: string): string {
+  if (RECIPE_NAME.test(value)) return value;
+  throw new InvalidArgumentError(
+    "Give a recipe's name: lowercase letters, digits and _, starting with a letter.",
+  );
 }

@@ -7,7 +7,7 @@
  */
 
 import { parseRunArgs, type RunOptions } from "./flags.ts";
-import { experimentSpec } from "../../app/config.ts";
+import { checkStrategies, experimentSpec } from "../../app/config.ts";
 import { divergenceMessage, trainingLog } from "../../app/training_log.ts";
 import { UsageError } from "../../core/errors.ts";
 import { makeTransferData } from "../../core/data.ts";
@@ -30,6 +30,8 @@ export function main(args: readonly string[]): Promise<number> {
 
 async function run(options: RunOptions): Promise<void> {
   const config = readConfig(options);
+  const spec = experimentSpec(config);
+  checkStrategies(spec, [options.strategy], "--strategy");
   if (options.output !== null) {
     checkWritable(options.output, "--output");
     checkNotOverwriting(options.output, "--output", pathsUsed(options, config));
@@ -41,7 +43,6 @@ async function run(options: RunOptions): Promise<void> {
     log.info(
       `engine ${engine.name}: ${engine.description}; seed ${config.data.random_seed}; strategy ${options.strategy}`,
     );
-    const spec = experimentSpec(config);
     const data = makeTransferData(spec.data);
     let divergence: string | null = null;
     const training: TrainingListener = {

@@ -1,6 +1,7 @@
 /** The benchmark: its correctness check can fail, and `--quick` runs every part and writes the JSON. */
 
 import assert from "node:assert/strict";
+import { STRATEGY_NAMES } from "../../../src/core/recipes.ts";
 import { matmul } from "../../../src/engines/cpu/reference_kernels.ts";
 import { makeOperands, sampledError } from "../../../src/programs/bench/matmul_bench.ts";
 import { summarizeTimings } from "../../../src/programs/bench/timing.ts";
@@ -96,7 +97,25 @@ Deno.test("bench --quick: every part runs, every kernel is correct, the JSON has
       assert.ok(row.cpu > 0 && row["cpu-wasm"] > 0 && row["cpu-wasm-2t"] > 0 && (!hasGpu || row.gpu > 0));
     }
   }
+  // Every recipe with SGD and full_finetune with each other optimizer, on each engine but the threaded one.
+  const recipeEngines = ["cpu", "cpu-wasm", ...(hasGpu ? ["gpu"] : [])];
+  assert.deepEqual([...new Set(r.recipes.map((c: { engine: string }) => c.engine))], recipeEngines);
+  const cases = r.recipes.filter((c: { engine: string }) => c.engine === "cpu");
+  assert.deepEqual(
+    cases.map((c: { recipe: string; optimizer: string }) => `${c.recipe}+${c.optimizer}`),
+    [
+      ...STRATEGY_NAMES.map((name) => `${name}+sgd`),
+      "full_finetune+momentum",
+      "full_finetune+adam",
+      "full_finetune+adamw",
+    ],
+  );
+  for (const c of r.recipes) {
+    assert.ok(c.msPerStep.min > 0 && Number.isFinite(c.relative), `${c.engine} ${c.recipe} ${c.optimizer}`);
+    if (c.recipe === "full_finetune" && c.optimizer === "sgd") assert.equal(c.relative, 1);
+  }
   assert.match(stdout, /matmul GFLOP\/s/);
+  assert.match(stdout, /recipes \(default workload/);
   assert.match(stdout, /end to end/);
   assert.match(stdout, /whole experiment/);
   assert.match(stdout, /scaling/);

@@ -527,10 +527,12 @@ Deno.test("compare program: bad flags and an unusable --out-dir are one-line err
     [
       ["--strategies", "bitfit,foo"],
       new RegExp(
-        `--strategies.*'foo' is not one of ${STRATEGY_NAMES.join(", ")}; give a comma-separated list`,
+        `^error: --strategies: no recipe 'foo'; the built-in ones are ${
+          STRATEGY_NAMES.join(", ")
+        }, and the config defines none`,
       ),
     ],
-    [["--strategies", "bitfit,,surgical"], /--strategies.*'' is not one of feature_extractor/],
+    [["--strategies", "bitfit,,surgical"], /--strategies.*'' is no recipe's name \(feature_extractor/],
     [
       ["--strategies", "surgical,scratch,surgical"],
       /--strategies.*'surgical' is given twice; give each strategy once/,

@@ -1,14 +1,24 @@
 /**
  * The compare flags that choose what runs: `--strategies` by default gives the four classic strategies;
- * a list runs in the recipes' order whatever order it is given in; `scratch`, the baseline, is added
- * when left out (and the options say so); bad lists are one-line UsageErrors that name the culprit
- * and the allowed names.
+ * a list runs in the recipes' order (built-in ones, then the config's) whatever order it is given in;
+ * `scratch`, the baseline, is added when left out (and the options say so); bad lists, and names that
+ * are no recipe of the config, are one-line UsageErrors that name the culprit and the allowed names.
  */
 
 import assert from "node:assert/strict";
 import { UsageError } from "../../../src/core/errors.ts";
+import { defaultConfig, experimentSpec, parseConfig } from "../../../src/app/config.ts";
 import { CLASSIC_STRATEGIES, STRATEGY_NAMES } from "../../../src/core/recipes.ts";
-import { type CompareOptions, parseCompareArgs } from "../../../src/programs/compare/flags.ts";
+import {
+  type CompareOptions,
+  orderedStrategies,
+  parseCompareArgs,
+} from "../../../src/programs/compare/flags.ts";
+
+/** The strategies `args` run with the default config: in its recipes' order. */
+function ordered(args: readonly string[], spec = experimentSpec(defaultConfig())): string[] {
+  return orderedStrategies(spec, options(args));
+}
 
 /** The options `args` parse to; fails when they print help instead. */
 function options(args: readonly string[]): CompareOptions {
@@ -43,34 +53,49 @@ Deno.test("--strategies: by default the four classic strategies, scratch among t
 });
 
 Deno.test("--strategies: a list runs in the recipes' order, whatever order it is given in", () => {
-  const o = options(["--strategies", "surgical,scratch,bitfit"]);
-  assert.deepEqual(o.strategies, ["scratch", "bitfit", "surgical"]);
-  assert.equal(o.baselineAdded, false);
-  assert.deepEqual(options(["--strategies", [...STRATEGY_NAMES].reverse().join(",")]).strategies, [
-    ...STRATEGY_NAMES,
-  ]);
+  assert.deepEqual(ordered(["--strategies", "surgical,scratch,bitfit"]), ["scratch", "bitfit", "surgical"]);
+  assert.equal(options(["--strategies", "surgical,scratch,bitfit"]).baselineAdded, false);
+  assert.deepEqual(ordered(["--strategies", [...STRATEGY_NAMES].reverse().join(",")]), [...STRATEGY_NAMES]);
   // Items are trimmed, as the number lists' are; `--flag=value` works too.
-  assert.deepEqual(options(["--strategies= lp_ft , scratch"]).strategies, ["scratch", "lp_ft"]);
+  assert.deepEqual(ordered(["--strategies= lp_ft , scratch"]), ["scratch", "lp_ft"]);
 });
 
 Deno.test("--strategies: a list without scratch gets it added, and the options say so", () => {
   const o = options(["--strategies", "bitfit,surgical"]);
-  assert.deepEqual(o.strategies, ["scratch", "bitfit", "surgical"]);
+  assert.deepEqual(ordered(["--strategies", "bitfit,surgical"]), ["scratch", "bitfit", "surgical"]);
   assert.equal(o.baselineAdded, true);
   const one = options(["--strategies", "lp_ft", "--seeds", "3"]);
-  assert.deepEqual(one.strategies, ["scratch", "lp_ft"]);
+  assert.deepEqual(ordered(["--strategies", "lp_ft"]), ["scratch", "lp_ft"]);
   assert.equal(one.baselineAdded, true);
   assert.equal(one.seeds, 3);
 });
 
-Deno.test("--strategies: unknown, empty and repeated names, and scratch alone, are one-line errors naming the fix", () => {
+Deno.test("--strategies: the config's own recipes run too, after the built-in ones; an unknown name is refused", () => {
+  const spec = experimentSpec(parseConfig(
+    "recipes:\n  mine:\n    stages: [{share: 1, train: {head: both}}]\n",
+    "c.yaml",
+  ));
+  assert.deepEqual(ordered(["--strategies", "mine,bitfit"], spec), ["scratch", "bitfit", "mine"]);
+  assert.throws(
+    () => ordered(["--strategies", "bitfit,foo"], spec),
+    (error: Error) =>
+      error instanceof UsageError &&
+      error.message ===
+        `--strategies: no recipe 'foo'; the built-in ones are ${ALLOWED}; the config defines mine`,
+  );
+  assert.throws(
+    () => ordered(["--strategies", "foo"]),
+    (error: Error) => error instanceof UsageError && /the config defines none/.test(error.message),
+  );
+});
+
+Deno.test("--strategies: malformed, empty and repeated names, and scratch alone, are one-line errors naming the fix", () => {
   const cases: [string, RegExp][] = [
-    ["bitfit,foo", /'foo' is not one of /],
-    ["Scratch", /'Scratch' is not one of /],
-    ["bitfit,,scratch", /'' is not one of /],
-    ["bitfit,", /'' is not one of /],
-    ["", /'' is not one of /],
-    ["bitfit;scratch", /'bitfit;scratch' is not one of /],
+    ["Scratch", /'Scratch' is no recipe's name /],
+    ["bitfit,,scratch", /'' is no recipe's name /],
+    ["bitfit,", /'' is no recipe's name /],
+    ["", /'' is no recipe's name /],
+    ["bitfit;scratch", /'bitfit;scratch' is no recipe's name /],
     ["bitfit,scratch,bitfit", /'bitfit' is given twice; give each strategy once/],
     ["scratch, scratch", /'scratch' is given twice/],
     ["scratch", /'scratch' alone compares nothing \(it is the baseline\); add a strategy to compare with it/],
@@ -80,8 +105,11 @@ Deno.test("--strategies: unknown, empty and repeated names, and scratch alone, a
     assert.match(message, /^option '--strategies <list>' argument /, value);
     assert.match(message, says, value);
     assert.match(message, /; see --help$/, value);
-    if (/is not one of/.test(message)) {
-      assert.ok(message.includes(`is not one of ${ALLOWED}; give a comma-separated list`), message);
+    if (/is no recipe's name/.test(message)) {
+      assert.ok(
+        message.includes(`(${ALLOWED}, or one of the config's recipes); give a comma-separated list`),
+        message,
+      );
     }
   }
   assert.match(refusal(["--strategies", "bitfit", "--strategies", "lp_ft"]), /--strategies is given 2 times/);

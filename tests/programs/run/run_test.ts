@@ -77,6 +77,7 @@ const SMALL_CONFIG_EFFECTIVE = {
     l2_sp_alpha: 0.1,
     l2_sp_beta: 0.01,
   },
+  recipes: {},
 };
 
 interface RunResult {
