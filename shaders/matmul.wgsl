@@ -14,6 +14,9 @@
 //                a part whose rate is 0 is frozen: it keeps its value exactly, so its bytes never change.
 //             5  a layer's gradient alone, for shaders/optimizer.wgsl: op(A) gains the row of ones as in 4,
 //                and C ((M+1)×N) = P: rows 0..M-1 the weight gradient, row M the bias gradient.
+//             6  C = aux[i][j] + dims.rate · P   (a LoRA layer's weights  W = W₀ + s · A B)
+//             7  C = dims.rate · P               (a LoRA factor's gradient, s · G Bᵀ or s · Aᵀ G)
+//   STATIC_SHAPE: M, N and K all come from `dims` (the LoRA products, which have no batch dimension).
 //
 // Two schedules of the same sum, one entry point each:
 //   main_tiled    each workgroup owns a 32×32 tile of C; its 8×8 invocations each own a 4×4 block, and
@@ -35,6 +38,7 @@ override TRANS_B: bool = false;
 override A_ROWS: u32 = 0u;
 override BATCH_IS_K: bool = false;
 override EPILOGUE: u32 = 0u;
+override STATIC_SHAPE: bool = false;
 
 struct Dims { m: u32, n: u32, k: u32, rate: f32, bias_rate: f32 }
 struct Step { row_offset: u32, rows: u32, slot: u32, grad_scale: f32 }
@@ -64,6 +68,7 @@ var<workgroup> b_tile: array<array<f32, TILE>, TILE>; // [k][column of C]
 struct Shape { m: u32, n: u32, k: u32 }
 
 fn shape() -> Shape {
+  if (STATIC_SHAPE) { return Shape(dims.m, dims.n, dims.k); }
   return Shape(select(step.rows, dims.m, BATCH_IS_K), dims.n, select(dims.k, step.rows, BATCH_IS_K));
 }
 
@@ -103,6 +108,8 @@ fn store(i: u32, j: u32, s: Shape, product: f32) {
         aux[j] = select(aux[j] - dims.bias_rate * product, aux[j], dims.bias_rate == 0.0);
       }
     }
+    case 6u: { c[at] = aux[at] + dims.rate * product; }
+    case 7u: { c[at] = dims.rate * product; }
     default: { c[at] = product; }
   }
 }

@@ -30,10 +30,10 @@ struct Params {
   epsilon: f32,
   coupled: f32,
   decoupled: f32,
-  anchor_w: f32,    // α for the weights and for the bias (the same penalty, kept apart for clarity)
-  anchor_b: f32,
+  anchor: f32,      // α, for the weights and the bias alike
   t0_w: u32,
   t0_b: u32,
+  _pad: u32,
 }
 struct Step { row_offset: u32, rows: u32, slot: u32, grad_scale: f32, index: u32 }
 
@@ -47,9 +47,9 @@ struct Step { row_offset: u32, rows: u32, slot: u32, grad_scale: f32, index: u32
 @group(0) @binding(7) var<uniform> step: Step;
 
 /** The new value of parameter `w` at element `e` with step size `rate`, updating its state. */
-fn update(e: u32, w: f32, rate: f32, alpha: f32, t0: u32) -> f32 {
+fn update(e: u32, w: f32, rate: f32, t0: u32) -> f32 {
   var g = grad[e] + p.coupled * w;
-  if (alpha != 0.0) { g += alpha * (w - anchor[e]); }
+  if (p.anchor != 0.0) { g += p.anchor * (w - anchor[e]); }
   if (p.kind == 0u) { return w - rate * g; }
   if (p.kind == 1u) {
     let velocity = p.mu * m[e] + g;
@@ -71,9 +71,9 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let e = id.x;
   if (e >= p.count) { return; }
   if (e < p.weights) {
-    if (p.rate_w != 0.0) { weights[e] = update(e, weights[e], p.rate_w, p.anchor_w, p.t0_w); }
+    if (p.rate_w != 0.0) { weights[e] = update(e, weights[e], p.rate_w, p.t0_w); }
   } else if (p.rate_b != 0.0) {
     let j = e - p.weights;
-    bias[j] = update(e, bias[j], p.rate_b, p.anchor_b, p.t0_b);
+    bias[j] = update(e, bias[j], p.rate_b, p.t0_b);
   }
 }

@@ -137,6 +137,10 @@ export interface Config {
     l2_sp_alpha: number;
     /** `l2_sp`: β of `β/2 ‖w‖²` on the head; >= 0, default 0.01. */
     l2_sp_beta: number;
+    /** `lora`: the adapters' rank r; from 1 to 1024, default 4. */
+    lora_rank: number;
+    /** `lora`: α, the product being scaled by α / r; > 0, default 8. */
+    lora_alpha: number;
   };
   /** Recipes the config defines (`recipes:`), by name, beside the built-in ones; none by default. */
   recipes: Record<string, RecipeDefinition>;
@@ -183,6 +187,15 @@ const fraction = (defaultValue: number, allowed: string, ok: (v: number) => bool
   allowed,
   ok: (v) => isNumber(v) && ok(v),
 });
+
+/**
+ * What a β of Adam may be: below 1 once rounded to float32, as the GPU engine holds it (at most
+ * 0.99999994), or `1 − β` would vanish there.
+ */
+const BETA_ALLOWED = "a number from 0 to below 1 in float32 (at most 0.99999994)";
+const betaInFloat32 = (v: number) => v >= 0 && Math.fround(v) < 1;
+/** The smallest normal float32: a smaller ε is flushed to 0 on a GPU, and 0 / 0 is NaN. */
+const FLOAT32_MIN_NORMAL = 2 ** -126;
 
 /** Every known key, its default, and what it accepts. */
 /** The sections of plain keys: every section but `recipes`, whose keys are the recipes' names. */
@@ -241,11 +254,17 @@ const SCHEMA: Record<KeyedSection, Record<string, Field>> = {
     weight_decay: fraction(0, "a finite number >= 0", (v) => v >= 0),
     momentum: fraction(0.9, "a number from 0 to below 1", (v) => v >= 0 && v < 1),
     nesterov: { default: false, allowed: "true or false", ok: (v) => typeof v === "boolean" },
-    adam_beta1: fraction(0.9, "a number from 0 to below 1", (v) => v >= 0 && v < 1),
-    adam_beta2: fraction(0.999, "a number from 0 to below 1", (v) => v >= 0 && v < 1),
-    adam_epsilon: positiveRate(1e-8),
+    adam_beta1: fraction(0.9, BETA_ALLOWED, betaInFloat32),
+    adam_beta2: fraction(0.999, BETA_ALLOWED, betaInFloat32),
+    adam_epsilon: fraction(
+      1e-8,
+      "a number from 1.2e-38 (float32's smallest normal) up",
+      (v) => Math.fround(v) >= FLOAT32_MIN_NORMAL && Number.isFinite(v),
+    ),
     l2_sp_alpha: fraction(0.1, "a finite number >= 0", (v) => v >= 0),
     l2_sp_beta: fraction(0.01, "a finite number >= 0", (v) => v >= 0),
+    lora_rank: intField(4, 1, 1024),
+    lora_alpha: positiveRate(8),
   },
 };
 
@@ -324,6 +343,7 @@ export function experimentSpec(config: Config): ExperimentSpec {
       ...builtInRecipes(layers, {
         headFinetuneBaseScale: training.head_finetune_base_lr_scale,
         l2sp: { alpha: training.l2_sp_alpha, beta: training.l2_sp_beta },
+        lora: { rank: training.lora_rank, alpha: training.lora_alpha },
       }),
       ...Object.fromEntries(
         Object.entries(config.recipes).map(([name, r]) => [name, resolveRecipe(r, layers)]),

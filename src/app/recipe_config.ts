@@ -21,8 +21,11 @@ import { UsageError } from "../core/errors.ts";
 import { OPTIMIZER_NAMES, type OptimizerName } from "../core/optimizers.ts";
 import {
   type Init,
+  type PartRates,
+  type Recipe,
   RECIPE_NAME,
   type RecipeDefinition,
+  resolveRecipe,
   type StageDefinition,
   STRATEGY_NAMES,
   TRAINS,
@@ -59,8 +62,9 @@ export function parseRecipes(value: unknown, source: string): Record<string, Rec
 }
 
 /**
- * Refuses a selector naming a layer the model does not have (`layers` of them, counted from 1).
- * Run once the `model` section is known. Throws {@linkcode UsageError}.
+ * Refuses, once the `model` section is known (`layers` layers, counted from 1), a selector naming a
+ * layer the model does not have, a stage in which nothing learns, and a layer that starts fresh but
+ * whose weights never learn (its random output would be noise). Throws {@linkcode UsageError}.
  */
 export function checkRecipeLayers(
   recipes: Readonly<Record<string, RecipeDefinition>>,
@@ -84,6 +88,30 @@ export function checkRecipeLayers(
         );
       }
     }
+    checkLearning(name, resolveRecipe(recipe, layers), source);
+  }
+}
+
+/** Refuses a stage of `recipe` in which nothing learns, and a fresh layer whose weights never learn. */
+function checkLearning(name: string, recipe: Recipe, source: string): void {
+  const learns = (rates: PartRates) => rates.weights > 0 || rates.biases > 0;
+  const idle = recipe.stages.findIndex((stage) => !stage.rates.some(learns));
+  if (idle >= 0) {
+    throw new UsageError(
+      `${source}: recipes.${name}.stages[${
+        idle + 1
+      }]: nothing learns in it; train some layer (e.g. train: {head: both}) or remove the stage`,
+    );
+  }
+  const frozen = recipe.init.findIndex((init, l) =>
+    init === "fresh" && recipe.stages.every((stage) => stage.rates[l].weights === 0)
+  );
+  if (frozen >= 0) {
+    throw new UsageError(
+      `${source}: recipes.${name}: layer ${
+        frozen + 1
+      } starts fresh but its weights never learn, so its output would be noise; train them in some stage or start it pretrained`,
+    );
   }
 }
 
@@ -98,7 +126,9 @@ function parseRecipe(value: unknown, where: string): RecipeDefinition {
   const stages = recipe.stages.map((stage, s) => parseStage(stage, `${where}.stages[${s + 1}]`));
   const sum = stages.reduce((total, stage) => total + stage.share, 0);
   if (Math.abs(sum - 1) > SHARE_TOLERANCE) {
-    throw new UsageError(`${where}.stages: the shares sum to ${sum}; make them sum to 1`);
+    throw new UsageError(
+      `${where}.stages: the shares sum to ${Number(sum.toPrecision(12))}; make them sum to 1`,
+    );
   }
   const init = selectors(
     recipe.init ?? {},
@@ -144,6 +174,7 @@ function parseL2sp(value: unknown, where: string): { alpha: number; beta: number
   knownKeys(l2sp, ["alpha", "beta"], where);
   const strength = (key: "alpha" | "beta") => {
     const v = l2sp[key];
+    if (v === undefined) throw new UsageError(`${where}.${key} is missing; give both alpha and beta`);
     if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
       throw new UsageError(`${where}.${key} must be a finite number >= 0, got ${show(v)}`);
     }

@@ -17,8 +17,10 @@ import type { Logger } from "./logger.ts";
 export function divergenceMessage(phase: PhaseStart, divergence: Divergence): string {
   const what = phase.strategy === null ? "pretraining" : `the ${phase.strategy} transfer`;
   const key = phase.task === "source" ? "learning_rate_base" : "learning_rate_target";
+  const highest = Math.max(...phase.layerRates.flatMap((rates) => [rates.weights, rates.biases]));
+  const rates = highest > 1 ? `, or the recipe's layer rates (up to ${Number(highest.toPrecision(3))})` : "";
   return `${what} diverged at epoch ${divergence.epoch} (train loss ${divergence.loss}); ` +
-    `lower training.${key} (now ${phase.learningRate})`;
+    `lower training.${key} (now ${phase.learningRate})${rates}`;
 }
 
 /** A layer's rates for a log line: `1`, or `0 (biases 1)` when its weights and biases differ; 3 digits. */
@@ -39,7 +41,8 @@ export function trainingLog(log: Logger): TrainingListener {
         : `${strategy} stage ${stage}/${stages} (${
           segment.epochs === 0 ? "no epochs" : `epochs ${segment.firstEpoch}-${last}`
         })`;
-      log.info(`${which}: layer rates ${layerRates.map(formatRates).join(", ")} x ${learningRate}`);
+      const rule = segment.optimizer ? ` (${segment.optimizer})` : "";
+      log.info(`${which}: layer rates ${layerRates.map(formatRates).join(", ")} x ${learningRate}${rule}`);
     },
     diverged: (phase, divergence) => log.warning(divergenceMessage(phase, divergence)),
     epoch: (task, m, epochs) =>

@@ -12,7 +12,7 @@
 import type { Dataset, TaskData } from "./data.ts";
 import type { Mlp } from "./model.ts";
 import type { OptimizerSpec, Penalty } from "./optimizers.ts";
-import type { PartRates } from "./recipes.ts";
+import type { Adapter, PartRates } from "./recipes.ts";
 
 /** Mean loss and accuracy (a fraction in [0, 1]) over a set of samples. */
 export interface Metrics {
@@ -80,6 +80,14 @@ export interface PhaseSpec {
   readonly penalties?: readonly Penalty[];
   /** What the penalties' anchors pull towards (the pretrained model, in the target's shape); read only where an anchor is above 0. */
   readonly anchor?: Mlp;
+  /**
+   * Per layer, a low-rank adapter that learns in place of its weights (LoRA), or null; none when absent.
+   * With one, the layer's weights are `W₀ + scale · A · B`, W₀ being its weights when this adapter
+   * object was first given (they never change), and `layerRates[l].weights` is the factors' rate. The
+   * engine keeps A, B and their optimizer state from phase to phase while it is given the same object;
+   * `setModel`, or another object, starts afresh from the object's factors.
+   */
+  readonly adapters?: readonly (Adapter | null)[];
   /** Seeds the per-epoch shuffles (see `epochOrder` in `shuffle.ts`). */
   readonly shuffleSeed: number;
   /**

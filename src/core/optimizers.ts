@@ -65,6 +65,21 @@ export interface Penalty {
 /** No pull at all. */
 export const NO_PENALTY: Penalty = { decay: 0, anchor: 0 };
 
+/**
+ * The pulls towards 0 in a step: `coupled` (added to the gradient as `coupled · w`: L2 weight decay
+ * and the penalty's decay) and `decoupled` (adamw's `w ← w − η · decoupled · w`).
+ */
+export function decayTerms(
+  optimizer: OptimizerSpec,
+  penalty: Penalty,
+): { coupled: number; decoupled: number } {
+  const adamw = optimizer.name === "adamw";
+  return {
+    coupled: penalty.decay + (adamw ? 0 : optimizer.weightDecay),
+    decoupled: adamw ? optimizer.weightDecay : 0,
+  };
+}
+
 /** Whether `optimizer` and `penalty` make the update plain `w ← w − η g` (which engines may fuse). */
 export function isPlainSgd(optimizer: OptimizerSpec, penalty: Penalty): boolean {
   return optimizer.name === "sgd" && optimizer.weightDecay === 0 && penalty.decay === 0 &&

@@ -16,6 +16,7 @@
  * | `l2_sp`             | all pretrained              | every layer at 1, the base pulled to its pretrained values (α), the head to 0 (β) |
  * | `bitfit`            | base pretrained, head fresh | the base's biases and the whole head                              |
  * | `surgical`          | all pretrained              | the first layer only                                              |
+ * | `lora`              | base pretrained, head fresh | low-rank adapters on the base (W = W₀ + α/r · A B, W₀ frozen), and the head |
  *
  * Where each comes from, and what it found: docs/RECIPES.md.
  *
@@ -38,6 +39,7 @@ export const STRATEGY_NAMES = [
   "l2_sp",
   "bitfit",
   "surgical",
+  "lora",
 ] as const;
 
 /** One of {@linkcode STRATEGY_NAMES}: a built-in recipe. */
@@ -86,6 +88,31 @@ export interface Recipe {
   readonly stages: readonly Stage[];
   /** One per layer, in every stage: its pulls besides the loss (L2-SP's); none when absent. */
   readonly penalties?: readonly Penalty[];
+  /**
+   * One per layer: a low-rank adapter that learns in place of the layer's weights (LoRA), whose
+   * `weights` rate is then the adapter's; null (or absent) where the weights themselves learn.
+   */
+  readonly adapters?: readonly (AdapterShape | null)[];
+}
+
+/** A LoRA adapter as a phase hands it to an engine: its rank, its scale α / r, and its first factors. */
+export interface Adapter {
+  /** r: A is inputs × r, B is r × outputs. */
+  readonly rank: number;
+  /** α / r, which multiplies A · B. */
+  readonly scale: number;
+  /** A's first values, row-major. */
+  readonly a: Float32Array;
+  /** B's first values, row-major (zeros, for a layer that starts at W₀). */
+  readonly b: Float32Array;
+}
+
+/** A LoRA adapter's size: W = W₀ + (alpha / rank) · A · B, with A inputs × rank and B rank × outputs. */
+export interface AdapterShape {
+  /** r, the inner width of A · B. */
+  readonly rank: number;
+  /** α: the product is scaled by α / r, so that a change of rank needs no change of learning rate. */
+  readonly alpha: number;
 }
 
 /** The settings built-in recipes take from the config. */
@@ -94,6 +121,8 @@ export interface RecipeSettings {
   readonly headFinetuneBaseScale: number;
   /** `l2_sp`'s α, towards the pretrained base, and β, towards 0 for the head (`training.l2_sp_alpha`, `_beta`). */
   readonly l2sp: { readonly alpha: number; readonly beta: number };
+  /** `lora`'s adapters on every base layer (`training.lora_rank`, `training.lora_alpha`). */
+  readonly lora: AdapterShape;
 }
 
 /** ULMFiT's factor between the rates of adjacent layers: layer l−1 learns at layer l's rate / 2.6. */
@@ -137,12 +166,15 @@ export function builtInRecipes(layers: number, settings: RecipeSettings): Record
     l2_sp: {
       init: allPretrained,
       stages: oneStage(() => both(1)),
-      penalties: perLayer((l): Penalty =>
-        l === head ? { decay: settings.l2sp.beta, anchor: 0 } : { decay: 0, anchor: settings.l2sp.alpha }
-      ),
+      penalties: l2spPenalties(layers, settings.l2sp),
     },
     bitfit: { init: headFresh, stages: oneStage((l) => l === head ? both(1) : { weights: 0, biases: 1 }) },
     surgical: { init: allPretrained, stages: oneStage((l) => l === 0 ? both(1) : FROZEN) },
+    lora: {
+      init: headFresh,
+      stages: oneStage((l) => l === head ? both(1) : { weights: 1, biases: 0 }),
+      adapters: perLayer((l) => l === head ? null : settings.lora),
+    },
   };
 }
 
@@ -173,7 +205,7 @@ export interface StageDefinition {
 /**
  * A recipe written for any depth, as a config's `recipes:` section gives it: where layers start and
  * what learns in each stage, by selector (see {@linkcode LayerSelector}); for each layer the most
- * specific selector wins (`all`, then `base`, then `head`, then its number).
+ * specific selector that names it wins: its number over `base` or `head` (whichever it is), and those over `all`.
  */
 export interface RecipeDefinition {
   /** Where layers start, by selector; pretrained where none is given. */
@@ -200,7 +232,6 @@ export function selectLayer<T>(
 
 /** The recipe `definition` describes, for a model of `layers` layers. */
 export function resolveRecipe(definition: RecipeDefinition, layers: number): Recipe {
-  const head = layers - 1;
   const perLayer = <T>(f: (l: number) => T): T[] => Array.from({ length: layers }, (_, l) => f(l));
   const stages = definition.stages.map((stage): Stage => ({
     share: stage.share,
@@ -218,14 +249,16 @@ export function resolveRecipe(definition: RecipeDefinition, layers: number): Rec
   return {
     init: perLayer((l) => selectLayer(definition.init, l, layers, "pretrained")),
     stages,
-    ...(l2sp
-      ? {
-        penalties: perLayer((l): Penalty =>
-          l === head ? { decay: l2sp.beta, anchor: 0 } : { decay: 0, anchor: l2sp.alpha }
-        ),
-      }
-      : {}),
+    ...(l2sp ? { penalties: l2spPenalties(layers, l2sp) } : {}),
   };
+}
+
+/** L2-SP's penalties on `layers` layers: α towards the pretrained values on the base, β towards 0 on the head. */
+function l2spPenalties(layers: number, { alpha, beta }: { alpha: number; beta: number }): Penalty[] {
+  return Array.from(
+    { length: layers },
+    (_, l) => l === layers - 1 ? { decay: beta, anchor: 0 } : { decay: 0, anchor: alpha },
+  );
 }
 
 /** Rate 1 for both parts of each of `layers` layers: every layer learns at the phase's rate (pretraining). */
@@ -254,6 +287,8 @@ export interface TransferStart {
   readonly model: Mlp;
   /** The recipe's penalties, if any; their anchor is `model` as it starts. */
   readonly penalties?: readonly Penalty[];
+  /** Per layer, its adapter's first factors (A random, B zero, so W starts at W₀), or null; absent without adapters. */
+  readonly adapters?: readonly (Adapter | null)[];
   /** The recipe's stages, except that a layer that had to start fresh learns at 1 where it was frozen. */
   readonly stages: readonly Stage[];
   /** Why a layer planned as pretrained starts fresh (its shape changed); empty when none. */
@@ -295,5 +330,52 @@ export function startTransfer(
     ...stage,
     rates: stage.rates.map((rates, l) => forcedFresh.has(l) && !learns(rates) ? both(1) : rates),
   }));
-  return { model, stages, notes, ...(recipe.penalties ? { penalties: recipe.penalties } : {}) };
+  return {
+    model,
+    stages,
+    notes,
+    ...(recipe.penalties ? { penalties: recipe.penalties } : {}),
+    ...(recipe.adapters ? { adapters: startAdapters(recipe.adapters, model, rng) } : {}),
+  };
+}
+
+/**
+ * Each adapter's first factors, drawn after every layer (so recipes without adapters draw as before):
+ * A (inputs × rank) from N(0, 1/inputs), B (rank × outputs) zero, so that A · B = 0 and the layer
+ * starts exactly at its W₀ (Hu et al. draw A at random and start B at zero).
+ */
+function startAdapters(shapes: readonly (AdapterShape | null)[], model: Mlp, rng: Rng): (Adapter | null)[] {
+  return shapes.map((shape, l) => {
+    if (shape === null) return null;
+    const { inputs, outputs } = model[l];
+    const a = Float32Array.from({ length: inputs * shape.rank }, () => rng.normal() / Math.sqrt(inputs));
+    return {
+      rank: shape.rank,
+      scale: shape.alpha / shape.rank,
+      a,
+      b: new Float32Array(shape.rank * outputs),
+    };
+  });
+}
+
+/**
+ * How many parameters learn in some stage of a transfer with `stages` and `adapters` on a model of
+ * layer widths `widths`: a layer's weights (or its adapter's rank · (inputs + outputs) in their place)
+ * and its biases, each counted when its rate is above 0 in any stage.
+ */
+export function trainableParameters(
+  stages: readonly Stage[],
+  widths: readonly number[],
+  adapters: readonly (AdapterShape | null)[] = [],
+): number {
+  let count = 0;
+  for (let l = 0; l + 1 < widths.length; l++) {
+    const [inputs, outputs] = [widths[l], widths[l + 1]];
+    const adapter = adapters[l] ?? null;
+    if (stages.some((stage) => stage.rates[l].weights > 0)) {
+      count += adapter === null ? inputs * outputs : adapter.rank * (inputs + outputs);
+    }
+    if (stages.some((stage) => stage.rates[l].biases > 0)) count += outputs;
+  }
+  return count;
 }

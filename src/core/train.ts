@@ -21,12 +21,14 @@ import { heModel, layerWidths, type Mlp } from "./model.ts";
 import type { OptimizerName, OptimizerSpec, Penalty } from "./optimizers.ts";
 import { deriveSeed, Rng } from "./rng.ts";
 import {
+  type Adapter,
   type PartRates,
   type Recipe,
   type Stage,
   stageBudgets,
   startTransfer,
   type StrategyName,
+  trainableParameters,
   uniformRates,
 } from "./recipes.ts";
 
@@ -234,10 +236,10 @@ export async function transfer(
   strategy: StrategyName,
   spec: ExperimentSpec,
   listener: TrainingListener = {},
-): Promise<PhaseResult & { notes: string[] }> {
+): Promise<PhaseResult & { notes: string[]; trainable: TrainableCount }> {
   const seeds = phaseSeeds(spec.data.seed, "target");
   const init = new Rng(seeds.init);
-  const { model, stages, notes, penalties } = startTransfer(
+  const { model, stages, notes, penalties, adapters } = startTransfer(
     spec.recipes[strategy],
     pretrained,
     spec.data.targetClasses,
@@ -249,21 +251,38 @@ export async function transfer(
     target,
     { task: "target", strategy, learningRate: spec.transfer.learningRate, notes },
     spec.transfer,
-    { stages, ...(penalties ? { penalties, anchor: model } : {}) },
+    { stages, ...(penalties ? { penalties, anchor: model } : {}), ...(adapters ? { adapters } : {}) },
     seeds.shuffle,
     listener,
   );
-  return { ...phase, notes };
+  const widths = targetWidths(spec);
+  const trainable = {
+    parameters: trainableParameters(stages, widths, spec.recipes[strategy].adapters),
+    ofModel: model.reduce((sum, layer) => sum + layer.weights.length + layer.bias.length, 0),
+  };
+  return { ...phase, notes, trainable };
+}
+
+/** How many parameters a transfer trains, and how many its model has (what full fine-tuning trains). */
+export interface TrainableCount {
+  /** Weights and biases that learn in some stage, an adapter's factors counted in place of its layer's weights. */
+  readonly parameters: number;
+  /** Every weight and bias of the target model. */
+  readonly ofModel: number;
 }
 
 /** What a phase's stages share of {@linkcode PhaseStart}. */
 type PhaseHeader = Pick<PhaseStart, "task" | "strategy" | "learningRate" | "notes">;
 
-/** What a phase trains: its stages, and the penalties of every stage with the parameters they pull towards. */
+/**
+ * What a phase trains: its stages, the penalties of every stage with the parameters they pull
+ * towards, and the adapters every stage trains (the same objects, so that each stage goes on from the last).
+ */
 interface PhasePlan {
   readonly stages: readonly Stage[];
   readonly penalties?: readonly Penalty[];
   readonly anchor?: Mlp;
+  readonly adapters?: readonly (Adapter | null)[];
 }
 
 /** Runs the plan's stages in order as segments of one phase; divergence or early stopping ends them all. */
@@ -304,6 +323,7 @@ async function runPhase(
       layerRates: segment.layerRates,
       optimizer: segment.optimizer ? { ...schedule.optimizer, name: segment.optimizer } : schedule.optimizer,
       ...(plan.penalties ? { penalties: plan.penalties, anchor: plan.anchor } : {}),
+      ...(plan.adapters ? { adapters: plan.adapters } : {}),
       shuffleSeed,
       onEpoch: (metrics) => {
         listener.epoch?.(header.task, metrics, epochs);
@@ -314,6 +334,7 @@ async function runPhase(
         return false; // a non-finite loss never recovers: stop the phase here
       },
     };
+    if (segment.epochs === 0) continue; // a stage the budget left empty: it must not touch the engine's state
     const goOn = stopper === null
       ? (history.push(...await engine.trainPhase(spec)), true)
       : await stopper.train(spec, history);
@@ -331,9 +352,10 @@ async function runPhase(
 
 /**
  * Early stopping across a phase's stages: trains each stage one epoch at a time, measuring the
- * validation loss after each; stops once `patience` epochs in a row have not lowered it (or an epoch
- * diverged), and leaves the best epoch's weights on the engine. Each epoch trains exactly as it would
- * in one whole run (same shuffle, same steps).
+ * validation loss after each; ends a stage once `patience` of its epochs in a row have not lowered it
+ * (the last stage's end is the phase's), stops at an epoch that diverged, and leaves the best epoch's
+ * weights, of the whole phase, on the engine. Each epoch trains exactly as it would in one whole run
+ * (same shuffle, same steps).
  */
 class EarlyStopper {
   private constructor(
@@ -352,7 +374,11 @@ class EarlyStopper {
     });
   }
 
-  /** Trains `spec` epoch by epoch into `history`; false once the phase should stop. */
+  /**
+   * Trains `spec` (one stage) epoch by epoch into `history`. A stage ends early once `patience` of its
+   * own epochs have not lowered the best validation loss, and the next stage starts (`lp_ft`'s probe
+   * must not end the transfer before its fine-tuning); false when an epoch diverged and the phase must stop.
+   */
   async train(spec: PhaseSpec, history: EpochMetrics[]): Promise<boolean> {
     const firstEpoch = spec.firstEpoch ?? 1;
     for (let index = 0; index < spec.epochs; index++) {
@@ -368,7 +394,7 @@ class EarlyStopper {
       const { loss } = await this.engine.evaluate(this.validation);
       if (loss < this.best.loss) {
         this.best = { loss, epoch: metrics.epoch, model: await this.engine.readModel() };
-      } else if (metrics.epoch - this.best.epoch >= this.patience) return false;
+      } else if (metrics.epoch - Math.max(this.best.epoch, firstEpoch - 1) >= this.patience) return true;
     }
     return true;
   }

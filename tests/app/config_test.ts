@@ -23,6 +23,7 @@ import {
   MAX_RUN_STEPS,
 } from "../../src/app/limits.ts";
 import { UsageError } from "../../src/core/errors.ts";
+import { DOCUMENTED_OPTIMIZER_DEFAULTS } from "../helpers/helpers.ts";
 
 const SHIPPED_CONFIG = fileURLToPath(new URL("../../config.yaml", import.meta.url));
 
@@ -53,15 +54,7 @@ function documentedDefaults(): Config {
       target_steps: null,
       early_stopping_patience: null,
       head_finetune_base_lr_scale: 0.1,
-      optimizer: "sgd",
-      weight_decay: 0,
-      momentum: 0.9,
-      nesterov: false,
-      adam_beta1: 0.9,
-      adam_beta2: 0.999,
-      adam_epsilon: 1e-8,
-      l2_sp_alpha: 0.1,
-      l2_sp_beta: 0.01,
+      ...DOCUMENTED_OPTIMIZER_DEFAULTS,
     },
     recipes: {},
   };
@@ -582,6 +575,22 @@ Deno.test("config: runs that would not end are refused, naming the keys; class c
   }
   const long = parseConfig("training:\n  base_epochs: 100000\n", "ok.yaml"); // 6.3 million steps: allowed
   assert.equal(long.training.base_epochs, 100000);
+});
+
+Deno.test("config: Adam's settings must survive float32, as the GPU engine holds them", () => {
+  const cases: [string, string][] = [
+    [
+      "training:\n  adam_beta2: 0.99999999999\n",
+      "training.adam_beta2 must be a number from 0 to below 1 in float32",
+    ],
+    ["training:\n  adam_beta1: 1\n", "training.adam_beta1 must be a number from 0 to below 1 in float32"],
+    ["training:\n  adam_epsilon: 1.0e-300\n", "training.adam_epsilon must be a number from 1.2e-38"],
+  ];
+  for (const [text, says] of cases) {
+    assertUsageError(() => parseConfig(text, "adam.yaml"), ["adam.yaml", says]);
+  }
+  const ok = parseConfig("training:\n  adam_beta2: 0.9999999\n  adam_epsilon: 1.0e-30\n", "ok.yaml");
+  assert.equal(ok.training.adam_beta2, 0.9999999);
 });
 
 Deno.test("config: estimateRunWork of a small config, computed independently", () => {

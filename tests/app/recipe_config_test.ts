@@ -96,7 +96,23 @@ Deno.test("recipes: every bad value is one line naming its key path and the fix"
     ],
     [
       recipe("    stages: [{share: 1, train: {all: both}}]\n    l2_sp: {alpha: 0.1}\n"),
-      "recipes.mine.l2_sp.beta must be a finite number >= 0",
+      "recipes.mine.l2_sp.beta is missing",
+    ],
+    [
+      recipe("    stages: [{share: 0.3, train: {all: both}}, {share: 0.6, train: {all: both}}]\n"),
+      "recipes.mine.stages: the shares sum to 0.9; make them sum to 1",
+    ],
+    [
+      recipe("    stages: [{share: 1, train: {all: none}}]\n"),
+      "recipes.mine.stages[1]: nothing learns in it",
+    ],
+    [
+      recipe("    stages: [{share: 1, train: {all: both}, rate: {all: 0}}]\n"),
+      "recipes.mine.stages[1]: nothing learns in it",
+    ],
+    [
+      recipe("    init: {head: fresh}\n    stages: [{share: 1, train: {base: both}}]\n"),
+      "recipes.mine: layer 2 starts fresh but its weights never learn",
     ],
   ];
   for (const [text, says] of cases) {
@@ -108,6 +124,25 @@ Deno.test("recipes: every bad value is one line naming its key path and the fix"
       says,
     );
   }
+});
+
+Deno.test("recipes: a divergence names the recipe's rates too when they pass 1", async () => {
+  const { divergenceMessage } = await import("../../src/app/training_log.ts");
+  const segment = { layerRates: rates([1, 1e3]), firstEpoch: 1, epochs: 2 };
+  const phase = {
+    task: "target",
+    strategy: "hot",
+    learningRate: 0.02,
+    notes: [],
+    stage: 1,
+    stages: 1,
+    segment,
+  } as const;
+  const message = divergenceMessage({ ...phase, layerRates: rates([1, 1e3]) }, { epoch: 2, loss: NaN });
+  assert.equal(
+    message,
+    "the hot transfer diverged at epoch 2 (train loss NaN); lower training.learning_rate_target (now 0.02), or the recipe's layer rates (up to 1000)",
+  );
 });
 
 Deno.test("CLI: run --strategy and compare --strategies take a config's recipe; an unknown one exits 2 first", async () => {
@@ -128,7 +163,7 @@ Deno.test("CLI: run --strategy and compare --strategies take a config's recipe; 
   assert.match(run.stderr, /probe_then_tune stage 1\/2 \(epochs 1-1\): layer rates 0, 1 x 0\.02/);
   assert.match(
     run.stderr,
-    /probe_then_tune stage 2\/2 \(epochs 2-4\): layer rates 0 \(biases 0\.5\), 0\.1 x 0\.02/, // two layers: "2" is the head
+    /probe_then_tune stage 2\/2 \(epochs 2-4\): layer rates 0 \(biases 0\.5\), 0\.1 x 0\.02 \(adam\)/, // two layers: "2" is the head
   );
   assert.equal(JSON.parse(await Deno.readTextFile(`${dir}/r.json`)).strategy, "probe_then_tune");
   const unknown = await runProgram("src/programs/run/main.ts", ["--strategy", "nope"], {

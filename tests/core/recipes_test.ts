@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { defaultConfig } from "../../src/app/config.ts";
+import { defaultConfig, parseConfig } from "../../src/app/config.ts";
 import { CpuEngine } from "../../src/engines/cpu/engine.ts";
 import type { Mlp } from "../../src/core/model.ts";
 import { Rng } from "../../src/core/rng.ts";
@@ -19,6 +19,7 @@ import {
   startTransfer,
   STRATEGY_NAMES,
   type StrategyName,
+  trainableParameters,
 } from "../../src/core/recipes.ts";
 import { phaseSegments, pretrain, transfer } from "../../src/core/train.ts";
 import { bytesOf, experimentOn, rates } from "../helpers/helpers.ts";
@@ -61,7 +62,11 @@ async function pretrainedAndTransferred(strategy: StrategyName, config = smallCo
 
 function start(strategy: BuiltInStrategy, pretrained: Mlp, classes: number, scale = 0.1) {
   return startTransfer(
-    builtInRecipes(3, { headFinetuneBaseScale: scale, l2sp: { alpha: 0.1, beta: 0.01 } })[strategy],
+    builtInRecipes(3, {
+      headFinetuneBaseScale: scale,
+      l2sp: { alpha: 0.1, beta: 0.01 },
+      lora: { rank: 2, alpha: 4 },
+    })[strategy],
     pretrained,
     classes,
     new Rng(5),
@@ -101,6 +106,7 @@ Deno.test("initial weights: pretrained or fresh He layers, as each plan says", a
     l2_sp: [true, true, true],
     bitfit: [true, true, false],
     surgical: [true, true, true],
+    lora: [true, true, false],
   };
   for (const [strategy, expected] of Object.entries(expectPretrained) as [BuiltInStrategy, boolean[]][]) {
     const { model, notes } = start(strategy, pretrained, 3);
@@ -133,10 +139,15 @@ const SCHEDULES: Record<BuiltInStrategy, [number, PartRates[]][]> = {
   l2_sp: [[1, rates([1, 1, 1])]],
   bitfit: [[1, [{ weights: 0, biases: 1 }, { weights: 0, biases: 1 }, { weights: 1, biases: 1 }]]],
   surgical: [[1, rates([1, 0, 0])]],
+  lora: [[1, [{ weights: 1, biases: 0 }, { weights: 1, biases: 0 }, { weights: 1, biases: 1 }]]], // the base's weights through adapters
 };
 
 Deno.test("recipes: every built-in recipe's stages, shares and rates, as written out by hand", () => {
-  const recipes = builtInRecipes(3, { headFinetuneBaseScale: 0.25, l2sp: { alpha: 0.3, beta: 0.02 } });
+  const recipes = builtInRecipes(3, {
+    headFinetuneBaseScale: 0.25,
+    l2sp: { alpha: 0.3, beta: 0.02 },
+    lora: { rank: 2, alpha: 4 },
+  });
   assert.deepEqual(Object.keys(recipes), [...STRATEGY_NAMES]);
   for (const name of STRATEGY_NAMES) {
     const got = recipes[name].stages;
@@ -253,6 +264,41 @@ Deno.test("a head that must start fresh learns even where the recipe froze it (s
   assert.equal(transferred[2].outputs, 5);
 });
 
+Deno.test("lora: adapters start at W₀ (B zero, A ~ N(0, 1/inputs)); trainable parameters counted by hand", async () => {
+  const { pretrained } = await pretrainedAndTransferred("scratch");
+  const begin = start("lora", pretrained, 3);
+  const [first, second, head] = begin.adapters!;
+  assert.equal(head, null);
+  for (const [l, adapter] of [[0, first], [1, second]] as const) {
+    const { inputs, outputs } = pretrained[l];
+    assert.equal(adapter!.a.length, inputs * 2);
+    assert.ok(adapter!.b.length === 2 * outputs && adapter!.b.every((v) => v === 0), "B starts at zero");
+    assert.equal(adapter!.scale, 2); // α / r = 4 / 2
+    const std = Math.sqrt(adapter!.a.reduce((sum, v) => sum + v * v, 0) / adapter!.a.length);
+    assert.ok(Math.abs(std - 1 / Math.sqrt(inputs)) < 0.3 / Math.sqrt(inputs), `layer ${l} A std ${std}`);
+  }
+  // widths 20 → 16 → 8 → 3: adapters of rank 2 on both base layers, the whole head.
+  assert.equal(
+    trainableParameters(begin.stages, [20, 16, 8, 3], [{ rank: 2, alpha: 4 }, { rank: 2, alpha: 4 }, null]),
+    2 * (20 + 16) + 2 * (16 + 8) + (8 * 3 + 3),
+  );
+  const full = start("full_finetune", pretrained, 3);
+  assert.equal(trainableParameters(full.stages, [20, 16, 8, 3]), 20 * 16 + 16 + 16 * 8 + 8 + 8 * 3 + 3);
+  const bitfit = start("bitfit", pretrained, 3);
+  assert.equal(trainableParameters(bitfit.stages, [20, 16, 8, 3]), 16 + 8 + 8 * 3 + 3);
+});
+
+Deno.test("lora: the base's weights move only by a low-rank product; its biases stay", async () => {
+  const { pretrained, transferred } = await pretrainedAndTransferred("lora");
+  for (const l of [0, 1]) {
+    assert.ok(same(transferred[l].bias, pretrained[l].bias), `layer ${l} bias frozen`);
+    assert.ok(
+      !same(transferred[l].weights, pretrained[l].weights),
+      `layer ${l} weights moved through the adapter`,
+    );
+  }
+});
+
 Deno.test("head_finetune moves the base by exactly scale × rate × gradient in one step", async () => {
   for (const scale of [0.1, 1]) {
     const config = smallConfig();
@@ -305,5 +351,31 @@ Deno.test("full_finetune with a different class count: fresh head, pretrained ba
   assert.ok(
     same(begin.model[0].weights, pretrained[0].weights) &&
       same(begin.model[1].weights, pretrained[1].weights),
+  );
+});
+
+Deno.test("stages: an empty stage touches nothing, and early stopping ends a stage, not the transfer", async () => {
+  // Adam over 4 epochs with shares 0.45 / 0.1 / 0.45: the middle stage rounds to 0 epochs. With
+  // early stopping that never fires, every epoch must train as without it.
+  const text = `training: {target_epochs: 4, optimizer: adam}\nrecipes:\n  gap:\n    stages:\n` +
+    `      - {share: 0.45, train: {all: both}}\n      - {share: 0.1, train: {head: both}}\n      - {share: 0.45, train: {all: both}}\n`;
+  const losses = async (patience: number | null) => {
+    const config = parseConfig(text, "gap.yaml");
+    Object.assign(config.data, { base_n_samples: 400, target_n_samples: 200 });
+    config.training.early_stopping_patience = patience;
+    const engine = new CpuEngine();
+    const data = experimentOn(engine, config);
+    const { model } = await pretrain(engine, data.source, data.spec);
+    const result = await transfer(engine, data.target, model, "gap", data.spec);
+    return { losses: result.history.map((m) => m.train.loss), earlyStop: result.earlyStop };
+  };
+  assert.deepEqual((await losses(100)).losses, (await losses(null)).losses);
+  // lp_ft with patience 1 over 30 epochs: whatever the probe does, the fine-tuning stage (epochs 16-30) runs.
+  const config = smallConfig();
+  Object.assign(config.training, { target_epochs: 30, early_stopping_patience: 1 });
+  const { phases } = await pretrainedAndTransferred("lp_ft", config);
+  assert.ok(
+    phases.some((phase) => (phase.firstEpoch ?? 1) >= 16 && phase.layerRates[0].weights > 0),
+    "stage 2 ran",
   );
 });

@@ -121,3 +121,37 @@ Deno.test("surgical: under an input shift, tuning the first layer beats tuning o
     }
   }
 });
+
+/**
+ * LoRA at full rank (r = 20, the first layer's smaller side; α = 2r) can fit what full fine-tuning
+ * fits: on 128 target rows over 60 epochs its training accuracy is at least full fine-tuning's less a
+ * point (measured: 2.5 to 4.1 points above it on these seed sets), although the base's biases stay frozen.
+ */
+Deno.test("lora: at full rank it fits the training set as well as full fine-tuning", async () => {
+  for (const seeds of SEED_SETS) {
+    const config = defaultConfig();
+    config.data.target_n_samples = 200;
+    Object.assign(config.training, { target_epochs: 60, lora_rank: 20, lora_alpha: 40 });
+    const engine = new CpuEngine();
+    const grid = {
+      seeds,
+      relatedness: [0.5],
+      targetRows: null,
+      strategies: ["full_finetune", "lora", "scratch"],
+    };
+    const silent = { observer: { epoch() {}, pretrained() {}, finished() {} }, stop: () => false };
+    try {
+      const comparison = await runComparison(engine, experimentSpec(config), grid, silent);
+      const train = (name: string) => {
+        const runs = comparison.runs.filter((run) => run.strategy === name);
+        return 100 * runs.reduce((sum, run) => sum + run.target.train.accuracy, 0) / runs.length;
+      };
+      assert.ok(
+        train("lora") >= train("full_finetune") - 1,
+        `seeds ${seeds[0]}-: lora ${train("lora")} vs ${train("full_finetune")}`,
+      );
+    } finally {
+      engine.dispose();
+    }
+  }
+});

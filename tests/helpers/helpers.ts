@@ -5,6 +5,10 @@ import { type Config, experimentSpec } from "../../src/app/config.ts";
 import { makeTransferData, type TransferData } from "../../src/core/data.ts";
 import { type Engine, type TaskHandles, uploadTask } from "../../src/core/engine.ts";
 import type { PartRates } from "../../src/core/recipes.ts";
+import type { KernelSet } from "../../src/engines/cpu/arena.ts";
+import { CpuEngine } from "../../src/engines/cpu/engine.ts";
+import { wasmKernels } from "../../src/engines/cpu/wasm/kernel_set.ts";
+import { detectWasm } from "../../src/engines/cpu/wasm/runtime.ts";
 import type { ExperimentSpec } from "../../src/core/train.ts";
 import { createLogger, type Logger } from "../../src/app/logger.ts";
 import { Rng } from "../../src/core/rng.ts";
@@ -132,4 +136,54 @@ export async function runProgram(
 /** Per-layer rates with weights and biases alike: `[0, 1]` freezes the first layer of two. */
 export function rates(values: readonly number[]): PartRates[] {
   return values.map((rate) => ({ weights: rate, biases: rate }));
+}
+
+/**
+ * The documented defaults of the `training` keys beyond the schedule (optimizers, L2-SP, LoRA), as
+ * README.md and config.yaml state them, for tests that write out a whole expected config.
+ */
+export const DOCUMENTED_OPTIMIZER_DEFAULTS = {
+  optimizer: "sgd",
+  weight_decay: 0,
+  momentum: 0.9,
+  nesterov: false,
+  adam_beta1: 0.9,
+  adam_beta2: 0.999,
+  adam_epsilon: 1e-8,
+  l2_sp_alpha: 0.1,
+  l2_sp_beta: 0.01,
+  lora_rank: 4,
+  lora_alpha: 8,
+} as const;
+
+/**
+ * Registers `checks` as tests named `${suite} (CPU engine, … kernels): ${name}`, on the TypeScript
+ * kernels and, where the runtime has them, the WebAssembly ones (one thread, and two when `threads`).
+ */
+export function onEveryCpuKernelSet(
+  suite: string,
+  checks: readonly (readonly [string, (engine: CpuEngine) => Promise<void>])[],
+  threads = false,
+): void {
+  const support = detectWasm();
+  const sets: [string, () => Promise<KernelSet | undefined>][] = [[
+    "TypeScript kernels",
+    () => Promise.resolve(undefined),
+  ]];
+  if ("variant" in support) {
+    sets.push(["WebAssembly kernels", () => wasmKernels(support.variant)]);
+    if (threads) sets.push(["WebAssembly kernels, 2 threads", () => wasmKernels(support.variant, 2, 1)]);
+  }
+  for (const [kernels, make] of sets) {
+    for (const [name, check] of checks) {
+      Deno.test(`${suite} (CPU engine, ${kernels}): ${name}`, async () => {
+        const engine = new CpuEngine(await make());
+        try {
+          await check(engine);
+        } finally {
+          engine.dispose();
+        }
+      });
+    }
+  }
 }

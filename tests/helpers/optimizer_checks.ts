@@ -16,7 +16,7 @@ import { Rng } from "../../src/core/rng.ts";
 import { experimentOn, rates } from "./helpers.ts";
 
 /** A full-batch phase on 200 source rows (128 training rows): each epoch is one step, its gradient the mean over all rows. */
-function fullBatch(engine: Engine): { spec: PhaseSpec; start: Mlp } {
+export function fullBatch(engine: Engine): { spec: PhaseSpec; start: Mlp } {
   const config = defaultConfig();
   Object.assign(config.data, { base_n_samples: 200, target_n_samples: 100 });
   const data = experimentOn(engine, config);
@@ -33,7 +33,7 @@ function fullBatch(engine: Engine): { spec: PhaseSpec; start: Mlp } {
 }
 
 /** The gradient of the mean training loss at `model`, from one plain SGD step of rate 1: g = w − w′. */
-async function gradientAt(engine: Engine, spec: PhaseSpec, model: Mlp): Promise<Mlp> {
+export async function gradientAt(engine: Engine, spec: PhaseSpec, model: Mlp): Promise<Mlp> {
   engine.setModel(model);
   await engine.trainPhase({ ...spec, epochs: 1, learningRate: 1, layerRates: rates(model.map(() => 1)) });
   const after = await engine.readModel();
@@ -45,14 +45,14 @@ async function gradientAt(engine: Engine, spec: PhaseSpec, model: Mlp): Promise<
 }
 
 /** One part's reference state, in float64. */
-interface RefState {
+export interface RefState {
   m: Float64Array;
   v: Float64Array;
   t: number;
 }
 
 /** The reference update of one part, in float64: PyTorch's SGD (momentum, Nesterov), Adam and AdamW. */
-function referenceStep(
+export function referenceStep(
   o: OptimizerSpec,
   penalty: Penalty,
   w: Float64Array,

@@ -25,7 +25,8 @@ import { type Mlp, sameShape } from "../../core/model.ts";
 import { isPlainSgd, NO_PENALTY, PLAIN_SGD } from "../../core/optimizers.ts";
 import type { PartRates } from "../../core/recipes.ts";
 import { freshState, optimizerStep, type PartState } from "./optimizer.ts";
-import { type KernelSet, TS_KERNELS } from "./arena.ts";
+import { CpuAdapter } from "./adapter.ts";
+import { type Arena, type KernelSet, TS_KERNELS } from "./arena.ts";
 import { epochOrder } from "../../core/shuffle.ts";
 import {
   type Floats,
@@ -58,6 +59,10 @@ export class CpuEngine implements Engine {
   #state: { weights: PartState | null; biases: PartState | null }[] = [];
   /** The update rule `#state` belongs to. */
   #rule = PLAIN_SGD.name;
+  /** Per layer, the LoRA adapter that learns in place of its weights, or null. */
+  #adapters: (CpuAdapter | null)[] = [];
+  /** Where the model and workspace live, for an adapter's arrays. */
+  #arena: Arena | null = null;
 
   /** An engine running `kernels` (the TypeScript reference by default); it disposes of them. */
   constructor(readonly kernels: KernelSet = TS_KERNELS) {
@@ -71,6 +76,7 @@ export class CpuEngine implements Engine {
 
   setModel(model: Mlp): void {
     this.#state = [];
+    this.#adapters = [];
     if (!sameShape(model, this.#model)) {
       return this.#allocate(model, this.#workspace?.capacity ?? EVAL_BATCH_ROWS);
     }
@@ -86,10 +92,11 @@ export class CpuEngine implements Engine {
 
   trainPhase(spec: PhaseSpec): Promise<EpochMetrics[]> {
     const { data } = spec.train as CpuDataset;
-    const ws = this.#workspaceFor(spec.batchSize);
+    const ranks = spec.adapters?.map((adapter) => adapter?.rank ?? 0) ?? [];
+    const ws = this.#workspaceFor(Math.max(spec.batchSize, ...ranks)); // a rank is a product's sum length too
     const plan = gradientPlan(spec.layerRates);
     const steps = stepSizes(spec.learningRate, spec.layerRates);
-    this.#prepareState(spec);
+    this.#prepareAdapters(spec, this.#prepareState(spec));
     const order = new Uint32Array(data.n);
     const history: EpochMetrics[] = [];
     for (let index = 0; index < spec.epochs; index++) {
@@ -144,24 +151,48 @@ export class CpuEngine implements Engine {
         else optimizerStep(optimizer, penalty, w, g, anchor, rate, state!);
       };
       const anchor = spec.anchor?.[l] ?? null;
-      part(
-        layer.weights,
-        ws.weightGrads[l],
-        steps[l].weights,
-        this.#state[l].weights,
-        anchor?.weights ?? null,
-      );
+      const adapter = this.#adapters[l];
+      if (adapter === null) {
+        part(
+          layer.weights,
+          ws.weightGrads[l],
+          steps[l].weights,
+          this.#state[l].weights,
+          anchor?.weights ?? null,
+        );
+      } else if (steps[l].weights > 0) { // the factors learn for the weights (the penalty is not theirs)
+        adapter.step(this.#kernels, ws.weightGrads[l], layer.weights, optimizer, steps[l].weights);
+      }
       part(layer.bias, ws.biasGrads[l], steps[l].biases, this.#state[l].biases, anchor?.bias ?? null);
     });
   }
 
   /**
-   * Drops the state of every part `spec` freezes (of every part, when the rule changes), and gives
-   * fresh state to each that starts learning.
+   * Attaches each adapter `spec` brings that is not attached already (its layer's weights now become
+   * its W₀), keeps those it brings again, and drops the rest. A kept adapter's optimizer state is
+   * dropped when its factors are frozen or the rule has changed, as every part's is.
    */
-  #prepareState(spec: PhaseSpec): void {
+  #prepareAdapters(spec: PhaseSpec, ruleChanged: boolean): void {
+    this.#adapters = this.#model.map((layer, l) => {
+      const source = spec.adapters?.[l] ?? null;
+      if (source === null) return null;
+      const kept = this.#adapters[l]?.source === source ? this.#adapters[l]! : null;
+      if (kept && (ruleChanged || spec.layerRates[l].weights === 0)) kept.resetState();
+      if (kept) return kept;
+      const attached = new CpuAdapter(source, layer.inputs, layer.outputs, layer.weights, this.#arena!);
+      attached.merge(this.#kernels, layer.weights); // W = W₀ + s · A · B from the start
+      return attached;
+    });
+  }
+
+  /**
+   * Drops the state of every part `spec` freezes (of every part, when the rule changes), and gives
+   * fresh state to each that starts learning; says whether the rule changed.
+   */
+  #prepareState(spec: PhaseSpec): boolean {
     const rule = (spec.optimizer ?? PLAIN_SGD).name;
-    if (rule !== this.#rule) this.#state = [];
+    const changed = rule !== this.#rule;
+    if (changed) this.#state = [];
     this.#rule = rule;
     this.#state = this.#model.map((layer, l) => {
       const old = this.#state[l], rates = spec.layerRates[l];
@@ -170,6 +201,7 @@ export class CpuEngine implements Engine {
         biases: rates.biases === 0 ? null : old?.biases ?? freshState(layer.bias.length),
       };
     });
+    return changed;
   }
 
   #measure(handle: DatasetHandle): Metrics {
@@ -217,6 +249,7 @@ export class CpuEngine implements Engine {
   /** One arena for a copy of `model` and a workspace of `capacity` rows; the kernels to run on them. */
   #allocate(model: readonly LayerParams[], capacity: number): void {
     const source = model === this.#model ? this.#snapshot() : model; // the new arena reuses the old one's memory
+    const adapters = this.#adapters.map((adapter) => adapter?.detach() ?? null);
     const widths = [source[0].inputs, ...source.map((layer) => layer.outputs)];
     const widest = Math.max(...widths);
     const arena = this.kernels.arena({
@@ -230,5 +263,7 @@ export class CpuEngine implements Engine {
     this.#model = source.map((layer) => ({ ...layer, weights: copy(layer.weights), bias: copy(layer.bias) }));
     this.#workspace = new Workspace(widths, capacity, arena.alloc);
     this.#kernels = arena.kernels;
+    this.#arena = arena;
+    this.#adapters = adapters.map((attach) => attach?.(arena) ?? null);
   }
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { OptimizerSpec, Penalty } from "../../core/optimizers.ts";
+import { decayTerms, type OptimizerSpec, type Penalty } from "../../core/optimizers.ts";
 import type { Floats } from "./reference_kernels.ts";
 
 /** The optimizer state of one part (weights or biases of a layer). */
@@ -39,8 +39,10 @@ export function optimizerStep(
   state: PartState,
 ): void {
   const { name, momentum: mu, beta1, beta2, epsilon } = optimizer;
-  const decoupled = name === "adamw" ? optimizer.weightDecay : 0;
-  const coupled = penalty.decay + (name === "adamw" ? 0 : optimizer.weightDecay);
+  const { coupled, decoupled } = decayTerms(optimizer, penalty);
+  if (penalty.anchor !== 0 && anchor === null) {
+    throw new Error("a penalty with an anchor needs the anchor's values");
+  }
   const t = ++state.t;
   const [correct1, correct2] = [1 - beta1 ** t, 1 - beta2 ** t];
   const { m, v } = state;

@@ -27,6 +27,7 @@ import { type Layer, type Mlp, sameShape } from "../../core/model.ts";
 import { isPlainSgd, NO_PENALTY, type OptimizerSpec, PLAIN_SGD } from "../../core/optimizers.ts";
 import type { PartRates } from "../../core/recipes.ts";
 import { LayerOptimizer } from "./optimizer_state.ts";
+import { type AdapterDispatch, GpuAdapter } from "./adapter.ts";
 import { epochOrder } from "../../core/shuffle.ts";
 import { type GpuContext, readBuffers } from "./context.ts";
 import {
@@ -152,6 +153,8 @@ interface Bindings {
   readonly inputGrad: (GPUBindGroup | null)[];
   /** Per layer that does not fuse plain SGD: its gradient's product, then its optimizer step; else null. */
   readonly optimizer: ({ gradient: GPUBindGroup; step: GPUBindGroup } | null)[];
+  /** Per layer with a LoRA adapter, its dispatches after the gradient; else null. */
+  readonly adapter: (AdapterDispatch[] | null)[];
 }
 
 /** Trains and evaluates with WGSL kernels on one WebGPU device. */
@@ -165,6 +168,12 @@ export class GpuEngine implements Engine {
   #optimizers: LayerOptimizer[] | null = null;
   /** The update rule the optimizers' state belongs to. */
   #rule = PLAIN_SGD.name;
+  /** Per layer, the LoRA adapter that learns in place of its weights, or null. */
+  #adapters: (GpuAdapter | null)[] = [];
+  /** Per layer, whether its bias learns in the current phase. */
+  #biasLearns: boolean[] = [];
+  /** Layers whose adapter was attached for this phase: their weights are merged before the first step. */
+  #attached: number[] = [];
   #outputs: GPUBuffer[] = [];
   #deltas: GPUBuffer[] = [];
   #capacity = 0;
@@ -227,6 +236,8 @@ export class GpuEngine implements Engine {
       this.#capacity = 0;
     }
     this.#optimizers?.forEach((o) => o.reset());
+    this.#release(this.#adapters.flatMap((adapter) => adapter?.buffers() ?? []));
+    this.#adapters = [];
     model.forEach((layer, l) => {
       this.#device.queue.writeBuffer(this.#layers[l].weights, 0, layer.weights);
       this.#device.queue.writeBuffer(this.#layers[l].bias, 0, layer.bias);
@@ -249,12 +260,13 @@ export class GpuEngine implements Engine {
     const minibatches = spans(train.n, spec.batchSize);
     const chunks = spans(test.n, EVAL_CHUNK_ROWS);
     this.#prepare(Math.max(spec.batchSize, EVAL_CHUNK_ROWS), train.n, minibatches.length + chunks.length);
-    const steps = stepSizes(spec.learningRate, spec.layerRates);
-    this.#writeStepSizes(steps);
+    const sizes = stepSizes(spec.learningRate, spec.layerRates);
+    this.#writeStepSizes(sizes);
     const plan = gradientPlan(spec.layerRates);
-    const fused = this.#prepareOptimizers(spec, steps);
+    const fused = this.#prepareOptimizers(spec, sizes);
     const metrics = this.#buffer(Math.max(1, spec.epochs) * EPOCH_BYTES, STORAGE | COPY_SRC);
     const bindings = this.#bindings(train, test, metrics, fused);
+    this.#mergeAttached();
     let submitted = 0;
     const records = stepRecords([...minibatches, ...chunks], this.#stepAlign);
     const order = new Uint32Array(train.n);
@@ -298,6 +310,7 @@ export class GpuEngine implements Engine {
     } finally {
       this.#release([metrics, ...readbacks]);
       this.#optimizers?.forEach((o, l) => fused[l] || o.advance(submitted));
+      this.#adapters.forEach((adapter, l) => plan.learns[l] && adapter?.advance(submitted));
     }
     return history;
   }
@@ -350,7 +363,8 @@ export class GpuEngine implements Engine {
         offset,
         workgroups: matmulWorkgroups(layer.inputs, layer.outputs, true),
       });
-      if (optimizer) {
+      for (const dispatch of b.adapter[l] ?? []) work.push({ ...dispatch, offset });
+      if (optimizer && (b.adapter[l] === null || this.#biasLearns[l])) { // an adapter's layer: the bias only
         const workgroups = this.#optimizers![l].workgroups();
         work.push({ pipeline: this.pipelines.optimizer(), group: optimizer.step, offset, workgroups });
       }
@@ -358,17 +372,57 @@ export class GpuEngine implements Engine {
     return work;
   }
 
+  /** W = W₀ + s · A · B for each adapter attached for this phase, before any step reads W. */
+  #mergeAttached(): void {
+    const work = this.#attached.map((l) => ({
+      ...this.#adapters[l]!.mergeDispatch(this.pipelines, this.#layers[l].weights, this.#order, this.#steps),
+      offset: 0,
+    }));
+    if (work.length > 0) submitEpoch(this.#device, work);
+    this.#attached = [];
+  }
+
+  /**
+   * Attaches each adapter `spec` brings that is not attached already (W₀ is then the layer's weights
+   * now), keeps those it brings again, frees the rest, and readies the kept ones' factors.
+   */
+  #prepareAdapters(spec: PhaseSpec, sizes: readonly PartRates[], ruleChanged: boolean): void {
+    this.#adapters = this.#layers.map((layer, l) => {
+      const source = spec.adapters?.[l] ?? null;
+      const old = this.#adapters[l] ?? null;
+      const kept = old?.source === source ? old : null;
+      if (old && !kept) this.#release(old.buffers());
+      if (source === null) return null;
+      if (kept === null) this.#attached.push(l);
+      const adapter = kept ??
+        new GpuAdapter(
+          this.#device,
+          source,
+          layer.inputs,
+          layer.outputs,
+          layer.weights,
+          (bytes, usage) => this.#buffer(bytes, usage),
+        );
+      adapter.prepare(spec.optimizer ?? PLAIN_SGD, sizes[l].weights, ruleChanged && kept !== null);
+      return adapter;
+    });
+    this.#biasLearns = sizes.map((size) => size.biases > 0);
+  }
+
   /**
    * Which layers fuse plain SGD into their gradient's product (all of them, for plain SGD without
    * penalties); for the others, readies their optimizer buffers and state for the phase. Every
    * layer's state is kept or dropped by the same rule, whichever path it takes now.
    */
-  #prepareOptimizers(spec: PhaseSpec, steps: readonly PartRates[]): boolean[] {
+  #prepareOptimizers(spec: PhaseSpec, sizes: readonly PartRates[]): boolean[] {
     const optimizer: OptimizerSpec = spec.optimizer ?? PLAIN_SGD;
     const penalty = (l: number) => spec.penalties?.[l] ?? NO_PENALTY;
-    const fused = this.#layers.map((_, l) => isPlainSgd(optimizer, penalty(l)));
-    if (optimizer.name !== this.#rule) this.#optimizers?.forEach((o) => o.reset()); // a new rule starts afresh
+    const adapted = (l: number) => (spec.adapters?.[l] ?? null) !== null;
+    const fused = this.#layers.map((_, l) => isPlainSgd(optimizer, penalty(l)) && !adapted(l));
+    const ruleChanged = optimizer.name !== this.#rule;
+    if (ruleChanged) this.#optimizers?.forEach((o) => o.reset()); // a new rule starts afresh
     this.#rule = optimizer.name;
+    this.#prepareAdapters(spec, sizes, ruleChanged);
     if (this.#optimizers === null && fused.every(Boolean)) return fused;
     this.#optimizers ??= this.#layers.map((layer) =>
       new LayerOptimizer(
@@ -378,7 +432,10 @@ export class GpuEngine implements Engine {
         (bytes, usage) => this.#buffer(bytes, usage),
       )
     );
-    this.#optimizers.forEach((o, l) => o.prepare(optimizer, penalty(l), steps[l], spec.anchor?.[l] ?? null));
+    this.#optimizers.forEach((o, l) => {
+      const own = adapted(l) ? { weights: 0, biases: sizes[l].biases } : sizes[l]; // an adapter learns for W
+      o.prepare(optimizer, penalty(l), own, spec.anchor?.[l] ?? null);
+    });
     return fused;
   }
 
@@ -469,6 +526,13 @@ export class GpuEngine implements Engine {
           step,
         });
         return { gradient, step: optimizer.group(p, layer.weights, layer.bias, step) };
+      }),
+      adapter: this.#layers.map((layer, l) => {
+        const optimizer = this.#optimizers?.[l];
+        const adapter = this.#adapters[l] ?? null;
+        return adapter && optimizer
+          ? adapter.dispatches(p, optimizer.grad, layer.weights, rowIndex, step)
+          : null;
       }),
       inputGrad: this.#layers.map((layer, l) =>
         l === 0 ? null : p.matmulGroup({

@@ -11,7 +11,7 @@
  */
 
 import type { Layer } from "../../core/model.ts";
-import type { OptimizerSpec, Penalty } from "../../core/optimizers.ts";
+import { decayTerms, type OptimizerSpec, type Penalty } from "../../core/optimizers.ts";
 import type { PartRates } from "../../core/recipes.ts";
 import { optimizerParams, type Pipelines } from "./pipelines.ts";
 
@@ -32,7 +32,7 @@ export class LayerOptimizer {
   readonly #anchor: GPUBuffer;
   readonly #params: GPUBuffer;
   /** Steps each part has taken since its state was fresh; null while it is not learning. */
-  #steps: { weights: number | null; biases: number | null } = { weights: null, biases: null };
+  #counts: { weights: number | null; biases: number | null } = { weights: null, biases: null };
   #anchored: Layer | null = null;
 
   /** Buffers for a layer of `inputs` × `outputs` weights on `device`, made with `make`. */
@@ -57,14 +57,14 @@ export class LayerOptimizer {
 
   /** Forgets every part's state: the next phase starts it fresh. */
   reset(): void {
-    this.#steps = { weights: null, biases: null };
+    this.#counts = { weights: null, biases: null };
   }
 
   /**
    * Readies a phase: zeroes the state of each part that starts learning, drops that of each part
    * frozen now, copies `anchor` in when the penalty pulls towards it, and writes the `Params`.
    */
-  prepare(optimizer: OptimizerSpec, penalty: Penalty, steps: PartRates, anchor: Layer | null): void {
+  prepare(optimizer: OptimizerSpec, penalty: Penalty, stepSizes: PartRates, anchor: Layer | null): void {
     const weights = this.inputs * this.outputs;
     const fresh = (rate: number, count: number | null, offset: number, length: number) => {
       if (rate === 0) return null;
@@ -74,16 +74,19 @@ export class LayerOptimizer {
       }
       return 0;
     };
-    this.#steps = {
-      weights: fresh(steps.weights, this.#steps.weights, 0, weights),
-      biases: fresh(steps.biases, this.#steps.biases, weights, this.outputs),
+    this.#counts = {
+      weights: fresh(stepSizes.weights, this.#counts.weights, 0, weights),
+      biases: fresh(stepSizes.biases, this.#counts.biases, weights, this.outputs),
     };
     if (penalty.anchor !== 0 && anchor !== null && anchor !== this.#anchored) {
       this.device.queue.writeBuffer(this.#anchor, 0, anchor.weights);
       this.device.queue.writeBuffer(this.#anchor, weights * 4, anchor.bias);
       this.#anchored = anchor;
     }
-    const adamw = optimizer.name === "adamw";
+    if (penalty.anchor !== 0 && anchor === null) {
+      throw new Error("a penalty with an anchor needs the anchor's values");
+    }
+    const { coupled, decoupled } = decayTerms(optimizer, penalty);
     this.device.queue.writeBuffer(
       this.#params,
       0,
@@ -92,26 +95,25 @@ export class LayerOptimizer {
         count: weights + this.outputs,
         kind: KIND[optimizer.name],
         nesterov: optimizer.nesterov,
-        rateW: steps.weights,
-        rateB: steps.biases,
+        rateW: stepSizes.weights,
+        rateB: stepSizes.biases,
         mu: optimizer.momentum,
         beta1: optimizer.beta1,
         beta2: optimizer.beta2,
         epsilon: optimizer.epsilon,
-        coupled: penalty.decay + (adamw ? 0 : optimizer.weightDecay),
-        decoupled: adamw ? optimizer.weightDecay : 0,
-        anchorW: penalty.anchor,
-        anchorB: penalty.anchor,
-        t0W: this.#steps.weights ?? 0,
-        t0B: this.#steps.biases ?? 0,
+        coupled,
+        decoupled,
+        anchor: penalty.anchor,
+        t0W: this.#counts.weights ?? 0,
+        t0B: this.#counts.biases ?? 0,
       }),
     );
   }
 
   /** Counts `steps` more steps for each learning part (after a phase, the steps it submitted). */
   advance(steps: number): void {
-    const { weights, biases } = this.#steps;
-    this.#steps = {
+    const { weights, biases } = this.#counts;
+    this.#counts = {
       weights: weights === null ? null : weights + steps,
       biases: biases === null ? null : biases + steps,
     };

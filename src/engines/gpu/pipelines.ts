@@ -22,7 +22,16 @@ export const Rows = { direct: 0, chunk: 1, shuffled: 2 } as const;
 export type RowMode = typeof Rows[keyof typeof Rows];
 
 /** The matmul epilogues (see matmul.wgsl). */
-export const Epilogue = { none: 0, bias: 1, biasRelu: 2, reluMask: 3, sgdStep: 4, gradient: 5 } as const;
+export const Epilogue = {
+  none: 0,
+  bias: 1,
+  biasRelu: 2,
+  reluMask: 3,
+  sgdStep: 4,
+  gradient: 5,
+  merge: 6,
+  scaled: 7,
+} as const;
 /** One of {@linkcode Epilogue}. */
 export type EpilogueMode = typeof Epilogue[keyof typeof Epilogue];
 
@@ -38,6 +47,8 @@ export interface MatmulVariant {
   readonly batchIsK: boolean;
   /** What the product goes through before C is written (`EPILOGUE`). */
   readonly epilogue: EpilogueMode;
+  /** M, N and K all from `dims`, none from the step's rows (`STATIC_SHAPE`): the LoRA products. */
+  readonly staticShape?: boolean;
 }
 
 /** Output tile edge of matmul.wgsl: dispatch `ceil(N / 32) × ceil(M / 32)` workgroups. */
@@ -160,6 +171,33 @@ export const MATMUL_VARIANTS = {
     batchIsK: false,
     epilogue: Epilogue.reluMask,
   }),
+  /** A LoRA factor's gradient `s · G Bᵀ` (G the layer's weight gradient, B stored rank × outputs). */
+  adapterGradA: (): MatmulVariant => ({
+    transA: false,
+    transB: true,
+    aRows: Rows.direct,
+    batchIsK: false,
+    epilogue: Epilogue.scaled,
+    staticShape: true,
+  }),
+  /** The other factor's gradient `s · Aᵀ G` (A stored inputs × rank). */
+  adapterGradB: (): MatmulVariant => ({
+    transA: true,
+    transB: false,
+    aRows: Rows.direct,
+    batchIsK: false,
+    epilogue: Epilogue.scaled,
+    staticShape: true,
+  }),
+  /** A LoRA layer's weights `W = W₀ + s · A B`. */
+  adapterMerge: (): MatmulVariant => ({
+    transA: false,
+    transB: false,
+    aRows: Rows.direct,
+    batchIsK: false,
+    epilogue: Epilogue.merge,
+    staticShape: true,
+  }),
 };
 
 type Binding = "read" | "write" | "uniform" | "step";
@@ -229,10 +267,8 @@ export interface OptimizerParams {
   readonly coupled: number;
   /** adamw's decoupled weight decay; 0 otherwise. */
   readonly decoupled: number;
-  /** The pull towards the anchor on the weights (L2-SP's α). */
-  readonly anchorW: number;
-  /** The pull towards the anchor on the bias. */
-  readonly anchorB: number;
+  /** The pull towards the anchor (L2-SP's α), on weights and bias alike. */
+  readonly anchor: number;
   /** Steps the weights took before this phase since their state was fresh. */
   readonly t0W: number;
   /** Steps the bias took before this phase since its state was fresh. */
@@ -243,7 +279,7 @@ export interface OptimizerParams {
 export function optimizerParams(p: OptimizerParams): Uint32Array<ArrayBuffer> {
   const words = new Uint32Array(16);
   words.set([p.weights, p.count, p.kind, Number(p.nesterov)]);
-  new Float32Array(words.buffer, 16, 10).set([
+  new Float32Array(words.buffer, 16, 9).set([
     p.rateW,
     p.rateB,
     p.mu,
@@ -252,10 +288,9 @@ export function optimizerParams(p: OptimizerParams): Uint32Array<ArrayBuffer> {
     p.epsilon,
     p.coupled,
     p.decoupled,
-    p.anchorW,
-    p.anchorB,
+    p.anchor,
   ]);
-  words.set([p.t0W, p.t0B], 14);
+  words.set([p.t0W, p.t0B], 13);
   return words;
 }
 
@@ -303,6 +338,9 @@ export class Pipelines {
       MATMUL_VARIANTS.gradient(Rows.direct),
       MATMUL_VARIANTS.gradient(Rows.shuffled),
       MATMUL_VARIANTS.inputGrad(),
+      MATMUL_VARIANTS.adapterGradA(),
+      MATMUL_VARIANTS.adapterGradB(),
+      MATMUL_VARIANTS.adapterMerge(),
     ];
     await Promise.all([
       ...variants.map(async (v) => {
@@ -312,6 +350,7 @@ export class Pipelines {
           A_ROWS: v.aRows,
           BATCH_IS_K: Number(v.batchIsK),
           EPILOGUE: v.epilogue,
+          STATIC_SHAPE: Number(v.staticShape ?? false),
         };
         const entry = `main_${schedule}`;
         pipelines.#matmul.set(
@@ -393,7 +432,7 @@ function bindGroup<Role extends string>(
 }
 
 function key(v: MatmulVariant): string {
-  return `${+v.transA}${+v.transB}${v.aRows}${+v.batchIsK}${v.epilogue}`;
+  return `${+v.transA}${+v.transB}${v.aRows}${+v.batchIsK}${v.epilogue}${+(v.staticShape ?? false)}`;
 }
 
 function layout(device: GPUDevice, bindings: readonly (readonly [string, Binding])[]): GPUBindGroupLayout {

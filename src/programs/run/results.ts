@@ -7,7 +7,7 @@
 import type { Config } from "../../app/config.ts";
 import type { Engine, EpochMetrics } from "../../core/engine.ts";
 import type { StrategyName } from "../../core/recipes.ts";
-import type { EarlyStop, PhaseResult, TaskMetrics } from "../../core/train.ts";
+import type { EarlyStop, PhaseResult, TaskMetrics, TrainableCount } from "../../core/train.ts";
 import { percent } from "../../app/format.ts";
 
 /** The results document (`--output`); see docs/API.md for every field. */
@@ -38,6 +38,8 @@ export interface Results {
   readonly timings_ms: { readonly pretrain: number; readonly transfer: number; readonly total: number };
   /** Why a layer planned as pretrained started fresh (its shape changed); empty when none. */
   readonly notes: string[];
+  /** How many parameters the transfer trained, of how many the model has (what full fine-tuning trains); null when none ran. */
+  readonly trainable_parameters: TrainableCount | null;
   /** The Deno version that ran, e.g. `2.9.6`. */
   readonly deno_version: string;
 }
@@ -48,7 +50,7 @@ export function makeResults(
   engine: Engine,
   config: Config,
   pretrained: PhaseResult,
-  transferred: (PhaseResult & { readonly notes: string[] }) | null,
+  transferred: (PhaseResult & { readonly notes: string[]; readonly trainable: TrainableCount }) | null,
 ): Results {
   const transferMs = transferred?.ms ?? 0;
   const diverged = pretrained.diverged
@@ -68,6 +70,7 @@ export function makeResults(
     history: { source: pretrained.history, target: transferred?.history ?? [] },
     timings_ms: { pretrain: pretrained.ms, transfer: transferMs, total: pretrained.ms + transferMs },
     notes: transferred?.notes ?? [],
+    trainable_parameters: transferred?.trainable ?? null,
     deno_version: Deno.version.deno,
   };
 }
@@ -93,6 +96,7 @@ export function formatSummary(results: Results): string {
         : row(`target ${split}`, results.target[split])
     ),
     `time: pretrain ${seconds(t.pretrain)}, transfer ${seconds(t.transfer)}, total ${seconds(t.total)}`,
+    ...(results.trainable_parameters ? [trainableLine(results.trainable_parameters)] : []),
     ...results.notes.map((note) => `note: ${note}`),
     ...(results.early_stop
       ? [
@@ -101,6 +105,14 @@ export function formatSummary(results: Results): string {
       : []),
     ...(results.diverged ? [`diverged: ${results.diverged.phase} at epoch ${results.diverged.epoch}`] : []),
   ].join("\n");
+}
+
+/** `trained 1,234 of 5,678 parameters (21.7 %; full fine-tuning trains them all)`. */
+function trainableLine({ parameters, ofModel }: TrainableCount): string {
+  const share = (100 * parameters / ofModel).toFixed(1);
+  return `trained ${parameters.toLocaleString("en-US")} of ${
+    ofModel.toLocaleString("en-US")
+  } parameters (${share}%; full fine-tuning trains them all)`;
 }
 
 function earlyStop(stop: EarlyStop | null): Results["early_stop"] {

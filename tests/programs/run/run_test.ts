@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { exists, ROOT, runProgram } from "../../helpers/helpers.ts";
+import { DOCUMENTED_OPTIMIZER_DEFAULTS, exists, ROOT, runProgram } from "../../helpers/helpers.ts";
 
 const STRATEGIES = ["feature_extractor", "head_finetune", "full_finetune", "scratch"] as const;
 
@@ -67,15 +67,7 @@ const SMALL_CONFIG_EFFECTIVE = {
     target_steps: null,
     early_stopping_patience: null,
     head_finetune_base_lr_scale: 0.2,
-    optimizer: "sgd",
-    weight_decay: 0,
-    momentum: 0.9,
-    nesterov: false,
-    adam_beta1: 0.9,
-    adam_beta2: 0.999,
-    adam_epsilon: 1e-8,
-    l2_sp_alpha: 0.1,
-    l2_sp_beta: 0.01,
+    ...DOCUMENTED_OPTIMIZER_DEFAULTS,
   },
   recipes: {},
 };

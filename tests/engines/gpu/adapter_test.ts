@@ -1,0 +1,10 @@
+/** LoRA adapters on the GPU engine (matmul.wgsl's static-shape epilogues and optimizer.wgsl). */
+
+import { gpuAvailable, withGpuEngine } from "../../helpers/gpu.ts";
+import { ADAPTER_CHECKS } from "../../helpers/adapter_checks.ts";
+
+const ignore = !(await gpuAvailable());
+
+for (const [name, check] of ADAPTER_CHECKS) {
+  Deno.test({ name: `LoRA (GPU engine): ${name}`, ignore, fn: () => withGpuEngine(check) });
+}
