@@ -96,12 +96,24 @@ function inspectLogPath(path: string, what: string, follow: boolean): Deno.FileI
   try {
     return follow ? Deno.statSync(path) : Deno.lstatSync(path);
   } catch (error) {
+    if (error instanceof Deno.errors.NotFound && follow && isLink(path)) {
+      throw new UsageError(`${what} '${quote(path)}' is a symbolic link to nothing; ${LOG_FIX}`);
+    }
     if (error instanceof Deno.errors.NotFound) return null;
     // Deno grants device and /proc paths only to --allow-all, and says so; that is no fix for a log.
     const why = error instanceof Deno.errors.NotCapable && /--allow-all/.test(errorMessage(error))
       ? "a device or system path, which Deno lets a program touch only with --allow-all"
       : errorMessage(error);
     throw new UsageError(`${what} '${quote(path)}': cannot inspect it (${why}); ${LOG_FIX}`);
+  }
+}
+
+/** Whether `path` itself is a symbolic link (one that leads nowhere, when `stat` found nothing). */
+function isLink(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isSymlink;
+  } catch {
+    return false;
   }
 }
 

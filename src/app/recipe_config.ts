@@ -13,6 +13,7 @@
  *             rate: {base: 0.1}             # multipliers of learning_rate_target; 1 where unnamed
  *             optimizer: adam               # this stage's update rule (training.optimizer otherwise)
  *         l2_sp: {alpha: 0.1, beta: 0.01}   # optional: pull the base to its pretrained values, the head to 0
+ *         adapters: {base: {rank: 4, alpha: 8}}  # optional: LoRA; the base's weights learn through it
  *
  * @module
  */
@@ -20,6 +21,7 @@
 import { UsageError } from "../core/errors.ts";
 import { OPTIMIZER_NAMES, type OptimizerName } from "../core/optimizers.ts";
 import {
+  type AdapterShape,
   type Init,
   type PartRates,
   type Recipe,
@@ -38,7 +40,9 @@ const MAX_STAGES = 32;
 /** How far a recipe's shares may sum from 1. */
 const SHARE_TOLERANCE = 1e-9;
 const INITS: readonly Init[] = ["pretrained", "fresh"];
-const RECIPE_KEYS = ["init", "stages", "l2_sp"];
+const RECIPE_KEYS = ["init", "stages", "l2_sp", "adapters"];
+/** The largest LoRA rank a recipe may ask for (as `training.lora_rank`). */
+const MAX_RANK = 1024;
 const STAGE_KEYS = ["share", "train", "rate", "optimizer"];
 
 /** The recipes `value` (the `recipes` section) defines, by name. Throws {@linkcode UsageError}. */
@@ -74,6 +78,7 @@ export function checkRecipeLayers(
   for (const [name, recipe] of Object.entries(recipes)) {
     const rules = [
       ["init", recipe.init],
+      ["adapters", recipe.adapters ?? {}],
       ...recipe.stages.flatMap((
         stage,
         s,
@@ -136,10 +141,19 @@ function parseRecipe(value: unknown, where: string): RecipeDefinition {
     (v): v is Init => INITS.includes(v as Init),
     INITS.join(" or "),
   );
+  const adapters = recipe.adapters === undefined ? {} : {
+    adapters: selectors(
+      recipe.adapters,
+      `${where}.adapters`,
+      isAdapterShape,
+      `{rank: 1 to ${MAX_RANK}, alpha: a positive number}`,
+    ),
+  };
   return {
     init,
     stages,
     ...(recipe.l2_sp === undefined ? {} : { l2sp: parseL2sp(recipe.l2_sp, `${where}.l2_sp`) }),
+    ...adapters,
   };
 }
 
@@ -167,6 +181,13 @@ function parseStage(value: unknown, where: string): StageDefinition {
     rate,
     ...(stage.optimizer === undefined ? {} : { optimizer: stage.optimizer as OptimizerName }),
   };
+}
+
+function isAdapterShape(v: unknown): v is AdapterShape {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const { rank, alpha, ...rest } = v as Record<string, unknown>;
+  return Object.keys(rest).length === 0 && Number.isInteger(rank) && (rank as number) >= 1 &&
+    (rank as number) <= MAX_RANK && typeof alpha === "number" && Number.isFinite(alpha) && alpha > 0;
 }
 
 function parseL2sp(value: unknown, where: string): { alpha: number; beta: number } {

@@ -214,6 +214,8 @@ export interface RecipeDefinition {
   readonly stages: readonly StageDefinition[];
   /** L2-SP's pulls: α towards the pretrained base, β towards 0 for the head; none when absent. */
   readonly l2sp?: { readonly alpha: number; readonly beta: number };
+  /** LoRA adapters, by selector: a layer with one learns through it wherever its weights learn. */
+  readonly adapters?: Readonly<Record<LayerSelector, AdapterShape>>;
 }
 
 /** The value `rules` gives layer `l` of `layers`, the most specific selector winning; `fallback` when none names it. */
@@ -250,6 +252,9 @@ export function resolveRecipe(definition: RecipeDefinition, layers: number): Rec
     init: perLayer((l) => selectLayer(definition.init, l, layers, "pretrained")),
     stages,
     ...(l2sp ? { penalties: l2spPenalties(layers, l2sp) } : {}),
+    ...(definition.adapters
+      ? { adapters: perLayer((l) => selectLayer<AdapterShape | null>(definition.adapters!, l, layers, null)) }
+      : {}),
   };
 }
 

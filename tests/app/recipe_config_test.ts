@@ -44,6 +44,35 @@ Deno.test("recipes: a config's recipe resolves, per layer and stage, to the rate
   }]);
 });
 
+Deno.test("recipes: a config's recipe may put LoRA adapters on layers, which then learn through them", () => {
+  const spec = experimentSpec(parseConfig(
+    "recipes:\n  my_lora:\n    init: {head: fresh}\n    adapters: {base: {rank: 3, alpha: 6}}\n" +
+      "    stages: [{share: 1, train: {base: weights, head: both}}]\n",
+    "lora.yaml",
+  ));
+  const recipe = spec.recipes.my_lora;
+  assert.deepEqual(recipe.adapters, [{ rank: 3, alpha: 6 }, null]);
+  assert.deepEqual(recipe.stages[0].rates, [{ weights: 1, biases: 0 }, { weights: 1, biases: 1 }]);
+  for (
+    const [adapters, says] of [
+      ["{base: {rank: 0, alpha: 1}}", "recipes.my_lora.adapters.base must be {rank: 1 to 1024"],
+      [
+        "{base: {rank: 2}}",
+        "recipes.my_lora.adapters.base must be {rank: 1 to 1024, alpha: a positive number}",
+      ],
+      ["{5: {rank: 2, alpha: 1}}", "recipes.my_lora.adapters: layer 5 does not exist, the model has 2"],
+    ]
+  ) {
+    const text =
+      `recipes:\n  my_lora:\n    adapters: ${adapters}\n    stages: [{share: 1, train: {all: both}}]\n`;
+    assert.throws(
+      () => parseConfig(text, "c.yaml"),
+      (error: Error) => error instanceof UsageError && error.message.startsWith(`c.yaml: ${says}`),
+      adapters,
+    );
+  }
+});
+
 Deno.test("recipes: every bad value is one line naming its key path and the fix", () => {
   const recipe = (body: string) => `recipes:\n  mine:\n${body}`;
   const cases: [string, string][] = [
