@@ -96,13 +96,18 @@ export function checkNotOverwriting(path: string, flag: string, inputs: readonly
  * keeps its permission bits (and, where the system allows, its owner).
  */
 export function writeTextFileAtomic(path: string, text: string, flag: string): void {
+  writeFileAtomic(path, new TextEncoder().encode(text), flag);
+}
+
+/** Writes `bytes` to `path` atomically, as {@linkcode writeTextFileAtomic} writes text. */
+export function writeFileAtomic(path: string, bytes: Uint8Array, flag: string): void {
   const temporary = temporaryPath(path);
   try {
     let previous: Deno.FileInfo | null = null;
     try {
       previous = Deno.statSync(path);
     } catch { /* a new file */ }
-    Deno.writeTextFileSync(temporary, text);
+    Deno.writeFileSync(temporary, bytes);
     if (previous?.isFile) keepModeAndOwner(temporary, previous);
     Deno.renameSync(temporary, path);
   } catch (error) {

@@ -387,15 +387,31 @@ export function loadConfig(path: string, env: Readonly<Record<string, string | u
  * such as `NotFound` and `NotCapable` propagate for the caller to word.
  */
 export function readInputFile(path: string, what: string, fix: string): string {
+  const bytes = readInputBytes(path, what, fix, MAX_INPUT_FILE_BYTES, "a config is a few hundred bytes");
+  return new TextDecoder().decode(bytes);
+}
+
+/**
+ * The bytes of a regular file at most `maxBytes` long (a checkpoint, say); refused with a one-line
+ * {@linkcode UsageError} naming `path` and ending with `fix` as {@linkcode readInputFile} refuses,
+ * `hint` saying in the size refusal what such a file usually weighs.
+ */
+export function readInputBytes(
+  path: string,
+  what: string,
+  fix: string,
+  maxBytes: number,
+  hint: string,
+): Uint8Array {
   const where = clip(path, MAX_PATH_QUOTE);
   if (namesFolder(path)) {
     throw new UsageError(`${where}: ${what} ends with a slash or a dot, so it names a folder; ${fix}`);
   }
   let info: Deno.FileInfo;
-  let text: string | undefined;
+  let bytes: Uint8Array | undefined;
   try {
     info = Deno.statSync(path);
-    if (info.isFile && info.size <= MAX_INPUT_FILE_BYTES) text = Deno.readTextFileSync(path);
+    if (info.isFile && info.size <= maxBytes) bytes = Deno.readFileSync(path);
   } catch (error) {
     throw new UsageError(`${where}: cannot read ${what} (${clip(errorMessage(error), 200)}); ${fix}`);
   }
@@ -403,14 +419,14 @@ export function readInputFile(path: string, what: string, fix: string): string {
     const kind = info.isDirectory ? "a folder" : "not a regular file";
     throw new UsageError(`${where}: ${what} is ${kind} (a device, FIFO or socket is refused); ${fix}`);
   }
-  if (text === undefined || text.length > MAX_INPUT_FILE_BYTES) {
+  if (bytes === undefined || bytes.length > maxBytes) {
     throw new UsageError(
       `${where}: ${what} is ${formatBytes(info.size)}, over the ${
-        formatBytes(MAX_INPUT_FILE_BYTES)
-      } limit; ${fix} (a config is a few hundred bytes)`,
+        formatBytes(maxBytes)
+      } limit; ${fix} (${hint})`,
     );
   }
-  return text;
+  return bytes;
 }
 
 /** Parses and validates config text; `source` names the file in error messages. */

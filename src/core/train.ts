@@ -228,6 +228,24 @@ export async function pretrain(
   return { ...phase, model: await engine.readModel() };
 }
 
+/**
+ * A pretrained model given rather than trained (loaded from a checkpoint): put on the engine and
+ * measured on the source task's splits, as a phase of no epochs.
+ */
+export async function evaluatePretrained(
+  engine: Engine,
+  source: TaskHandles,
+  model: Mlp,
+): Promise<PhaseResult & { model: Mlp }> {
+  engine.setModel(model);
+  const metrics = {
+    train: await engine.evaluate(source.train),
+    validation: await engine.evaluate(source.validation),
+    test: await engine.evaluate(source.test),
+  };
+  return { history: [], diverged: null, earlyStop: null, metrics, ms: 0, model };
+}
+
 /** Adapts the pretrained model to the target task as the strategy's recipe says, stage by stage. */
 export async function transfer(
   engine: Engine,

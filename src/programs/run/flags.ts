@@ -1,5 +1,6 @@
 /**
- * The run program's flags: the shared setup flags (see `app/cli.ts`) and `--strategy`, `--output`.
+ * The run program's flags: the shared setup flags (see `app/cli.ts`), `--strategy`, `--output`, and the
+ * checkpoints' `--save-pretrained`, `--save` and `--from`.
  *
  * @module
  */
@@ -17,6 +18,12 @@ export interface RunOptions extends SetupOptions {
   readonly strategy: StrategyName;
   /** Where to also write the results as JSON (`--output`); null when the flag is absent. */
   readonly output: string | null;
+  /** Where to write the pretrained model as safetensors (`--save-pretrained`); null when absent. */
+  readonly savePretrained: string | null;
+  /** Where to write the fine-tuned model as safetensors (`--save`); null when absent. */
+  readonly save: string | null;
+  /** A pretrained model to transfer from instead of pretraining (`--from`, safetensors); null when absent. */
+  readonly from: string | null;
 }
 
 /** Parses the run's `args` (without the program name). Throws {@linkcode UsageError} for bad flags. */
@@ -35,11 +42,17 @@ export function parseRunArgs(args: readonly string[]): Parsed<RunOptions> {
         .argParser(recipeName)
         .default("full_finetune"),
     )
-    .option("-o, --output <path>", "also write the results as JSON to this file (atomically)");
+    .option("-o, --output <path>", "also write the results as JSON to this file (atomically)")
+    .option("--save-pretrained <file>", "write the pretrained model to this safetensors file")
+    .option("--save <file>", "write the fine-tuned model to this safetensors file")
+    .option("--from <file>", "transfer from this pretrained model (safetensors) instead of pretraining");
   return parseWith(program, args, (options): RunOptions => ({
     ...setupOptions(options),
     strategy: options.strategy as StrategyName,
     output: (options.output as string | undefined) ?? null,
+    savePretrained: (options.savePretrained as string | undefined) ?? null,
+    save: (options.save as string | undefined) ?? null,
+    from: (options.from as string | undefined) ?? null,
   }));
 }
 

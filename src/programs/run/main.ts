@@ -7,6 +7,7 @@
  */
 
 import { parseRunArgs, type RunOptions } from "./flags.ts";
+import { readCheckpoint, writeCheckpoint } from "../../app/checkpoint.ts";
 import { checkStrategies, experimentSpec } from "../../app/config.ts";
 import { divergenceMessage, trainingLog } from "../../app/training_log.ts";
 import { UsageError } from "../../core/errors.ts";
@@ -21,7 +22,13 @@ import {
 import { RotatingFile } from "../../app/rotating_file.ts";
 import { formatSummary, makeResults } from "./results.ts";
 import { openEngine, openLog, protectedInputs, readConfig, runCommand } from "../../app/setup.ts";
-import { pretrain, type TrainingListener, transfer } from "../../core/train.ts";
+import {
+  evaluatePretrained,
+  pretrain,
+  sourceWidths,
+  type TrainingListener,
+  transfer,
+} from "../../core/train.ts";
 
 /** Runs the program with `args`; resolves with the exit code. */
 export function main(args: readonly string[]): Promise<number> {
@@ -32,10 +39,8 @@ async function run(options: RunOptions): Promise<void> {
   const config = readConfig(options);
   const spec = experimentSpec(config);
   checkStrategies(spec, [options.strategy], "--strategy");
-  if (options.output !== null) {
-    checkWritable(options.output, "--output");
-    checkNotOverwriting(options.output, "--output", pathsUsed(options, config));
-  }
+  checkOutputs(options, config);
+  const loaded = options.from === null ? null : readCheckpoint(options.from, sourceWidths(spec), "--from");
   const log = openLog(config);
   let engine: Engine | null = null;
   try {
@@ -49,11 +54,34 @@ async function run(options: RunOptions): Promise<void> {
       ...trainingLog(log),
       diverged: (phase, diverged) => void (divergence = divergenceMessage(phase, diverged)),
     };
-    const pretrained = await pretrain(engine, uploadTask(engine, data.source), spec, training);
+    const source = uploadTask(engine, data.source);
+    const pretrained = loaded === null
+      ? await pretrain(engine, source, spec, training)
+      : await evaluatePretrained(engine, source, loaded);
+    if (loaded !== null) log.info(`pretrained model read from ${options.from}; no pretraining`);
+    const info = { seed: config.data.random_seed, config };
+    if (options.savePretrained !== null && pretrained.diverged === null) {
+      writeCheckpoint(
+        options.savePretrained,
+        pretrained.model,
+        { ...info, recipe: "pretrained" },
+        "--save-pretrained",
+      );
+      log.info(`pretrained model written to ${options.savePretrained}`);
+    }
     const target = uploadTask(engine, data.target);
     const transferred = pretrained.diverged === null
       ? await transfer(engine, target, pretrained.model, options.strategy, spec, training)
       : null;
+    if (options.save !== null && transferred !== null && transferred.diverged === null) {
+      writeCheckpoint(
+        options.save,
+        await engine.readModel(),
+        { ...info, recipe: options.strategy },
+        "--save",
+      );
+      log.info(`fine-tuned model written to ${options.save}`);
+    }
     const results = makeResults(options.strategy, engine, config, pretrained, transferred);
     console.log(formatSummary(results));
     if (options.output !== null) {
@@ -67,8 +95,29 @@ async function run(options: RunOptions): Promise<void> {
   }
 }
 
-/** Every file the run reads or writes besides its results: none of them may be the `--output`. */
-/** What the run's `--output` must not replace: every input, and the log and its rotations. */
+/**
+ * Checks, before any work, that every output (`--output`, `--save-pretrained`, `--save`) can be
+ * written and replaces no input, no log file and no other output. Throws {@linkcode UsageError}.
+ */
+function checkOutputs(options: RunOptions, config: ReturnType<typeof readConfig>): void {
+  const outputs: [string, string | null][] = [
+    ["--output", options.output],
+    ["--save-pretrained", options.savePretrained],
+    ["--save", options.save],
+  ];
+  const used = pathsUsed(options, config);
+  for (const [flag, path] of outputs) {
+    if (path === null) continue;
+    checkWritable(path, flag);
+    const others = outputs.filter(([other, p]) => other !== flag && p !== null).map(([other, p]) => ({
+      role: `the ${other} file`,
+      path: p!,
+    }));
+    checkNotOverwriting(path, flag, [...used, ...others]);
+  }
+}
+
+/** What no output of the run may replace: every input (`--from` included), and the log and its rotations. */
 function pathsUsed(options: RunOptions, config: ReturnType<typeof readConfig>): PathRole[] {
   const { file, backup_count } = config.logging;
   const log: PathRole[] = [
@@ -78,7 +127,8 @@ function pathsUsed(options: RunOptions, config: ReturnType<typeof readConfig>): 
       path,
     })),
   ];
-  return [...protectedInputs(options.config), ...log];
+  const from = options.from === null ? [] : [{ role: "the checkpoint (--from)", path: options.from }];
+  return [...protectedInputs(options.config), ...from, ...log];
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
