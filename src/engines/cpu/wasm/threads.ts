@@ -19,6 +19,8 @@ import type { GemmArgs } from "./runtime.ts";
 /** Slots of a worker's control block (an Int32Array over a SharedArrayBuffer). */
 export const SLOT = { SEQ: 0, DONE: 1, FAILED: 2, EXIT: 3, FORM: 4, ARGS: 5 } as const;
 const SLOTS = SLOT.ARGS + 8;
+/** The longest `dispose` waits for a worker to leave its loop, in milliseconds. */
+const EXIT_WAIT_MS = 200;
 /** Checks of a spinning wait before it sleeps: some tens of microseconds. */
 const SPINS = 20000;
 
@@ -143,6 +145,13 @@ export class GemmThreads {
       Atomics.store(control, SLOT.EXIT, 1);
       Atomics.store(control, SLOT.SEQ, seq);
       Atomics.notify(control, SLOT.SEQ);
+    }
+    // Let each worker leave its loop before it is terminated (a bounded wait: one that never started
+    // has nothing to leave), so termination never meets a thread still inside a job or a wait.
+    for (const control of this.#controls) {
+      for (let waited = 0; Atomics.load(control, SLOT.DONE) !== seq && waited < EXIT_WAIT_MS; waited++) {
+        Atomics.wait(control, SLOT.DONE, Atomics.load(control, SLOT.DONE), 1);
+      }
     }
     for (const worker of this.#workers) worker.terminate();
     this.#workers.length = 0;

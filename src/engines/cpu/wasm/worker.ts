@@ -19,7 +19,11 @@ self.onmessage = ({ data }: MessageEvent<WorkerSetup>) => {
   self.postMessage(READY);
   for (let seen = 0;;) {
     seen = awaitChange(control, SLOT.SEQ, seen);
-    if (control[SLOT.EXIT] !== 0) return self.close();
+    if (control[SLOT.EXIT] !== 0) {
+      Atomics.store(control, SLOT.DONE, seen); // tells dispose() this worker has left its loop
+      Atomics.notify(control, SLOT.DONE);
+      return self.close();
+    }
     try {
       products[control[SLOT.FORM]](...(Array.from(args) as unknown as GemmArgs));
     } catch (error) {
