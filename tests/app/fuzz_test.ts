@@ -9,29 +9,10 @@ import { join } from "node:path";
 import fc from "fast-check";
 import * as yaml from "js-yaml";
 import { parseConfig, parseDotEnv, parseSeed } from "../../src/app/config.ts";
-import { UsageError } from "../../src/core/errors.ts";
+import { MAX_MESSAGE, outcome } from "../helpers/fuzz.ts";
 import { runProgram } from "../helpers/helpers.ts";
 
-/** The longest error message accepted. */
-const MAX_MESSAGE = 600;
 const SEED = 42;
-
-/** Runs `fn`; a UsageError must be one line, short and free of control characters; anything else fails. */
-function outcome<T>(fn: () => T): T | undefined {
-  try {
-    return fn();
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    const message = error.message;
-    assert.ok(
-      message.length < MAX_MESSAGE,
-      `message of ${message.length} characters: ${message.slice(0, 200)}`,
-    );
-    // deno-lint-ignore no-control-regex
-    assert.doesNotMatch(message, /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/, JSON.stringify(message));
-    return undefined;
-  }
-}
 
 const KNOWN: Record<string, string[]> = {
   logging: ["level", "file", "max_bytes", "backup_count"],
