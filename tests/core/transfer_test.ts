@@ -11,8 +11,8 @@
  */
 
 import assert from "node:assert/strict";
-import { defaultConfig, experimentSpec } from "../../src/app/config.ts";
-import { type Comparison, runComparison } from "../../src/core/comparison.ts";
+import { type Config, defaultConfig, experimentSpec } from "../../src/app/config.ts";
+import { type Comparison, type Grid, runComparison } from "../../src/core/comparison.ts";
 import type { Shift } from "../../src/core/data.ts";
 import type { StrategyName } from "../../src/core/recipes.ts";
 import { CpuEngine } from "../../src/engines/cpu/engine.ts";
@@ -25,14 +25,8 @@ const TRANSFERS = ["feature_extractor", "head_finetune", "full_finetune"] as con
 const BUDGET = 200;
 const SCARCE = 25, PLENTY = 400;
 
-/** One seed set's comparison at relatedness 0 and 0.9 and both sizes, on the CPU engine. */
-async function compareOn(seeds: number[], shift: Shift): Promise<Comparison> {
-  const config = defaultConfig();
-  config.data.shift = shift;
-  config.training.target_steps = BUDGET;
-  const support = detectWasm();
-  const engine = new CpuEngine("variant" in support ? await wasmKernels(support.variant) : undefined);
-  const grid = { seeds, relatedness: [0, 0.9], targetRows: [SCARCE, PLENTY] };
+/** `grid` of `config` on `engine`, reporting nothing; the engine is disposed of afterwards. */
+async function comparisonOn(engine: CpuEngine, config: Config, grid: Grid): Promise<Comparison> {
   const silent = { observer: { epoch() {}, pretrained() {}, finished() {} }, stop: () => false };
   try {
     return await runComparison(engine, experimentSpec(config), grid, silent);
@@ -41,16 +35,35 @@ async function compareOn(seeds: number[], shift: Shift): Promise<Comparison> {
   }
 }
 
+/** One seed set's comparison at relatedness 0 and 0.9 and both sizes, on the CPU engine. */
+async function compareOn(seeds: number[], shift: Shift): Promise<Comparison> {
+  const config = defaultConfig();
+  config.data.shift = shift;
+  config.training.target_steps = BUDGET;
+  const support = detectWasm();
+  const engine = new CpuEngine("variant" in support ? await wasmKernels(support.variant) : undefined);
+  return await comparisonOn(engine, config, { seeds, relatedness: [0, 0.9], targetRows: [SCARCE, PLENTY] });
+}
+
+/** Mean accuracy of `strategy` on `split`, in percent, over the 5 seeds at one relatedness and size. */
+function meanAccuracy(
+  comparison: Comparison,
+  strategy: StrategyName,
+  split: "train" | "test",
+  relatedness: number,
+  rows: number,
+): number {
+  const runs = comparison.runs.filter((run) =>
+    run.strategy === strategy && run.relatedness === relatedness && run.targetTrainRows === rows
+  );
+  assert.equal(runs.length, 5);
+  return 100 * runs.reduce((sum, run) => sum + run.target[split].accuracy, 0) / runs.length;
+}
+
 /** Mean test-accuracy gain of `strategy` over scratch, in points, at one relatedness and size. */
 function gain(comparison: Comparison, strategy: StrategyName, relatedness: number, rows: number): number {
-  const mean = (name: StrategyName) => {
-    const runs = comparison.runs.filter((run) =>
-      run.strategy === name && run.relatedness === relatedness && run.targetTrainRows === rows
-    );
-    assert.equal(runs.length, 5);
-    return 100 * runs.reduce((sum, run) => sum + run.target.test.accuracy, 0) / runs.length;
-  };
-  return mean(strategy) - mean("scratch");
+  return meanAccuracy(comparison, strategy, "test", relatedness, rows) -
+    meanAccuracy(comparison, "scratch", "test", relatedness, rows);
 }
 
 const mixed = await Promise.all(SEED_SETS.map((seeds) => compareOn(seeds, "mixed")));
@@ -103,22 +116,16 @@ Deno.test("surgical: under an input shift, tuning the first layer beats tuning o
   for (const seeds of SEED_SETS) {
     const config = defaultConfig();
     config.data.shift = "input";
-    const engine = new CpuEngine();
-    const grid = {
+    const strategies = ["feature_extractor", "scratch", "surgical"];
+    const comparison = await comparisonOn(new CpuEngine(), config, {
       seeds,
       relatedness: [0],
       targetRows: null,
-      strategies: ["feature_extractor", "scratch", "surgical"],
-    };
-    const silent = { observer: { epoch() {}, pretrained() {}, finished() {} }, stop: () => false };
-    try {
-      const comparison = await runComparison(engine, experimentSpec(config), grid, silent);
-      const rows = comparison.runs[0].targetTrainRows;
-      const points = gain(comparison, "surgical", 0, rows) - gain(comparison, "feature_extractor", 0, rows);
-      assert.ok(points > 1.5, `seeds ${seeds[0]}-: surgical − feature_extractor ${points.toFixed(1)} points`);
-    } finally {
-      engine.dispose();
-    }
+      strategies,
+    });
+    const rows = comparison.runs[0].targetTrainRows;
+    const points = gain(comparison, "surgical", 0, rows) - gain(comparison, "feature_extractor", 0, rows);
+    assert.ok(points > 1.5, `seeds ${seeds[0]}-: surgical − feature_extractor ${points.toFixed(1)} points`);
   }
 });
 
@@ -132,26 +139,17 @@ Deno.test("lora: at full rank it fits the training set as well as full fine-tuni
     const config = defaultConfig();
     config.data.target_n_samples = 200;
     Object.assign(config.training, { target_epochs: 60, lora_rank: 20, lora_alpha: 40 });
-    const engine = new CpuEngine();
-    const grid = {
+    const strategies = ["full_finetune", "lora", "scratch"];
+    const comparison = await comparisonOn(new CpuEngine(), config, {
       seeds,
       relatedness: [0.5],
       targetRows: null,
-      strategies: ["full_finetune", "lora", "scratch"],
-    };
-    const silent = { observer: { epoch() {}, pretrained() {}, finished() {} }, stop: () => false };
-    try {
-      const comparison = await runComparison(engine, experimentSpec(config), grid, silent);
-      const train = (name: string) => {
-        const runs = comparison.runs.filter((run) => run.strategy === name);
-        return 100 * runs.reduce((sum, run) => sum + run.target.train.accuracy, 0) / runs.length;
-      };
-      assert.ok(
-        train("lora") >= train("full_finetune") - 1,
-        `seeds ${seeds[0]}-: lora ${train("lora")} vs ${train("full_finetune")}`,
-      );
-    } finally {
-      engine.dispose();
-    }
+      strategies,
+    });
+    const rows = comparison.runs[0].targetTrainRows;
+    const [lora, full] = ["lora", "full_finetune"].map((name) =>
+      meanAccuracy(comparison, name, "train", 0.5, rows)
+    );
+    assert.ok(lora >= full - 1, `seeds ${seeds[0]}-: lora ${lora} vs ${full}`);
   }
 });
