@@ -540,15 +540,26 @@ Deno.test("config: sizes that would exhaust memory are refused, naming the keys 
   ]);
 });
 
-Deno.test("config: estimateRunBytes of a small config, computed independently", () => {
+/**
+ * The sizes the estimates are worked out on by hand: 100 source and 50 target samples of 10 features,
+ * 3 source and 5 target classes, hidden widths 8 and 4, batches of 16.
+ */
+function smallSizes() {
   const config = defaultConfig();
-  config.data.base_n_samples = 100;
-  config.data.target_n_samples = 50;
-  config.data.n_features = 10;
-  config.data.n_classes = 3;
-  config.data.target_n_classes = 5;
+  Object.assign(config.data, {
+    base_n_samples: 100,
+    target_n_samples: 50,
+    n_features: 10,
+    n_classes: 3,
+    target_n_classes: 5,
+  });
   config.model.hidden_dims = [8, 4];
   config.training.batch_size = 16;
+  return config;
+}
+
+Deno.test("config: estimateRunBytes of a small config, computed independently", () => {
+  const config = smallSizes();
   const data = 150 * 10 * 4 + 150 * 4 + 2 * 2048 * 10 * 8; // features, labels, the generator's reference sample
   const parameters = (10 * 8 + 8) + (8 * 4 + 4) + (4 * 5 + 5); // the larger head: 5 classes
   const model = parameters * 4 * 4; // float32, 4 copies
@@ -594,13 +605,7 @@ Deno.test("config: Adam's settings must survive float32, as the GPU engine holds
 });
 
 Deno.test("config: estimateRunWork of a small config, computed independently", () => {
-  const config = defaultConfig();
-  config.data.base_n_samples = 100;
-  config.data.target_n_samples = 50;
-  config.data.n_features = 10;
-  config.data.target_n_classes = 5;
-  config.model.hidden_dims = [8, 4];
-  config.training.batch_size = 16;
+  const config = smallSizes();
   config.training.base_epochs = 3;
   config.training.target_epochs = 2;
   const weights = (10 * 8 + 8) + (8 * 4 + 4) + (4 * 5 + 5);
