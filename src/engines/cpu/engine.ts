@@ -22,7 +22,13 @@ import {
   stepSizes,
 } from "../../core/engine.ts";
 import { type Mlp, sameShape } from "../../core/model.ts";
-import { isPlainSgd, NO_PENALTY, PLAIN_SGD } from "../../core/optimizers.ts";
+import {
+  isPlainSgd,
+  NO_PENALTY,
+  type OptimizerSpec,
+  type Penalty,
+  PLAIN_SGD,
+} from "../../core/optimizers.ts";
 import type { PartRates } from "../../core/recipes.ts";
 import { freshState, optimizerStep, type PartState } from "./optimizer.ts";
 import { CpuAdapter } from "./adapter.ts";
@@ -145,26 +151,47 @@ export class CpuEngine implements Engine {
     this.#model.forEach((layer, l) => {
       if (!plan.learns[l]) return;
       const penalty = spec.penalties?.[l] ?? NO_PENALTY;
-      const part = (w: Floats, g: Floats, rate: number, state: PartState | null, anchor: Floats | null) => {
-        if (rate === 0) return;
-        if (isPlainSgd(optimizer, penalty)) this.#kernels.sgdStep(w, g, rate); // fast in both kernel sets
-        else optimizerStep(optimizer, penalty, w, g, anchor, rate, state!);
-      };
       const anchor = spec.anchor?.[l] ?? null;
       const adapter = this.#adapters[l];
       if (adapter === null) {
-        part(
+        const state = this.#state[l].weights;
+        this.#stepPart(
+          optimizer,
+          penalty,
           layer.weights,
           ws.weightGrads[l],
           steps[l].weights,
-          this.#state[l].weights,
-          anchor?.weights ?? null,
+          state,
+          anchor?.weights,
         );
       } else if (steps[l].weights > 0) { // the factors learn for the weights (the penalty is not theirs)
         adapter.step(this.#kernels, ws.weightGrads[l], layer.weights, optimizer, steps[l].weights);
       }
-      part(layer.bias, ws.biasGrads[l], steps[l].biases, this.#state[l].biases, anchor?.bias ?? null);
+      this.#stepPart(
+        optimizer,
+        penalty,
+        layer.bias,
+        ws.biasGrads[l],
+        steps[l].biases,
+        this.#state[l].biases,
+        anchor?.bias,
+      );
     });
+  }
+
+  /** One part's step at `rate` (none at 0); plain SGD through the kernel set's `sgdStep`, fast in both. */
+  #stepPart(
+    optimizer: OptimizerSpec,
+    penalty: Penalty,
+    w: Floats,
+    g: Floats,
+    rate: number,
+    state: PartState | null,
+    anchor: Floats | undefined,
+  ): void {
+    if (rate === 0) return;
+    if (isPlainSgd(optimizer, penalty)) this.#kernels.sgdStep(w, g, rate);
+    else optimizerStep(optimizer, penalty, w, g, anchor ?? null, rate, state!);
   }
 
   /**
@@ -197,7 +224,10 @@ export class CpuEngine implements Engine {
     this.#state = this.#model.map((layer, l) => {
       const old = this.#state[l], rates = spec.layerRates[l];
       return {
-        weights: rates.weights === 0 ? null : old?.weights ?? freshState(layer.weights.length),
+        // an adapter's layer: the factors hold the state of its weights
+        weights: rates.weights === 0 || spec.adapters?.[l]
+          ? null
+          : old?.weights ?? freshState(layer.weights.length),
         biases: rates.biases === 0 ? null : old?.biases ?? freshState(layer.bias.length),
       };
     });
