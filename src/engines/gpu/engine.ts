@@ -170,10 +170,6 @@ export class GpuEngine implements Engine {
   #rule = PLAIN_SGD.name;
   /** Per layer, the LoRA adapter that learns in place of its weights, or null. */
   #adapters: (GpuAdapter | null)[] = [];
-  /** Per layer, whether its bias learns in the current phase. */
-  #biasLearns: boolean[] = [];
-  /** Layers whose adapter was attached for this phase: their weights are merged before the first step. */
-  #attached: number[] = [];
   #outputs: GPUBuffer[] = [];
   #deltas: GPUBuffer[] = [];
   #capacity = 0;
@@ -263,10 +259,12 @@ export class GpuEngine implements Engine {
     const sizes = stepSizes(spec.learningRate, spec.layerRates);
     this.#writeStepSizes(sizes);
     const plan = gradientPlan(spec.layerRates);
-    const fused = this.#prepareOptimizers(spec, sizes);
+    const ruleChanged = this.#takeRule(spec.optimizer ?? PLAIN_SGD);
+    const attached = this.#prepareAdapters(spec, sizes, ruleChanged);
+    const fused = this.#prepareOptimizers(spec, sizes, ruleChanged);
     const metrics = this.#buffer(Math.max(1, spec.epochs) * EPOCH_BYTES, STORAGE | COPY_SRC);
     const bindings = this.#bindings(train, test, metrics, fused);
-    this.#mergeAttached();
+    this.#merge(attached);
     let submitted = 0;
     const records = stepRecords([...minibatches, ...chunks], this.#stepAlign);
     const order = new Uint32Array(train.n);
@@ -364,7 +362,7 @@ export class GpuEngine implements Engine {
         workgroups: matmulWorkgroups(layer.inputs, layer.outputs, true),
       });
       for (const dispatch of b.adapter[l] ?? []) work.push({ ...dispatch, offset });
-      if (optimizer && (b.adapter[l] === null || this.#biasLearns[l])) { // an adapter's layer: the bias only
+      if (optimizer && !this.#optimizers![l].idle) { // an adapter's layer: its bias alone, if it learns
         const workgroups = this.#optimizers![l].workgroups();
         work.push({ pipeline: this.pipelines.optimizer(), group: optimizer.step, offset, workgroups });
       }
@@ -372,28 +370,36 @@ export class GpuEngine implements Engine {
     return work;
   }
 
-  /** W = W₀ + s · A · B for each adapter attached for this phase, before any step reads W. */
-  #mergeAttached(): void {
-    const work = this.#attached.map((l) => ({
+  /** W = W₀ + s · A · B on the layers whose adapter was just attached, before any step reads W. */
+  #merge(layers: readonly number[]): void {
+    const work = layers.map((l) => ({
       ...this.#adapters[l]!.mergeDispatch(this.pipelines, this.#layers[l].weights, this.#order, this.#steps),
       offset: 0,
     }));
     if (work.length > 0) submitEpoch(this.#device, work);
-    this.#attached = [];
+  }
+
+  /** Records `optimizer`'s rule as the one the state belongs to; whether it differs from the last phase's. */
+  #takeRule(optimizer: OptimizerSpec): boolean {
+    const changed = optimizer.name !== this.#rule;
+    this.#rule = optimizer.name;
+    return changed;
   }
 
   /**
    * Attaches each adapter `spec` brings that is not attached already (W₀ is then the layer's weights
-   * now), keeps those it brings again, frees the rest, and readies the kept ones' factors.
+   * now), keeps those it brings again, frees the rest, and readies every one's factors; returns the
+   * layers whose adapter was just attached, for `#merge`.
    */
-  #prepareAdapters(spec: PhaseSpec, sizes: readonly PartRates[], ruleChanged: boolean): void {
+  #prepareAdapters(spec: PhaseSpec, sizes: readonly PartRates[], ruleChanged: boolean): number[] {
+    const attached: number[] = [];
     this.#adapters = this.#layers.map((layer, l) => {
       const source = spec.adapters?.[l] ?? null;
       const old = this.#adapters[l] ?? null;
       const kept = old?.source === source ? old : null;
       if (old && !kept) this.#release(old.buffers());
       if (source === null) return null;
-      if (kept === null) this.#attached.push(l);
+      if (kept === null) attached.push(l);
       const adapter = kept ??
         new GpuAdapter(
           this.#device,
@@ -406,7 +412,7 @@ export class GpuEngine implements Engine {
       adapter.prepare(spec.optimizer ?? PLAIN_SGD, sizes[l].weights, ruleChanged && kept !== null);
       return adapter;
     });
-    this.#biasLearns = sizes.map((size) => size.biases > 0);
+    return attached;
   }
 
   /**
@@ -414,15 +420,12 @@ export class GpuEngine implements Engine {
    * penalties); for the others, readies their optimizer buffers and state for the phase. Every
    * layer's state is kept or dropped by the same rule, whichever path it takes now.
    */
-  #prepareOptimizers(spec: PhaseSpec, sizes: readonly PartRates[]): boolean[] {
+  #prepareOptimizers(spec: PhaseSpec, sizes: readonly PartRates[], ruleChanged: boolean): boolean[] {
     const optimizer: OptimizerSpec = spec.optimizer ?? PLAIN_SGD;
     const penalty = (l: number) => spec.penalties?.[l] ?? NO_PENALTY;
     const adapted = (l: number) => (spec.adapters?.[l] ?? null) !== null;
     const fused = this.#layers.map((_, l) => isPlainSgd(optimizer, penalty(l)) && !adapted(l));
-    const ruleChanged = optimizer.name !== this.#rule;
     if (ruleChanged) this.#optimizers?.forEach((o) => o.reset()); // a new rule starts afresh
-    this.#rule = optimizer.name;
-    this.#prepareAdapters(spec, sizes, ruleChanged);
     if (this.#optimizers === null && fused.every(Boolean)) return fused;
     this.#optimizers ??= this.#layers.map((layer) =>
       new LayerOptimizer(

@@ -34,6 +34,7 @@ export class LayerOptimizer {
   /** Steps each part has taken since its state was fresh; null while it is not learning. */
   #counts: { weights: number | null; biases: number | null } = { weights: null, biases: null };
   #anchored: Layer | null = null;
+  #idle = true;
 
   /** Buffers for a layer of `inputs` × `outputs` weights on `device`, made with `make`. */
   constructor(
@@ -74,6 +75,7 @@ export class LayerOptimizer {
       }
       return 0;
     };
+    this.#idle = stepSizes.weights === 0 && stepSizes.biases === 0;
     this.#counts = {
       weights: fresh(stepSizes.weights, this.#counts.weights, 0, weights),
       biases: fresh(stepSizes.biases, this.#counts.biases, weights, this.outputs),
@@ -108,6 +110,11 @@ export class LayerOptimizer {
         t0B: this.#counts.biases ?? 0,
       }),
     );
+  }
+
+  /** Whether the phase `prepare` readied leaves both parts frozen, so that its dispatch would change nothing. */
+  get idle(): boolean {
+    return this.#idle;
   }
 
   /** Counts `steps` more steps for each learning part (after a phase, the steps it submitted). */
