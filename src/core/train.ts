@@ -238,11 +238,7 @@ export async function evaluatePretrained(
   model: Mlp,
 ): Promise<PhaseResult & { model: Mlp }> {
   engine.setModel(model);
-  const metrics = {
-    train: await engine.evaluate(source.train),
-    validation: await engine.evaluate(source.validation),
-    test: await engine.evaluate(source.test),
-  };
+  const metrics = await taskMetrics(engine, source);
   return { history: [], diverged: null, earlyStop: null, metrics, ms: 0, model };
 }
 
@@ -330,42 +326,58 @@ async function runPhase(
       segment,
     };
     listener.started?.(start);
-    const spec: PhaseSpec = {
-      train: data.train,
-      test: data.test,
-      epochs: segment.epochs,
-      firstEpoch: segment.firstEpoch,
-      ...(segment.steps === undefined ? {} : { steps: segment.steps }),
-      batchSize: schedule.batchSize,
-      learningRate: schedule.learningRate,
-      layerRates: segment.layerRates,
-      optimizer: segment.optimizer ? { ...schedule.optimizer, name: segment.optimizer } : schedule.optimizer,
-      ...(plan.penalties ? { penalties: plan.penalties, anchor: plan.anchor } : {}),
-      ...(plan.adapters ? { adapters: plan.adapters } : {}),
-      shuffleSeed,
-      onEpoch: (metrics) => {
-        listener.epoch?.(header.task, metrics, epochs);
-        const loss = divergedLoss(metrics);
-        if (loss === null) return true;
-        diverged = { epoch: metrics.epoch, loss };
-        listener.diverged?.(start, diverged);
-        return false; // a non-finite loss never recovers: stop the phase here
-      },
-    };
+    const spec = segmentSpec(data, schedule, plan, segment, shuffleSeed, (metrics) => {
+      listener.epoch?.(header.task, metrics, epochs);
+      const loss = divergedLoss(metrics);
+      if (loss === null) return true;
+      diverged = { epoch: metrics.epoch, loss };
+      listener.diverged?.(start, diverged);
+      return false; // a non-finite loss never recovers: stop the phase here
+    });
     if (segment.epochs === 0) continue; // a stage the budget left empty: it must not touch the engine's state
-    const goOn = stopper === null
-      ? (history.push(...await engine.trainPhase(spec)), true)
-      : await stopper.train(spec, history);
-    if (!goOn || diverged !== null) break;
+    if (stopper === null) history.push(...await engine.trainPhase(spec));
+    else await stopper.train(spec, history);
+    if (diverged !== null) break;
   }
   const earlyStop = await stopper?.finish(history) ?? null;
   const ms = performance.now() - started;
-  const metrics = {
+  const metrics = await taskMetrics(engine, data);
+  return { history, diverged, earlyStop, metrics, ms };
+}
+
+/** The engine's phase for one `segment` of a phase planned as `plan` on `data`, reporting to `onEpoch`. */
+function segmentSpec(
+  data: TaskHandles,
+  schedule: PhaseSchedule,
+  plan: PhasePlan,
+  segment: Segment,
+  shuffleSeed: number,
+  onEpoch: PhaseSpec["onEpoch"],
+): PhaseSpec {
+  return {
+    train: data.train,
+    test: data.test,
+    epochs: segment.epochs,
+    firstEpoch: segment.firstEpoch,
+    ...(segment.steps === undefined ? {} : { steps: segment.steps }),
+    batchSize: schedule.batchSize,
+    learningRate: schedule.learningRate,
+    layerRates: segment.layerRates,
+    optimizer: segment.optimizer ? { ...schedule.optimizer, name: segment.optimizer } : schedule.optimizer,
+    ...(plan.penalties ? { penalties: plan.penalties, anchor: plan.anchor } : {}),
+    ...(plan.adapters ? { adapters: plan.adapters } : {}),
+    shuffleSeed,
+    onEpoch,
+  };
+}
+
+/** The model on the engine, measured on each of a task's three splits. */
+async function taskMetrics(engine: Engine, data: TaskHandles): Promise<TaskMetrics> {
+  return {
     train: await engine.evaluate(data.train),
     validation: await engine.evaluate(data.validation),
     test: await engine.evaluate(data.test),
   };
-  return { history, diverged, earlyStop, metrics, ms };
 }
 
 /**
@@ -395,9 +407,10 @@ class EarlyStopper {
   /**
    * Trains `spec` (one stage) epoch by epoch into `history`. A stage ends early once `patience` of its
    * own epochs have not lowered the best validation loss, and the next stage starts (`lp_ft`'s probe
-   * must not end the transfer before its fine-tuning); false when an epoch diverged and the phase must stop.
+   * must not end the transfer before its fine-tuning). An epoch that diverged ends the stage (its
+   * `onEpoch` says so to the phase).
    */
-  async train(spec: PhaseSpec, history: EpochMetrics[]): Promise<boolean> {
+  async train(spec: PhaseSpec, history: EpochMetrics[]): Promise<void> {
     const firstEpoch = spec.firstEpoch ?? 1;
     for (let index = 0; index < spec.epochs; index++) {
       const steps = spec.steps === undefined ? {} : { steps: epochSteps(spec, spec.train.n, index) };
@@ -408,13 +421,12 @@ class EarlyStopper {
         ...steps,
       });
       history.push(metrics);
-      if (divergedLoss(metrics) !== null) return false;
+      if (divergedLoss(metrics) !== null) return;
       const { loss } = await this.engine.evaluate(this.validation);
       if (loss < this.best.loss) {
         this.best = { loss, epoch: metrics.epoch, model: await this.engine.readModel() };
-      } else if (metrics.epoch - Math.max(this.best.epoch, firstEpoch - 1) >= this.patience) return true;
+      } else if (metrics.epoch - Math.max(this.best.epoch, firstEpoch - 1) >= this.patience) return;
     }
-    return true;
   }
 
   /** Puts the best epoch's weights back (unless the last epoch was the best), and says where it stopped. */
