@@ -123,6 +123,12 @@ export interface Engine {
   trainPhase(spec: PhaseSpec): Promise<EpochMetrics[]>;
   /** Loss and accuracy of the current model on a dataset. */
   evaluate(data: DatasetHandle): Promise<Metrics>;
+  /**
+   * The current model's outputs before the softmax for every row of `data`: `n × classes`,
+   * row-major (row i is sample i). The arithmetic is `evaluate`'s forward pass, so the largest
+   * logit of each row (the first, on ties) is the class `evaluate` counts as its prediction.
+   */
+  logits(data: DatasetHandle): Promise<Float32Array<ArrayBuffer>>;
   /** Frees what the engine holds. */
   dispose(): void;
 }

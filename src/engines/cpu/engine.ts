@@ -139,6 +139,19 @@ export class CpuEngine implements Engine {
     return Promise.resolve(this.#measure(data));
   }
 
+  logits(handle: DatasetHandle): Promise<Float32Array<ArrayBuffer>> {
+    const { data } = handle as CpuDataset;
+    const ws = this.#workspaceFor(EVAL_BATCH_ROWS);
+    const classes = this.#model[this.#model.length - 1].outputs;
+    const logits = new Float32Array(data.n * classes);
+    for (let from = 0; from < data.n; from += ws.capacity) {
+      const rows = Math.min(ws.capacity, data.n - from);
+      const outputs = this.#forwardRows(ws, data, from, rows);
+      logits.set(outputs.subarray(0, rows * classes), from * classes);
+    }
+    return Promise.resolve(logits);
+  }
+
   dispose(): void {
     this.#model = [];
     this.#workspace = null;
@@ -241,11 +254,9 @@ export class CpuEngine implements Engine {
     let loss = 0, correct = 0;
     for (let from = 0; from < data.n; from += ws.capacity) {
       const rows = Math.min(ws.capacity, data.n - from);
-      ws.activations[0].set(data.x.subarray(from * data.features, (from + rows) * data.features));
       ws.labels.set(data.labels.subarray(from, from + rows));
-      forward(ws, this.#model, rows, this.#kernels);
       this.#kernels.softmaxCrossEntropy(
-        ws.activations[this.#model.length],
+        this.#forwardRows(ws, data, from, rows),
         ws.labels,
         rows,
         classes,
@@ -257,6 +268,13 @@ export class CpuEngine implements Engine {
       correct += this.#sum.correct;
     }
     return { loss: loss / data.n, accuracy: correct / data.n };
+  }
+
+  /** The forward pass over rows `[from, from + rows)` of `data`; returns the activations holding their logits. */
+  #forwardRows(ws: Workspace, data: Dataset, from: number, rows: number): Floats {
+    ws.activations[0].set(data.x.subarray(from * data.features, (from + rows) * data.features));
+    forward(ws, this.#model, rows, this.#kernels);
+    return ws.activations[this.#model.length];
   }
 
   /** The workspace, grown (with the model moved into a bigger arena) when it has fewer than `rows` rows. */

@@ -326,6 +326,34 @@ export class GpuEngine implements Engine {
     return slotMetrics(sums, 0, data.n);
   }
 
+  async logits(handle: DatasetHandle): Promise<Float32Array<ArrayBuffer>> {
+    // Per chunk one submission: its forward pass, then a copy of its logits into a mappable buffer
+    // of its own. The host then waits once, for them all.
+    const data = handle as GpuDataset;
+    const chunks = spans(data.n, EVAL_CHUNK_ROWS);
+    const classes = this.#layers[this.#layers.length - 1].outputs;
+    this.#prepare(EVAL_CHUNK_ROWS, 1, chunks.length);
+    const metrics = this.#buffer(EPOCH_BYTES, STORAGE); // the softmax's bindings want one; it never runs
+    const bindings = this.#bindings(data, data, metrics);
+    this.#device.queue.writeBuffer(this.#steps, 0, stepRecords(chunks, this.#stepAlign));
+    const readbacks = chunks.map((span) => this.#buffer(span.rows * classes * 4, MAP_READ | COPY_DST));
+    try {
+      chunks.forEach((span, c) => {
+        const work = this.#forwardDispatches(bindings.forwardEval, Rows.chunk, span, c * this.#stepAlign);
+        const from = this.#outputs[this.#layers.length - 1];
+        submitEpoch(this.#device, work, { from, offset: 0, to: readbacks[c] });
+      });
+      const values = await this.#map(readbacks);
+      const logits = new Float32Array(data.n * classes);
+      chunks.forEach((span, c) => {
+        logits.set(new Float32Array(values[c], 0, span.rows * classes), span.offset * classes);
+      });
+      return logits;
+    } finally {
+      this.#release([metrics, ...readbacks]);
+    }
+  }
+
   dispose(): void {
     this.#release([...this.#owned]);
     this.context.destroy();
@@ -555,7 +583,8 @@ export class GpuEngine implements Engine {
   #prepare(rows: number, orderLength: number, records: number): void {
     if (rows > this.#capacity) {
       this.#release([...this.#outputs, ...this.#deltas]);
-      this.#outputs = this.#layers.map((layer) => this.#buffer(rows * layer.outputs * 4, STORAGE));
+      const usage = STORAGE | COPY_SRC; // `logits` copies the last layer's out
+      this.#outputs = this.#layers.map((layer) => this.#buffer(rows * layer.outputs * 4, usage));
       this.#deltas = this.#layers.map((layer) => this.#buffer(rows * layer.outputs * 4, STORAGE));
       this.#capacity = rows;
     }
