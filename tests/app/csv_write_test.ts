@@ -1,7 +1,7 @@
 /** CSV output: quoting, numbers, nulls and ragged rows, checked by reading it back with a parser of its own. */
 
 import assert from "node:assert/strict";
-import { toCsv } from "../../../src/programs/compare/csv.ts";
+import { toCsv } from "../../src/app/csv_write.ts";
 
 /** A small RFC 4180 reader, written independently of the writer: quoted fields may hold anything. */
 function parseCsv(text: string): string[][] {

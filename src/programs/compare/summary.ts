@@ -12,7 +12,7 @@ import { percent, percentDigits } from "../../app/format.ts";
 import type { Config } from "../../app/config.ts";
 import type { RunRecord } from "../../core/comparison.ts";
 import { textTable } from "../../app/text_table.ts";
-import type { CsvValue } from "./csv.ts";
+import type { CsvValue } from "../../app/csv_write.ts";
 import {
   BASELINE,
   type BaselineComparison,
