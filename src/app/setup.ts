@@ -12,6 +12,7 @@ import type { Parsed, SetupOptions } from "./cli.ts";
 import { besideConfig, enterCallersFolder, PROJECT_FOLDER } from "./folders.ts";
 import { RotatingFile } from "./rotating_file.ts";
 import { type Config, loadConfig, parseDotEnv, readInputFile } from "./config.ts";
+import { resolveTaskFiles, taskFileRoles } from "./data_config.ts";
 import type { Engine } from "../core/engine.ts";
 import { errorMessage, UsageError } from "../core/errors.ts";
 import { GpuError } from "../engines/gpu/context.ts";
@@ -55,7 +56,7 @@ export async function runCommand<T>(
 
 /**
  * The configuration file `options.config`, with `RANDOM_SEED` applied and a relative `logging.file`
- * resolved against the config file's folder. Throws {@linkcode UsageError}.
+ * and data files resolved against the config file's folder. Throws {@linkcode UsageError}.
  * Near misses of `RANDOM_SEED` in `./.env` (e.g. `random_seed`) are written to stderr as `warning:`
  * lines, since the log is not open yet.
  */
@@ -64,9 +65,12 @@ export function readConfig(options: SetupOptions): Config {
     throw new UsageError("--config is empty; give the path of a YAML config file");
   }
   const config = loadConfig(options.config, { RANDOM_SEED: environmentSeed() });
-  config.logging.file = besideConfig(options.config, config.logging.file);
+  const beside = (path: string) => besideConfig(options.config, path);
+  config.logging.file = beside(config.logging.file);
+  config.data.source = resolveTaskFiles(config.data.source, beside);
+  config.data.target = resolveTaskFiles(config.data.target, beside);
   const { file, backup_count } = config.logging;
-  const inputs = protectedInputs(options.config);
+  const inputs = [...protectedInputs(options.config), ...taskFileRoles(config.data)];
   for (const path of [file, ...RotatingFile.rotationSlots(file, backup_count)]) {
     checkNotOverwriting(path, "logging.file", inputs);
   }
@@ -90,6 +94,18 @@ export function protectedInputs(configPath: string | null): PathRole[] {
     ...["deno.json", "deno.lock", "config.yaml", ".env.example", "README.md", ".gitignore", "logs/.gitkeep"]
       .map((name) => project(name)),
     ...["src", "shaders", "tests", "tools", "docs", ".ci", ".git"].map((name) => project(name, true)),
+  ];
+}
+
+/** The log file and its rotations under `config`: what no output of a program may replace. */
+export function logRoles(config: Config): PathRole[] {
+  const { file, backup_count } = config.logging;
+  return [
+    { role: "the log file (logging.file)", path: file },
+    ...RotatingFile.rotationSlots(file, backup_count).map((path) => ({
+      role: "a rotated log file (logging.file, logging.backup_count)",
+      path,
+    })),
   ];
 }
 

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { type DataSpec, makeTransferData, splitCounts, type TaskData, withTrainRows } from "./data.ts";
+import type { DataSpec, TaskData } from "./data.ts";
+import { targetSets, targetTrainRows, transferData } from "./tasks.ts";
 import {
   type DatasetHandle,
   type Engine,
@@ -138,7 +139,7 @@ export interface Comparison {
  * nothing stopped early.
  */
 export function totalEpochs(spec: ExperimentSpec, grid: Grid): number {
-  const rows = grid.targetRows ?? [splitCounts(spec.data.targetSamples, spec.data).train];
+  const rows = grid.targetRows ?? [targetTrainRows(spec.data)];
   const epochs = (strategy: StrategyName, n: number) =>
     phaseSegments(spec.transfer, n, spec.recipes[strategy].stages).reduce((sum, s) => sum + s.epochs, 0);
   const perPoint = rows.reduce(
@@ -239,6 +240,10 @@ class StoppableEngine implements Engine {
     return this.inner.evaluate(data);
   }
 
+  logits(data: DatasetHandle): Promise<Float32Array<ArrayBuffer>> {
+    return this.inner.logits(data);
+  }
+
   dispose(): void {
     this.inner.dispose();
   }
@@ -293,7 +298,7 @@ class ComparisonRun {
   /** Pretrains on the seed's source task, then runs every point of the grid; false when stopped. */
   async seed(spec: ExperimentSpec): Promise<boolean> {
     if (await this.#stopping()) return false;
-    const source = uploadTask(this.engine, makeTransferData(spec.data).source);
+    const source = uploadTask(this.engine, transferData(spec.data).source);
     try {
       const seed = spec.data.seed;
       const at = { seed, relatedness: null, targetTrainRows: null, phase: "pretrain" } as const;
@@ -373,22 +378,4 @@ class ComparisonRun {
 /** `spec` with some `data` fields replaced. */
 function withData(spec: ExperimentSpec, data: Partial<DataSpec>): ExperimentSpec {
   return { ...spec, data: { ...spec.data, ...data } };
-}
-
-/**
- * The target task at each training-set size, with one validation and one test set of the configured
- * sizes for all:
- * generated once with as many training rows as the largest size, then cut down (rows are
- * independent draws, so each cut is a random sample, and the smaller sets nest in the larger).
- */
-function targetSets(spec: DataSpec, sizes: readonly number[] | null): [number, TaskData][] {
-  if (sizes === null) {
-    const target = makeTransferData(spec).target;
-    return [[target.train.n, target]];
-  }
-  const { validation, test } = splitCounts(spec.targetSamples, spec);
-  const total = Math.max(...sizes) + validation + test;
-  const fractions = { testFraction: test / total, validationFraction: validation / (total - test) };
-  const target = makeTransferData({ ...spec, targetSamples: total, ...fractions }).target;
-  return sizes.map((rows) => [rows, withTrainRows(target, rows)]);
 }

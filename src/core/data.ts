@@ -32,6 +32,7 @@
  */
 
 import { deriveSeed, Rng } from "./rng.ts";
+import type { RealTasks, Standardization } from "./pool.ts";
 
 /** Width of the teacher network's hidden layer. */
 export const TEACHER_UNITS = 4;
@@ -97,6 +98,8 @@ export interface TransferData {
   readonly source: TaskData;
   /** Inputs transformed as `shift` says, labelled by the target teacher; it has `targetClasses` classes. */
   readonly target: TaskData;
+  /** What real data's features were standardised by (`pool.ts`); null for the synthetic tasks, drawn standard. */
+  readonly standardization: Standardization | null;
 }
 
 /**
@@ -133,6 +136,12 @@ export interface DataSpec {
   readonly shift: Shift;
   /** Seeds the teachers, the target's shift and the inputs (`deriveSeed` names a stream per purpose). */
   readonly seed: number;
+  /**
+   * Real tasks read from files (`data.task` digits, csv or idx; `tasks.ts` splits them), or null for
+   * the synthetic ones. With them, the sample counts are labelled rows (train + validation), the test
+   * rows being held out of each pool first, and `features` and the class counts are the pools'.
+   */
+  readonly real: RealTasks | null;
 }
 
 /** The parts of a {@linkcode DataSpec} that fix the two labelling rules and the target's input transform. */
@@ -184,7 +193,7 @@ export interface TransferRules {
   readonly input: InputTransform;
 }
 
-/** Generates both tasks; the same spec gives bit-identical data on every run and platform. */
+/** Generates both synthetic tasks; the same spec gives bit-identical data on every run and platform (`spec.real` is not read). */
 export function makeTransferData(spec: DataSpec): TransferData {
   const rules = transferRules(spec);
   const identity: InputTransform = {
@@ -194,6 +203,7 @@ export function makeTransferData(spec: DataSpec): TransferData {
   return {
     source: split(sample(rules.source, identity, spec.sourceSamples, spec.seed, "source"), spec),
     target: split(sample(rules.target, rules.input, spec.targetSamples, spec.seed, "target"), spec),
+    standardization: null,
   };
 }
 

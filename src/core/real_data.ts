@@ -53,9 +53,10 @@ export function labelledRowsLeft(pool: LabelledPool, testFraction: number): numb
 
 /**
  * `pool` split as {@linkcode classSplits} says, the rows of each class shuffled by `seed` (a stream
- * per `task`) and taken in the order test, validation, train, so that a larger `counts.train` only adds
- * training rows. Each split's rows interleave the classes in proportion, so any first rows of the
- * training split are stratified too (`withTrainRows` takes such a prefix).
+ * per `task`) and taken in the order test, validation, train: the test rows depend on the seed alone
+ * and the validation rows on the validation count too, never on `counts.train`. Each split's rows
+ * interleave the classes in proportion, so any first rows of the training split are stratified too
+ * (`withTrainRows` takes such a prefix).
  */
 export function splitPool(
   pool: LabelledPool,

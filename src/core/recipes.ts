@@ -304,13 +304,16 @@ export interface TransferStart {
  * Builds the target model: each layer is a copy of the pretrained one or a fresh He layer as the
  * recipe says, with the target's head width. A pretrained layer whose shape no longer fits (the head,
  * when the class counts differ) starts fresh instead, a note says so, and it learns (rate 1) in every
- * stage that would have frozen it: a frozen random layer would turn what reaches it into noise.
+ * stage that would have frozen it: a frozen random layer would turn what reaches it into noise. So
+ * does the head when `otherClasses` says why the target's classes are not the source's (real tasks
+ * with other labels: the source's readout of digit 0 means nothing for digit 5).
  */
 export function startTransfer(
   recipe: Recipe,
   pretrained: Mlp,
   targetClasses: number,
   rng: Rng,
+  otherClasses: string | null = null,
 ): TransferStart {
   const notes: string[] = [];
   const head = pretrained.length - 1;
@@ -319,12 +322,13 @@ export function startTransfer(
     const outputs = l === head ? targetClasses : layer.outputs;
     const fresh = heLayer(layer.inputs, outputs, rng); // drawn for every layer so streams stay aligned
     if (recipe.init[l] === "fresh") return fresh;
-    if (outputs !== layer.outputs) {
-      notes.push(
-        `layer ${
-          l + 1
-        } (head) starts fresh: the source task has ${layer.outputs} classes, the target ${outputs}`,
-      );
+    const reason = outputs !== layer.outputs
+      ? `the source task has ${layer.outputs} classes, the target ${outputs}`
+      : l === head
+      ? otherClasses
+      : null;
+    if (reason !== null) {
+      notes.push(`layer ${l + 1} (head) starts fresh: ${reason}`);
       forcedFresh.add(l);
       return fresh;
     }

@@ -242,6 +242,16 @@ export async function evaluatePretrained(
   return { history: [], diverged: null, earlyStop: null, metrics, ms: 0, model };
 }
 
+/** Why the target's classes are not the source's though as many (real tasks' other labels), or null. */
+function otherClasses({ real }: DataSpec): string | null {
+  if (real === null) return null;
+  const [source, target] = [real.source.classNames, real.target.classNames];
+  if (source.length !== target.length || source.every((name, k) => name === target[k])) return null;
+  const list = (names: readonly string[]) =>
+    names.length <= 10 ? names.join(", ") : `${names.slice(0, 10).join(", ")}, …`;
+  return `the target's classes (${list(target)}) are not the source's (${list(source)})`;
+}
+
 /** Adapts the pretrained model to the target task as the strategy's recipe says, stage by stage. */
 export async function transfer(
   engine: Engine,
@@ -258,6 +268,7 @@ export async function transfer(
     pretrained,
     spec.data.targetClasses,
     init,
+    otherClasses(spec.data),
   );
   engine.setModel(model);
   const phase = await runPhase(

@@ -7,7 +7,12 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { modelTensors, readCheckpoint, writeCheckpoint } from "../../src/app/checkpoint.ts";
+import {
+  checkpointMetadata,
+  modelTensors,
+  readCheckpoint,
+  writeCheckpoint,
+} from "../../src/app/checkpoint.ts";
 import { defaultConfig } from "../../src/app/config.ts";
 import { UsageError } from "../../src/core/errors.ts";
 import { heModel, type Mlp } from "../../src/core/model.ts";
@@ -16,7 +21,14 @@ import { decodeSafetensors, encodeSafetensors } from "../../src/core/safetensors
 import { bytesOf, runProgram } from "../helpers/helpers.ts";
 
 const WIDTHS = [20, 32, 3];
-const INFO = { recipe: "pretrained", seed: 42, config: defaultConfig() };
+const INFO = {
+  recipe: "pretrained",
+  seed: 42,
+  config: defaultConfig(),
+  features: Array.from({ length: 20 }, (_, i) => `x${i}`),
+  classes: ["0", "1", "2"],
+  standardization: null,
+};
 
 Deno.test("safetensors: the writer gives the reference implementation's test vector byte for byte", () => {
   // huggingface/safetensors, bindings/python/tests/test_simple.py, test_serialization: an I32 [2, 2]
@@ -47,7 +59,7 @@ Deno.test("checkpoint: a model round-trips bit for bit, named and shaped as nn.S
   const model = heModel(WIDTHS, new Rng(4));
   model[1].bias.set([0.5, -0, Number.MIN_VALUE]);
   writeCheckpoint(join(dir, "m.safetensors"), model, INFO, "--save");
-  const back = readCheckpoint(join(dir, "m.safetensors"), WIDTHS, "--from");
+  const back = readCheckpoint(join(dir, "m.safetensors"), WIDTHS, "--from").model;
   model.forEach((layer, l) => {
     assert.deepEqual(bytesOf(back[l].weights), bytesOf(layer.weights));
     assert.deepEqual(bytesOf(back[l].bias), bytesOf(layer.bias));
@@ -142,7 +154,9 @@ Deno.test({
 Deno.test("checkpoint: every corrupt or mismatching file is one line naming the file and the defect", async () => {
   const dir = await Deno.makeTempDir();
   const model = heModel(WIDTHS, new Rng(5));
-  const good = encodeSafetensors(modelTensors(model));
+  const metadata = checkpointMetadata(model, INFO);
+  const saved = (m: Mlp, meta: Record<string, string> = metadata) => encodeSafetensors(modelTensors(m), meta);
+  const good = saved(model);
   const header = (
     text: string,
     data = good.subarray(8 + Number(new DataView(good.buffer).getBigUint64(0, true))),
@@ -156,7 +170,8 @@ Deno.test("checkpoint: every corrupt or mismatching file is one line naming the 
   };
   const entry = (name: string, dtype: string, shape: number[], begin: number, end: number) =>
     `"${name}":{"dtype":"${dtype}","shape":[${shape}],"data_offsets":[${begin},${end}]}`;
-  const layout = (parts: string[]) => `{${parts.join(",")}}`;
+  const layout = (parts: string[]) =>
+    `{${[`"__metadata__":${JSON.stringify(metadata)}`, ...parts].join(",")}}`;
   const sizes = [32 * 20 * 4, 32 * 4, 3 * 32 * 4, 3 * 4];
   const at = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
   const normal = [
@@ -192,7 +207,7 @@ Deno.test("checkpoint: every corrupt or mismatching file is one line naming the 
     ],
     [
       "metadata not strings",
-      header(layout([`"__metadata__":{"seed":42}`, ...normal])),
+      header(`{"__metadata__":{"seed":42},${normal.join(",")}}`),
       /__metadata__\.seed is not a string/,
     ],
     [
@@ -210,13 +225,50 @@ Deno.test("checkpoint: every corrupt or mismatching file is one line naming the 
     ],
     [
       "a model of another width",
-      encodeSafetensors(modelTensors(heModel([20, 16, 3], new Rng(1)))),
-      /tensor 0\.weight has shape \[16, 20\], the config's model needs \[32, 20\]/,
+      saved(heModel([20, 16, 3], new Rng(1))),
+      /tensor 0\.weight has shape \[16, 20\], the model needs \[32, 20\]/,
     ],
     [
       "an extra layer",
-      encodeSafetensors(modelTensors(heModel([20, 32, 3, 3], new Rng(1)))),
-      /tensor 4\.weight is not in the config's model of 2 layers/,
+      saved(heModel([20, 32, 3, 3], new Rng(1))),
+      /tensor 4\.weight is not in the model of 2 layers/,
+    ],
+    ["no metadata", encodeSafetensors(modelTensors(model)), /format is not transfer-learning-finetuning\/1/],
+    ["another format", saved(model, { ...metadata, format: "other/1" }), /format is not/],
+    ["widths not JSON", saved(model, { ...metadata, widths: "[20," }), /widths is missing or not JSON/],
+    [
+      "too few features",
+      saved(model, { ...metadata, features: '["x0"]' }),
+      /features is not a list of 20 names/,
+    ],
+    [
+      "a class too many",
+      saved(model, { ...metadata, classes: '["a","b","c","d"]' }),
+      /classes is not a list of 3/,
+    ],
+    [
+      "a zero scale",
+      saved(model, {
+        ...metadata,
+        standardization: JSON.stringify({
+          kind: "feature",
+          mean: Array(20).fill(0),
+          scale: Array(20).fill(0),
+        }),
+      }),
+      /standardization is not null or \{kind, mean, scale\}/,
+    ],
+    [
+      "an unknown standardization",
+      saved(model, {
+        ...metadata,
+        standardization: JSON.stringify({
+          kind: "minmax",
+          mean: Array(20).fill(0),
+          scale: Array(20).fill(1),
+        }),
+      }),
+      /standardization is not null/,
     ],
   ];
   for (const [label, bytes, says] of cases) {

@@ -40,6 +40,7 @@ const SPEC: DataSpec = {
   validationFraction: 0.2,
   shift: "mixed",
   seed: 42,
+  real: null,
 };
 const spec = (changes: Partial<DataSpec>): DataSpec => ({ ...SPEC, ...changes });
 const RELATEDNESS = [0, 0.25, 0.5, 0.75, 1];

@@ -17,7 +17,10 @@
  * @module
  */
 
-import { splitCounts } from "../../core/data.ts";
+import { labelledCounts, targetTrainRows } from "../../core/tasks.ts";
+import { labelledRowsLeft } from "../../core/real_data.ts";
+import type { RealTasks } from "../../core/pool.ts";
+import { type LoadedTasks, loadTasks } from "../../app/datasets.ts";
 import { stepsPerEpoch } from "../../core/engine.ts";
 import { join } from "node:path";
 import { checkWritable, writeTextFileAtomic } from "../../app/atomic_write.ts";
@@ -27,7 +30,7 @@ import type { Engine } from "../../core/engine.ts";
 import { errorMessage, UsageError } from "../../core/errors.ts";
 import { MAX_SEED } from "../../core/rng.ts";
 import { openEngine, openLog, readConfig, runCommand } from "../../app/setup.ts";
-import { toCsv } from "./csv.ts";
+import { toCsv } from "../../app/csv_write.ts";
 import {
   type CompareOptions,
   INTERRUPTED_EXIT_CODE,
@@ -71,8 +74,10 @@ export function main(args: readonly string[]): Promise<number> {
  * is still written).
  */
 async function compare(options: CompareOptions): Promise<number> {
-  const config = sweepBudget(readConfig(options), options);
-  const spec = experimentSpec(config);
+  const tasks = await loadTasks(readConfig(options));
+  checkRealSweep(tasks, options);
+  const config = sweepBudget(tasks.config, tasks.real, options);
+  const spec = experimentSpec(config, tasks.real);
   const grid = gridOf(config, options, orderedStrategies(spec, options));
   if (options.outDir !== null) refuseUsedFolder(options.outDir); // before the log, the engine or any folder
   const terminal = Deno.stderr.isTerminal();
@@ -127,12 +132,36 @@ async function compare(options: CompareOptions): Promise<number> {
  * When `training.target_steps` is unset, the budget is what `target_epochs` epochs take at the
  * configured target size; the results' config and every table and figure say so.
  */
-function sweepBudget(config: Config, options: CompareOptions): Config {
+function sweepBudget(config: Config, real: RealTasks | null, options: CompareOptions): Config {
   const { target_steps, target_epochs } = config.training;
   if (options.targetSamples === null || target_steps !== null || target_epochs === 0) return config;
-  const rows = splitCounts(config.data.target_n_samples, experimentSpec(config).data).train;
+  const rows = targetTrainRows(experimentSpec(config, real).data);
   const steps = target_epochs * stepsPerEpoch(rows, config.training.batch_size);
   return { ...config, training: { ...config.training, target_steps: steps } };
+}
+
+/**
+ * Real data have no relatedness to sweep, and a sweep's largest training set must fit in the target's
+ * rows left after its test and validation splits. Throws {@linkcode UsageError}.
+ */
+function checkRealSweep({ real, config }: LoadedTasks, options: CompareOptions): void {
+  if (real === null) return;
+  if (options.relatedness !== null) {
+    throw new UsageError(
+      `--relatedness: sweeps the synthetic tasks' relatedness; data.task is ${config.data.task}, so remove it`,
+    );
+  }
+  if (options.targetSamples === null) return;
+  const { test_fraction, validation_fraction, target_n_samples } = config.data;
+  const room = labelledRowsLeft(real.target, test_fraction) -
+    labelledCounts(target_n_samples, validation_fraction).validation;
+  const largest = Math.max(...options.targetSamples);
+  if (largest > room) {
+    throw new UsageError(
+      `--target-samples: ${largest} training rows, but the target task has ${room} left beside its test and ` +
+        `validation splits; give sizes of at most ${room}`,
+    );
+  }
 }
 
 /** The seeds and sweep points the options and config give, for `strategies`. */

@@ -11,7 +11,9 @@ import { readCheckpoint, writeCheckpoint } from "../../app/checkpoint.ts";
 import { checkStrategies, experimentSpec } from "../../app/config.ts";
 import { divergenceMessage, trainingLog } from "../../app/training_log.ts";
 import { UsageError } from "../../core/errors.ts";
-import { makeTransferData } from "../../core/data.ts";
+import { transferData } from "../../core/tasks.ts";
+import { fromCheckpoint, loadTasks, taskNames } from "../../app/datasets.ts";
+import { taskFileRoles } from "../../app/data_config.ts";
 import { type Engine, uploadTask } from "../../core/engine.ts";
 import {
   checkNotOverwriting,
@@ -19,9 +21,8 @@ import {
   type PathRole,
   writeTextFileAtomic,
 } from "../../app/atomic_write.ts";
-import { RotatingFile } from "../../app/rotating_file.ts";
 import { formatSummary, makeResults } from "./results.ts";
-import { openEngine, openLog, protectedInputs, readConfig, runCommand } from "../../app/setup.ts";
+import { logRoles, openEngine, openLog, protectedInputs, readConfig, runCommand } from "../../app/setup.ts";
 import {
   evaluatePretrained,
   pretrain,
@@ -36,19 +37,25 @@ export function main(args: readonly string[]): Promise<number> {
 }
 
 async function run(options: RunOptions): Promise<void> {
-  const config = readConfig(options);
-  const spec = experimentSpec(config);
-  checkStrategies(spec, [options.strategy], "--strategy");
+  const tasks = await loadTasks(readConfig(options));
+  const { config } = tasks;
+  const names = taskNames(tasks);
   checkOutputs(options, config);
-  const loaded = options.from === null ? null : readCheckpoint(options.from, sourceWidths(spec), "--from");
+  const loaded = options.from === null
+    ? null
+    : readCheckpoint(options.from, sourceWidths(experimentSpec(config, tasks.real)), "--from");
+  const real = loaded === null ? tasks.real : fromCheckpoint(tasks.real, names.source, loaded);
+  const spec = experimentSpec(config, real);
+  checkStrategies(spec, [options.strategy], "--strategy");
   const log = openLog(config);
+  tasks.notes.forEach((note) => log.info(note));
   let engine: Engine | null = null;
   try {
     engine = await openEngine(options, config, log);
     log.info(
       `engine ${engine.name}: ${engine.description}; seed ${config.data.random_seed}; strategy ${options.strategy}`,
     );
-    const data = makeTransferData(spec.data);
+    const data = transferData(spec.data);
     let divergence: string | null = null;
     const training: TrainingListener = {
       ...trainingLog(log),
@@ -57,14 +64,14 @@ async function run(options: RunOptions): Promise<void> {
     const source = uploadTask(engine, data.source);
     const pretrained = loaded === null
       ? await pretrain(engine, source, spec, training)
-      : await evaluatePretrained(engine, source, loaded);
+      : await evaluatePretrained(engine, source, loaded.model);
     if (loaded !== null) log.info(`pretrained model read from ${options.from}; no pretraining`);
-    const info = { seed: config.data.random_seed, config };
+    const info = { seed: config.data.random_seed, config, standardization: data.standardization };
     if (options.savePretrained !== null && pretrained.diverged === null) {
       writeCheckpoint(
         options.savePretrained,
         pretrained.model,
-        { ...info, recipe: "pretrained" },
+        { ...info, ...names.source, recipe: "pretrained" },
         "--save-pretrained",
       );
       log.info(`pretrained model written to ${options.savePretrained}`);
@@ -77,7 +84,7 @@ async function run(options: RunOptions): Promise<void> {
       writeCheckpoint(
         options.save,
         await engine.readModel(),
-        { ...info, recipe: options.strategy },
+        { ...info, ...names.target, recipe: options.strategy },
         "--save",
       );
       log.info(`fine-tuned model written to ${options.save}`);
@@ -117,18 +124,10 @@ function checkOutputs(options: RunOptions, config: ReturnType<typeof readConfig>
   }
 }
 
-/** What no output of the run may replace: every input (`--from` included), and the log and its rotations. */
+/** What no output of the run may replace: every input (`--from` and the data files included), and the log. */
 function pathsUsed(options: RunOptions, config: ReturnType<typeof readConfig>): PathRole[] {
-  const { file, backup_count } = config.logging;
-  const log: PathRole[] = [
-    { role: "the log file (logging.file)", path: file },
-    ...RotatingFile.rotationSlots(file, backup_count).map((path) => ({
-      role: "a rotated log file (logging.file, logging.backup_count)",
-      path,
-    })),
-  ];
   const from = options.from === null ? [] : [{ role: "the checkpoint (--from)", path: options.from }];
-  return [...protectedInputs(options.config), ...from, ...log];
+  return [...protectedInputs(options.config), ...taskFileRoles(config.data), ...from, ...logRoles(config)];
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -142,6 +142,7 @@ Deno.test("compare: every dataset it uploads is released once its runs are done,
     readModel: () => engine.readModel(),
     trainPhase: (spec) => engine.trainPhase(spec),
     evaluate: (data) => engine.evaluate(data),
+    logits: (data) => engine.logits(data),
     dispose: () => engine.dispose(),
   };
   const grid = { seeds: [1, 2], relatedness: [0.5, 1], targetRows: [25, 50] };
