@@ -1,0 +1,52 @@
+/**
+ * The predict program's flags: the shared setup flags (see `app/cli.ts`), the required `--model` and
+ * `--input`, and `--output` and `--label`.
+ *
+ * @module
+ */
+
+import { type Parsed, parseWith, programWithSetup, type SetupOptions, setupOptions } from "../../app/cli.ts";
+
+/** What the predict program's flags ask for. */
+export interface PredictOptions extends SetupOptions {
+  /** The model to predict with (`--model`): a safetensors file `run --save` or `--save-pretrained` wrote. */
+  readonly model: string;
+  /** The rows to predict (`--input`): a CSV file with a column for each of the model's features. */
+  readonly input: string;
+  /** Where to write the predictions as CSV (`--output`); null: to standard output. */
+  readonly output: string | null;
+  /** The column of the input holding the true labels, when it has one (`--label`, default `label`). */
+  readonly label: string;
+}
+
+/** Parses the predict program's `args` (without the program name). Throws {@linkcode UsageError} for bad flags. */
+export function parsePredictArgs(args: readonly string[]): Parsed<PredictOptions> {
+  const program = programWithSetup(
+    "deno task predict",
+    "Predict the class of every row of a CSV file with a saved model: the class and each class's probability.",
+  )
+    .requiredOption(
+      "--model <file>",
+      "the model: a safetensors file written by deno task run --save or --save-pretrained",
+    )
+    .requiredOption(
+      "--input <file>",
+      "a CSV file with a header and a column for each of the model's features",
+    )
+    .option(
+      "-o, --output <file>",
+      "write the predictions to this CSV file (atomically) instead of standard output",
+    )
+    .option(
+      "--label <column>",
+      "the input's column of true labels, if it has one: the predictions are then scored",
+      "label",
+    );
+  return parseWith(program, args, (options): PredictOptions => ({
+    ...setupOptions(options),
+    model: options.model as string,
+    input: options.input as string,
+    output: (options.output as string | undefined) ?? null,
+    label: options.label as string,
+  }));
+}
