@@ -29,12 +29,15 @@ function formatRates(rates: PartRates): string {
   return weights === biases ? `${weights}` : `${weights} (biases ${biases})`;
 }
 
-/** A listener that logs: INFO per epoch and per transfer's rates, WARNING per note and per divergence. */
+/**
+ * A listener that logs: INFO per epoch, per transfer's rates and per note (a head that starts fresh, as
+ * the tasks ask), WARNING per divergence.
+ */
 export function trainingLog(log: Logger): TrainingListener {
   return {
     started: ({ strategy, layerRates, learningRate, notes, stage, stages, segment }) => {
       if (strategy === null) return;
-      if (stage === 1) { for (const note of notes) log.warning(`${strategy}: ${note}`); }
+      if (stage === 1) { for (const note of notes) log.info(`${strategy}: ${note}`); }
       const last = segment.firstEpoch + segment.epochs - 1;
       const which = stages === 1
         ? strategy

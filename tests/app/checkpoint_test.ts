@@ -157,6 +157,12 @@ Deno.test("checkpoint: every corrupt or mismatching file is one line naming the 
   const metadata = checkpointMetadata(model, INFO);
   const saved = (m: Mlp, meta: Record<string, string> = metadata) => encodeSafetensors(modelTensors(m), meta);
   const good = saved(model);
+  /** The model with a standardisation of `kind`, mean 0 and `scale` for every feature. */
+  const standardized = (kind: string, scale: number) =>
+    saved(model, {
+      ...metadata,
+      standardization: JSON.stringify({ kind, mean: Array(20).fill(0), scale: Array(20).fill(scale) }),
+    });
   const header = (
     text: string,
     data = good.subarray(8 + Number(new DataView(good.buffer).getBigUint64(0, true))),
@@ -246,30 +252,8 @@ Deno.test("checkpoint: every corrupt or mismatching file is one line naming the 
       saved(model, { ...metadata, classes: '["a","b","c","d"]' }),
       /classes is not a list of 3/,
     ],
-    [
-      "a zero scale",
-      saved(model, {
-        ...metadata,
-        standardization: JSON.stringify({
-          kind: "feature",
-          mean: Array(20).fill(0),
-          scale: Array(20).fill(0),
-        }),
-      }),
-      /standardization is not null or \{kind, mean, scale\}/,
-    ],
-    [
-      "an unknown standardization",
-      saved(model, {
-        ...metadata,
-        standardization: JSON.stringify({
-          kind: "minmax",
-          mean: Array(20).fill(0),
-          scale: Array(20).fill(1),
-        }),
-      }),
-      /standardization is not null/,
-    ],
+    ["a zero scale", standardized("feature", 0), /standardization is not null or \{kind, mean, scale\}/],
+    ["an unknown standardization", standardized("minmax", 1), /standardization is not null/],
   ];
   for (const [label, bytes, says] of cases) {
     const path = join(dir, `${label.replaceAll(" ", "_")}.safetensors`);
@@ -327,4 +311,22 @@ Deno.test("CLI: --from a saved pretrained model transfers exactly as the run tha
     );
   }
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("checkpoint: the standardisation, feature names and classes come back as written, float32 for float32", async () => {
+  const dir = await Deno.makeTempDir();
+  const rng = new Rng(6);
+  const standardization = {
+    kind: "feature" as const,
+    mean: Float32Array.from({ length: 20 }, () => rng.normal() * 1e3),
+    scale: Float32Array.from({ length: 20 }, (_, i) => Math.fround(10 ** (i - 10) * (1 + rng.uniform()))),
+  };
+  const info = { ...INFO, standardization, classes: ["setosa", "a, b", 'say "hi"'] };
+  writeCheckpoint(join(dir, "m.safetensors"), heModel(WIDTHS, rng), info, "--save");
+  const back = readCheckpoint(join(dir, "m.safetensors"), null, "--model");
+  assert.deepEqual(back.widths, WIDTHS, "the widths come from the metadata when none are given");
+  assert.deepEqual(bytesOf(back.info.standardization!.mean), bytesOf(standardization.mean));
+  assert.deepEqual(bytesOf(back.info.standardization!.scale), bytesOf(standardization.scale));
+  assert.deepEqual(back.info.classes, info.classes);
+  assert.deepEqual(back.info.features, INFO.features);
 });
