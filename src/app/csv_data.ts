@@ -42,6 +42,7 @@ export interface CsvPool {
 export interface CsvRows {
   /** `n × features.length` values, row-major, in the order of `features`. */
   readonly x: Float32Array<ArrayBuffer>;
+  /** Rows read. */
   readonly n: number;
   /** Each row's label (trimmed) when the file has the `label` column, else null. */
   readonly labels: readonly string[] | null;

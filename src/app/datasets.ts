@@ -26,7 +26,7 @@ export interface LoadedTasks {
   readonly real: RealTasks | null;
   /** `config` with `data.n_features`, `n_classes` and `target_n_classes` set from the data. */
   readonly config: Config;
-  /** One line per task from which rows were left out, for the log. */
+  /** Lines for the log: each task's rows, features and classes, rows left out, the standardisation. */
   readonly notes: readonly string[];
 }
 
@@ -46,6 +46,9 @@ export async function loadTasks(config: Config): Promise<LoadedTasks> {
   const shaped = withDataShape(config, source, target);
   checkRunSize(shaped, "the data");
   const standardize = data.standardize ?? (data.task === "csv" ? "feature" : "global");
+  notes.push(
+    `features standardised (${standardize}) with the statistics of the source's training split alone`,
+  );
   return { real: { source, target, standardize }, config: shaped, notes };
 }
 
@@ -144,6 +147,8 @@ async function loadPool(
     );
   }
   const { pool, skipped } = loaded;
+  const classes = pool.classNames.length <= 10 ? pool.classNames.join(", ") : `${pool.classNames.length}`;
+  notes.push(`${key}: ${pool.n} rows of ${pool.origin}, ${pool.features} features, classes ${classes}`);
   if (pool.classNames.length > MAX_CLASSES) {
     throw new UsageError(
       `${

@@ -87,6 +87,7 @@ async function compare(options: CompareOptions): Promise<number> {
     width: terminal ? terminalWidth : undefined,
   });
   const log = openLog(config, { consoleLevel: "WARNING", console: (line) => progress.message(line) });
+  tasks.notes.forEach((note) => log.info(note));
   let stoppedBy: number | null = null;
   const stopOn = (code: number, name: string) => () => {
     if (stoppedBy !== null) Deno.exit(stoppedBy);
