@@ -102,7 +102,7 @@ export function readCheckpoint(path: string, widths: readonly number[] | null, f
   const where = `${flag} ${clip(path, MAX_PATH_QUOTE)}`;
   const bytes = readInputBytes(
     path,
-    "the checkpoint",
+    `the checkpoint (${flag})`,
     CHECKPOINT_FIX,
     MAX_RUN_BYTES,
     "a checkpoint holds the model's parameters as float32",

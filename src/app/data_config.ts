@@ -122,7 +122,10 @@ function text(value: unknown, where: string, what: string): string {
   throw new UsageError(`${where} must be ${what}, got ${show(value)}`);
 }
 
-/** Null, or a non-empty list of distinct names (numbers are taken as written, e.g. 3 as "3"). */
+/**
+ * Null, or a non-empty list of distinct names. A number becomes its shortest decimal text as YAML read
+ * it (`3` is "3", but `1.50` is "1.5"): a label such as `1.50` must be quoted to match the file's text.
+ */
 function names(value: unknown, where: string, what: string): string[] | null {
   if (value === null || value === undefined) return null;
   const ok = Array.isArray(value) && value.length > 0 &&

@@ -88,6 +88,7 @@ export function fromCheckpoint(
   real: RealTasks | null,
   source: TaskNames,
   loaded: Checkpoint,
+  task: string,
 ): RealTasks | null {
   const { features, standardization } = loaded.info;
   const differs = features.findIndex((name, i) => name !== source.features[i]);
@@ -102,9 +103,8 @@ export function fromCheckpoint(
   if ((real === null) !== (standardization === null)) {
     const trained = standardization === null ? "synthetic" : "real";
     throw new UsageError(
-      `--from: the checkpoint was trained on ${trained} data and the config's data.task is ${
-        real === null ? "synthetic" : "not"
-      }; transfer from a model of the same kind of task`,
+      `--from: the checkpoint was trained on ${trained} data and the config's data.task is ${task}; ` +
+        `transfer from a model of the same kind of task`,
     );
   }
   return real === null ? null : { ...real, standardize: standardization! };
@@ -220,12 +220,17 @@ function checkCounts(pool: LabelledPool, n: number, config: Config, side: "sourc
   const short = splits.findIndex((c) => Math.min(c.test, c.validation, c.train) < 1);
   if (short < 0) return;
   const c = splits[short];
+  const raise = c.test < 1
+    ? "raise data.test_fraction"
+    : c.validation < 1
+    ? `raise ${key} or data.validation_fraction`
+    : `raise ${key}`;
   throw new UsageError(
     `${origin}: too few rows of class '${
       clip(pool.classNames[short])
-    }' to split: ${c.rows} in the ${side} task ` +
-      `give ${c.test} test, ${c.validation} validation and ${c.train} training rows; each needs at least 1, so ` +
-      `raise ${key}, give more rows of it, or leave it out of data.${side}.classes`,
+    }' to split: its ${c.rows} rows in the ` +
+      `${side} task give ${c.test} test, ${c.validation} validation and ${c.train} training rows, and each ` +
+      `split needs at least 1; ${raise}, give more rows of it, or leave it out of data.${side}.classes`,
   );
 }
 

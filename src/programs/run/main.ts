@@ -44,7 +44,9 @@ async function run(options: RunOptions): Promise<void> {
   const loaded = options.from === null
     ? null
     : readCheckpoint(options.from, sourceWidths(experimentSpec(config, tasks.real)), "--from");
-  const real = loaded === null ? tasks.real : fromCheckpoint(tasks.real, names.source, loaded);
+  const real = loaded === null
+    ? tasks.real
+    : fromCheckpoint(tasks.real, names.source, loaded, config.data.task);
   const spec = experimentSpec(config, real);
   checkStrategies(spec, [options.strategy], "--strategy");
   const log = openLog(config);
