@@ -3,7 +3,8 @@
  * always includes `scratch`, its baseline) from that pretrained model on the same target data, at every
  * point of the sweeps over relatedness and target training-set size. The source task depends on neither
  * (see `data.ts`: relatedness only blends the target's teacher), so one pretraining per seed serves every
- * point.
+ * point. Real data (`data.task` other than `synthetic`) have no relatedness: their grid's one relatedness
+ * is null, which runs the target task as it is and records null.
  *
  * @module
  */
@@ -42,8 +43,11 @@ export interface Grid {
   readonly strategies?: readonly StrategyName[];
   /** Each replaces `data.seed` for one pretraining and all its transfers, run in this order. */
   readonly seeds: readonly number[];
-  /** Each replaces `data.relatedness` for the target task; the seed's one pretraining serves them all. */
-  readonly relatedness: readonly number[];
+  /**
+   * Each number replaces `data.relatedness` for the target task; the seed's one pretraining serves them
+   * all. Null runs the target task as it is and records no relatedness (real data have none).
+   */
+  readonly relatedness: readonly (number | null)[];
   /** Target training rows; null runs the configured split of `data.target_n_samples`. */
   readonly targetRows: readonly number[] | null;
 }
@@ -66,8 +70,11 @@ export interface PretrainRecord {
 export interface RunRecord {
   /** The seed of the pretraining this run started from; it also generated the target task. */
   readonly seed: number;
-  /** The target task's `r` (see `data.ts`): 1 shares the source's teacher, 0 has an independent one. */
-  readonly relatedness: number;
+  /**
+   * The target task's `r` (see `data.ts`): 1 shares the source's teacher, 0 has an independent one; null
+   * for real data, which have no relatedness.
+   */
+  readonly relatedness: number | null;
   /** Rows of the target training set this run trained on; the test set is the same at every size. */
   readonly targetTrainRows: number;
   /** Which transfer ran; `scratch` starts every layer fresh and ignores the pretrained weights. */
@@ -94,7 +101,7 @@ export interface Position {
   readonly seed: number;
   /** `"pretrain"` while pretraining, else the strategy being transferred. */
   readonly phase: "pretrain" | StrategyName;
-  /** The target task's relatedness; null while pretraining, which no target task is part of. */
+  /** The target task's relatedness; null while pretraining (no target task) and for real data (none). */
   readonly relatedness: number | null;
   /** Rows of the target training set; null while pretraining. */
   readonly targetTrainRows: number | null;
@@ -309,9 +316,10 @@ class ComparisonRun {
       this.hooks.observer.pretrained(record);
       if (diverged !== null) return true; // nothing to transfer from: the seed has no runs
       for (const relatedness of this.grid.relatedness) {
-        const related = withData(spec, { relatedness });
+        const related = relatedness === null ? spec : withData(spec, { relatedness });
         for (const [rows, target] of targetSets(related.data, this.grid.targetRows)) {
-          if (!(await this.#strategies(related, rows, target, model, metrics.test))) return false;
+          const point = { seed, relatedness, targetTrainRows: rows };
+          if (!(await this.#strategies(related, point, target, model, metrics.test))) return false;
         }
       }
       return true;
@@ -323,14 +331,13 @@ class ComparisonRun {
   /** Every strategy at one point of the grid, each from the same pretrained model; false when stopped. */
   async #strategies(
     spec: ExperimentSpec,
-    targetTrainRows: number,
+    point: Pick<RunRecord, "seed" | "relatedness" | "targetTrainRows">,
     targetData: TaskData,
     pretrained: Mlp,
     sourceTest: Metrics,
   ): Promise<boolean> {
     const target = uploadTask(this.engine, targetData);
     try {
-      const point = { seed: spec.data.seed, relatedness: spec.data.relatedness, targetTrainRows };
       for (const strategy of gridStrategies(this.grid)) {
         if (await this.#stopping()) return false;
         const listener = this.#listen({ ...point, phase: strategy });

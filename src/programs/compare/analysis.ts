@@ -62,8 +62,8 @@ export const GAIN_RANGE = [-1, 1] as const;
 
 /** A point of the grid. */
 export interface GridPoint {
-  /** The target task's relatedness, from 0 to 1. */
-  readonly relatedness: number;
+  /** The target task's relatedness, from 0 to 1; null for real data, which have none. */
+  readonly relatedness: number | null;
   /** Rows of the target training set. */
   readonly targetTrainRows: number;
 }

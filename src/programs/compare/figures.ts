@@ -3,7 +3,8 @@
  * one line per strategy, a band of ±1 standard deviation over the seeds) at each point of the grid,
  * and when swept, target test accuracy against the target training-set size (sample efficiency) and
  * against relatedness, with 95 % intervals of the mean as bands. The lines are the run's strategies, in
- * the summary's order. Every figure uses the seeds its point's
+ * the summary's order. Real data have no relatedness (null): their figures' words and file names leave it
+ * out, and no figure is drawn against it. Every figure uses the seeds its point's
  * numbers use (see `analysis.ts`), says how much each transfer trained, and keeps its y axis and bands
  * within [0, 100] %: a band that would reach past them is cut there, and none is drawn for fewer seeds
  * than it needs (2 for a standard deviation, 3 for an interval).
@@ -15,6 +16,7 @@ import { inPercent } from "../../app/format.ts";
 import type { StrategyName } from "../../core/recipes.ts";
 import type { RunRecord } from "../../core/comparison.ts";
 import type { ComparisonSummary, PointSummary } from "./analysis.ts";
+import { pointName } from "./summary.ts";
 import { mean, sampleStd } from "./stats.ts";
 import { type ChartPoint, type ChartSeries, lineChart } from "./svg.ts";
 
@@ -48,6 +50,7 @@ export function comparisonFigures(
   const single = relatedness.length === 1 && rows.length === 1;
   const { strategies } = summary;
   const curves = points.map((point) => learningCurves(runs, strategies, point, single, budget));
+  const numeric = relatedness.filter((r) => r !== null);
   const efficiency = rows.length > 1
     ? relatedness.map((r) =>
       sweepFigure(
@@ -59,10 +62,11 @@ export function comparisonFigures(
       )
     )
     : [];
-  const related = relatedness.length > 1
+  // Never against a null relatedness: real data have none to draw.
+  const related = numeric.length > 1
     ? rows.map((n) =>
       sweepFigure(
-        points.filter((p) => p.targetTrainRows === n),
+        points.filter((p) => p.targetTrainRows === n && p.relatedness !== null),
         strategies,
         "relatedness",
         rows.length === 1,
@@ -96,11 +100,11 @@ function learningCurves(
     });
     return { name: strategy, points };
   }).filter((s) => s.points.length > 0);
-  const where = `relatedness ${relatedness}, ${targetTrainRows} target training rows`;
+  const where = pointName(point);
   const seeds = seedsUsed.length;
   const band = seeds < 2 ? "no band with one seed" : "band: ±1 standard deviation, cut to [0, 100] %";
   return {
-    file: single ? "learning-curves.svg" : `learning-curves-r${relatedness}-n${targetTrainRows}.svg`,
+    file: single ? "learning-curves.svg" : `learning-curves${rSuffix(relatedness)}-n${targetTrainRows}.svg`,
     caption: `Target test accuracy per epoch (${where}; ${budget}); line: mean over ${seeds} seed${
       seeds === 1 ? "" : "s"
     }, ${band}.`,
@@ -122,9 +126,10 @@ function sweepFigure(
   single: boolean,
   budget: string,
 ): Figure {
-  const x = (p: PointSummary) => along === "rows" ? p.targetTrainRows : p.relatedness;
+  // The relatedness figure gets only points with a relatedness (see comparisonFigures).
+  const x = (p: PointSummary) => along === "rows" ? p.targetTrainRows : p.relatedness ?? NaN;
   const fixed = along === "rows"
-    ? `relatedness ${points[0].relatedness}`
+    ? points[0].relatedness === null ? null : `relatedness ${points[0].relatedness}`
     : `${points[0].targetTrainRows} target rows`;
   const series: ChartSeries[] = strategies.map((strategy) => ({
     name: strategy,
@@ -143,16 +148,18 @@ function sweepFigure(
   const suffix = single
     ? ""
     : along === "rows"
-    ? `-r${points[0].relatedness}`
+    ? rSuffix(points[0].relatedness)
     : `-n${points[0].targetTrainRows}`;
+  const title = along === "rows" ? "Sample efficiency" : "Relatedness";
+  const context = fixed === null ? budget : `${fixed}; ${budget}`;
   return {
     file: `${name}${suffix}.svg`,
     caption:
       `Target test accuracy against ${along === "rows" ? "the target training-set size" : "relatedness"} ` +
-      `(${fixed}; ${budget}); line: mean over ${seeds} seeds, band: 95% interval of the mean, ` +
+      `(${context}); line: mean over ${seeds} seeds, band: 95% interval of the mean, ` +
       `cut to [0, 100] % (none under 3 seeds).`,
     svg: lineChart({
-      title: along === "rows" ? `Sample efficiency: ${fixed}` : `Relatedness: ${fixed}`,
+      title: fixed === null ? title : `${title}: ${fixed}`,
       subtitle: budget,
       xLabel: along === "rows"
         ? "target training rows"
@@ -163,4 +170,9 @@ function sweepFigure(
       series,
     }),
   };
+}
+
+/** `-r<relatedness>` for a figure's file name; empty without a relatedness (real data). */
+function rSuffix(relatedness: number | null): string {
+  return relatedness === null ? "" : `-r${relatedness}`;
 }

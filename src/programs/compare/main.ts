@@ -176,7 +176,8 @@ function gridOf(config: Config, options: CompareOptions, strategies: readonly St
   return {
     strategies,
     seeds: Array.from({ length: options.seeds }, (_, i) => first + i),
-    relatedness: options.relatedness ?? [config.data.relatedness],
+    // Real data have no relatedness (checkRealSweep refuses --relatedness for them): null, shown nowhere.
+    relatedness: config.data.task === "synthetic" ? options.relatedness ?? [config.data.relatedness] : [null],
     targetRows: options.targetSamples,
   };
 }

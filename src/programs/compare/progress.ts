@@ -99,7 +99,10 @@ export class ProgressReport implements Observer {
    */
   finished(record: RunRecord): void {
     if (record.diverged !== null) {
-      const where = `relatedness ${record.relatedness}, ${record.targetTrainRows} rows`;
+      const where = [
+        ...(record.relatedness === null ? [] : [`relatedness ${record.relatedness}`]),
+        `${record.targetTrainRows} rows`,
+      ].join(", ");
       return this.message(
         `seed ${record.seed}: ${record.strategy} diverged at epoch ${record.diverged.epoch} (${where}); ` +
           "its seed is left out at this point",

@@ -46,9 +46,13 @@ export function budgetNote(training: TransferBudget): string {
     : `${budget}; early stopping ends a transfer after ${patience} epochs without a lower validation loss`;
 }
 
-/** A point in words: `relatedness 0.9, 480 target training rows`. */
+/**
+ * A point in words: `relatedness 0.9, 480 target training rows`; without a relatedness (real data),
+ * `480 target training rows`.
+ */
 export function pointName(point: GridPoint): string {
-  return `relatedness ${point.relatedness}, ${point.targetTrainRows} target training rows`;
+  const rows = `${point.targetTrainRows} target training rows`;
+  return point.relatedness === null ? rows : `relatedness ${point.relatedness}, ${rows}`;
 }
 
 /** Seeds in words, runs of consecutive seeds shortened: `42–46, 48`. */
@@ -127,7 +131,7 @@ export function tableRows(
       const comparison = point.comparisons.find((c) => c.strategy === s.strategy);
       if (s.best) best.push(rows.length);
       rows.push([
-        ...(swept.relatedness ? [String(point.relatedness)] : []),
+        ...(swept.relatedness ? [String(point.relatedness ?? "")] : []),
         ...(swept.rows ? [String(point.targetTrainRows)] : []),
         `${s.strategy}${s.best ? " *" : ""}`,
         String(point.seedsUsed.length),

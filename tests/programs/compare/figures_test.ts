@@ -124,3 +124,25 @@ Deno.test("every figure has one series per strategy of the run, in the summary's
     assert.equal(legend, 3, figure.file);
   }
 });
+
+Deno.test("without a relatedness (real data) the figures' names and words leave it out", () => {
+  const runs = [1, 2, 3].flatMap((seed) =>
+    [100, 200].flatMap((rows) =>
+      CLASSIC_STRATEGIES.map((s) => ({ ...run(seed, s, 0.5 + 0.1 * seed, rows), relatedness: null }))
+    )
+  );
+  const figures = comparisonFigures(runs, analyzeComparison(runs), BUDGET);
+  assert.deepEqual(figures.map((f) => f.file), [
+    "learning-curves-n100.svg",
+    "learning-curves-n200.svg",
+    "sample-efficiency.svg",
+  ]);
+  for (const f of figures) {
+    assert.ok(!/relatedness|null/.test(`${f.caption}\n${f.svg}`), f.file);
+  }
+  assert.match(figures[0].svg, /<title>Learning curves: 100 target training rows<\/title>/);
+  assert.match(figures[2].svg, /<title>Sample efficiency<\/title>/);
+  assert.ok(
+    figures[2].caption.startsWith(`Target test accuracy against the target training-set size (${BUDGET});`),
+  );
+});

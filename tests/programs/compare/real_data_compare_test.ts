@@ -90,3 +90,44 @@ Deno.test("compare on a CSV task: --relatedness and a --target-samples beyond th
     assert.ok(!exists(join(dir, "runs")), "no run folder made");
   });
 });
+
+Deno.test("compare on a CSV task: no relatedness anywhere, since real data have none", async () => {
+  await withTask(async (dir) => {
+    // Two sizes, so that figure names and verdicts name their point (a single point names none).
+    const result = await compare(dir, ["--seeds", "2", "--target-samples", "20,60", "--out-dir", "out"]);
+    assert.equal(result.code, 0, result.stderr);
+    const out = join(dir, "out");
+    const results: Json = JSON.parse(Deno.readTextFileSync(join(out, "results.json")));
+    assert.equal(results.runs.length, 2 * 4 * 2);
+    for (const run of results.runs) assert.equal(run.relatedness, null, `${run.seed} ${run.strategy}`);
+    for (const point of results.summary.points) assert.equal(point.relatedness, null);
+    const csv = Deno.readTextFileSync(join(out, "results.csv")).trimEnd().split("\n").map((l) =>
+      l.split(",")
+    );
+    const column = csv[0].indexOf("relatedness");
+    assert.ok(column >= 0, "the CSV keeps its relatedness column");
+    assert.deepEqual(csv.slice(1).map((row) => row[column]), results.runs.map(() => ""), "left empty");
+    const files = [...Deno.readDirSync(out)].map((entry) => entry.name).sort();
+    assert.ok(
+      files.includes("learning-curves-n20.svg") && files.includes("sample-efficiency.svg"),
+      `${files}`,
+    );
+    assert.deepEqual(files.filter((name) => name.includes("-r")), [], "no file name carries a relatedness");
+    assert.ok(!files.some((name) => name.startsWith("relatedness")), "no figure against relatedness");
+    const texts = [
+      ["stdout", result.stdout],
+      ["stderr", result.stderr],
+      ...files.filter((name) => /\.(svg|html)$/.test(name)).map((
+        name,
+      ) => [name, Deno.readTextFileSync(join(out, name))]),
+    ];
+    for (const [where, text] of texts) {
+      for (const line of text.split("\n")) {
+        assert.ok(!/relatedness 0\.9|\br 0\.9/.test(line), `${where}: ${line}`);
+        assert.ok(!/relatedness null|\br null/.test(line), `${where}: ${line}`);
+      }
+    }
+    // The verdicts name the point by its size alone.
+    assert.match(result.stdout, /^at 20 target training rows: /m);
+  });
+});
