@@ -208,6 +208,9 @@ const betaInFloat32 = (v: number) => v >= 0 && Math.fround(v) < 1;
 /** The smallest normal float32: a smaller ε is flushed to 0 on a GPU, and 0 / 0 is NaN. */
 const FLOAT32_MIN_NORMAL = 2 ** -126;
 
+/** The fewest samples `data.base_n_samples` and `data.target_n_samples` may ask for. */
+export const MIN_SAMPLES = 3;
+
 /** `data.source` and `data.target`: checked as a whole by `parseTaskFiles` once `data.task` is known. */
 const TASK_FILES_FIELD: Field = {
   default: null,
@@ -234,8 +237,8 @@ const SCHEMA: Record<KeyedSection, Record<string, Field>> = {
     backup_count: intField(3, 0, MAX_LOG_BACKUPS),
   },
   data: {
-    base_n_samples: intField(2000, 3),
-    target_n_samples: intField(800, 3),
+    base_n_samples: intField(2000, MIN_SAMPLES),
+    target_n_samples: intField(800, MIN_SAMPLES),
     n_features: intField(20, 1),
     n_classes: intField(3, 2, MAX_CLASSES),
     target_n_classes: intField(null, 2, MAX_CLASSES),
@@ -453,8 +456,8 @@ export function readInputBytes(
     throw new UsageError(`${where}: cannot read ${what} (${clip(errorMessage(error), 200)}); ${fix}`);
   }
   if (!info.isFile) {
-    const kind = info.isDirectory ? "a folder" : "not a regular file";
-    throw new UsageError(`${where}: ${what} is ${kind} (a device, FIFO or socket is refused); ${fix}`);
+    const kind = info.isDirectory ? "a folder" : "not a regular file (a device, FIFO or socket is refused)";
+    throw new UsageError(`${where}: ${what} is ${kind}; ${fix}`);
   }
   if (bytes === undefined || bytes.length > maxBytes) {
     throw new UsageError(
@@ -688,10 +691,13 @@ function checkDataTask(config: Config, given: ReadonlySet<string>, source: strin
     }
     return;
   }
-  const decided = SYNTHETIC_ONLY_KEYS.find((key) => given.has(key));
-  if (decided !== undefined) {
+  const decided = SYNTHETIC_ONLY_KEYS.filter((key) => given.has(key)).map((key) => `data.${key}`);
+  if (decided.length > 0) {
     throw new UsageError(
-      `${source}: data.${decided} is for the synthetic tasks; with data.task: ${task} the data decide it, so remove it`,
+      `${source}: ${decided.join(", ")} shape the synthetic tasks alone; with data.task: ${task} the data ` +
+        `give the features and classes, and two real tasks have no relatedness or shift, so remove ${
+          decided.length === 1 ? "it" : "them"
+        }`,
     );
   }
 }

@@ -330,7 +330,8 @@ class ListedClasses implements ClassCoder {
       const [where, key] = [this.#where, this.#classesKey];
       throw new UsageError(
         `${where}: ${key} lists '${clip(names[missing])}' but ${where} has no row labelled so ` +
-          `(column '${this.#labelColumn}'); remove it from ${key} or check its spelling`,
+          `(column '${this.#labelColumn}'); remove it from ${key} or check its spelling` +
+          (/^[-+.\d]/.test(names[missing]) ? ` (YAML reads 1.50 as 1.5: quote a label such as '1.50')` : ""),
       );
     }
     return names;
@@ -570,6 +571,11 @@ class RecordReader {
   readonly #where: string;
 
   constructor(text: string, where: string) {
+    if (text.includes("\r") && !text.includes("\n")) {
+      throw new UsageError(
+        `${where}:1: the file breaks its lines with CR alone (old Mac style); save it with LF or CRLF line ends`,
+      );
+    }
     this.#text = text;
     this.#where = where;
     this.#pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;

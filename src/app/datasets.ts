@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checkRunSize, type Config, readInputBytes } from "./config.ts";
+import { checkRunSize, type Config, MIN_SAMPLES, readInputBytes } from "./config.ts";
 import type { TaskFiles } from "./data_config.ts";
 import { digitsPool } from "./digits.ts";
 import { parseCsvPool } from "./csv_data.ts";
@@ -26,7 +26,7 @@ export interface LoadedTasks {
   readonly real: RealTasks | null;
   /** `config` with `data.n_features`, `n_classes` and `target_n_classes` set from the data. */
   readonly config: Config;
-  /** Lines for the log: each task's rows, features and classes, rows left out, the standardisation. */
+  /** Lines for the log: each task's rows, features and classes, and the rows left out. */
   readonly notes: readonly string[];
 }
 
@@ -46,9 +46,6 @@ export async function loadTasks(config: Config): Promise<LoadedTasks> {
   const shaped = withDataShape(config, source, target);
   checkRunSize(shaped, "the data");
   const standardize = data.standardize ?? (data.task === "csv" ? "feature" : "global");
-  notes.push(
-    `features standardised (${standardize}) with the statistics of the source's training split alone`,
-  );
   return { real: { source, target, standardize }, config: shaped, notes };
 }
 
@@ -79,10 +76,17 @@ export function taskNames({ real, config }: LoadedTasks): { source: TaskNames; t
   };
 }
 
+/** What the log says of `real`'s standardisation: fitted, or the one `from` (a checkpoint's path) stored. */
+export function standardizationNote(real: RealTasks, from: string | null): string {
+  return typeof real.standardize === "object"
+    ? `features standardised (${real.standardize.kind}) with the transform stored in ${from}, not refitted`
+    : `features standardised (${real.standardize}) with the statistics of the source's training split alone`;
+}
+
 /**
  * `real` to transfer from a saved pretrained model: its inputs standardised as the model's were, not
- * refitted. Refuses a checkpoint trained on other features, or on real data for synthetic tasks and
- * the other way round. Throws {@linkcode UsageError}.
+ * refitted. Refuses a checkpoint trained on real data for synthetic tasks and the other way round, or
+ * on other features or classes than the config's source task (in order: the head's rows are classes). Throws {@linkcode UsageError}.
  */
 export function fromCheckpoint(
   real: RealTasks | null,
@@ -90,16 +94,7 @@ export function fromCheckpoint(
   loaded: Checkpoint,
   task: string,
 ): RealTasks | null {
-  const { features, standardization } = loaded.info;
-  const differs = features.findIndex((name, i) => name !== source.features[i]);
-  if (differs >= 0) {
-    throw new UsageError(
-      `--from: the checkpoint's feature ${differs + 1} is '${
-        clip(features[differs])
-      }', the config's source task's ` +
-        `'${clip(source.features[differs])}'; transfer from a model trained on the same features`,
-    );
-  }
+  const { features, classes, standardization } = loaded.info;
   if ((real === null) !== (standardization === null)) {
     const trained = standardization === null ? "synthetic" : "real";
     throw new UsageError(
@@ -107,6 +102,16 @@ export function fromCheckpoint(
         `transfer from a model of the same kind of task`,
     );
   }
+  const differs = (what: string, plural: string, saved: readonly string[], wanted: readonly string[]) => {
+    const at = saved.findIndex((name, k) => name !== wanted[k]);
+    if (at < 0) return;
+    throw new UsageError(
+      `--from: the checkpoint's ${what} ${at + 1} is '${clip(saved[at])}', the config's source task's ` +
+        `'${clip(wanted[at])}'; transfer from a model pretrained on the same ${plural} in the same order`,
+    );
+  };
+  differs("feature", "features", features, source.features);
+  differs("class", "classes", classes, source.classes);
   return real === null ? null : { ...real, standardize: standardization! };
 }
 
@@ -117,11 +122,11 @@ async function loadPool(
   notes: string[],
 ): Promise<LabelledPool> {
   const key = `data.${side}`;
-  const read = (path: string, what: string) =>
+  const read = (path: string, what: string, field: string) =>
     readInputBytes(
       path,
-      `${what} (${key})`,
-      `give ${key} a readable file`,
+      `${what} (${key}.${field})`,
+      `give ${key}.${field} a readable file`,
       MAX_DATA_FILE_BYTES,
       DATA_SIZE_HINT,
     );
@@ -138,9 +143,9 @@ async function loadPool(
   } else {
     const { images, labels } = files;
     loaded = idxPool(
-      parseIdx(read(images, "the images file"), images, MAX_DATA_FILE_BYTES),
+      parseIdx(read(images, "the images file", "images"), images, MAX_DATA_FILE_BYTES),
       images,
-      parseIdx(read(labels, "the labels file"), labels, MAX_DATA_FILE_BYTES),
+      parseIdx(read(labels, "the labels file", "labels"), labels, MAX_DATA_FILE_BYTES),
       labels,
       files.classes,
       key,
@@ -148,7 +153,8 @@ async function loadPool(
   }
   const { pool, skipped } = loaded;
   const classes = pool.classNames.length <= 10 ? pool.classNames.join(", ") : `${pool.classNames.length}`;
-  notes.push(`${key}: ${pool.n} rows of ${pool.origin}, ${pool.features} features, classes ${classes}`);
+  const features = `${pool.features} feature${pool.features === 1 ? "" : "s"}`;
+  notes.push(`${key}: ${pool.n} rows of ${pool.origin}, ${features}, classes ${classes}`);
   if (pool.classNames.length > MAX_CLASSES) {
     throw new UsageError(
       `${
@@ -213,7 +219,10 @@ function checkCounts(pool: LabelledPool, n: number, config: Config, side: "sourc
   if (n > left) {
     throw new UsageError(
       `${origin}: ${key} = ${n} labelled rows, but the ${side} task has ${left} left once data.test_fraction = ` +
-        `${testFraction} of each class is held out for test; lower ${key} to at most ${left}`,
+        `${testFraction} of each class is held out for test; ` +
+        (left >= MIN_SAMPLES
+          ? `lower ${key} to at most ${left}`
+          : `give the task more rows, or lower data.test_fraction`),
     );
   }
   const splits = classSplits(pool, labelledCounts(n, validationFraction), testFraction);
@@ -226,11 +235,10 @@ function checkCounts(pool: LabelledPool, n: number, config: Config, side: "sourc
     ? `raise ${key} or data.validation_fraction`
     : `raise ${key}`;
   throw new UsageError(
-    `${origin}: too few rows of class '${
-      clip(pool.classNames[short])
-    }' to split: its ${c.rows} rows in the ` +
-      `${side} task give ${c.test} test, ${c.validation} validation and ${c.train} training rows, and each ` +
-      `split needs at least 1; ${raise}, give more rows of it, or leave it out of data.${side}.classes`,
+    `${origin}: too few rows of class '${clip(pool.classNames[short])}' to split: of its ${c.rows} rows in ` +
+      `the ${side} task, the splits take ${c.test} for test, ${c.validation} for validation and ${c.train} ` +
+      `for training, and each needs at least 1; ${raise}, give more rows of it, or leave it out of ` +
+      `data.${side}.classes`,
   );
 }
 

@@ -347,7 +347,7 @@ Deno.test("loadTasks and parseConfig refuse mismatched, too small or misnamed ta
     await assertRefused(
       () => loadTasks(csv(source, { source: { file: rare }, base_n_samples: 20 })),
       "a class too small to split",
-      [rare, "class 'rare'", "its 2 rows", "give 0 test", "raise data.test_fraction"],
+      [rare, "class 'rare'", "of its 2 rows", "take 0 for test", "raise data.test_fraction"],
     );
     await assertRefused(() => loadTasks(csv(join(dir, "missing.csv"))), "a missing file", [
       join(dir, "missing.csv"),

@@ -20,7 +20,7 @@
 import { labelledCounts, targetTrainRows } from "../../core/tasks.ts";
 import { labelledRowsLeft } from "../../core/real_data.ts";
 import type { RealTasks } from "../../core/pool.ts";
-import { type LoadedTasks, loadTasks } from "../../app/datasets.ts";
+import { type LoadedTasks, loadTasks, standardizationNote } from "../../app/datasets.ts";
 import { stepsPerEpoch } from "../../core/engine.ts";
 import { join } from "node:path";
 import { checkWritable, writeTextFileAtomic } from "../../app/atomic_write.ts";
@@ -88,6 +88,7 @@ async function compare(options: CompareOptions): Promise<number> {
   });
   const log = openLog(config, { consoleLevel: "WARNING", console: (line) => progress.message(line) });
   tasks.notes.forEach((note) => log.info(note));
+  if (tasks.real !== null) log.info(standardizationNote(tasks.real, null));
   let stoppedBy: number | null = null;
   const stopOn = (code: number, name: string) => () => {
     if (stoppedBy !== null) Deno.exit(stoppedBy);

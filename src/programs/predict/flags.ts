@@ -15,8 +15,11 @@ export interface PredictOptions extends SetupOptions {
   readonly input: string;
   /** Where to write the predictions as CSV (`--output`); null: to standard output. */
   readonly output: string | null;
-  /** The column of the input holding the true labels, when it has one (`--label`, default `label`). */
-  readonly label: string;
+  /**
+   * The input's column of true labels (`--label`), which must then exist; null when the flag is absent,
+   * so that a column named `label` is read when there is one.
+   */
+  readonly label: string | null;
 }
 
 /** Parses the predict program's `args` (without the program name). Throws {@linkcode UsageError} for bad flags. */
@@ -39,14 +42,13 @@ export function parsePredictArgs(args: readonly string[]): Parsed<PredictOptions
     )
     .option(
       "--label <column>",
-      "the input's column of true labels, if it has one: the predictions are then scored",
-      "label",
+      "the input's column of true labels, to score the predictions (default: a column named label, if any)",
     );
   return parseWith(program, args, (options): PredictOptions => ({
     ...setupOptions(options),
     model: options.model as string,
     input: options.input as string,
     output: (options.output as string | undefined) ?? null,
-    label: options.label as string,
+    label: (options.label as string | undefined) ?? null,
   }));
 }

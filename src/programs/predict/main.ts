@@ -39,8 +39,17 @@ async function predict(options: PredictOptions): Promise<void> {
   }
   const { model, info } = readCheckpoint(options.model, null, "--model");
   const text = readCsvText(options.input, "the input (--input)", "give --input a readable CSV file");
-  const rows = parseCsvRows(text, options.input, info.features, options.label, "--input");
-  const truth = rows.labels === null ? null : classIndices(rows.labels, rows.lines, info.classes, options);
+  const label = options.label ?? DEFAULT_LABEL;
+  const rows = parseCsvRows(text, options.input, info.features, label, "--input");
+  if (options.label !== null && rows.labels === null) {
+    throw new UsageError(
+      `--label ${clip(options.label)}: ${clip(options.input, MAX_PATH_QUOTE)} has no such column; name its ` +
+        `column of true labels, or leave --label out`,
+    );
+  }
+  const truth = rows.labels === null
+    ? null
+    : classIndices(rows.labels, rows.lines, info.classes, options.input, label);
   const x = info.standardization === null ? rows.x : standardize(rows.x, info.standardization);
   const log = openLog(config);
   let engine: Engine | null = null;
@@ -55,8 +64,10 @@ async function predict(options: PredictOptions): Promise<void> {
       features: x.length / rows.n,
       classes,
     });
-    const probabilities = softmaxRows(await engine.logits(data), classes);
+    const logits = await engine.logits(data);
     engine.release(data);
+    checkFinite(logits, classes, rows.lines, options.input);
+    const probabilities = softmaxRows(logits, classes);
     const csv = predictionsCsv(probabilities, info.classes, rows.labels);
     if (options.output === null) console.log(csv.trimEnd());
     else writeTextFileAtomic(options.output, csv, "--output");
@@ -70,20 +81,37 @@ async function predict(options: PredictOptions): Promise<void> {
   }
 }
 
+/** The column of true labels read when `--label` is absent, if the input has it. */
+const DEFAULT_LABEL = "label";
+
+/**
+ * Refuses logits that are not finite (an input so far outside the training data's range that the
+ * float32 arithmetic overflows): its probabilities would be NaN and its class made up.
+ */
+function checkFinite(logits: Float32Array, classes: number, lines: readonly number[], input: string): void {
+  const at = logits.findIndex((z) => !Number.isFinite(z));
+  if (at < 0) return;
+  throw new UsageError(
+    `${clip(input, MAX_PATH_QUOTE)}:${lines[Math.floor(at / classes)]}: the model's outputs for this row ` +
+      `overflow float32; its values lie far outside the training data's range, so check the row's scale`,
+  );
+}
+
 /** Each label's class index among the model's `classes`; a label the model does not know is refused. */
 function classIndices(
   labels: readonly string[],
   lines: readonly number[],
   classes: readonly string[],
-  options: PredictOptions,
+  input: string,
+  column: string,
 ): Uint32Array<ArrayBuffer> {
   const index = new Map(classes.map((name, k) => [name, k]));
   return Uint32Array.from(labels, (label, i) => {
     const k = index.get(label);
     if (k !== undefined) return k;
     throw new UsageError(
-      `${clip(options.input, MAX_PATH_QUOTE)}:${lines[i]}: unknown label '${clip(label)}' (column ` +
-        `'${clip(options.label)}'); the model knows ${clip(classes.join(", "))}, so fix the row or name ` +
+      `${clip(input, MAX_PATH_QUOTE)}:${lines[i]}: unknown label '${clip(label)}' (column ` +
+        `'${clip(column)}'); the model knows ${clip(classes.join(", "))}, so fix the row or name ` +
         `another column with --label`,
     );
   });

@@ -12,7 +12,7 @@ import { checkStrategies, experimentSpec } from "../../app/config.ts";
 import { divergenceMessage, trainingLog } from "../../app/training_log.ts";
 import { UsageError } from "../../core/errors.ts";
 import { transferData } from "../../core/tasks.ts";
-import { fromCheckpoint, loadTasks, taskNames } from "../../app/datasets.ts";
+import { fromCheckpoint, loadTasks, standardizationNote, taskNames } from "../../app/datasets.ts";
 import { taskFileRoles } from "../../app/data_config.ts";
 import { type Engine, uploadTask } from "../../core/engine.ts";
 import {
@@ -51,6 +51,7 @@ async function run(options: RunOptions): Promise<void> {
   checkStrategies(spec, [options.strategy], "--strategy");
   const log = openLog(config);
   tasks.notes.forEach((note) => log.info(note));
+  if (real !== null) log.info(standardizationNote(real, options.from));
   let engine: Engine | null = null;
   try {
     engine = await openEngine(options, config, log);

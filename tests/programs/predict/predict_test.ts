@@ -360,14 +360,20 @@ Deno.test("predict: columns in another order and extra columns give the same pre
     const unlabelled = [FEATURES.join(","), ...original.rows.map((row) => row.slice(0, 4).join(","))];
     Deno.writeTextFileSync(join(dir, "unlabelled.csv"), unlabelled.join("\r\n") + "\r\n");
 
-    const args = (
-      input: string,
-    ) => ["--model", "ft.safetensors", "--input", input, "--label", "species", "--device", "cpu"];
+    const args = (input: string, label = ["--label", "species"]) => [
+      "--model",
+      "ft.safetensors",
+      "--input",
+      input,
+      ...label,
+      "--device",
+      "cpu",
+    ];
     const plain = await predictTo(dir, "plain.csv", args("target.csv"));
     const moved = await predictTo(dir, "moved.csv", args("shuffled.csv"));
     assert.deepEqual(moved, plain, "the same rows, labels and probabilities, bit for bit");
 
-    const bare = await predictTo(dir, "bare.csv", args("unlabelled.csv"));
+    const bare = await predictTo(dir, "bare.csv", args("unlabelled.csv", [])); // no label column, none asked for
     assert.deepEqual(bare.header, ["row", "class", ...TARGET_CLASSES.map((c) => `p_${c}`)]);
     assert.deepEqual(bare.rows, plain.rows.map((row) => [row[0], ...row.slice(2)]), "the same but the label");
     checkPredictions(dir, "ft.safetensors", "unlabelled.csv", bare, 1e-5);
@@ -392,6 +398,8 @@ Deno.test("predict: bad input, models and outputs exit 2 with one line naming th
     edit("bad-label.csv", 7, (f) => [...f.slice(0, 4), "purple"]);
     edit("bad-value.csv", 12, (f) => [f[0], "abc", ...f.slice(2)]);
     edit("empty-value.csv", 5, (f) => [f[0], f[1], f[2], " ", f[4]]);
+    edit("huge.csv", 9, (f) => [f[0], "3e38", "3e38", "3e38", f[4]]);
+    Deno.writeTextFileSync(join(dir, "cr.csv"), target.join("\r") + "\r");
     const keep = "precious, not predictions\n";
     Deno.writeTextFileSync(join(dir, "keep.csv"), keep);
     const model = Deno.readFileSync(join(dir, "ft.safetensors"));
@@ -440,6 +448,29 @@ Deno.test("predict: bad input, models and outputs exit 2 with one line naming th
       ]],
       ["a missing model file", ["--model", "none.safetensors", "--input", "target.csv", "-o", "keep.csv"], [
         "none.safetensors",
+        "--model",
+      ]],
+      [
+        "a row whose outputs overflow",
+        ["--model", "ft.safetensors", "--input", "huge.csv", "-o", "keep.csv"],
+        [
+          "huge.csv:9:",
+          "overflow",
+        ],
+      ],
+      ["a --label that names no column", [
+        "--model",
+        "ft.safetensors",
+        "--input",
+        "target.csv",
+        "--label",
+        "specis",
+        "-o",
+        "keep.csv",
+      ], ["--label specis", "no such column"]],
+      ["bare CR line ends", ["--model", "ft.safetensors", "--input", "cr.csv", "-o", "keep.csv"], [
+        "cr.csv:1:",
+        "CR alone",
       ]],
       ["--output is the input", ["--model", "ft.safetensors", "--input", "target.csv", "-o", "target.csv"], [
         "--output",
@@ -530,7 +561,11 @@ Deno.test("run --from a pretrained model of the CSV task transfers exactly as th
     assert.equal(synthetic.code, 0, synthetic.stderr);
     Deno.writeTextFileSync(join(dir, "keep.json"), "{}\n");
     const refused = await program("run", dir, ["--from", "syn.safetensors", "-o", "keep.json"]);
-    assertUsageFailure(refused, "--from a synthetic model on a CSV task", ["--from", "synthetic", "data.task is csv"]);
+    assertUsageFailure(refused, "--from a synthetic model on a CSV task", [
+      "--from",
+      "synthetic",
+      "data.task is csv",
+    ]);
     const back = await program("run", dir, [
       "--config",
       "synthetic.yaml",
@@ -539,7 +574,34 @@ Deno.test("run --from a pretrained model of the CSV task transfers exactly as th
       "-o",
       "keep.json",
     ]);
-    assertUsageFailure(back, "--from a CSV model on synthetic tasks", ["--from", "real", "data.task is synthetic"]);
+    assertUsageFailure(back, "--from a CSV model on synthetic tasks", [
+      "--from",
+      "real",
+      "data.task is synthetic",
+    ]);
+    // The same features, but the source's classes in another order: the saved head's rows would be read
+    // as the wrong classes.
+    Deno.writeTextFileSync(
+      join(dir, "reordered.yaml"),
+      CONFIG.replace(
+        "file: source.csv, label: species",
+        "file: source.csv, label: species, classes: [south, north, east]",
+      ),
+    );
+    const reordered = await program("run", dir, [
+      "--config",
+      "reordered.yaml",
+      "--from",
+      "pre.safetensors",
+      "-o",
+      "keep.json",
+    ]);
+    assertUsageFailure(reordered, "--from a model of other source classes", [
+      "--from",
+      "class 1",
+      "'east'",
+      "'south'",
+    ]);
     assert.equal(Deno.readTextFileSync(join(dir, "keep.json")), "{}\n", "--output untouched");
   } finally {
     await Deno.remove(dir, { recursive: true });
