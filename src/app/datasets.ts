@@ -86,7 +86,8 @@ export function standardizationNote(real: RealTasks, from: string | null): strin
 /**
  * `real` to transfer from a saved pretrained model: its inputs standardised as the model's were, not
  * refitted. Refuses a checkpoint trained on real data for synthetic tasks and the other way round, or
- * on other features or classes than the config's source task (in order: the head's rows are classes). Throws {@linkcode UsageError}.
+ * on other features or classes than the config's source task (in order: the head's rows are classes).
+ * Throws {@linkcode UsageError}.
  */
 export function fromCheckpoint(
   real: RealTasks | null,
