@@ -19,6 +19,7 @@ import { heModel, type Mlp } from "../../src/core/model.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { decodeSafetensors, encodeSafetensors } from "../../src/core/safetensors.ts";
 import { bytesOf, runProgram } from "../helpers/helpers.ts";
+import { numpyAvailable } from "../helpers/real_data.ts";
 
 const WIDTHS = [20, 32, 3];
 const INFO = {
@@ -114,19 +115,6 @@ for l in range(layers):
         x = np.maximum(x, 0)
 print(json.dumps(x.tolist()))
 `;
-
-async function numpyAvailable(): Promise<boolean> {
-  try {
-    const probe = await new Deno.Command("python3", {
-      args: ["-c", "import numpy"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return probe.success;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test({
   name: "checkpoint: an independent NumPy reader computes the logits a float64 forward pass does",

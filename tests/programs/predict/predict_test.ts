@@ -63,6 +63,18 @@ engine: {device: cpu}
 training: {base_epochs: 2, target_epochs: 2}
 `;
 
+/** Predict the target file with the fine-tuned model, scored by its species column, on the CPU engine. */
+const LABELLED_ON_CPU = [
+  "--model",
+  "ft.safetensors",
+  "--input",
+  "target.csv",
+  "--label",
+  "species",
+  "--device",
+  "cpu",
+];
+
 /** A program of the project run in `dir` with `args`, as `deno task` runs it. */
 function program(name: "run" | "predict", dir: string, args: readonly string[]): Promise<ProgramRun> {
   return runProgram(`src/programs/${name}/main.ts`, args, { cwd: dir, permissions: PERMISSIONS });
@@ -174,16 +186,7 @@ async function predictTo(
 Deno.test("predict --device cpu: every probability is the float64 forward pass of the saved model on the standardised CSV", async () => {
   const dir = await workDir();
   try {
-    const args = [
-      "--model",
-      "ft.safetensors",
-      "--input",
-      "target.csv",
-      "--label",
-      "species",
-      "--device",
-      "cpu",
-    ];
+    const args = LABELLED_ON_CPU;
     const result = await program("predict", dir, [...args, "--output", "pred.csv"]);
     assert.equal(result.code, 0, result.stderr);
     const csv = parsePlainCsv(Deno.readTextFileSync(join(dir, "pred.csv")));
@@ -311,16 +314,7 @@ Deno.test({
 Deno.test("predict without --output writes the CSV alone to stdout, the log lines to stderr, and no file", async () => {
   const dir = await workDir();
   try {
-    const args = [
-      "--model",
-      "ft.safetensors",
-      "--input",
-      "target.csv",
-      "--label",
-      "species",
-      "--device",
-      "cpu",
-    ];
+    const args = LABELLED_ON_CPU;
     await predictTo(dir, "file.csv", args);
     const before = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
     const log = Deno.readTextFileSync(join(dir, "app.log"));
