@@ -28,6 +28,8 @@ export interface LoadedTasks {
   readonly config: Config;
   /** Lines for the log: each task's rows, features and classes, and the rows left out. */
   readonly notes: readonly string[];
+  /** Lines for the log's WARNING level: what may make the results mislead (tasks sharing rows). */
+  readonly warnings: readonly string[];
 }
 
 /**
@@ -36,7 +38,7 @@ export interface LoadedTasks {
  */
 export async function loadTasks(config: Config): Promise<LoadedTasks> {
   const { data } = config;
-  if (data.task === "synthetic") return { real: null, config, notes: [] };
+  if (data.task === "synthetic") return { real: null, config, notes: [], warnings: [] };
   const notes: string[] = [];
   const source = await loadPool(data.source!, "source", notes);
   const target = await loadPool(data.target!, "target", notes);
@@ -46,7 +48,25 @@ export async function loadTasks(config: Config): Promise<LoadedTasks> {
   const shaped = withDataShape(config, source, target);
   checkRunSize(shaped, "the data");
   const standardize = data.standardize ?? (data.task === "csv" ? "feature" : "global");
-  return { real: { source, target, standardize }, config: shaped, notes };
+  const warnings = sharedRows(source, target);
+  return { real: { source, target, standardize }, config: shaped, notes, warnings };
+}
+
+/**
+ * A warning when both tasks take rows of the same classes from the same file: the target's test rows
+ * may then be rows the model pretrained on, and its accuracy would not be measured on unseen data.
+ */
+function sharedRows(source: LabelledPool, target: LabelledPool): string[] {
+  if (source.origin !== target.origin) return [];
+  const shared = target.classNames.filter((name) => source.classNames.includes(name));
+  if (shared.length === 0) return [];
+  return [
+    `data.source and data.target both take rows of class ${clip(shared.join(", "))} from ` +
+    `${
+      clip(source.origin, MAX_PATH_QUOTE)
+    }: the target's test rows may be rows the model pretrained on, so ` +
+    `its target accuracy is not measured on unseen data; give the tasks other classes or other files`,
+  ];
 }
 
 /** A task's feature names and class labels, as a checkpoint stores them. */

@@ -228,6 +228,22 @@ Deno.test("loadTasks (idx): the fixture's digits 0-2 form the source and 3-5 the
   assert.equal(skipped.length, 2, loaded.notes.join("\n"));
   assert.match(skipped[0], /^data\.source: 70 rows of /);
   assert.match(skipped[1], /^data\.target: 70 rows of /);
+  assert.deepEqual(loaded.warnings, [], "disjoint classes of one file share no rows");
+});
+
+Deno.test("loadTasks: tasks taking rows of one class from one file are warned of (the target may test on pretraining rows)", async () => {
+  const loaded = await loadTasks(config({
+    task: "idx",
+    base_n_samples: 20,
+    target_n_samples: 10,
+    source: { images: FIXTURE_IMAGES, labels: FIXTURE_LABELS, classes: [0, 1, 2] },
+    target: { images: FIXTURE_IMAGES, labels: FIXTURE_LABELS, classes: [2, 3] },
+  }));
+  assert.equal(loaded.warnings.length, 1);
+  assert.match(
+    loaded.warnings[0],
+    /both take rows of class 2 from .*digits-100-images.*rows the model pretrained on/,
+  );
 });
 
 Deno.test("loadTasks (digits): source digits 0-4 and target 5-9 from the npm package, 784 pixels as bytes", async () => {

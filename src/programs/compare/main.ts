@@ -88,6 +88,7 @@ async function compare(options: CompareOptions): Promise<number> {
   });
   const log = openLog(config, { consoleLevel: "WARNING", console: (line) => progress.message(line) });
   tasks.notes.forEach((note) => log.info(note));
+  tasks.warnings.forEach((warning) => log.warning(warning));
   if (tasks.real !== null) log.info(standardizationNote(tasks.real, null));
   let stoppedBy: number | null = null;
   const stopOn = (code: number, name: string) => () => {

@@ -51,6 +51,7 @@ async function run(options: RunOptions): Promise<void> {
   checkStrategies(spec, [options.strategy], "--strategy");
   const log = openLog(config);
   tasks.notes.forEach((note) => log.info(note));
+  tasks.warnings.forEach((warning) => log.warning(warning));
   if (real !== null) log.info(standardizationNote(real, options.from));
   let engine: Engine | null = null;
   try {
