@@ -4,9 +4,9 @@
  * Datasets and parameters stay on the device. Per epoch only two small buffers go up: the shuffled
  * row order (u32) and the step records (row offset, row count, metrics slot, 1/rows), read by the
  * kernels through dynamic uniform offsets. Every minibatch step of an epoch, and the test-set
- * evaluation after it, is recorded into one compute pass and one submission; the host then reads
- * back 16 bytes of metrics per epoch, and only after the next epoch has been submitted, so the
- * device never idles while the host waits.
+ * evaluation after it, is recorded into one compute pass and one submission. The host submits every
+ * epoch of a phase before it waits, once, for all their metrics (16 bytes an epoch): each wait costs
+ * about 10 ms in Deno, which polls the device on a timer.
  *
  * @module
  */
@@ -51,12 +51,6 @@ import {
  * activation buffers are sized for this, and more rows per dispatch keep a GPU's cores busy.
  */
 const EVAL_CHUNK_ROWS = 1024;
-/**
- * Epochs submitted beyond the one whose metrics the host waits for, so the device always has work
- * queued while the host waits (about 10 ms a wait in Deno, which polls the device on a timer).
- * On llvmpipe two or three ahead measured no faster than one.
- */
-const EPOCHS_AHEAD = 1;
 /** Bytes of one metrics slot `{loss: f32, correct: u32}`. */
 const SLOT_BYTES = 8;
 /** An epoch's two slots: its minibatches' running sums, then the test set's. */
@@ -100,24 +94,28 @@ export interface Dispatch {
   readonly workgroups: readonly [number, number];
 }
 
-/** A copy of an epoch's metrics into a mappable buffer, recorded after the epoch's compute pass. */
+/**
+ * A copy into a mappable buffer, recorded after a compute pass: after a phase's last epoch, every
+ * epoch's metrics at once; after an evaluation chunk of `logits`, its rows' outputs.
+ */
 export interface MetricsCopy {
-  /** The phase's metrics buffer: two 8-byte slots per epoch, the minibatches' sums then the test set's. */
+  /** What to copy: the phase's metrics buffer (two 8-byte slots per epoch, the minibatches' sums then the test set's), or the last layer's outputs. */
   readonly from: GPUBuffer;
-  /** Byte offset of the epoch's two slots in `from`: 16 bytes per earlier epoch. */
+  /** Byte offset in `from` where the copy starts. */
   readonly offset: number;
   /** The mappable buffer the host reads back; {@linkcode submitEpoch} copies `to.size` bytes into it. */
   readonly to: GPUBuffer;
 }
 
 /**
- * Sends one epoch's recorded work to the device. The engine's own is {@linkcode submitEpoch}; the
- * benchmark passes a slower one to show what that choice saves.
+ * Sends one epoch's recorded work to the device, then `copy` when given (the phase's last epoch). The
+ * engine's own is {@linkcode submitEpoch}; the benchmark passes a slower one to show what that choice
+ * saves.
  */
 export type SubmitEpoch = (
   device: GPUDevice,
   work: readonly Dispatch[],
-  copy: MetricsCopy,
+  copy?: MetricsCopy,
 ) => void | Promise<void>;
 
 /** Records `work` into one compute pass, then `copy` when given, and submits it all at once. */
@@ -268,24 +266,14 @@ export class GpuEngine implements Engine {
     let submitted = 0;
     const records = stepRecords([...minibatches, ...chunks], this.#stepAlign);
     const order = new Uint32Array(train.n);
-    const readbacks: GPUBuffer[] = [];
+    const readback = this.#buffer(metrics.size, MAP_READ | COPY_DST);
     const history: EpochMetrics[] = [];
     const firstEpoch = spec.firstEpoch ?? 1;
     /** The minibatches of epoch `index` (0-based in this phase): all, or fewer when `spec.steps` runs out. */
     const epochSpans = (index: number) => minibatches.slice(0, epochSteps(spec, train.n, index));
-    const report = async (index: number) => {
-      const [sums] = await this.#map([readbacks[index]]);
-      const rows = epochSpans(index).reduce((sum, span) => sum + span.rows, 0);
-      const m = {
-        epoch: firstEpoch + index,
-        train: slotMetrics(sums, 0, rows),
-        test: slotMetrics(sums, 1, test.n),
-      };
-      history.push(m);
-      return spec.onEpoch?.(m) !== false;
-    };
     try {
       for (let index = 0; index < spec.epochs; index++) {
+        // Queue writes and submissions run in order, so each epoch's kernels see its own order and records.
         epochOrder(order, spec.shuffleSeed, firstEpoch + index);
         setEpoch(records, this.#stepAlign, minibatches.length, 2 * index, index * minibatches.length);
         this.#device.queue.writeBuffer(this.#order, 0, order);
@@ -294,19 +282,29 @@ export class GpuEngine implements Engine {
           ...epochSpans(index).flatMap((span, s) => this.#stepDispatches(bindings, span, s, plan)),
           ...chunks.flatMap((span, c) => this.#evaluationDispatches(bindings, span, minibatches.length + c)),
         ];
-        const readback = this.#buffer(EPOCH_BYTES, MAP_READ | COPY_DST);
-        readbacks.push(readback);
-        const copy = { from: metrics, offset: index * EPOCH_BYTES, to: readback };
-        await this.#submitEpoch(this.#device, work, copy);
+        const last = index === spec.epochs - 1;
+        await this.#submitEpoch(
+          this.#device,
+          work,
+          last ? { from: metrics, offset: 0, to: readback } : undefined,
+        );
         submitted += epochSpans(index).length;
-        // Later epochs keep the device busy while the host waits for this one's metrics.
-        if (index >= EPOCHS_AHEAD && !(await report(index - EPOCHS_AHEAD))) return history;
       }
-      for (let index = Math.max(0, spec.epochs - EPOCHS_AHEAD); index < spec.epochs; index++) {
-        if (!(await report(index))) break;
+      if (spec.epochs === 0) return history;
+      const [sums] = await this.#map([readback]); // the phase's one wait
+      for (let index = 0; index < spec.epochs; index++) {
+        const rows = epochSpans(index).reduce((sum, span) => sum + span.rows, 0);
+        const view = sums.slice(index * EPOCH_BYTES, (index + 1) * EPOCH_BYTES);
+        const m = {
+          epoch: firstEpoch + index,
+          train: slotMetrics(view, 0, rows),
+          test: slotMetrics(view, 1, test.n),
+        };
+        history.push(m);
+        if (spec.onEpoch?.(m) === false) break;
       }
     } finally {
-      this.#release([metrics, ...readbacks]);
+      this.#release([metrics, readback]);
       this.#optimizers?.forEach((o, l) => fused[l] || o.advance(submitted));
       this.#adapters.forEach((adapter, l) => plan.learns[l] && adapter?.advance(submitted));
     }

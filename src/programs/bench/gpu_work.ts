@@ -45,12 +45,12 @@ export function countGpuWork(): Readonly<GpuWork> {
 
 /**
  * The naive baseline (`gpu-naive` in the tables): every dispatch its own submission, each with the
- * metrics copy, then a host wait (`onSubmittedWorkDone`) before the next.
+ * copy when there is one, then a host wait (`onSubmittedWorkDone`) before the next.
  */
 export async function submitEachDispatch(
   device: GPUDevice,
   work: readonly Dispatch[],
-  copy: MetricsCopy,
+  copy?: MetricsCopy,
 ): Promise<void> {
   for (const one of work) {
     submitEpoch(device, [one], copy);

@@ -126,7 +126,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "GPU engine: one host wait per epoch, 3 dispatches per layer and step; the naive mode agrees bit for bit",
+    "GPU engine: one host wait per phase, 3 dispatches per layer and step; the naive mode agrees bit for bit",
   ignore,
   fn: async () => {
     const config = defaultConfig();
@@ -150,7 +150,19 @@ Deno.test({
           });
           const waits = counts.waits - before.waits;
           const dispatches = counts.dispatches - before.dispatches;
-          return { history, waits, dispatches, model: await engine.readModel() };
+          const model = await engine.readModel();
+          engine.setModel(heModel([20, 16, 8, 3], new Rng(1)));
+          const cut = await engine.trainPhase({
+            train: data.source.train,
+            test: data.source.test,
+            epochs: 3,
+            batchSize: 32,
+            learningRate: 0.05,
+            layerRates: rates([0, 1, 1]),
+            shuffleSeed: 1,
+            onEpoch: (m) => m.epoch < 2,
+          });
+          return { history, waits, dispatches, model, cut };
         }, naive ? { submit: submitEachDispatch } : {}),
       );
     }
@@ -158,7 +170,8 @@ Deno.test({
     // Per step: 3 forward + loss + 2 SGD steps + 1 input gradient (layer 2 into layer 1) = 7;
     // per evaluation chunk: 3 forward + loss = 4; 7 steps and 1 chunk per epoch.
     assert.equal(fast.dispatches, 3 * (7 * 7 + 4));
-    assert.equal(fast.waits, 3, "one wait per epoch");
+    assert.equal(fast.waits, 1, "one wait for the whole phase of 3 epochs");
+    assert.deepEqual(fast.cut, fast.history.slice(0, 2), "onEpoch's false at epoch 2 ends the reports there");
     assert.equal(naive.dispatches, fast.dispatches);
     assert.ok(naive.waits >= naive.dispatches, "the naive mode waits after every operation");
     assert.deepEqual(naive.history, fast.history);
