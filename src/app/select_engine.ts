@@ -19,6 +19,7 @@ import type { Engine } from "../core/engine.ts";
 import { UsageError } from "../core/errors.ts";
 import { GpuContext, GpuUnavailable } from "../engines/gpu/context.ts";
 import { GpuEngine } from "../engines/gpu/engine.ts";
+import type { GpuProfiler } from "../engines/gpu/profiler.ts";
 import type { Logger } from "./logger.ts";
 import {
   type CpuKernelChoice,
@@ -89,18 +90,27 @@ async function threadedKernels(
 /**
  * The engine for `choice`; when that is the CPU engine, with the kernels `cpuKernels` gives (it is
  * called only then, so a GPU run never loads or reports on the CPU kernels). `gpu` (the WebGPU
- * entry point, `navigator.gpu` by default) can be replaced to simulate a machine without one. Throws {@linkcode UsageError} when `gpu` was demanded but none
- * can be had.
+ * entry point, `navigator.gpu` by default) can be replaced to simulate a machine without one. A GPU
+ * engine submits and waits through `profiler` when one is given. Throws {@linkcode UsageError} when
+ * `gpu` was demanded but none can be had.
  */
 export async function selectEngine(
   choice: DeviceChoice,
   log: Logger,
   gpu: GPU | undefined = navigator.gpu,
   cpuKernels: () => Promise<KernelSet> = () => Promise.resolve(TS_KERNELS),
+  profiler: GpuProfiler | null = null,
 ): Promise<Engine> {
   if (choice === "cpu") return new CpuEngine(await cpuKernels());
   try {
-    return await GpuEngine.create(await GpuContext.acquire(gpu, { allowSoftware: choice === "gpu" }));
+    const context = await GpuContext.acquire(gpu, {
+      allowSoftware: choice === "gpu",
+      timestamps: profiler !== null,
+    });
+    return await GpuEngine.create(
+      context,
+      profiler === null ? {} : { submit: profiler.submit, waited: profiler.waited },
+    );
   } catch (error) {
     if (!(error instanceof GpuUnavailable)) throw error;
     if (choice === "gpu") {

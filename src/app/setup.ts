@@ -16,6 +16,7 @@ import { resolveTaskFiles, taskFileRoles } from "./data_config.ts";
 import type { Engine } from "../core/engine.ts";
 import { errorMessage, UsageError } from "../core/errors.ts";
 import { GpuError } from "../engines/gpu/context.ts";
+import type { GpuProfiler } from "../engines/gpu/profiler.ts";
 import { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
 import { checkKernelThreads, selectCpuKernels, selectEngine } from "./select_engine.ts";
 
@@ -123,8 +124,16 @@ export function openLog(
   });
 }
 
-/** The engine: flags first, then the configuration's `engine` section. */
-export function openEngine(options: SetupOptions, config: Config, log: Logger): Promise<Engine> {
+/**
+ * The engine: flags first, then the configuration's `engine` section; a GPU engine submits and waits
+ * through `profiler` when one is given (`run --profile`).
+ */
+export function openEngine(
+  options: SetupOptions,
+  config: Config,
+  log: Logger,
+  profiler: GpuProfiler | null = null,
+): Promise<Engine> {
   const choice = options.cpuKernels ?? config.engine.cpu_kernels;
   const threads = options.threads ?? config.engine.threads;
   checkKernelThreads(choice, threads); // before any GPU probe: a conflict is bad input whichever engine runs
@@ -133,6 +142,7 @@ export function openEngine(options: SetupOptions, config: Config, log: Logger): 
     log,
     navigator.gpu,
     () => selectCpuKernels(choice, threads, log),
+    profiler,
   );
 }
 

@@ -5,6 +5,11 @@
 
 import { GpuContext, GpuUnavailable } from "../../src/engines/gpu/context.ts";
 import { GpuEngine, type GpuEngineOptions } from "../../src/engines/gpu/engine.ts";
+import { defaultConfig } from "../../src/app/config.ts";
+import type { Engine, PhaseSpec } from "../../src/core/engine.ts";
+import { heModel } from "../../src/core/model.ts";
+import { Rng } from "../../src/core/rng.ts";
+import { experimentOn, rates } from "./helpers.ts";
 
 /**
  * Whether a WebGPU device can be had on any adapter, software ones included. False only outside CI;
@@ -93,4 +98,27 @@ export function dispatch(
   pass.dispatchWorkgroups(...workgroups);
   pass.end();
   device.queue.submit([encoder.finish()]);
+}
+
+/**
+ * The GPU suites' counting phase: the default config with 312 source rows (200 training rows, 7 steps
+ * of 32 with the last partial; 62 test rows) uploaded to `engine`, the 20-16-8-3 model of seed 1 set,
+ * and three epochs with the first layer frozen (no update and no input gradient for it).
+ */
+export function countingPhase(engine: Engine, onEpoch?: PhaseSpec["onEpoch"]): PhaseSpec {
+  const config = defaultConfig();
+  config.data.base_n_samples = 312;
+  config.model.hidden_dims = [16, 8];
+  const data = experimentOn(engine, config);
+  engine.setModel(heModel([20, 16, 8, 3], new Rng(1)));
+  return {
+    train: data.source.train,
+    test: data.source.test,
+    epochs: 3,
+    batchSize: 32,
+    learningRate: 0.05,
+    layerRates: rates([0, 1, 1]),
+    shuffleSeed: 1,
+    ...(onEpoch ? { onEpoch } : {}),
+  };
 }

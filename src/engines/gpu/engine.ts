@@ -138,6 +138,8 @@ export interface GpuEngineOptions {
   readonly schedule?: MatmulSchedule;
   /** How each training epoch reaches the device; by default {@linkcode submitEpoch}. */
   readonly submit?: SubmitEpoch;
+  /** Called around each host wait for the device (a profiler times them); by default nothing. */
+  readonly waited?: <T>(wait: Promise<T>) => Promise<T>;
 }
 
 /** Bind groups for one phase (or one evaluation): per layer, per role. */
@@ -161,6 +163,7 @@ export class GpuEngine implements Engine {
   readonly description: string;
   readonly #device: GPUDevice;
   readonly #submitEpoch: SubmitEpoch;
+  readonly #waited: <T>(wait: Promise<T>) => Promise<T>;
   #layers: LayerBuffers[] = [];
   /** Per layer, its optimizer buffers and state, made the first time a phase needs more than plain SGD. */
   #optimizers: LayerOptimizer[] | null = null;
@@ -176,7 +179,13 @@ export class GpuEngine implements Engine {
   readonly #owned: GPUBuffer[] = [];
   readonly #stepAlign: number;
 
-  private constructor(readonly context: GpuContext, readonly pipelines: Pipelines, submit: SubmitEpoch) {
+  private constructor(
+    readonly context: GpuContext,
+    readonly pipelines: Pipelines,
+    submit: SubmitEpoch,
+    waited: <T>(wait: Promise<T>) => Promise<T>,
+  ) {
+    this.#waited = waited;
     this.#device = context.device;
     this.#submitEpoch = submit;
     this.description = `WebGPU on ${context.description}, ${pipelines.schedule} matmul`;
@@ -198,7 +207,12 @@ export class GpuEngine implements Engine {
       context.destroy(); // the engine owns its context from here on, even when it fails to start
       throw error;
     }
-    const engine = new GpuEngine(context, pipelines, options.submit ?? submitEpoch);
+    const engine = new GpuEngine(
+      context,
+      pipelines,
+      options.submit ?? submitEpoch,
+      options.waited ?? ((w) => w),
+    );
     context.check();
     return engine;
   }
@@ -613,14 +627,14 @@ export class GpuEngine implements Engine {
 
   /** Copies of `sources` after everything submitted, in one submission and one wait. */
   async #read(sources: GPUBuffer[]): Promise<ArrayBuffer[]> {
-    const copies = await readBuffers(this.#device, sources);
+    const copies = await this.#waited(readBuffers(this.#device, sources));
     this.context.check();
     return copies;
   }
 
   /** Waits for mappable `buffers` and copies them out. */
   async #map(buffers: GPUBuffer[]): Promise<ArrayBuffer[]> {
-    await Promise.all(buffers.map((buffer) => buffer.mapAsync(GPUMapMode.READ)));
+    await this.#waited(Promise.all(buffers.map((buffer) => buffer.mapAsync(GPUMapMode.READ))));
     this.context.check();
     return buffers.map((buffer) => {
       const copy = buffer.getMappedRange().slice(0);

@@ -355,7 +355,15 @@ export class Pipelines {
         const entry = `main_${schedule}`;
         pipelines.#matmul.set(
           key(v),
-          await pipeline(device, "matmul.wgsl", matmulModule, entry, layouts.matmul, constants),
+          await pipeline(
+            device,
+            "matmul.wgsl",
+            matmulModule,
+            entry,
+            layouts.matmul,
+            constants,
+            variantName(v),
+          ),
         );
       }),
       (async () => {
@@ -366,13 +374,15 @@ export class Pipelines {
           "main",
           layouts.optimizer,
           {},
+          "step",
         );
       })(),
       ...[true, false].map(async (withGrad) => {
         const constants = { WITH_GRAD: Number(withGrad), LABEL_ROWS: withGrad ? Rows.shuffled : Rows.chunk };
+        const name = withGrad ? "loss and gradient" : "loss";
         pipelines.#xent.set(
           withGrad,
-          await pipeline(device, "softmax_xent.wgsl", xentModule, "main", layouts.xent, constants),
+          await pipeline(device, "softmax_xent.wgsl", xentModule, "main", layouts.xent, constants, name),
         );
       }),
     ]);
@@ -431,6 +441,13 @@ function bindGroup<Role extends string>(
   });
 }
 
+/** A matmul variant in words: its epilogue, then where A's rows come from (and static shapes, when so). */
+function variantName(v: MatmulVariant): string {
+  const epilogue = Object.entries(Epilogue).find(([, mode]) => mode === v.epilogue)![0];
+  const rows = Object.entries(Rows).find(([, mode]) => mode === v.aRows)![0];
+  return `${epilogue}, ${rows} rows${v.staticShape ? ", static shape" : ""}`;
+}
+
 function key(v: MatmulVariant): string {
   return `${+v.transA}${+v.transB}${v.aRows}${+v.batchIsK}${v.epilogue}${+(v.staticShape ?? false)}`;
 }
@@ -468,10 +485,11 @@ async function pipeline(
   entryPoint: string,
   bindings: GPUBindGroupLayout,
   constants: Record<string, number>,
+  name: string,
 ): Promise<GPUComputePipeline> {
   try {
     return await device.createComputePipelineAsync({
-      label: `${file} ${entryPoint}`,
+      label: `${file} ${name}`, // names the kernel in profiles (run --profile)
       layout: device.createPipelineLayout({ bindGroupLayouts: [bindings] }),
       compute: { module, entryPoint, constants },
     });

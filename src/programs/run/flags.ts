@@ -24,6 +24,8 @@ export interface RunOptions extends SetupOptions {
   readonly save: string | null;
   /** A pretrained model to transfer from instead of pretraining (`--from`, safetensors); null when absent. */
   readonly from: string | null;
+  /** Whether to print each phase's kernel times and host waits on the GPU engine (`--profile`). */
+  readonly profile: boolean;
 }
 
 /** Parses the run's `args` (without the program name). Throws {@linkcode UsageError} for bad flags. */
@@ -45,7 +47,8 @@ export function parseRunArgs(args: readonly string[]): Parsed<RunOptions> {
     .option("-o, --output <path>", "also write the results as JSON to this file (atomically)")
     .option("--save-pretrained <file>", "write the pretrained model to this safetensors file")
     .option("--save <file>", "write the fine-tuned model to this safetensors file")
-    .option("--from <file>", "transfer from this pretrained model (safetensors) instead of pretraining");
+    .option("--from <file>", "transfer from this pretrained model (safetensors) instead of pretraining")
+    .option("--profile", "GPU engine: print each phase's device time per kernel and its host waits");
   return parseWith(program, args, (options): RunOptions => ({
     ...setupOptions(options),
     strategy: options.strategy as StrategyName,
@@ -53,6 +56,7 @@ export function parseRunArgs(args: readonly string[]): Parsed<RunOptions> {
     savePretrained: (options.savePretrained as string | undefined) ?? null,
     save: (options.save as string | undefined) ?? null,
     from: (options.from as string | undefined) ?? null,
+    profile: options.profile === true,
   }));
 }
 

@@ -12,6 +12,8 @@ import { checkStrategies, experimentSpec } from "../../app/config.ts";
 import { divergenceMessage, trainingLog } from "../../app/training_log.ts";
 import { UsageError } from "../../core/errors.ts";
 import { transferData } from "../../core/tasks.ts";
+import { GpuProfiler } from "../../engines/gpu/profiler.ts";
+import { formatProfile } from "../../app/profile_report.ts";
 import { fromCheckpoint, loadTasks, standardizationNote, taskNames } from "../../app/datasets.ts";
 import { taskFileRoles } from "../../app/data_config.ts";
 import { type Engine, uploadTask } from "../../core/engine.ts";
@@ -54,8 +56,18 @@ async function run(options: RunOptions): Promise<void> {
   tasks.warnings.forEach((warning) => log.warning(warning));
   if (real !== null) log.info(standardizationNote(real, options.from));
   let engine: Engine | null = null;
+  const profiler = options.profile ? new GpuProfiler() : null;
+  const profiles: string[] = [];
   try {
-    engine = await openEngine(options, config, log);
+    engine = await openEngine(options, config, log, profiler);
+    if (profiler !== null && engine.name !== "gpu") {
+      log.info("--profile: the CPU engine runs no device kernels, so there is nothing to profile");
+    }
+    const profiled = async (phase: string) => {
+      if (profiler !== null && engine?.name === "gpu") {
+        profiles.push(formatProfile(phase, await profiler.take()));
+      }
+    };
     log.info(
       `engine ${engine.name}: ${engine.description}; seed ${config.data.random_seed}; strategy ${options.strategy}`,
     );
@@ -70,6 +82,7 @@ async function run(options: RunOptions): Promise<void> {
       ? await pretrain(engine, source, spec, training)
       : await evaluatePretrained(engine, source, loaded.model);
     if (loaded !== null) log.info(`pretrained model read from ${options.from}; no pretraining`);
+    await profiled(loaded === null ? "pretraining" : "the pretrained model's evaluation");
     const info = { seed: config.data.random_seed, config, standardization: data.standardization };
     if (options.savePretrained !== null && pretrained.diverged === null) {
       writeCheckpoint(
@@ -93,8 +106,10 @@ async function run(options: RunOptions): Promise<void> {
       );
       log.info(`fine-tuned model written to ${options.save}`);
     }
+    await profiled(`the transfer (${options.strategy})`);
     const results = makeResults(options.strategy, engine, config, pretrained, transferred);
     console.log(formatSummary(results));
+    for (const profile of profiles) console.log(`\n${profile}`);
     if (options.output !== null) {
       writeTextFileAtomic(options.output, `${JSON.stringify(results, null, 2)}\n`, "--output");
       log.info(`results written to ${options.output}`);

@@ -12,10 +12,10 @@ import { heModel } from "../../../src/core/model.ts";
 import { Rng } from "../../../src/core/rng.ts";
 import { STRATEGY_NAMES } from "../../../src/core/recipes.ts";
 import { type PhaseResult, pretrain, transfer } from "../../../src/core/train.ts";
-import { gpuAvailable, withGpuEngine } from "../../helpers/gpu.ts";
+import { countingPhase, gpuAvailable, withGpuEngine } from "../../helpers/gpu.ts";
 import { TRAINING_CHECKS } from "../../helpers/training_checks.ts";
 import { countGpuWork, submitEachDispatch } from "../../../src/programs/bench/gpu_work.ts";
-import { bytesOf, experimentOn, rates, runProgram } from "../../helpers/helpers.ts";
+import { bytesOf, experimentOn, runProgram } from "../../helpers/helpers.ts";
 
 const ignore = !(await gpuAvailable());
 
@@ -129,39 +129,17 @@ Deno.test({
     "GPU engine: one host wait per phase, 3 dispatches per layer and step; the naive mode agrees bit for bit",
   ignore,
   fn: async () => {
-    const config = defaultConfig();
-    config.data.base_n_samples = 312; // 62 test, 50 validation, 200 training rows: 7 steps of 32, the last partial
-    config.model.hidden_dims = [16, 8];
     const runs = [];
     for (const naive of [false, true]) {
       runs.push(
         await withGpuEngine(async (engine) => {
-          const data = experimentOn(engine, config);
-          engine.setModel(heModel([20, 16, 8, 3], new Rng(1)));
-          const counts = countGpuWork(), before = { ...counts };
-          const history = await engine.trainPhase({
-            train: data.source.train,
-            test: data.source.test,
-            epochs: 3,
-            batchSize: 32,
-            learningRate: 0.05,
-            layerRates: rates([0, 1, 1]), // a frozen first layer: no update and no input gradient for it
-            shuffleSeed: 1,
-          });
+          const counts = countGpuWork();
+          const spec = countingPhase(engine), before = { ...counts };
+          const history = await engine.trainPhase(spec);
           const waits = counts.waits - before.waits;
           const dispatches = counts.dispatches - before.dispatches;
           const model = await engine.readModel();
-          engine.setModel(heModel([20, 16, 8, 3], new Rng(1)));
-          const cut = await engine.trainPhase({
-            train: data.source.train,
-            test: data.source.test,
-            epochs: 3,
-            batchSize: 32,
-            learningRate: 0.05,
-            layerRates: rates([0, 1, 1]),
-            shuffleSeed: 1,
-            onEpoch: (m) => m.epoch < 2,
-          });
+          const cut = await engine.trainPhase(countingPhase(engine, (m) => m.epoch < 2));
           return { history, waits, dispatches, model, cut };
         }, naive ? { submit: submitEachDispatch } : {}),
       );

@@ -1,0 +1,113 @@
+/** The GPU profiler: every dispatch timed and counted by kernel, waits counted, results unchanged. */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { GpuContext } from "../../../src/engines/gpu/context.ts";
+import { GpuEngine, type GpuEngineOptions } from "../../../src/engines/gpu/engine.ts";
+import { GpuProfiler } from "../../../src/engines/gpu/profiler.ts";
+import { countingPhase, gpuAvailable } from "../../helpers/gpu.ts";
+import { bytesOf, runProgram } from "../../helpers/helpers.ts";
+
+const ignore = !(await gpuAvailable());
+
+/**
+ * Three epochs of a 3-layer model with a frozen first layer, on an engine profiled by `profiler` when
+ * given (its profile taken twice before the engine's device goes).
+ */
+async function phase(profiler: GpuProfiler | null) {
+  const options: GpuEngineOptions = profiler === null
+    ? {}
+    : { submit: profiler.submit, waited: profiler.waited };
+  const engine = await GpuEngine.create(
+    await GpuContext.acquire(navigator.gpu, { timestamps: true }),
+    options,
+  );
+  try {
+    const history = await engine.trainPhase(countingPhase(engine));
+    const model = await engine.readModel();
+    const timesKernels = GpuProfiler.timesKernels(engine.context.device);
+    return { history, model, timesKernels, profile: await profiler?.take(), again: await profiler?.take() };
+  } finally {
+    engine.dispose();
+  }
+}
+
+Deno.test({
+  name:
+    "GPU profiler: each kernel's dispatches counted and timed, one wait per phase, the same bits as unprofiled",
+  ignore,
+  fn: async () => {
+    const profiled = await phase(new GpuProfiler());
+    const plain = await phase(null);
+    assert.deepEqual(profiled.history, plain.history, "profiling changes no metric");
+    profiled.model.forEach((layer, l) =>
+      assert.deepEqual(bytesOf(layer.weights), bytesOf(plain.model[l].weights))
+    );
+    const profile = profiled.profile!;
+    assert.equal(profile.waits, 2, "the phase's one wait, then readModel's");
+    assert.ok(profile.waitSeconds > 0);
+    if (!profiled.timesKernels) return; // llvmpipe has timestamp queries; an adapter without them times waits only
+    const count = (kernel: string) => profile.kernels.find((k) => k.kernel === kernel)?.dispatches ?? 0;
+    // Per step (7 an epoch, 3 epochs): forward ×3 (layer 1 on the shuffled rows, then ReLU, bias), the
+    // loss with its gradient, SGD steps for layers 2 and 3 (the first is frozen), 1 input gradient. Per
+    // evaluation (1 chunk an epoch): forward ×3 (layer 1 on the chunk's rows) and the loss.
+    assert.equal(
+      count("matmul.wgsl biasRelu, shuffled rows"),
+      21,
+      "layer 1's forward over the shuffled batch",
+    );
+    assert.equal(
+      count("matmul.wgsl biasRelu, direct rows"),
+      21 + 3,
+      "layer 2's forward, and in each evaluation",
+    );
+    assert.equal(
+      count("matmul.wgsl bias, direct rows"),
+      21 + 3,
+      "the head's forward, and in each evaluation",
+    );
+    assert.equal(count("softmax_xent.wgsl loss and gradient"), 21);
+    assert.equal(count("matmul.wgsl sgdStep, direct rows"), 42, "layers 2 and 3 learn");
+    assert.equal(count("matmul.wgsl sgdStep, shuffled rows"), 0, "the frozen first layer takes no step");
+    assert.equal(count("matmul.wgsl reluMask, direct rows"), 21, "one input gradient, into layer 2");
+    assert.equal(count("matmul.wgsl biasRelu, chunk rows"), 3, "layer 1 in each epoch's evaluation");
+    assert.equal(count("softmax_xent.wgsl loss"), 3);
+    const total = profile.kernels.reduce((sum, k) => sum + k.dispatches, 0);
+    assert.equal(total, 3 * (7 * 7 + 4), "nothing else ran");
+    assert.ok(profile.kernels.every((k) => k.seconds > 0), "every kernel took some device time");
+    assert.deepEqual(profiled.again, { kernels: [], waits: 0, waitSeconds: 0 }, "a take starts afresh");
+  },
+});
+
+Deno.test({
+  name: "run --profile prints each phase's kernels and waits on the GPU engine, and one INFO line on the CPU",
+  ignore,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(
+        join(dir, "c.yaml"),
+        "logging: {file: app.log}\ndata: {base_n_samples: 200, target_n_samples: 100}\n" +
+          "training: {base_epochs: 2, target_epochs: 2}\n",
+      );
+      const permissions = ["--allow-read", "--allow-write", "--allow-env"];
+      const run = (device: string) =>
+        runProgram("src/programs/run/main.ts", ["--config", "c.yaml", "--profile", "--device", device], {
+          cwd: dir,
+          permissions,
+        });
+      const gpu = await run("gpu");
+      assert.equal(gpu.code, 0, gpu.stderr);
+      assert.match(gpu.stdout, /\nprofile of pretraining: .*\nkernel +dispatches +device ms +share\n/);
+      assert.match(gpu.stdout, /\nprofile of the transfer \(full_finetune\): /);
+      assert.match(gpu.stdout, /matmul\.wgsl sgdStep, shuffled rows +\d+ +[\d.]+ +[\d.]+%/);
+      assert.match(gpu.stdout, /host waits: \d+ \([\d.]+ ms\)/);
+      const cpu = await run("cpu");
+      assert.equal(cpu.code, 0, cpu.stderr);
+      assert.doesNotMatch(cpu.stdout, /profile of/);
+      assert.match(cpu.stderr, /INFO --profile: the CPU engine runs no device kernels/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
