@@ -30,6 +30,7 @@ import {
   benchWorkload,
   defaultWorkload,
   largeWorkload,
+  SAMPLE_EPOCHS,
   scalingWorkload,
   TIMED_EPOCHS,
   type WorkloadResult,
@@ -239,7 +240,12 @@ function benchMeta({ gpu, wasm }: Bench, quick: boolean): BenchMeta {
     cpuEngine: new CpuEngine().description,
     wasmKernels: wasm === null ? null : `WebAssembly ${wasm === "relaxed" ? "relaxed SIMD" : "SIMD"} kernels`,
     wasmThreads: BENCH_THREADS,
-    repetitions: { kernels: REPETITIONS, epochs: TIMED_EPOCHS, warmUpEpochs: 1, untimedLastEpochs: 1 },
+    repetitions: {
+      kernels: REPETITIONS,
+      epochs: TIMED_EPOCHS,
+      warmUpEpochs: 1,
+      epochsPerSample: SAMPLE_EPOCHS,
+    },
     dispatchesPerStep:
       "3 per layer: forward, SGD step (weight + bias gradient + update), input gradient (none for layer 1)",
   };

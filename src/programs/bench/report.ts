@@ -16,7 +16,7 @@ export function formatReport(r: BenchResults): string {
     }; CPU: ${r.meta.cpuEngine}${
       r.meta.wasmKernels ? ` and ${r.meta.wasmKernels} on 1 and ${r.meta.wasmThreads} threads` : ""
     }`,
-    `medians of ${r.meta.repetitions.kernels} repetitions (kernels) and ${r.meta.repetitions.epochs} epochs after ${r.meta.repetitions.warmUpEpochs} warm-up (training); [min-max]`,
+    `medians of ${r.meta.repetitions.kernels} repetitions (kernels) and ${r.meta.repetitions.epochs} phases of ${r.meta.repetitions.epochsPerSample} epochs after ${r.meta.repetitions.warmUpEpochs} warm-up (training, per epoch); [min-max]`,
     "",
     kernelTable(r),
     "",

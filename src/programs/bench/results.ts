@@ -33,12 +33,12 @@ export interface BenchMeta {
   readonly repetitions: {
     /** Timed runs per kernel and matmul case. */
     readonly kernels: number;
-    /** Timed epochs per training phase. */
+    /** Timed samples per training phase. */
     readonly epochs: number;
     /** Untimed epochs before the timed ones. */
     readonly warmUpEpochs: number;
-    /** Untimed epochs after the timed ones: the last epoch has nothing queued behind it. */
-    readonly untimedLastEpochs: number;
+    /** Epochs per timed sample: one phase of this many epochs, timed whole on the host and divided. */
+    readonly epochsPerSample: number;
   };
   /** What the GPU engine dispatches per training step, for people. */
   readonly dispatchesPerStep: string;

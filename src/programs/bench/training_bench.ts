@@ -20,14 +20,18 @@ import { phaseSeeds, sourceWidths } from "../../core/train.ts";
 import { countGpuWork, type GpuWork } from "./gpu_work.ts";
 import { summarizeTimings, type TimingSummary } from "./timing.ts";
 
-/** Epochs timed per phase, after one warm-up epoch. */
+/** Timed samples per phase, after one warm-up epoch. */
 export const TIMED_EPOCHS = 5;
-/** Epochs run per phase: warm-up, timed, and one untimed at the end. */
-const EPOCHS = 1 + TIMED_EPOCHS + 1;
+/**
+ * Epochs in each timed sample: a sample times one `trainPhase` of this many epochs on the host clock
+ * and divides, since an engine may report a phase's epochs only at its end (the GPU engine waits once
+ * per phase), so the gaps between epoch reports say nothing of an epoch's time.
+ */
+export const SAMPLE_EPOCHS = 2;
 
 /** One phase's throughput. */
 export interface PhaseThroughput {
-  /** Gaps between successive epochs' metrics arriving on the host, over the timed epochs. */
+  /** Each timed sample's host time per epoch: a phase of {@linkcode SAMPLE_EPOCHS} epochs, divided. */
   readonly secondsPerEpoch: TimingSummary;
   /** Training rows per second at the median epoch time. */
   readonly samplesPerSecond: number;
@@ -45,7 +49,7 @@ export interface WorkloadResult {
   readonly source: PhaseThroughput;
   /** The target phase (full fine-tuning of the pretrained model); null when it was not run. */
   readonly target: PhaseThroughput | null;
-  /** Per source epoch on the GPU: kernel dispatches, submissions and host waits; null on the CPU. */
+  /** Per timed source epoch on the GPU: kernel dispatches, submissions and host waits; null on the CPU. */
   readonly perEpoch: GpuWork | null;
 }
 
@@ -65,31 +69,40 @@ export async function benchWorkload(
   const data = makeTransferData(spec.data);
   const widths = sourceWidths(spec);
   engine.setModel(heModel(widths, new Rng(phaseSeeds(spec.data.seed, "source").init)));
+  const counts = countGpuWork();
+  let timedWork: GpuWork = { dispatches: 0, submissions: 0, waits: 0 };
   const phase = async (task: "source" | "target", learningRate: number): Promise<PhaseThroughput> => {
     const { train, test } = uploadTask(engine, data[task]);
-    const arrivals = [performance.now()];
-    await engine.trainPhase({
-      train,
-      test,
-      epochs: EPOCHS,
-      batchSize: spec.pretrain.batchSize,
-      learningRate,
-      layerRates: uniformRates(widths.length - 1),
-      shuffleSeed: phaseSeeds(spec.data.seed, task).shuffle,
-      onEpoch: () => void arrivals.push(performance.now()),
-    });
-    const seconds = arrivals.slice(2, 2 + TIMED_EPOCHS).map((at, e) => (at - arrivals[e + 1]) / 1000);
+    const run = (firstEpoch: number, epochs: number) =>
+      engine.trainPhase({
+        train,
+        test,
+        epochs,
+        firstEpoch,
+        batchSize: spec.pretrain.batchSize,
+        learningRate,
+        layerRates: uniformRates(widths.length - 1),
+        shuffleSeed: phaseSeeds(spec.data.seed, task).shuffle,
+      });
+    await run(1, 1); // warm-up
+    const seconds: number[] = [], before = { ...counts };
+    for (let sample = 0; sample < TIMED_EPOCHS; sample++) {
+      const started = performance.now();
+      await run(2 + sample * SAMPLE_EPOCHS, SAMPLE_EPOCHS);
+      seconds.push((performance.now() - started) / 1000 / SAMPLE_EPOCHS);
+    }
+    const epochs = TIMED_EPOCHS * SAMPLE_EPOCHS;
+    timedWork = {
+      dispatches: (counts.dispatches - before.dispatches) / epochs,
+      submissions: (counts.submissions - before.submissions) / epochs,
+      waits: (counts.waits - before.waits) / epochs,
+    };
     const secondsPerEpoch = summarizeTimings(seconds);
     return { secondsPerEpoch, samplesPerSecond: train.n / secondsPerEpoch.median, trainRows: train.n };
   };
   try {
-    const counts = countGpuWork(), before = { ...counts };
     const source = await phase("source", spec.pretrain.learningRate);
-    const perEpoch = engine.name !== "gpu" ? null : {
-      dispatches: (counts.dispatches - before.dispatches) / EPOCHS,
-      submissions: (counts.submissions - before.submissions) / EPOCHS,
-      waits: (counts.waits - before.waits) / EPOCHS,
-    };
+    const perEpoch = engine.name !== "gpu" ? null : timedWork;
     const target = withTarget ? await phase("target", spec.transfer.learningRate) : null;
     return { workload: name, engine: label, source, target, perEpoch };
   } finally {
