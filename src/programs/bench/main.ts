@@ -43,6 +43,8 @@ const BENCH_THREADS = 2;
 
 interface Plan {
   readonly squares: number[];
+  /** Squares timed on a hardware GPU alone (never on a software adapter: llvmpipe would take minutes). */
+  readonly gpuSquares: number[];
   readonly workloads: [string, Config][];
   readonly widths: number[];
   readonly batches: number[];
@@ -60,6 +62,7 @@ function plan(quick: boolean): Plan {
   if (!quick) {
     return {
       squares: [64, 128, 256, 512, 1024, 2048],
+      gpuSquares: [4096],
       workloads: [["default", defaultWorkload(base)], ["large", largeWorkload(base)]],
       widths: [32, 128, 512, 2048],
       batches: [32, 128, 512, 1024],
@@ -77,6 +80,7 @@ function plan(quick: boolean): Plan {
   tinyLarge.training.batch_size = 100;
   return {
     squares: [64, 96],
+    gpuSquares: [],
     workloads: [["default", tinyDefault], ["large", tinyLarge]],
     widths: [16, 64],
     batches: [16, 64],
@@ -135,13 +139,18 @@ async function recipesPart(bench: Bench): Promise<RecipeCost[]> {
   return results;
 }
 
-/** Matmul on the training-step shapes of both workloads and on squares. */
+/**
+ * Matmul on the training-step shapes of both workloads and on squares; on a hardware GPU also the
+ * plan's GPU-only squares (4096³ in the full benchmark), which the CPU kernels would take minutes over.
+ */
 function kernelsPart({ plan, gpu, progress }: Bench): ReturnType<typeof benchMatmul> {
   progress("kernels: matmul on training-step shapes and squares");
   const steps = plan.workloads.flatMap(([name, config]) =>
     stepCases(name, config.training.batch_size, sourceWidths(experimentSpec(config)))
   );
-  return benchMatmul([...steps, ...squareCases(plan.squares)], gpu, BENCH_THREADS);
+  const hardware = gpu !== null && !gpu.software;
+  const gpuOnly = hardware ? squareCases(plan.gpuSquares).map((c) => ({ ...c, gpuOnly: true })) : [];
+  return benchMatmul([...steps, ...squareCases(plan.squares), ...gpuOnly], gpu, BENCH_THREADS);
 }
 
 /** Seconds per epoch of every engine, the naive GPU baseline included, on both workloads. */

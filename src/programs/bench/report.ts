@@ -5,6 +5,7 @@
  */
 
 import type { BenchResults } from "./results.ts";
+import type { KernelResult } from "./matmul_bench.ts";
 import type { TimingSummary } from "./timing.ts";
 import { textTable } from "../../app/text_table.ts";
 
@@ -44,12 +45,12 @@ const range = (s: TimingSummary, digits: number) =>
   `${s.median.toFixed(digits)} [${s.min.toFixed(digits)}-${s.max.toFixed(digits)}]`;
 
 function kernelTable(r: BenchResults): string {
-  const names = r.kernels[0]?.kernels.map((k) => k.kernel) ?? [];
+  const names = [...new Set(r.kernels.flatMap((c) => c.kernels.map((k) => k.kernel)))];
+  const cell = (k: KernelResult | undefined) =>
+    k === undefined ? "-" : k.correct ? range(k.gflops, 2) : `WRONG (error ${k.maxError.toExponential(1)})`;
   const rows = r.kernels.map((c) => [
     `${c.label} (${c.form} ${c.m}x${c.k}x${c.n})`,
-    ...c.kernels.map((
-      k,
-    ) => (k.correct ? range(k.gflops, 2) : `WRONG (error ${k.maxError.toExponential(1)})`)),
+    ...names.map((name) => cell(c.kernels.find((k) => k.kernel === name))),
   ]);
   return `matmul GFLOP/s\n${textTable(["shape", ...names], rows)}`;
 }

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { STRATEGY_NAMES } from "../../../src/core/recipes.ts";
 import { matmul } from "../../../src/engines/cpu/reference_kernels.ts";
-import { makeOperands, sampledError } from "../../../src/programs/bench/matmul_bench.ts";
+import { benchMatmul, makeOperands, sampledError } from "../../../src/programs/bench/matmul_bench.ts";
+import { GpuContext } from "../../../src/engines/gpu/context.ts";
 import { summarizeTimings } from "../../../src/programs/bench/timing.ts";
 import { SAMPLE_EPOCHS } from "../../../src/programs/bench/training_bench.ts";
 import { gpuAvailable } from "../../helpers/gpu.ts";
@@ -22,6 +23,26 @@ Deno.test("the benchmark's correctness check accepts the product and catches a w
   assert.ok(sampledError(wrong, operands) >= 0.01 / Math.max(1, Math.abs(got[at])) * 0.99);
   wrong[at] = NaN;
   assert.equal(sampledError(wrong, operands), Infinity);
+});
+
+Deno.test({
+  name: "matmul bench: a GPU-only case is timed and checked on the GPU schedules alone",
+  ignore: !(await gpuAvailable()),
+  fn: async () => {
+    const context = await GpuContext.acquire();
+    try {
+      const cases = [
+        { label: "square 32", form: "AB" as const, m: 32, k: 32, n: 32 },
+        { label: "square 64", form: "AB" as const, m: 64, k: 64, n: 64, gpuOnly: true },
+      ];
+      const [both, gpuOnly] = await benchMatmul(cases, context, 1);
+      assert.ok(both.kernels.some((k) => k.kernel === "cpu"), "an ordinary case runs the CPU kernels too");
+      assert.deepEqual(gpuOnly.kernels.map((k) => k.kernel), ["gpu-tiled", "gpu-blocked"]);
+      assert.ok(gpuOnly.kernels.every((k) => k.correct && k.gflops.n > 0));
+    } finally {
+      context.destroy();
+    }
+  },
 });
 
 Deno.test("summaries: median of odd and even counts, range", () => {
