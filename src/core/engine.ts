@@ -98,9 +98,10 @@ export interface PhaseSpec {
   /** At most this many SGD steps in all, the last epoch stopping early; by default every epoch is whole. */
   readonly steps?: number;
   /**
-   * Called once per epoch, in order, as soon as that epoch's metrics are available; returning false
-   * ends the phase there (later epochs are neither reported nor returned, though an engine that runs
-   * ahead may already have trained one more).
+   * Called once per epoch, in order, as soon as that epoch's metrics are available (the GPU engine
+   * has them all at the phase's end); returning false ends the reports there (later epochs are neither
+   * reported nor returned, though an engine may already have trained them: the GPU engine submits a
+   * whole phase before it reads any metric).
    */
   readonly onEpoch?: (metrics: EpochMetrics) => boolean | void;
 }

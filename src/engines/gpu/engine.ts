@@ -276,7 +276,7 @@ export class GpuEngine implements Engine {
     const fused = this.#prepareOptimizers(spec, sizes, ruleChanged);
     const metrics = this.#buffer(Math.max(1, spec.epochs) * EPOCH_BYTES, STORAGE | COPY_SRC);
     const bindings = this.#bindings(train, test, metrics, fused);
-    this.#merge(attached);
+    await this.#merge(attached);
     let submitted = 0;
     const records = stepRecords([...minibatches, ...chunks], this.#stepAlign);
     const order = new Uint32Array(train.n);
@@ -332,7 +332,10 @@ export class GpuEngine implements Engine {
     const metrics = this.#buffer(EPOCH_BYTES, STORAGE | COPY_SRC);
     const bindings = this.#bindings(data, data, metrics);
     this.#device.queue.writeBuffer(this.#steps, 0, stepRecords(chunks, this.#stepAlign));
-    submitEpoch(this.#device, chunks.flatMap((span, c) => this.#evaluationDispatches(bindings, span, c)));
+    await this.#submitEpoch(
+      this.#device,
+      chunks.flatMap((span, c) => this.#evaluationDispatches(bindings, span, c)),
+    );
     const [sums] = await this.#read([metrics]);
     this.#release([metrics]);
     return slotMetrics(sums, 0, data.n);
@@ -350,11 +353,11 @@ export class GpuEngine implements Engine {
     this.#device.queue.writeBuffer(this.#steps, 0, stepRecords(chunks, this.#stepAlign));
     const readbacks = chunks.map((span) => this.#buffer(span.rows * classes * 4, MAP_READ | COPY_DST));
     try {
-      chunks.forEach((span, c) => {
+      for (const [c, span] of chunks.entries()) {
         const work = this.#forwardDispatches(bindings.forwardEval, Rows.chunk, span, c * this.#stepAlign);
         const from = this.#outputs[this.#layers.length - 1];
-        submitEpoch(this.#device, work, { from, offset: 0, to: readbacks[c] });
-      });
+        await this.#submitEpoch(this.#device, work, { from, offset: 0, to: readbacks[c] });
+      }
       const values = await this.#map(readbacks);
       const logits = new Float32Array(data.n * classes);
       chunks.forEach((span, c) => {
@@ -411,12 +414,12 @@ export class GpuEngine implements Engine {
   }
 
   /** W = W₀ + s · A · B on the layers whose adapter was just attached, before any step reads W. */
-  #merge(layers: readonly number[]): void {
+  async #merge(layers: readonly number[]): Promise<void> {
     const work = layers.map((l) => ({
       ...this.#adapters[l]!.mergeDispatch(this.pipelines, this.#layers[l].weights, this.#order, this.#steps),
       offset: 0,
     }));
-    if (work.length > 0) submitEpoch(this.#device, work);
+    if (work.length > 0) await this.#submitEpoch(this.#device, work);
   }
 
   /** Records `optimizer`'s rule as the one the state belongs to; whether it differs from the last phase's. */

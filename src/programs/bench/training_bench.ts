@@ -2,10 +2,8 @@
  * Training throughput: seconds per epoch and samples per second of each engine on a workload, and
  * how that scales with the hidden width and the batch size.
  *
- * A phase runs one warm-up epoch, {@linkcode TIMED_EPOCHS} timed ones and one more untimed: an epoch's
- * time is the gap between its metrics and the previous epoch's arriving on the host, which for the GPU
- * engine (that runs an epoch ahead) is its steady-state throughput; the last epoch, with nothing queued
- * behind it, is not a steady-state gap and is not timed.
+ * Each phase runs one warm-up epoch, then {@linkcode TIMED_EPOCHS} samples, each a phase of
+ * {@linkcode SAMPLE_EPOCHS} epochs timed whole on the host clock and divided by its epochs.
  *
  * @module
  */

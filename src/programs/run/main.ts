@@ -106,7 +106,7 @@ async function run(options: RunOptions): Promise<void> {
       );
       log.info(`fine-tuned model written to ${options.save}`);
     }
-    await profiled(`the transfer (${options.strategy})`);
+    if (transferred !== null) await profiled(`the transfer (${options.strategy})`);
     const results = makeResults(options.strategy, engine, config, pretrained, transferred);
     console.log(formatSummary(results));
     for (const profile of profiles) console.log(`\n${profile}`);
