@@ -85,6 +85,8 @@ interface TaskColumns {
   readonly label: LabelColumn;
   readonly features: readonly number[];
   readonly featureNames: string[];
+  /** Added to a non-number's message when the features were taken by default (every other column). */
+  readonly textHint: string;
 }
 
 /**
@@ -214,6 +216,9 @@ function taskColumns(header: Header, columns: CsvColumns, keyPath: string): Task
     label: { index: label, quoted: clip(columns.label) },
     features,
     featureNames: features.map((i) => header.names[i]),
+    textHint: columns.features === null
+      ? `, or, if the column is not a feature, list the features in ${keyPath}.features to leave it out`
+      : "",
   };
 }
 
@@ -391,7 +396,7 @@ function readTaskRows(
   picked: TaskColumns,
   classes: ClassCoder,
 ): { x: Float32Array<ArrayBuffer>; labels: Uint32Array<ArrayBuffer>; n: number; skipped: number } {
-  const matrix = new FeatureMatrix(header, picked.features);
+  const matrix = new FeatureMatrix(header, picked.features, picked.textHint);
   let labels = new Uint32Array(1024);
   let skipped = 0;
   for (const record of dataRecords(reader, header)) {
@@ -458,8 +463,11 @@ class FeatureMatrix {
   /** Each feature's name, quoted for messages. */
   readonly #names: readonly string[];
   readonly #where: string;
+  readonly #textHint: string;
 
-  constructor(header: Header, columns: readonly number[]) {
+  /** Values of `columns` of `header`'s file; `textHint` ends the message for a value that is text. */
+  constructor(header: Header, columns: readonly number[], textHint = "") {
+    this.#textHint = textHint;
     this.#columns = columns;
     this.#names = columns.map((i) => clip(header.names[i]));
     this.#where = header.where;
@@ -488,7 +496,7 @@ class FeatureMatrix {
     }
     const [x, columns, names, offset] = [this.#x, this.#columns, this.#names, end - features];
     for (let j = 0; j < features; j++) {
-      x[offset + j] = parseValue(fields[columns[j]], this.#where, line, names[j]);
+      x[offset + j] = parseValue(fields[columns[j]], this.#where, line, names[j], this.#textHint);
     }
     this.#n++;
   }
@@ -501,15 +509,15 @@ class FeatureMatrix {
 
 /**
  * `raw` as a float32 feature value: trimmed, a finite decimal number within float32's range. `where`
- * (the quoted file), `line` and `column` (the column's quoted name) are for the message.
+ * (the quoted file), `line`, `column` (the column's quoted name) and `textHint` are for the message.
  */
-function parseValue(raw: string, where: string, line: number, column: string): number {
+function parseValue(raw: string, where: string, line: number, column: string, textHint: string): number {
   const text = raw.trim();
   const value = Number(text);
   if (Number.isFinite(value) && text !== "" && Math.abs(value) <= FLOAT32_MAX) {
     if (!radixPrefixed(text)) return value;
   }
-  return refuseValue(text, value, `${where}:${line}: column '${column}'`);
+  return refuseValue(text, value, `${where}:${line}: column '${column}'`, textHint);
 }
 
 /** Whether `text` starts `0x`, `0o` or `0b` (either case), which `Number` reads as hexadecimal, octal or binary. */
@@ -519,8 +527,11 @@ function radixPrefixed(text: string): boolean {
   return c === 120 || c === 111 || c === 98;
 }
 
-/** Throws the {@linkcode UsageError} for a feature value `text` (read as `value`) that `parseValue` refuses. */
-function refuseValue(text: string, value: number, culprit: string): never {
+/**
+ * Throws the {@linkcode UsageError} for a feature value `text` (read as `value`) that `parseValue`
+ * refuses; `textHint` ends the message when the value is text.
+ */
+function refuseValue(text: string, value: number, culprit: string, textHint: string): never {
   if (text === "") {
     throw new UsageError(
       `${culprit} is empty; fill in a number, or remove the row (missing values are not imputed)`,
@@ -537,7 +548,9 @@ function refuseValue(text: string, value: number, culprit: string): never {
     );
   }
   throw new UsageError(
-    `${culprit} holds '${clip(text)}', not a finite decimal number; write a number like 0.5 or -1e3`,
+    `${culprit} holds '${
+      clip(text)
+    }', not a finite decimal number; write a number like 0.5 or -1e3${textHint}`,
   );
 }
 

@@ -217,6 +217,17 @@ Deno.test("row errors name the row's first line", () => {
       ),
     );
   }
+  // With the features left to default (every other column), a text column may simply not be a feature.
+  throwsUsage(
+    "name,a,y\nn0,1,p\nn1,2,q\n",
+    {},
+    /^data\/source\.csv:2: column 'name' holds 'n0', not a finite decimal number; write a number like 0\.5 or -1e3, or, if the column is not a feature, list the features in data\.source\.features to leave it out$/,
+  );
+  throwsUsage(
+    "name,a,y\nn0,1,p\nn1,2,q\n",
+    { features: ["name", "a"] },
+    /holds 'n0', not a finite decimal number; write a number like 0\.5 or -1e3$/,
+  );
   for (const bad of ["0x1F", "0X10", "0o7", "0b101"]) {
     throwsUsage(
       `a,y\n1,p\n${bad},q\n`,
