@@ -195,7 +195,11 @@ async function loadPool(
  * regular file of at most {@linkcode MAX_DATA_FILE_BYTES}, in UTF-8. Throws {@linkcode UsageError}.
  */
 export function readCsvText(path: string, what: string, fix: string): string {
-  const bytes = readInputBytes(path, what, fix, MAX_DATA_FILE_BYTES, DATA_SIZE_HINT);
+  return csvText(readInputBytes(path, what, fix, MAX_DATA_FILE_BYTES, DATA_SIZE_HINT), path, what);
+}
+
+/** `bytes` (of the CSV file at `path`, `what` says whose) as UTF-8 text; other bytes are refused. */
+export function csvText(bytes: Uint8Array, path: string, what: string): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {

@@ -20,13 +20,15 @@ export interface PredictOptions extends SetupOptions {
    * so that a column named `label` is read when there is one.
    */
   readonly label: string | null;
+  /** An IDX input's labels (`--input-labels`, an IDX file of integers), to score the predictions; null when absent. */
+  readonly inputLabels: string | null;
 }
 
 /** Parses the predict program's `args` (without the program name). Throws {@linkcode UsageError} for bad flags. */
 export function parsePredictArgs(args: readonly string[]): Parsed<PredictOptions> {
   const program = programWithSetup(
     "deno task predict",
-    "Predict the class of every row of a CSV file with a saved model: the class and each class's probability.",
+    "Predict the class of every row of a CSV or IDX file with a saved model: the class and each class's probability.",
   )
     .requiredOption(
       "--model <file>",
@@ -34,7 +36,7 @@ export function parsePredictArgs(args: readonly string[]): Parsed<PredictOptions
     )
     .requiredOption(
       "--input <file>",
-      "a CSV file with a header and a column for each of the model's features",
+      "a CSV file with a header and a column for each of the model's features, or an IDX file of inputs (gzip or not)",
     )
     .option(
       "-o, --output <file>",
@@ -43,6 +45,10 @@ export function parsePredictArgs(args: readonly string[]): Parsed<PredictOptions
     .option(
       "--label <column>",
       "the input's column of true labels, to score the predictions (default: a column named label, if any)",
+    )
+    .option(
+      "--input-labels <file>",
+      "an IDX input's true labels (an IDX file of integers), to score the predictions",
     );
   return parseWith(program, args, (options): PredictOptions => ({
     ...setupOptions(options),
@@ -50,5 +56,6 @@ export function parsePredictArgs(args: readonly string[]): Parsed<PredictOptions
     input: options.input as string,
     output: (options.output as string | undefined) ?? null,
     label: (options.label as string | undefined) ?? null,
+    inputLabels: (options.inputLabels as string | undefined) ?? null,
   }));
 }

@@ -10,15 +10,14 @@
 
 import { checkNotOverwriting, checkWritable, writeTextFileAtomic } from "../../app/atomic_write.ts";
 import { readCheckpoint } from "../../app/checkpoint.ts";
-import { parseCsvRows } from "../../app/csv_data.ts";
 import { type CsvValue, toCsv } from "../../app/csv_write.ts";
-import { readCsvText } from "../../app/datasets.ts";
 import { clip, MAX_PATH_QUOTE } from "../../app/limits.ts";
 import { logRoles, openEngine, openLog, protectedInputs, readConfig, runCommand } from "../../app/setup.ts";
 import type { Engine } from "../../core/engine.ts";
 import { UsageError } from "../../core/errors.ts";
 import { standardize } from "../../core/pool.ts";
 import { parsePredictArgs, type PredictOptions } from "./flags.ts";
+import { type PredictRows, readPredictRows } from "./inputs.ts";
 
 /** Runs the program with `args`; resolves with the exit code. */
 export function main(args: readonly string[]): Promise<number> {
@@ -31,6 +30,9 @@ async function predict(options: PredictOptions): Promise<void> {
     ...protectedInputs(options.config),
     { role: "the model (--model)", path: options.model },
     { role: "the input (--input)", path: options.input },
+    ...(options.inputLabels === null
+      ? []
+      : [{ role: "the labels (--input-labels)", path: options.inputLabels }]),
     ...logRoles(config),
   ];
   if (options.output !== null) {
@@ -38,18 +40,8 @@ async function predict(options: PredictOptions): Promise<void> {
     checkNotOverwriting(options.output, "--output", inputs);
   }
   const { model, info } = readCheckpoint(options.model, null, "--model");
-  const text = readCsvText(options.input, "the input (--input)", "give --input a readable CSV file");
-  const label = options.label ?? DEFAULT_LABEL;
-  const rows = parseCsvRows(text, options.input, info.features, label, "--input");
-  if (options.label !== null && rows.labels === null) {
-    throw new UsageError(
-      `--label ${clip(options.label)}: ${clip(options.input, MAX_PATH_QUOTE)} has no such column; name its ` +
-        `column of true labels, or leave --label out`,
-    );
-  }
-  const truth = rows.labels === null
-    ? null
-    : classIndices(rows.labels, rows.lines, info.classes, options.input, label);
+  const rows = readPredictRows(options, info.features);
+  const truth = rows.labels === null ? null : classIndices(rows, info.classes, options);
   const x = info.standardization === null ? rows.x : standardize(rows.x, info.standardization);
   const log = openLog(config);
   let engine: Engine | null = null;
@@ -66,7 +58,7 @@ async function predict(options: PredictOptions): Promise<void> {
     });
     const logits = await engine.logits(data);
     engine.release(data);
-    checkFinite(logits, classes, rows.lines, options.input);
+    checkFinite(logits, classes, rows);
     const probabilities = softmaxRows(logits, classes);
     const csv = predictionsCsv(probabilities, info.classes, rows.labels);
     if (options.output === null) console.log(csv.trimEnd());
@@ -81,38 +73,37 @@ async function predict(options: PredictOptions): Promise<void> {
   }
 }
 
-/** The column of true labels read when `--label` is absent, if the input has it. */
-const DEFAULT_LABEL = "label";
-
 /**
  * Refuses logits that are not finite (an input so far outside the training data's range that the
  * float32 arithmetic overflows): its probabilities would be NaN and its class made up.
  */
-function checkFinite(logits: Float32Array, classes: number, lines: readonly number[], input: string): void {
+function checkFinite(logits: Float32Array, classes: number, rows: PredictRows): void {
   const at = logits.findIndex((z) => !Number.isFinite(z));
   if (at < 0) return;
   throw new UsageError(
-    `${clip(input, MAX_PATH_QUOTE)}:${lines[Math.floor(at / classes)]}: the model's outputs for this row ` +
-      `overflow float32; its values lie far outside the training data's range, so check the row's scale`,
+    `${
+      rows.where(Math.floor(at / classes))
+    }: the model's outputs for this row overflow float32; its values ` +
+      `lie far outside the training data's range, so check the row's scale`,
   );
 }
 
-/** Each label's class index among the model's `classes`; a label the model does not know is refused. */
+/** Each row's true label as a class index of the model's `classes`; a label the model does not know is refused. */
 function classIndices(
-  labels: readonly string[],
-  lines: readonly number[],
+  rows: PredictRows,
   classes: readonly string[],
-  input: string,
-  column: string,
+  options: PredictOptions,
 ): Uint32Array<ArrayBuffer> {
   const index = new Map(classes.map((name, k) => [name, k]));
-  return Uint32Array.from(labels, (label, i) => {
+  return Uint32Array.from(rows.labels!, (label, i) => {
     const k = index.get(label);
     if (k !== undefined) return k;
+    const column = options.label ?? "label";
     throw new UsageError(
-      `${clip(input, MAX_PATH_QUOTE)}:${lines[i]}: unknown label '${clip(label)}' (column ` +
-        `'${clip(column)}'); the model knows ${clip(classes.join(", "))}, so fix the row or name ` +
-        `another column with --label`,
+      `${rows.where(i)}: unknown label '${clip(label)}'${
+        options.inputLabels === null ? ` (column '${clip(column)}')` : ""
+      }; ` +
+        `the model knows ${clip(classes.join(", "))}, so fix the label or give the model's own`,
     );
   });
 }
