@@ -11,7 +11,7 @@
 import { checkNotOverwriting, checkWritable, writeTextFileAtomic } from "../../app/atomic_write.ts";
 import { readCheckpoint } from "../../app/checkpoint.ts";
 import { type CsvValue, toCsv } from "../../app/csv_write.ts";
-import { clip, MAX_PATH_QUOTE } from "../../app/limits.ts";
+import { clip } from "../../app/limits.ts";
 import { logRoles, openEngine, openLog, protectedInputs, readConfig, runCommand } from "../../app/setup.ts";
 import type { Engine } from "../../core/engine.ts";
 import { UsageError } from "../../core/errors.ts";
