@@ -82,6 +82,12 @@ async function run(options: RunOptions): Promise<void> {
       ? await pretrain(engine, source, spec, training)
       : await evaluatePretrained(engine, source, loaded.model);
     if (loaded !== null) log.info(`pretrained model read from ${options.from}; no pretraining`);
+    if (loaded !== null && loaded.info.recipe !== "pretrained") {
+      log.warning(
+        `--from ${options.from} holds a model fine-tuned by ${loaded.info.recipe}, not a pretrained one; ` +
+          `transferring from it as if it were (save one with --save-pretrained)`,
+      );
+    }
     await profiled(loaded === null ? "pretraining" : "the pretrained model's evaluation");
     const info = { seed: config.data.random_seed, config, standardization: data.standardization };
     if (options.savePretrained !== null && pretrained.diverged === null) {

@@ -551,8 +551,23 @@ Deno.test("run --from a pretrained model of the CSV task transfers exactly as th
       "synthetic.yaml",
       "--save-pretrained",
       "syn.safetensors",
+      "--save",
+      "syn-ft.safetensors",
     ]);
     assert.equal(synthetic.code, 0, synthetic.stderr);
+    assert.doesNotMatch(synthetic.stderr, /WARNING/);
+    // A fine-tuned model of the same classes is accepted as the pretrained one, with a warning.
+    const fromTuned = await program("run", dir, [
+      "--config",
+      "synthetic.yaml",
+      "--from",
+      "syn-ft.safetensors",
+    ]);
+    assert.equal(fromTuned.code, 0, fromTuned.stderr);
+    assert.match(
+      fromTuned.stderr,
+      /WARNING --from syn-ft\.safetensors holds a model fine-tuned by full_finetune/,
+    );
     Deno.writeTextFileSync(join(dir, "keep.json"), "{}\n");
     const refused = await program("run", dir, ["--from", "syn.safetensors", "-o", "keep.json"]);
     assertUsageFailure(refused, "--from a synthetic model on a CSV task", [
