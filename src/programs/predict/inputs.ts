@@ -9,7 +9,7 @@
 import { readInputBytes } from "../../app/config.ts";
 import { parseCsvRows } from "../../app/csv_data.ts";
 import { csvText, MAX_DATA_FILE_BYTES } from "../../app/datasets.ts";
-import { parseIdx } from "../../app/idx_data.ts";
+import { looksLikeIdx, parseIdx, pixelNames } from "../../app/idx_data.ts";
 import { clip, MAX_PATH_QUOTE } from "../../app/limits.ts";
 import { UsageError } from "../../core/errors.ts";
 import type { PredictOptions } from "./flags.ts";
@@ -41,8 +41,7 @@ export function readPredictRows(options: PredictOptions, features: readonly stri
     MAX_DATA_FILE_BYTES,
     "split the rows",
   );
-  const idx = (bytes[0] === 0 && bytes[1] === 0) || (bytes[0] === 0x1f && bytes[1] === 0x8b);
-  return idx ? idxRows(options, bytes, features) : csvRows(options, bytes, features);
+  return looksLikeIdx(bytes) ? idxRows(options, bytes, features) : csvRows(options, bytes, features);
 }
 
 function csvRows(options: PredictOptions, bytes: Uint8Array, features: readonly string[]): PredictRows {
@@ -73,7 +72,7 @@ function idxRows(options: PredictOptions, bytes: Uint8Array, features: readonly 
   const file = clip(options.input, MAX_PATH_QUOTE);
   const images = parseIdx(bytes, options.input, MAX_DATA_FILE_BYTES);
   const width = images.dims.slice(1).reduce((a, b) => a * b, 1);
-  const pixels = features.every((name, i) => name === `pixel${i}`);
+  const pixels = pixelNames(features.length).every((name, i) => name === features[i]);
   if (images.dims.length < 2 || width !== features.length || !pixels) {
     throw new UsageError(
       `${file}: holds inputs of ${width} values ([${images.dims.join(", ")}]), but the model reads ` +
