@@ -144,13 +144,7 @@ async function loadPool(
 ): Promise<LabelledPool> {
   const key = `data.${side}`;
   const read = (path: string, what: string, field: string) =>
-    readInputBytes(
-      path,
-      `${what} (${key}.${field})`,
-      `give ${key}.${field} a readable file`,
-      MAX_DATA_FILE_BYTES,
-      DATA_SIZE_HINT,
-    );
+    readDataBytes(path, `${what} (${key}.${field})`, `give ${key}.${field} a readable file`);
   let loaded: { pool: LabelledPool; skipped: number };
   if (files.kind === "digits") {
     loaded = { pool: await digitsPool(files.classes), skipped: 0 };
@@ -191,11 +185,16 @@ async function loadPool(
 }
 
 /**
- * The text of the CSV file at `path` (`what` says whose and `fix` what to do, for messages): a
- * regular file of at most {@linkcode MAX_DATA_FILE_BYTES}, in UTF-8. Throws {@linkcode UsageError}.
+ * The bytes of the data file at `path` (`what` says whose and `fix` what to do, for messages): a
+ * regular file of at most {@linkcode MAX_DATA_FILE_BYTES}. Throws {@linkcode UsageError}.
  */
+export function readDataBytes(path: string, what: string, fix: string): Uint8Array {
+  return readInputBytes(path, what, fix, MAX_DATA_FILE_BYTES, "split the data, or sample fewer rows");
+}
+
+/** The text of the CSV file at `path` as {@linkcode readDataBytes} reads it, in UTF-8. */
 export function readCsvText(path: string, what: string, fix: string): string {
-  return csvText(readInputBytes(path, what, fix, MAX_DATA_FILE_BYTES, DATA_SIZE_HINT), path, what);
+  return csvText(readDataBytes(path, what, fix), path, what);
 }
 
 /** `bytes` (of the CSV file at `path`, `what` says whose) as UTF-8 text; other bytes are refused. */
@@ -208,8 +207,6 @@ export function csvText(bytes: Uint8Array, path: string, what: string): string {
     );
   }
 }
-
-const DATA_SIZE_HINT = "split the data, or sample fewer rows";
 
 /** Both tasks must feed one model: the same width, and for CSV the same columns in the same order. */
 function checkWidths(source: LabelledPool, target: LabelledPool): void {

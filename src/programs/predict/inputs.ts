@@ -6,9 +6,8 @@
  * @module
  */
 
-import { readInputBytes } from "../../app/config.ts";
 import { parseCsvRows } from "../../app/csv_data.ts";
-import { csvText, MAX_DATA_FILE_BYTES } from "../../app/datasets.ts";
+import { csvText, MAX_DATA_FILE_BYTES, readDataBytes } from "../../app/datasets.ts";
 import { looksLikeIdx, parseIdx, pixelNames } from "../../app/idx_data.ts";
 import { clip, MAX_PATH_QUOTE } from "../../app/limits.ts";
 import { UsageError } from "../../core/errors.ts";
@@ -34,12 +33,10 @@ export interface PredictRows {
  * bytes) or as gzip, else a CSV. Throws {@linkcode UsageError}.
  */
 export function readPredictRows(options: PredictOptions, features: readonly string[]): PredictRows {
-  const bytes = readInputBytes(
+  const bytes = readDataBytes(
     options.input,
     "the input (--input)",
     "give --input a readable CSV or IDX file",
-    MAX_DATA_FILE_BYTES,
-    "split the rows",
   );
   return looksLikeIdx(bytes) ? idxRows(options, bytes, features) : csvRows(options, bytes, features);
 }
@@ -88,13 +85,7 @@ function idxRows(options: PredictOptions, bytes: Uint8Array, features: readonly 
 function idxLabels(options: PredictOptions, n: number): string[] | null {
   if (options.inputLabels === null) return null;
   const path = options.inputLabels;
-  const bytes = readInputBytes(
-    path,
-    "the labels (--input-labels)",
-    "give a readable IDX file",
-    MAX_DATA_FILE_BYTES,
-    "",
-  );
+  const bytes = readDataBytes(path, "the labels (--input-labels)", "give --input-labels a readable IDX file");
   const labels = parseIdx(bytes, path, MAX_DATA_FILE_BYTES);
   if (labels.dims.length !== 1 || labels.dims[0] !== n) {
     throw new UsageError(
