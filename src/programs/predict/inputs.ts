@@ -24,6 +24,8 @@ export interface PredictRows {
   readonly n: number;
   /** Each row's true label, or null when the input gives none. */
   readonly labels: readonly string[] | null;
+  /** Where the labels come from, for messages: ` (column 'species')` for a CSV, empty for IDX labels. */
+  readonly labelsFrom: string;
   /** Where row `i` is, for messages: `FILE:LINE` of a CSV, `FILE row N` of an IDX file. */
   readonly where: (i: number) => string;
 }
@@ -57,7 +59,13 @@ function csvRows(options: PredictOptions, bytes: Uint8Array, features: readonly 
     );
   }
   const file = clip(options.input, MAX_PATH_QUOTE);
-  return { x: rows.x, n: rows.n, labels: rows.labels, where: (i) => `${file}:${rows.lines[i]}` };
+  return {
+    x: rows.x,
+    n: rows.n,
+    labels: rows.labels,
+    labelsFrom: ` (column '${clip(label)}')`,
+    where: (i) => `${file}:${rows.lines[i]}`,
+  };
 }
 
 function idxRows(options: PredictOptions, bytes: Uint8Array, features: readonly string[]): PredictRows {
@@ -78,7 +86,13 @@ function idxRows(options: PredictOptions, bytes: Uint8Array, features: readonly 
     );
   }
   const n = images.dims[0];
-  return { x: images.values, n, labels: idxLabels(options, n), where: (i) => `${file} row ${i + 1}` };
+  return {
+    x: images.values,
+    n,
+    labels: idxLabels(options, n),
+    labelsFrom: "",
+    where: (i) => `${file} row ${i + 1}`,
+  };
 }
 
 /** The labels of `--input-labels` (an IDX file of `n` integers), as text; null without the flag. */

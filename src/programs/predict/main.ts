@@ -41,7 +41,7 @@ async function predict(options: PredictOptions): Promise<void> {
   }
   const { model, info } = readCheckpoint(options.model, null, "--model");
   const rows = readPredictRows(options, info.features);
-  const truth = rows.labels === null ? null : classIndices(rows, info.classes, options);
+  const truth = rows.labels === null ? null : classIndices(rows, info.classes);
   const x = info.standardization === null ? rows.x : standardize(rows.x, info.standardization);
   const log = openLog(config);
   let engine: Engine | null = null;
@@ -89,21 +89,14 @@ function checkFinite(logits: Float32Array, classes: number, rows: PredictRows): 
 }
 
 /** Each row's true label as a class index of the model's `classes`; a label the model does not know is refused. */
-function classIndices(
-  rows: PredictRows,
-  classes: readonly string[],
-  options: PredictOptions,
-): Uint32Array<ArrayBuffer> {
+function classIndices(rows: PredictRows, classes: readonly string[]): Uint32Array<ArrayBuffer> {
   const index = new Map(classes.map((name, k) => [name, k]));
   return Uint32Array.from(rows.labels!, (label, i) => {
     const k = index.get(label);
     if (k !== undefined) return k;
-    const column = options.label ?? "label";
     throw new UsageError(
-      `${rows.where(i)}: unknown label '${clip(label)}'${
-        options.inputLabels === null ? ` (column '${clip(column)}')` : ""
-      }; ` +
-        `the model knows ${clip(classes.join(", "))}, so fix the label or give the model's own`,
+      `${rows.where(i)}: unknown label '${clip(label)}'${rows.labelsFrom}; the model knows ` +
+        `${clip(classes.join(", "))}, so fix the label or give the model's own`,
     );
   });
 }
