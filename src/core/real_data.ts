@@ -38,7 +38,16 @@ export interface ClassSplit {
  * fewer rows left than `counts` asks for; the caller checks {@linkcode labelledRowsLeft} first.
  */
 export function classSplits(pool: LabelledPool, counts: LabelledCounts, testFraction: number): ClassSplit[] {
-  const rows = classRows(pool).map((r) => r.length);
+  return splitsOf(classRows(pool), counts, testFraction);
+}
+
+/** {@linkcode classSplits} of a pool whose rows, by class, are `byClass`. */
+function splitsOf(
+  byClass: readonly Uint32Array[],
+  counts: LabelledCounts,
+  testFraction: number,
+): ClassSplit[] {
+  const rows = byClass.map((r) => r.length);
   const test = rows.map((n) => Math.round(n * testFraction));
   const left = rows.map((n, c) => n - test[c]);
   const validation = allocate(counts.validation, left);
@@ -65,9 +74,10 @@ export function splitPool(
   seed: number,
   task: string,
 ): TaskData {
-  const splits = classSplits(pool, counts, testFraction);
+  const byClass = classRows(pool);
+  const splits = splitsOf(byClass, counts, testFraction);
   const rng = new Rng(deriveSeed(seed, `pool:${task}`));
-  const parts = classRows(pool).map((rows, c) => {
+  const parts = byClass.map((rows, c) => {
     rng.shuffle(rows);
     const { test, validation, train } = splits[c];
     return {
