@@ -33,8 +33,9 @@ export interface LoadedTasks {
 }
 
 /**
- * Reads the tasks of `config` (its data paths resolved, as `readConfig` does) and checks them: one input width for both tasks, enough rows for the sample counts, every class
- * with at least one row in each split, the run's size. Throws {@linkcode UsageError}.
+ * Reads the tasks of `config` (its data paths resolved, as `readConfig` does) and checks them: one
+ * input width for both tasks, enough rows for the sample counts, every class with at least one row in
+ * each split, the run's size. Throws {@linkcode UsageError}.
  */
 export async function loadTasks(config: Config): Promise<LoadedTasks> {
   const { data } = config;
@@ -124,7 +125,7 @@ export function fromCheckpoint(
     );
   }
   const differs = (what: string, plural: string, saved: readonly string[], wanted: readonly string[]) => {
-    const at = saved.findIndex((name, k) => name !== wanted[k]);
+    const at = firstDifference(saved, wanted);
     if (at < 0) return;
     throw new UsageError(
       `--from: the checkpoint's ${what} ${at + 1} is '${clip(saved[at])}', the config's source task's ` +
@@ -208,6 +209,11 @@ export function csvText(bytes: Uint8Array, path: string, what: string): string {
   }
 }
 
+/** The first index where `a` and `b` hold different names (over `a`'s length), or −1. */
+function firstDifference(a: readonly string[], b: readonly string[]): number {
+  return a.findIndex((name, i) => name !== b[i]);
+}
+
 /** Both tasks must feed one model: the same width, and for CSV the same columns in the same order. */
 function checkWidths(source: LabelledPool, target: LabelledPool): void {
   const [s, t] = [clip(source.origin, MAX_PATH_QUOTE), clip(target.origin, MAX_PATH_QUOTE)];
@@ -217,7 +223,7 @@ function checkWidths(source: LabelledPool, target: LabelledPool): void {
         `one model reads both, so give the tasks the same feature columns or image size`,
     );
   }
-  const f = source.featureNames.findIndex((name, i) => name !== target.featureNames[i]);
+  const f = firstDifference(source.featureNames, target.featureNames);
   if (f >= 0) {
     throw new UsageError(
       `${t}: feature ${f + 1} is '${clip(target.featureNames[f])}', in the source task (${s}) ` +
