@@ -327,11 +327,7 @@ export class GpuEngine implements Engine {
 
   async evaluate(handle: DatasetHandle): Promise<Metrics> {
     const data = handle as GpuDataset;
-    const chunks = spans(data.n, EVAL_CHUNK_ROWS);
-    this.#prepare(EVAL_CHUNK_ROWS, 1, chunks.length);
-    const metrics = this.#buffer(EPOCH_BYTES, STORAGE | COPY_SRC);
-    const bindings = this.#bindings(data, data, metrics);
-    this.#device.queue.writeBuffer(this.#steps, 0, stepRecords(chunks, this.#stepAlign));
+    const { chunks, metrics, bindings } = this.#measuring(data);
     await this.#submitEpoch(
       this.#device,
       chunks.flatMap((span, c) => this.#evaluationDispatches(bindings, span, c)),
@@ -345,12 +341,8 @@ export class GpuEngine implements Engine {
     // Per chunk one submission: its forward pass, then a copy of its logits into a mappable buffer
     // of its own. The host then waits once, for them all.
     const data = handle as GpuDataset;
-    const chunks = spans(data.n, EVAL_CHUNK_ROWS);
+    const { chunks, metrics, bindings } = this.#measuring(data); // logits leave the metrics unused
     const classes = this.#layers[this.#layers.length - 1].outputs;
-    this.#prepare(EVAL_CHUNK_ROWS, 1, chunks.length);
-    const metrics = this.#buffer(EPOCH_BYTES, STORAGE); // the softmax's bindings want one; it never runs
-    const bindings = this.#bindings(data, data, metrics);
-    this.#device.queue.writeBuffer(this.#steps, 0, stepRecords(chunks, this.#stepAlign));
     const readbacks = chunks.map((span) => this.#buffer(span.rows * classes * 4, MAP_READ | COPY_DST));
     try {
       for (const [c, span] of chunks.entries()) {
@@ -367,6 +359,18 @@ export class GpuEngine implements Engine {
     } finally {
       this.#release([metrics, ...readbacks]);
     }
+  }
+
+  /**
+   * Readies a pass over `data` in chunks of {@linkcode EVAL_CHUNK_ROWS} rows: the buffers sized, each
+   * chunk's step record written, a metrics slot and the bindings that read `data`.
+   */
+  #measuring(data: GpuDataset): { chunks: Span[]; metrics: GPUBuffer; bindings: Bindings } {
+    const chunks = spans(data.n, EVAL_CHUNK_ROWS);
+    this.#prepare(EVAL_CHUNK_ROWS, 1, chunks.length);
+    const metrics = this.#buffer(EPOCH_BYTES, STORAGE | COPY_SRC);
+    this.#device.queue.writeBuffer(this.#steps, 0, stepRecords(chunks, this.#stepAlign));
+    return { chunks, metrics, bindings: this.#bindings(data, data, metrics) };
   }
 
   dispose(): void {
