@@ -89,6 +89,10 @@ export function fitStandardization(
 
 /** `x` (rows of `s.mean.length` values) standardised by `s`, as a new array. */
 export function standardize(x: Float32Array, s: Standardization): Float32Array<ArrayBuffer> {
-  const features = s.mean.length;
-  return Float32Array.from(x, (v, i) => (v - s.mean[i % features]) * s.scale[i % features]);
+  const features = s.mean.length, out = new Float32Array(x.length);
+  // A loop row by row: Float32Array.from with a callback took half a second for the digits' rows.
+  for (let row = 0; row < x.length; row += features) {
+    for (let f = 0; f < features; f++) out[row + f] = (x[row + f] - s.mean[f]) * s.scale[f];
+  }
+  return out;
 }
