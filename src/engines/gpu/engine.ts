@@ -73,6 +73,7 @@ interface LayerBuffers {
   /** Also holds the layer's step size (learning rate × its rate multiplier), written per phase. */
   readonly sgdDims: GPUBuffer;
   readonly inputGradDims: GPUBuffer;
+  /** `{outputs}`: the softmax kernel's class count, in storage rather than a uniform (see softmax_xent.wgsl). */
   readonly width: GPUBuffer;
 }
 
@@ -628,7 +629,7 @@ export class GpuEngine implements Engine {
       forwardDims: dims(0, outputs, inputs), // m is the batch
       sgdDims: dims(inputs, outputs, 0), // k is the batch
       inputGradDims: dims(0, inputs, outputs), // m is the batch
-      width: this.#filled(new Uint32Array([outputs, 0, 0, 0]), UNIFORM),
+      width: this.#filled(new Uint32Array([outputs, 0, 0, 0]), STORAGE),
     };
   }
 

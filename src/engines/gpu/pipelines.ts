@@ -225,7 +225,7 @@ export const XENT_BINDINGS = [
   ["rowIndex", "read"],
   ["grad", "write"],
   ["metrics", "write"],
-  ["shape", "uniform"],
+  ["shape", "read"],
   ["step", "step"],
 ] as const;
 

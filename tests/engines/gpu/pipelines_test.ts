@@ -156,7 +156,7 @@ Deno.test({
             rowIndex: storage(device, index),
             grad,
             metrics,
-            shape: uniform(device, [classes]),
+            shape: storage(device, new Uint32Array([classes])),
             step: uniform(device, [offset, rows, 1, { f32: gradScale }]),
           });
           dispatch(device, kernels.softmaxXent(withGrad), group, [1]);
