@@ -72,7 +72,7 @@ export function programWithSetup(name: string, description: string, exitCodes?: 
     .addOption(
       new Option(
         "-d, --device <kind>",
-        "engine: auto (a hardware GPU when usable, else the CPU), gpu (any adapter, software too), or cpu [default: engine.device]",
+        "engine: auto (a hardware GPU when predicted faster, else the CPU), gpu (any adapter, software too), or cpu [default: engine.device]",
       ).choices(DEVICE_CHOICES),
     )
     .addOption(

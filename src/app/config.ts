@@ -98,7 +98,7 @@ export interface Config {
   };
   /** Which engine runs the model; `--device`, `--cpu-kernels` and `--threads` win over these keys. */
   engine: {
-    /** `auto` (a hardware GPU when usable, else the CPU; the default), `gpu` (any adapter) or `cpu`. */
+    /** `auto` (a hardware GPU when the cost model predicts it faster, else the CPU; the default), `gpu` (any adapter) or `cpu`. */
     device: DeviceChoice;
     /** The CPU engine's kernels: `auto` (WebAssembly SIMD if available; the default), `wasm` or `ts`. */
     cpu_kernels: CpuKernelChoice;

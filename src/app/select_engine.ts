@@ -1,6 +1,7 @@
 /**
- * Choosing the engine: `auto` takes the GPU when WebGPU gives a hardware adapter and a device, else
- * the CPU (saying why in one log line); `gpu` insists on a GPU, and accepts a software adapter such
+ * Choosing the engine: `auto` takes the CPU unless WebGPU gives a hardware adapter and a device and
+ * the cost model (`cost_model.ts`) predicts the GPU engine is faster on the run's workload, saying
+ * which and why in one log line; `gpu` insists on a GPU, and accepts a software adapter such
  * as Mesa's llvmpipe (which is how the GPU path is tested without a GPU); `cpu` never asks for one.
  * The CPU engine's kernels are chosen apart: `auto` takes WebAssembly SIMD when the runtime accepts
  * it (relaxed SIMD first), else the TypeScript kernels; `wasm` insists; `ts` never asks. Only the
@@ -21,6 +22,16 @@ import { GpuContext, GpuUnavailable } from "../engines/gpu/context.ts";
 import { GpuEngine } from "../engines/gpu/engine.ts";
 import type { GpuProfiler } from "../engines/gpu/profiler.ts";
 import type { Logger } from "./logger.ts";
+import { calibrateEngine } from "./calibration.ts";
+import {
+  type CacheRead,
+  costCachePath,
+  costKey,
+  type MachineCosts,
+  readCachedCosts,
+  writeCachedCosts,
+} from "./cost_cache.ts";
+import { chooseEngine, type Workload } from "./cost_model.ts";
 import {
   type CpuKernelChoice,
   type DeviceChoice,
@@ -87,30 +98,36 @@ async function threadedKernels(
   }
 }
 
+/** What {@linkcode selectEngine} needs besides the choice. */
+export interface EngineRequest {
+  /** The training (or inference) the run will ask for: what `auto` weighs the engines on. */
+  readonly workload: Workload;
+  /** The WebGPU entry point, `navigator.gpu` by default; replaced to simulate other machines. */
+  readonly gpu?: GPU | undefined;
+  /** Makes the CPU engine's kernels; called only when a CPU engine is made. The TypeScript ones by default. */
+  readonly cpuKernels?: () => Promise<KernelSet>;
+  /** Submits and waits through this, when given (`run --profile`). */
+  readonly profiler?: GpuProfiler | null;
+  /** Where `auto` caches calibrations ({@linkcode costCachePath} by default); null caches nothing. */
+  readonly costCache?: string | null;
+}
+
 /**
- * The engine for `choice`; when that is the CPU engine, with the kernels `cpuKernels` gives (it is
- * called only then, so a GPU run never loads or reports on the CPU kernels). `gpu` (the WebGPU
- * entry point, `navigator.gpu` by default) can be replaced to simulate a machine without one. A GPU
- * engine submits and waits through `profiler` when one is given. Throws {@linkcode UsageError} when
- * `gpu` was demanded but none can be had.
+ * The engine for `choice`. `cpu` never asks for a GPU; `gpu` takes any adapter, software ones
+ * included, and throws {@linkcode UsageError} when none can be had; `auto` takes the CPU engine
+ * unless there is a hardware adapter and the cost model (calibrated once per machine, see
+ * `calibration.ts`) predicts the GPU engine runs `request.workload` faster, saying which in one line.
  */
 export async function selectEngine(
   choice: DeviceChoice,
   log: Logger,
-  gpu: GPU | undefined = navigator.gpu,
-  cpuKernels: () => Promise<KernelSet> = () => Promise.resolve(TS_KERNELS),
-  profiler: GpuProfiler | null = null,
+  request: EngineRequest,
 ): Promise<Engine> {
+  const cpuKernels = request.cpuKernels ?? (() => Promise.resolve(TS_KERNELS));
   if (choice === "cpu") return new CpuEngine(await cpuKernels());
+  let gpu: GpuEngine;
   try {
-    const context = await GpuContext.acquire(gpu, {
-      allowSoftware: choice === "gpu",
-      timestamps: profiler !== null,
-    });
-    return await GpuEngine.create(
-      context,
-      profiler === null ? {} : { submit: profiler.submit, waited: profiler.waited },
-    );
+    gpu = await gpuEngine(choice, request);
   } catch (error) {
     if (!(error instanceof GpuUnavailable)) throw error;
     if (choice === "gpu") {
@@ -121,4 +138,68 @@ export async function selectEngine(
     log.info(`no usable GPU (${error.message}); running on the CPU engine`);
     return new CpuEngine(await cpuKernels());
   }
+  if (choice === "gpu") return gpu;
+  const cpu = new CpuEngine(await cpuKernels());
+  let costs: MachineCosts;
+  try {
+    costs = await machineCosts(
+      gpu,
+      cpu,
+      log,
+      request.costCache === undefined ? costCachePath() : request.costCache,
+    );
+    await request.profiler?.take(); // the calibration's kernels are not the run's
+  } catch (error) {
+    gpu.dispose();
+    cpu.dispose();
+    throw error;
+  }
+  const chosen = chooseEngine(costs.gpu, costs.cpu, request.workload);
+  log.info(
+    `auto: the ${chosen.engine.toUpperCase()} engine, predicted to train in ${
+      seconds(chosen.cpuSeconds)
+    } on the CPU ` +
+      `and ${seconds(chosen.gpuSeconds)} on ${gpu.description} (see docs/ENGINES.md, "auto")`,
+  );
+  (chosen.engine === "gpu" ? cpu : gpu).dispose();
+  return chosen.engine === "gpu" ? gpu : cpu;
+}
+
+/** A GPU engine on the adapter `choice` allows (`auto`: hardware only); throws {@linkcode GpuUnavailable}. */
+async function gpuEngine(choice: DeviceChoice, request: EngineRequest): Promise<GpuEngine> {
+  const profiler = request.profiler ?? null;
+  const context = await GpuContext.acquire("gpu" in request ? request.gpu : navigator.gpu, {
+    allowSoftware: choice === "gpu",
+    timestamps: profiler !== null,
+  });
+  return await GpuEngine.create(
+    context,
+    profiler === null ? {} : { submit: profiler.submit, waited: profiler.waited },
+  );
+}
+
+/** Both engines' costs: from the cache at `cachePath` when it has them, else measured (and stored there). */
+async function machineCosts(
+  gpu: Engine,
+  cpu: Engine,
+  log: Logger,
+  cachePath: string | null,
+): Promise<MachineCosts> {
+  const key = costKey(gpu.description, cpu.description);
+  const cached: CacheRead = cachePath === null
+    ? { costs: null, why: "nowhere to cache it: neither XDG_CACHE_HOME nor HOME is set and readable" }
+    : readCachedCosts(cachePath, key);
+  if (cached.costs !== null) return cached.costs;
+  log.info(`auto: calibrating both engines for this machine (${cached.why})`);
+  const costs = { gpu: await calibrateEngine(gpu), cpu: await calibrateEngine(cpu) };
+  const failed = cachePath === null ? null : writeCachedCosts(cachePath, key, costs);
+  if (failed !== null) {
+    log.info(`auto: the calibration is not cached (${failed}); the next run measures again`);
+  }
+  return costs;
+}
+
+/** `s` seconds for a log line, to 2 significant digits. */
+function seconds(s: number): string {
+  return `${s.toPrecision(2)} s`;
 }

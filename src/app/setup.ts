@@ -14,6 +14,7 @@ import { RotatingFile } from "./rotating_file.ts";
 import { type Config, loadConfig, parseDotEnv, readInputFile } from "./config.ts";
 import { resolveTaskFiles, taskFileRoles } from "./data_config.ts";
 import type { Engine } from "../core/engine.ts";
+import type { Workload } from "./cost_model.ts";
 import { errorMessage, UsageError } from "../core/errors.ts";
 import { GpuError } from "../engines/gpu/context.ts";
 import type { GpuProfiler } from "../engines/gpu/profiler.ts";
@@ -125,25 +126,24 @@ export function openLog(
 }
 
 /**
- * The engine: flags first, then the configuration's `engine` section; a GPU engine submits and waits
- * through `profiler` when one is given (`run --profile`).
+ * The engine: flags first, then the configuration's `engine` section; `auto` weighs the engines on
+ * `workload`. A GPU engine submits and waits through `profiler` when one is given (`run --profile`).
  */
 export function openEngine(
   options: SetupOptions,
   config: Config,
   log: Logger,
+  workload: Workload,
   profiler: GpuProfiler | null = null,
 ): Promise<Engine> {
   const choice = options.cpuKernels ?? config.engine.cpu_kernels;
   const threads = options.threads ?? config.engine.threads;
   checkKernelThreads(choice, threads); // before any GPU probe: a conflict is bad input whichever engine runs
-  return selectEngine(
-    options.device ?? config.engine.device,
-    log,
-    navigator.gpu,
-    () => selectCpuKernels(choice, threads, log),
+  return selectEngine(options.device ?? config.engine.device, log, {
+    workload,
+    cpuKernels: () => selectCpuKernels(choice, threads, log),
     profiler,
-  );
+  });
 }
 
 /** `RANDOM_SEED` from the environment, else from `./.env` when that file exists, else undefined. */

@@ -6,11 +6,16 @@
 
 import assert from "node:assert/strict";
 import { type KernelSet, TS_KERNELS } from "../../src/engines/cpu/arena.ts";
+import { defaultConfig, experimentSpec } from "../../src/app/config.ts";
+import { runWorkload } from "../../src/app/cost_model.ts";
 import { threadCount } from "../../src/app/engine_choices.ts";
 import { createLogger } from "../../src/app/logger.ts";
 import { selectCpuKernels, selectEngine } from "../../src/app/select_engine.ts";
 import { UsageError } from "../../src/core/errors.ts";
 import { quietLogger, runProgram } from "../helpers/helpers.ts";
+
+/** The default config's run, as `auto` weighs it. */
+const DEFAULT_RUN = runWorkload(experimentSpec(defaultConfig()));
 
 /** A WebGPU entry point whose adapter request resolves to `adapter`. */
 function fakeGpu(adapter: unknown): GPU {
@@ -34,7 +39,10 @@ Deno.test("auto falls back to the CPU engine, saying why, when there is no adapt
   ];
   for (const [reason, adapter] of cases) {
     const lines: string[] = [];
-    const engine = await selectEngine("auto", recordingLogger(lines), fakeGpu(adapter));
+    const engine = await selectEngine("auto", recordingLogger(lines), {
+      workload: DEFAULT_RUN,
+      gpu: fakeGpu(adapter),
+    });
     assert.equal(engine.name, "cpu");
     assert.equal(lines.length, 1);
     assert.match(lines[0], new RegExp(`INFO .*${reason}.*CPU`));
@@ -43,12 +51,15 @@ Deno.test("auto falls back to the CPU engine, saying why, when there is no adapt
 
 Deno.test("gpu without an adapter is a usage error; cpu never asks for one", async () => {
   await assert.rejects(
-    selectEngine("gpu", quietLogger(), fakeGpu(null)),
+    selectEngine("gpu", quietLogger(), { workload: DEFAULT_RUN, gpu: fakeGpu(null) }),
     (error: Error) => error instanceof UsageError && /--device gpu: no WebGPU adapter/.test(error.message),
   );
   const asked = { count: 0 };
   const counting = { requestAdapter: () => (asked.count++, Promise.resolve(null)) } as unknown as GPU;
-  assert.equal((await selectEngine("cpu", quietLogger(), counting)).name, "cpu");
+  assert.equal(
+    (await selectEngine("cpu", quietLogger(), { workload: DEFAULT_RUN, gpu: counting })).name,
+    "cpu",
+  );
   assert.equal(asked.count, 0);
 });
 

@@ -29,6 +29,7 @@ import { trainingLog } from "../../app/training_log.ts";
 import type { Engine } from "../../core/engine.ts";
 import { errorMessage, UsageError } from "../../core/errors.ts";
 import { MAX_SEED } from "../../core/rng.ts";
+import { runWorkload } from "../../app/cost_model.ts";
 import { openEngine, openLog, readConfig, runCommand } from "../../app/setup.ts";
 import { toCsv } from "../../app/csv_write.ts";
 import {
@@ -104,7 +105,7 @@ async function compare(options: CompareOptions): Promise<number> {
   ]);
   let engine: Engine | null = null;
   try {
-    engine = await openEngine(options, config, log);
+    engine = await openEngine(options, config, log, runWorkload(spec));
     // Only now, when every input has been checked, so that bad input leaves no empty folder behind.
     const outDir = options.outDir ?? claimRunFolder(new Date());
     prepareFolder(outDir);

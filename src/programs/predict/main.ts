@@ -12,6 +12,7 @@ import { checkNotOverwriting, checkWritable, writeTextFileAtomic } from "../../a
 import { readCheckpoint } from "../../app/checkpoint.ts";
 import { type CsvValue, toCsv } from "../../app/csv_write.ts";
 import { clip } from "../../app/limits.ts";
+import { inferenceWorkload } from "../../app/cost_model.ts";
 import { logRoles, openEngine, openLog, protectedInputs, readConfig, runCommand } from "../../app/setup.ts";
 import type { Engine } from "../../core/engine.ts";
 import { UsageError } from "../../core/errors.ts";
@@ -46,7 +47,7 @@ async function predict(options: PredictOptions): Promise<void> {
   const log = openLog(config);
   let engine: Engine | null = null;
   try {
-    engine = await openEngine(options, config, log);
+    engine = await openEngine(options, config, log, inferenceWorkload(model, rows.n));
     engine.setModel(model);
     const classes = info.classes.length;
     const data = engine.upload({

@@ -24,6 +24,7 @@ import {
   writeTextFileAtomic,
 } from "../../app/atomic_write.ts";
 import { formatSummary, makeResults } from "./results.ts";
+import { runWorkload } from "../../app/cost_model.ts";
 import { logRoles, openEngine, openLog, protectedInputs, readConfig, runCommand } from "../../app/setup.ts";
 import {
   evaluatePretrained,
@@ -59,7 +60,7 @@ async function run(options: RunOptions): Promise<void> {
   const profiler = options.profile ? new GpuProfiler() : null;
   const profiles: string[] = [];
   try {
-    engine = await openEngine(options, config, log, profiler);
+    engine = await openEngine(options, config, log, runWorkload(spec), profiler);
     if (profiler !== null && engine.name !== "gpu") {
       log.info("--profile: the CPU engine runs no device kernels, so there is nothing to profile");
     }

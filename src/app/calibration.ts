@@ -1,0 +1,143 @@
+/**
+ * Measuring an engine's {@linkcode EngineCosts} by training probe phases on it, through the `Engine`
+ * interface like any run:
+ *
+ * - `short`: a tiny model (widths 16, 16, 3), one epoch of 4 steps of 16 rows;
+ * - `long`: the same model, one epoch of 64 steps;
+ * - `wide`: widths 256, 512, 10, one epoch of 4 steps of 256 rows (0.9 GFLOP), then, while less
+ *   than half of a probe's time is arithmetic (a fast GPU, where the phase's wait dominates), the
+ *   wider probes of {@linkcode WIDE_PROBES} (26 and 207 GFLOP).
+ *
+ * The tiny model's arithmetic is negligible, so `long − short` is 60 steps of 2 layers of overhead
+ * (`perLayerStep`), and `short` less its 8 layer-steps is the phase's own cost (`perPhase`). What a
+ * wide probe takes beyond those two is its arithmetic (`flopsPerSecond`). Each probe runs once untimed
+ * (to compile kernels and pipelines), then the fastest of {@linkcode PROBE_REPEATS} timed runs counts:
+ * noise only ever adds time.
+ *
+ * @module
+ */
+
+import type { Dataset } from "../core/data.ts";
+import type { Engine } from "../core/engine.ts";
+import { heModel } from "../core/model.ts";
+import { Rng } from "../core/rng.ts";
+import { type EngineCosts, predictSeconds, type Workload, workloadFlops } from "./cost_model.ts";
+
+/** Timed runs of each probe; the fastest counts. */
+const PROBE_REPEATS = 3;
+
+/** One probe: a model's widths and one epoch of `steps` minibatches of `batchSize` rows. */
+interface Probe {
+  readonly widths: readonly number[];
+  readonly batchSize: number;
+  readonly steps: number;
+}
+
+const SHORT: Probe = { widths: [16, 16, 3], batchSize: 16, steps: 4 };
+const LONG: Probe = { ...SHORT, steps: 64 };
+/** The probes that measure arithmetic, smallest first: the next runs only while the last was mostly overhead. */
+const WIDE_PROBES: readonly Probe[] = [
+  { widths: [256, 512, 10], batchSize: 256, steps: 4 },
+  { widths: [1024, 2048, 10], batchSize: 512, steps: 4 },
+  { widths: [2048, 4096, 10], batchSize: 1024, steps: 4 },
+];
+
+/** The workload a probe trains: one phase of one epoch, evaluating one minibatch of rows after it. */
+function probeWorkload(probe: Probe): Workload {
+  const { widths, batchSize, steps } = probe;
+  return { widths, phases: [{ batchSize, steps, epochs: 1, evaluatedRows: batchSize }] };
+}
+
+/** Random inputs and labels for `rows` rows of a model of `widths`. */
+function probeData(widths: readonly number[], rows: number, rng: Rng): Dataset {
+  const features = widths[0], classes = widths[widths.length - 1];
+  const x = new Float32Array(rows * features).map(() => rng.normal());
+  const labels = new Uint32Array(rows).map(() => rng.below(classes));
+  return { x, labels, n: rows, features, classes };
+}
+
+/** Seconds of the fastest of {@linkcode PROBE_REPEATS} timed runs of `probe` on `engine`, after one untimed. */
+async function timeProbe(engine: Engine, probe: Probe, clock: () => number): Promise<number> {
+  const rng = new Rng(probe.steps * probe.batchSize);
+  const train = engine.upload(probeData(probe.widths, probe.steps * probe.batchSize, rng));
+  const test = engine.upload(probeData(probe.widths, probe.batchSize, rng));
+  const model = heModel(probe.widths, rng);
+  const rates = model.map(() => ({ weights: 1, biases: 1 }));
+  const spec = { train, test, epochs: 1, batchSize: probe.batchSize, learningRate: 1e-3, layerRates: rates };
+  let fastest = Infinity;
+  try {
+    for (let run = 0; run <= PROBE_REPEATS; run++) {
+      engine.setModel(model);
+      const start = clock();
+      await engine.trainPhase({ ...spec, shuffleSeed: run });
+      if (run > 0) fastest = Math.min(fastest, (clock() - start) / 1000);
+    }
+  } finally {
+    engine.release(train);
+    engine.release(test);
+  }
+  return fastest;
+}
+
+/**
+ * `engine`'s costs, from timing the three probes with `clock` (milliseconds, `performance.now` by
+ * default). Takes about 0.2 s on the WebAssembly kernels and 1 s on a software GPU adapter.
+ */
+export async function calibrateEngine(
+  engine: Engine,
+  clock: () => number = () => performance.now(),
+): Promise<EngineCosts> {
+  const short = await timeProbe(engine, SHORT, clock);
+  const long = await timeProbe(engine, LONG, clock);
+  let overhead = overheadFit(short, long, Infinity);
+  const wide = await arithmeticProbe(engine, overhead, clock);
+  let flopsPerSecond = rateFit(wide, overhead);
+  for (let pass = 0; pass < 2; pass++) { // the tiny probes' own arithmetic, once its rate is known
+    overhead = overheadFit(short, long, flopsPerSecond);
+    flopsPerSecond = rateFit(wide, overhead);
+  }
+  return { ...overhead, flopsPerSecond };
+}
+
+/** What an engine's phases cost besides arithmetic. */
+type Overhead = Omit<EngineCosts, "flopsPerSecond">;
+
+/** The overhead the `short` and `long` probes' times give, less their arithmetic at `flopsPerSecond`. */
+function overheadFit(short: number, long: number, flopsPerSecond: number): Overhead {
+  const arithmetic = (probe: Probe) => workloadFlops(probeWorkload(probe)) / flopsPerSecond;
+  const layers = SHORT.widths.length - 1;
+  const shortLess = short - arithmetic(SHORT), longLess = long - arithmetic(LONG);
+  const perLayerStep = Math.max(0, (longLess - shortLess) / ((LONG.steps - SHORT.steps) * layers));
+  return { perLayerStep, perPhase: Math.max(0, shortLess - SHORT.steps * layers * perLayerStep) };
+}
+
+/** A wide probe and its time. */
+interface TimedProbe {
+  readonly probe: Probe;
+  readonly seconds: number;
+}
+
+/** The first of {@linkcode WIDE_PROBES} whose time is at least half arithmetic beyond `overhead`, else the widest. */
+async function arithmeticProbe(engine: Engine, overhead: Overhead, clock: () => number): Promise<TimedProbe> {
+  for (let level = 0;; level++) {
+    const probe = WIDE_PROBES[level];
+    const timed = { probe, seconds: await timeProbe(engine, probe, clock) };
+    if (arithmeticSeconds(timed, overhead) >= timed.seconds / 2 || level === WIDE_PROBES.length - 1) {
+      return timed;
+    }
+  }
+}
+
+/** What `timed` took beyond `overhead`. */
+function arithmeticSeconds({ probe, seconds }: TimedProbe, overhead: Overhead): number {
+  return seconds - predictSeconds({ ...overhead, flopsPerSecond: Infinity }, probeWorkload(probe));
+}
+
+/**
+ * Floating-point operations per second of `timed` beyond `overhead`; at least a twentieth of its time
+ * is taken as arithmetic, so that noise cannot make it free.
+ */
+function rateFit(timed: TimedProbe, overhead: Overhead): number {
+  const arithmetic = Math.max(arithmeticSeconds(timed, overhead), timed.seconds / 20);
+  return workloadFlops(probeWorkload(timed.probe)) / arithmetic;
+}

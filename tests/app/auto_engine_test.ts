@@ -1,0 +1,111 @@
+/**
+ * `--device auto` with a hardware adapter (src/app/select_engine.ts): it calibrates both engines once,
+ * caches the costs per machine, and takes the engine the cost model predicts faster. This machine has
+ * no hardware GPU, so the software adapter is dressed up as one: the real GPU engine runs on it, only
+ * `isFallbackAdapter` is hidden.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { defaultConfig, experimentSpec } from "../../src/app/config.ts";
+import { type EngineCosts, runWorkload, type Workload } from "../../src/app/cost_model.ts";
+import { createLogger } from "../../src/app/logger.ts";
+import { selectEngine } from "../../src/app/select_engine.ts";
+import { wasmKernels } from "../../src/engines/cpu/wasm/kernel_set.ts";
+import { detectWasm } from "../../src/engines/cpu/wasm/runtime.ts";
+import { gpuAvailable } from "../helpers/gpu.ts";
+
+/** The WebAssembly kernels this runtime runs (the CPU engine `auto` weighs is the fast one). */
+function detectedVariant() {
+  const support = detectWasm();
+  if (!("variant" in support)) throw new Error(support.unavailable);
+  return support.variant;
+}
+
+/** `navigator.gpu`, its adapter reporting itself as hardware. */
+const disguisedGpu = {
+  async requestAdapter(options?: GPURequestAdapterOptions): Promise<GPUAdapter | null> {
+    const adapter = await navigator.gpu.requestAdapter(options);
+    if (adapter === null) return null;
+    const { vendor, architecture, device, description } = adapter.info;
+    const info = {
+      vendor,
+      architecture,
+      device,
+      description: `${description} (disguised)`,
+      isFallbackAdapter: false,
+    };
+    return new Proxy(adapter, {
+      get: (target, key) => {
+        if (key === "info") return info;
+        const value = Reflect.get(target, key, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  },
+} as unknown as GPU;
+
+const DEFAULT_RUN = runWorkload(experimentSpec(defaultConfig()));
+
+/** Picks an engine for `work` with the cache at `cache`; resolves with its name and the log lines. */
+async function pick(work: Workload, cache: string | null): Promise<{ engine: string; lines: string[] }> {
+  const lines: string[] = [];
+  const log = createLogger({
+    level: "INFO",
+    file: null,
+    maxBytes: 1,
+    backupCount: 0,
+    console: (l) => lines.push(l),
+  });
+  const engine = await selectEngine("auto", log, {
+    workload: work,
+    gpu: disguisedGpu,
+    cpuKernels: () => wasmKernels(detectedVariant(), 1),
+    costCache: cache,
+  });
+  engine.dispose();
+  return { engine: engine.name, lines };
+}
+
+const haveGpu = await gpuAvailable();
+
+Deno.test({
+  name: "auto calibrates once, caches, keeps the default run on the CPU, and follows the cached costs",
+  ignore: !haveGpu,
+  async fn() {
+    const cache = join(Deno.makeTempDirSync(), "sub", "engine-costs.json"); // its folder is made
+    const first = await pick(DEFAULT_RUN, cache);
+    assert.equal(first.engine, "cpu");
+    assert.equal(first.lines.length, 2, first.lines.join("\n"));
+    assert.match(first.lines[0], /INFO auto: calibrating both engines for this machine \(.* has none/);
+    assert.match(
+      first.lines[1],
+      /INFO auto: the CPU engine, predicted to train in .* s on the CPU and .* s on/,
+    );
+    const stored = JSON.parse(Deno.readTextFileSync(cache));
+    const [[key, entry]] = Object.entries(stored) as [string, { gpu: EngineCosts; cpu: EngineCosts }][];
+    // A dispatch on llvmpipe costs tens of microseconds, a WebAssembly call a few: the clear answer.
+    assert.ok(entry.gpu.perLayerStep > 3 * entry.cpu.perLayerStep, JSON.stringify(entry));
+    assert.ok(entry.gpu.perPhase > 0.005, JSON.stringify(entry)); // each host wait, ≥ 10 ms in Deno
+    const again = await pick(DEFAULT_RUN, cache);
+    assert.equal(again.engine, "cpu");
+    assert.equal(again.lines.length, 1, "a cached calibration is not measured again");
+
+    const fastGpu: EngineCosts = { perPhase: 0, perLayerStep: 0, flopsPerSecond: 1e15 };
+    const slowCpu: EngineCosts = { perPhase: 1, perLayerStep: 1, flopsPerSecond: 1 };
+    Deno.writeTextFileSync(cache, JSON.stringify({ [key]: { gpu: fastGpu, cpu: slowCpu } }));
+    const faked = await pick(DEFAULT_RUN, cache);
+    assert.equal(faked.engine, "gpu");
+    assert.equal(faked.lines.length, 1, faked.lines.join("\n"));
+    assert.match(faked.lines[0], /auto: the GPU engine/);
+
+    Deno.writeTextFileSync(cache, "{not json");
+    const redone = await pick(DEFAULT_RUN, cache);
+    assert.equal(redone.engine, "cpu");
+    assert.match(redone.lines[0], /calibrating both engines for this machine .*unreadable/, redone.lines[0]);
+    assert.ok(key in JSON.parse(Deno.readTextFileSync(cache)), "the cache is rewritten");
+
+    const uncached = await pick(DEFAULT_RUN, null);
+    assert.match(uncached.lines[0], /calibrating both engines for this machine \(nowhere to cache it/);
+  },
+});
