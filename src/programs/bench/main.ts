@@ -20,7 +20,8 @@ import { detectWasm } from "../../engines/cpu/wasm/runtime.ts";
 import { GpuContext, GpuUnavailable } from "../../engines/gpu/context.ts";
 import { GpuEngine, type SubmitEpoch } from "../../engines/gpu/engine.ts";
 import { defaultSchedule } from "../../engines/gpu/pipelines.ts";
-import { testCount } from "../../core/data.ts";
+import { splitCounts, testCount } from "../../core/data.ts";
+import { type AutoResults, benchAuto, type TimedWorkload } from "./auto_bench.ts";
 import { type BenchOptions, parseBenchArgs } from "./flags.ts";
 import { submitEachDispatch } from "./gpu_work.ts";
 import { benchMatmul, REPETITIONS, squareCases, stepCases } from "./matmul_bench.ts";
@@ -114,14 +115,61 @@ async function runBench(
     wasm: "variant" in support ? support.variant : null,
     progress,
   };
+  const meta = benchMeta(bench, quick), kernels = await kernelsPart(bench);
+  const endToEnd = await endToEndPart(bench), wholeRuns = await wholeRunsPart(bench);
+  const scaling = await scalingPart(bench), recipes = await recipesPart(bench);
   return {
-    meta: benchMeta(bench, quick),
-    kernels: await kernelsPart(bench),
-    endToEnd: await endToEndPart(bench),
-    wholeRuns: await wholeRunsPart(bench),
-    scaling: await scalingPart(bench),
-    recipes: await recipesPart(bench),
+    meta,
+    kernels,
+    endToEnd,
+    wholeRuns,
+    scaling,
+    recipes,
+    auto: await autoPart(bench, endToEnd, scaling),
   };
+}
+
+/** The label of the CPU engine `auto` weighs against the GPU: the WebAssembly kernels on the benchmark's threads. */
+const AUTO_CPU = `cpu-wasm-${BENCH_THREADS}t`;
+
+/**
+ * The cost model's choice on every workload timed on the GPU engine and on {@linkcode AUTO_CPU}: the
+ * end-to-end workloads and the scaling points. Null without a GPU or the WebAssembly kernels.
+ */
+async function autoPart(
+  bench: Bench,
+  endToEnd: readonly WorkloadResult[],
+  scaling: BenchResults["scaling"],
+): Promise<AutoResults | null> {
+  if (bench.gpu === null || bench.wasm === null) return null;
+  const { plan } = bench, base = defaultConfig();
+  const timed: TimedWorkload[] = plan.workloads.map(([workload, config]) => {
+    const seconds = (engine: string) =>
+      endToEnd.find((r) => r.workload === workload && r.engine === engine)!.source.secondsPerEpoch.median;
+    return { workload, config, measured: { gpu: seconds("gpu"), cpu: seconds(AUTO_CPU) } };
+  });
+  const points = (sweep: ScalingSweep, label: "hidden" | "batch", configure: (value: number) => Config) =>
+    sweep.rows.map((row): TimedWorkload => {
+      const config = configure(row[label]), rows = trainRows(config);
+      return {
+        workload: `${label} ${row[label]}`,
+        config,
+        measured: { gpu: rows / row.gpu, cpu: rows / row[AUTO_CPU] },
+      };
+    });
+  timed.push(
+    ...points(scaling.hidden, "hidden", (h) => scalingWorkload(base, h, 256, plan.scalingRows)),
+    ...points(scaling.batch, "batch", (b) => scalingWorkload(base, 512, b, plan.scalingRows)),
+  );
+  bench.progress("auto: calibrating both engines, then the cost model's choice on every workload above");
+  const gpu = await GpuEngine.create(await GpuContext.acquire(navigator.gpu)); // a device of its own
+  return await benchAuto(gpu, new CpuEngine(await wasmKernels(bench.wasm, BENCH_THREADS)), timed);
+}
+
+/** Training rows of `config`'s source task. */
+function trainRows(config: Config): number {
+  const { data } = experimentSpec(config);
+  return splitCounts(data.sourceSamples, data).train;
 }
 
 /** Each recipe's and optimizer's time per step on the default workload, against full fine-tuning's. */

@@ -5,6 +5,8 @@
  */
 
 import type { BenchResults } from "./results.ts";
+import type { AutoResults } from "./auto_bench.ts";
+import type { MachineCosts } from "../../app/cost_cache.ts";
 import type { KernelResult } from "./matmul_bench.ts";
 import type { TimingSummary } from "./timing.ts";
 import { textTable } from "../../app/text_table.ts";
@@ -28,6 +30,43 @@ export function formatReport(r: BenchResults): string {
     scalingTable(r),
     "",
     recipeTable(r),
+    ...(r.auto === null ? [] : ["", autoTable(r.auto)]),
+  ].join("\n");
+}
+
+function autoTable(a: AutoResults): string {
+  const s = (seconds: number) => seconds.toPrecision(3);
+  const rows = a.checks.map((c) => [
+    c.workload,
+    s(c.predicted.gpu),
+    s(c.predicted.cpu),
+    s(c.measured.gpu),
+    s(c.measured.cpu),
+    c.choice,
+    `${c.slowdown.toFixed(2)}x`,
+  ]);
+  const within = a.checks.filter((c) => c.slowdown <= 1.2).length;
+  const worst = Math.max(...a.checks.map((c) => c.slowdown));
+  const costs = (c: MachineCosts["gpu"]) =>
+    `${(c.perPhase * 1e3).toFixed(2)} ms per phase, ${(c.perLayerStep * 1e6).toFixed(1)} µs per layer-step, ${
+      (c.flopsPerSecond / 1e9).toFixed(1)
+    } GFLOP/s`;
+  return [
+    "auto: the cost model's choice (calibrated in this run) against the measured seconds per source epoch",
+    `gpu: ${costs(a.costs.gpu)} (calibrated in ${a.calibrationSeconds.gpu.toFixed(1)} s); ` +
+    `cpu: ${costs(a.costs.cpu)} (${a.calibrationSeconds.cpu.toFixed(1)} s)`,
+    textTable([
+      "workload",
+      "predicted gpu",
+      "predicted cpu",
+      "measured gpu",
+      "measured cpu",
+      "choice",
+      "vs faster",
+    ], rows),
+    `within 1.2x of the faster engine on ${within} of ${a.checks.length} workloads (worst ${
+      worst.toFixed(2)
+    }x)`,
   ].join("\n");
 }
 

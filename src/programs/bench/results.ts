@@ -8,6 +8,7 @@ import type { KernelResult, MatmulCase } from "./matmul_bench.ts";
 import type { WorkloadResult } from "./training_bench.ts";
 import type { WholeRunResult } from "./whole_run_bench.ts";
 import type { RecipeCost } from "./recipe_bench.ts";
+import type { AutoResults } from "./auto_bench.ts";
 
 /** How and where the benchmark ran. */
 export interface BenchMeta {
@@ -73,4 +74,6 @@ export interface BenchResults {
   };
   /** Each recipe's and optimizer's ms per step on each engine, and its ratio to full fine-tuning's with SGD. */
   readonly recipes: RecipeCost[];
+  /** `auto`'s cost model, calibrated in this run, against the measured times; null without a GPU or WebAssembly. */
+  readonly auto: AutoResults | null;
 }
