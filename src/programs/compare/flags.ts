@@ -22,7 +22,7 @@ import {
 import { checkStrategies } from "../../app/config.ts";
 import { CLASSIC_STRATEGIES, RECIPE_NAME, STRATEGY_NAMES, type StrategyName } from "../../core/recipes.ts";
 import type { ExperimentSpec } from "../../core/train.ts";
-import { BASELINE } from "./analysis.ts";
+import { BASELINE } from "../../app/report/analysis.ts";
 
 /** The most seeds one comparison runs (`--seeds`). */
 export const MAX_SEEDS = 1000;

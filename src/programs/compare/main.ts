@@ -31,7 +31,6 @@ import { errorMessage, UsageError } from "../../core/errors.ts";
 import { MAX_SEED } from "../../core/rng.ts";
 import { runWorkload } from "../../app/cost_model.ts";
 import { openEngine, openLog, readConfig, runCommand } from "../../app/setup.ts";
-import { toCsv } from "../../app/csv_write.ts";
 import {
   type CompareOptions,
   INTERRUPTED_EXIT_CODE,
@@ -47,20 +46,9 @@ import {
   runComparison,
   totalEpochs,
 } from "../../core/comparison.ts";
-import { comparisonFigures } from "./figures.ts";
-import { indexPage } from "./html.ts";
 import { ProgressReport } from "./progress.ts";
-import { analyzeComparison, BASELINE, isUsed } from "./analysis.ts";
-import {
-  budgetNote,
-  CSV_HEADER,
-  csvRow,
-  formatComparison,
-  readingNotes,
-  seedList,
-  tableRows,
-  verdicts,
-} from "./summary.ts";
+import { comparisonOutputs } from "../../app/report/outputs.ts";
+import { BASELINE } from "../../app/report/analysis.ts";
 
 /** Runs the comparison with `args`; resolves with the exit code. */
 export function main(args: readonly string[]): Promise<number> {
@@ -272,50 +260,10 @@ function writeOutputs(
   engine: Engine,
   grid: Grid,
 ): void {
-  const summary = analyzeComparison(comparison.runs, {
-    pretrainings: comparison.pretrainings,
-    declaredPoints: grid.relatedness.length * (grid.targetRows?.length ?? 1),
-    strategies: gridStrategies(grid),
-  });
-  const budget = budgetNote(config.training);
-  const write = (file: string, text: string) => writeTextFileAtomic(join(outDir, file), text, "--out-dir");
-  const engineName = engine.name;
-  const status = comparison.complete
-    ? `${comparison.runs.length} runs`
-    : `interrupted: kept the ${comparison.runs.length} runs that finished`;
-  if (comparison.runs.length === 0) console.log("no run finished");
-  console.log(formatComparison(summary, engineName, config.training)); // with no runs: why, if it is known
-  console.log(`${status}; results in ${outDir}`);
-  const results = {
-    complete: comparison.complete,
-    engine: { name: engine.name, description: engine.description },
-    deno_version: Deno.version.deno,
-    config,
-    pretrainings: comparison.pretrainings,
-    runs: comparison.runs,
-    summary: { ...summary, budget },
-  };
-  write("results.json", `${JSON.stringify(results, null, 2)}\n`);
-  const csv = comparison.runs.map((run) => csvRow(run, engineName, isUsed(summary, run)));
-  write("results.csv", toCsv(CSV_HEADER, csv));
-  const figures = comparisonFigures(comparison.runs, summary, budget);
-  for (const figure of figures) write(figure.file, figure.svg);
-  const { header, rows, best } = tableRows(summary, engineName);
-  write(
-    "index.html",
-    indexPage({
-      title: "Transfer strategies compared",
-      intro: `Seeds ${seedList(comparison.pretrainings.map((p) => p.seed))}; engine ${engine.description}; ` +
-        `${status}. Rows marked * (highlighted) have the best mean validation accuracy at their point.`,
-      table: { header, rows, highlightRows: best },
-      figures,
-      notes: [
-        ...readingNotes(summary, config.training),
-        ...verdicts(summary),
-        "results.json has every run and epoch and the statistics; results.csv a row per run.",
-      ],
-    }),
-  );
+  const outputs = comparisonOutputs(comparison, config, engine, grid, Deno.version.deno);
+  console.log(outputs.table);
+  console.log(`${outputs.status}; results in ${outDir}`);
+  for (const file of outputs.files) writeTextFileAtomic(join(outDir, file.name), file.text, "--out-dir");
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import type { RunRecord } from "../../../src/core/comparison.ts";
 import { CLASSIC_STRATEGIES, type StrategyName } from "../../../src/core/recipes.ts";
-import { analyzeComparison } from "../../../src/programs/compare/analysis.ts";
-import { comparisonFigures } from "../../../src/programs/compare/figures.ts";
-import { budgetNote } from "../../../src/programs/compare/summary.ts";
+import { analyzeComparison } from "../../../src/app/report/analysis.ts";
+import { comparisonFigures } from "../../../src/app/report/figures.ts";
+import { budgetNote } from "../../../src/app/report/summary.ts";
 
 function run(
   seed: number,

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { type ChartSeries, type ChartSpec, lineChart } from "../../../src/programs/compare/svg.ts";
+import { type ChartSeries, type ChartSpec, lineChart } from "../../../src/app/report/svg.ts";
 
 const STRATEGIES = ["feature_extractor", "head_finetune", "full_finetune", "scratch"];
 

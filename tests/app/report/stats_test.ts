@@ -22,7 +22,7 @@ import {
   studentTQuantile,
   studentTTwoSided,
   summarize,
-} from "../../../src/programs/compare/stats.ts";
+} from "../../../src/app/report/stats.ts";
 
 const close = (actual: number, expected: number, tolerance = 1e-9, what = "") =>
   assert.ok(

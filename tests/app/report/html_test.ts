@@ -1,7 +1,7 @@
 /** The index page: escaped text, one image per figure, the best row marked, no script. */
 
 import assert from "node:assert/strict";
-import { indexPage, type Page } from "../../../src/programs/compare/html.ts";
+import { indexPage, type Page } from "../../../src/app/report/html.ts";
 
 const PAGE: Page = {
   title: "Strategies <compared> & ranked",

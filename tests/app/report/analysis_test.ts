@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { RunRecord } from "../../../src/core/comparison.ts";
 import { Rng } from "../../../src/core/rng.ts";
 import { CLASSIC_STRATEGIES, type StrategyName } from "../../../src/core/recipes.ts";
-import { analyzeComparison, BASELINE, isUsed } from "../../../src/programs/compare/analysis.ts";
+import { analyzeComparison, BASELINE, isUsed } from "../../../src/app/report/analysis.ts";
 import {
   budgetNote,
   CLIPPED_MARK,
@@ -19,7 +19,7 @@ import {
   seedList,
   tableRows,
   verdicts,
-} from "../../../src/programs/compare/summary.ts";
+} from "../../../src/app/report/summary.ts";
 
 const TRAINING = { target_epochs: 20, target_steps: null, early_stopping_patience: null };
 

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { inPercent } from "../../app/format.ts";
+import { inPercent } from "../format.ts";
 import type { StrategyName } from "../../core/recipes.ts";
 import type { RunRecord } from "../../core/comparison.ts";
 import type { ComparisonSummary, PointSummary } from "./analysis.ts";

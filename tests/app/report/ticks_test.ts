@@ -1,7 +1,7 @@
 /** Axis ticks: round steps on linear axes, 1-2-5 decades on log axes. */
 
 import assert from "node:assert/strict";
-import { logTicks, niceTicks } from "../../../src/programs/compare/ticks.ts";
+import { logTicks, niceTicks } from "../../../src/app/report/ticks.ts";
 
 Deno.test("niceTicks: the usual axes of a comparison", () => {
   assert.deepEqual(niceTicks(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]); // relatedness

@@ -8,11 +8,11 @@
  * @module
  */
 
-import { percent, percentDigits } from "../../app/format.ts";
-import type { Config } from "../../app/config.ts";
+import { percent, percentDigits } from "../format.ts";
+import type { Config } from "../config.ts";
 import type { RunRecord } from "../../core/comparison.ts";
-import { textTable } from "../../app/text_table.ts";
-import type { CsvValue } from "../../app/csv_write.ts";
+import { textTable } from "../text_table.ts";
+import type { CsvValue } from "../csv_write.ts";
 import {
   BASELINE,
   type BaselineComparison,
