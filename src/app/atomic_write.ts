@@ -7,7 +7,7 @@
 
 import { basename, dirname, join, resolve, sep as SEP } from "node:path";
 import { errorMessage, UsageError } from "../core/errors.ts";
-import { namesFolder } from "./folders.ts";
+import { namesFolder } from "./path_names.ts";
 import { clip, MAX_PATH_QUOTE } from "./limits.ts";
 
 /**

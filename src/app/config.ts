@@ -27,8 +27,8 @@ import {
   MAX_THREADS,
   type ThreadsChoice,
 } from "./engine_choices.ts";
-import { namesFolder } from "./folders.ts";
-import { LOG_LEVELS, type LogLevel } from "./logger.ts";
+import { namesFolder } from "./path_names.ts";
+import { LOG_LEVELS, type LogLevel } from "./log_levels.ts";
 import {
   clip,
   estimateRunBytes,

@@ -13,8 +13,13 @@ import { fileURLToPath } from "node:url";
 import { errorMessage, UsageError } from "../core/errors.ts";
 import { clip, MAX_PATH_QUOTE } from "./limits.ts";
 
-/** The project folder: the one holding `deno.json`, two levels above this module. */
-export const PROJECT_FOLDER: string = fileURLToPath(new URL("../../", import.meta.url));
+/**
+ * The project folder: the one holding `deno.json`, two levels above this module. A function, not a
+ * constant, so that importing this module works where modules are not files (the playground's bundle).
+ */
+export function projectFolder(): string {
+  return fileURLToPath(new URL("../../", import.meta.url));
+}
 
 /** The name of the config a program reads when `--config` is not given. */
 const CONFIG_NAME = "config.yaml";
@@ -31,7 +36,7 @@ export function defaultConfig(): string {
     Deno.lstatSync(CONFIG_NAME);
     return CONFIG_NAME;
   } catch {
-    return join(PROJECT_FOLDER, CONFIG_NAME);
+    return join(projectFolder(), CONFIG_NAME);
   }
 }
 
@@ -59,15 +64,6 @@ export function enterCallersFolder(): void {
       }); run it from a folder you can read`,
     );
   }
-}
-
-/**
- * Whether `path` can only name a folder: it ends with a slash, `/.` or `/..`, or is `.` or `..`.
- * Deno drops such a trailing slash from a path it is given, so a file's path that ends in one would
- * be taken for the file without it.
- */
-export function namesFolder(path: string): boolean {
-  return /(^|[\\/])\.{0,2}$/.test(path);
 }
 
 /** `path` from the config file at `configPath`, resolved against that file's folder unless absolute. */

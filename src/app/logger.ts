@@ -7,13 +7,9 @@
 
 import { errorMessage, UsageError } from "../core/errors.ts";
 import { RotatingFile } from "./rotating_file.ts";
-import { namesFolder } from "./folders.ts";
+import { namesFolder } from "./path_names.ts";
 import { clip, MAX_PATH_QUOTE } from "./limits.ts";
-
-/** Log levels, least to most severe. */
-export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"] as const;
-/** One of {@linkcode LOG_LEVELS}. */
-export type LogLevel = typeof LOG_LEVELS[number];
+import { LOG_LEVELS, type LogLevel } from "./log_levels.ts";
 
 /** Writes messages at or above its level. */
 export interface Logger {

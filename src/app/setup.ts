@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { checkNotOverwriting, type PathRole } from "./atomic_write.ts";
 import type { Parsed, SetupOptions } from "./cli.ts";
-import { besideConfig, enterCallersFolder, PROJECT_FOLDER } from "./folders.ts";
+import { besideConfig, enterCallersFolder, projectFolder } from "./folders.ts";
 import { RotatingFile } from "./rotating_file.ts";
 import { type Config, loadConfig, parseDotEnv, readInputFile } from "./config.ts";
 import { resolveTaskFiles, taskFileRoles } from "./data_config.ts";
@@ -87,7 +87,7 @@ export function readConfig(options: SetupOptions): Config {
 export function protectedInputs(configPath: string | null): PathRole[] {
   const project = (name: string, folder = false) => ({
     role: `the project's ${name}`,
-    path: join(PROJECT_FOLDER, name),
+    path: join(projectFolder(), name),
     folder,
   });
   return [

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { besideConfig, defaultConfig, PROJECT_FOLDER } from "../../src/app/folders.ts";
+import { besideConfig, defaultConfig, projectFolder } from "../../src/app/folders.ts";
 
 const TINY =
   "data: {base_n_samples: 300, target_n_samples: 200}\ntraining: {base_epochs: 2, target_epochs: 2}\n";
@@ -27,8 +27,8 @@ async function denoTask(cwd: string, task: string, args: string[]) {
 
 /** A fresh folder inside the project (under the git-ignored runs/), so `deno task` finds deno.json. */
 async function subfolder(): Promise<string> {
-  await Deno.mkdir(join(PROJECT_FOLDER, "runs"), { recursive: true });
-  return await Deno.makeTempDir({ dir: join(PROJECT_FOLDER, "runs"), prefix: "subfolder-" });
+  await Deno.mkdir(join(projectFolder(), "runs"), { recursive: true });
+  return await Deno.makeTempDir({ dir: join(projectFolder(), "runs"), prefix: "subfolder-" });
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -48,7 +48,7 @@ Deno.test("folders: without --config, ./config.yaml when there is one, else the 
   const here = Deno.cwd();
   try {
     Deno.chdir(empty);
-    assert.equal(defaultConfig(), join(PROJECT_FOLDER, "config.yaml"));
+    assert.equal(defaultConfig(), join(projectFolder(), "config.yaml"));
   } finally {
     Deno.chdir(here);
     await Deno.remove(empty, { recursive: true });
@@ -64,7 +64,7 @@ Deno.test("folders: deno task run from a subfolder reads and writes relative pat
     assert.equal(run.code, 0, run.stderr);
     assert.ok(await exists(join(sub, "r.json")), "--output is relative to the folder run from");
     assert.ok(await exists(join(sub, "configs", "a.log")), "logging.file is relative to the config's folder");
-    assert.ok(!(await exists(join(PROJECT_FOLDER, "r.json"))), "nothing lands in the project folder");
+    assert.ok(!(await exists(join(projectFolder(), "r.json"))), "nothing lands in the project folder");
   } finally {
     await Deno.remove(sub, { recursive: true });
   }

@@ -129,6 +129,7 @@ export async function readBuffers(device: GPUDevice, sources: readonly GPUBuffer
  * the first request. Without permission to read or set the variable, nothing changes.
  */
 function ensureRuntimeDir(): void {
+  if (!("Deno" in globalThis)) return; // a browser (the playground) has no environment to mend
   try {
     const current = Deno.env.get("XDG_RUNTIME_DIR");
     if (current !== undefined && isPrivateFolder(current)) return;

@@ -10,7 +10,7 @@ import { WASM_FILES } from "./build.ts";
 import { errorMessage, UsageError } from "../../../core/errors.ts";
 import { MAX_PAGES } from "./encoder.ts";
 import type { GemmVariant } from "./gemm.ts";
-import { HOST_FUNCTIONS } from "./module.ts";
+import { HOST_FUNCTIONS, kernelModule } from "./module.ts";
 
 /** The best variant this runtime accepts, or why none can be used. */
 export type WasmSupport = { readonly variant: GemmVariant } | { readonly unavailable: string };
@@ -39,8 +39,12 @@ export function detectWasm(
   };
 }
 
-/** The committed bytes of one variant's module. */
+/**
+ * The committed bytes of one variant's module. A browser (the playground) has no files to read, so
+ * there the generator makes them: the same bytes, as a test checks.
+ */
 export function readModule(variant: GemmVariant): Uint8Array<ArrayBuffer> {
+  if (!("Deno" in globalThis)) return kernelModule(variant);
   return Deno.readFileSync(new URL(WASM_FILES[variant], import.meta.url));
 }
 

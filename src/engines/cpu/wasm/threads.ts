@@ -12,7 +12,6 @@
  * @module
  */
 
-import { fileURLToPath } from "node:url";
 import { GEMM_FORMS, type GemmForm } from "./gemm.ts";
 import type { GemmArgs } from "./runtime.ts";
 
@@ -160,9 +159,9 @@ export class GemmThreads {
 
 /** Throws {@linkcode WorkerStartError} when the workers' module cannot be read, before any is spawned. */
 function checkReadable(): void {
-  const path = fileURLToPath(WORKER_URL);
+  const path = decodeURIComponent(WORKER_URL.pathname); // for people; the check opens the URL itself
   try {
-    Deno.openSync(path).close();
+    Deno.openSync(WORKER_URL).close();
   } catch (error) {
     throw new WorkerStartError(`cannot read ${path} (${error instanceof Error ? error.message : error})`);
   }
