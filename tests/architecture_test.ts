@@ -19,8 +19,9 @@
  * - The two engines implement core's Engine; neither may import the other (engines/cpu includes its
  *   wasm/ folder). They import the WGSL shaders as text (`with { type: "text" }`).
  * - app is the program layer (CLI flags, config, logging, files, engine selection).
- * - Each program (`run`, `compare`, `bench`) is a folder; a program never imports another program's
- *   folder (shared code moves down into app or core).
+ * - Each program (`run`, `compare`, `predict`, `bench`, `serve`) is a folder; a program never imports
+ *   another program's folder (shared code moves down into app or core). `serve/web/` is the playground's
+ *   browser code, bundled with what it imports by `deno bundle`, so it imports no node: builtin.
  * - jsr: and remote (https:, data:, ...) imports are allowed only in tools/ and tests/.
  * - Every module under src/ lies in one of the src layers above: a new file goes in core/,
  *   engines/cpu/, engines/gpu/, app/ or programs/<name>/ (dev tools in tools/, tests in tests/).
