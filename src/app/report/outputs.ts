@@ -49,33 +49,95 @@ export interface ComparisonOutputs {
   readonly files: readonly OutputFile[];
 }
 
-/** The outputs of `comparison`, run on `engine` over `grid` with `config`; `runtime` is the Deno version, or null. */
-export function comparisonOutputs(
-  comparison: Comparison,
-  config: Config,
-  engine: EngineInfo,
-  grid: Grid,
-  runtime: string | null,
-): ComparisonOutputs {
-  const summary = analyzeComparison(comparison.runs, {
+/** Which share of the grid's seeds a run folder holds (`compare --shard`); see `app/shards.ts`. */
+export interface ShardRecord {
+  /** 0-based. */
+  readonly index: number;
+  /** How many shards split the grid's seeds. */
+  readonly count: number;
+  /** Where the shard came from: `--shard`, or the scheduler's variables. */
+  readonly source: string;
+}
+
+/** What a comparison ran with, besides its records. */
+export interface RunContext {
+  /** The config it ran with, as the results record it. */
+  readonly config: Config;
+  /** The engine that ran it. */
+  readonly engine: EngineInfo;
+  /** The whole grid, every seed of it, even when this run is one shard of it. */
+  readonly grid: Grid;
+  /** The Deno version that ran it, or null (the playground). */
+  readonly runtime: string | null;
+  /** The share of `grid`'s seeds this run holds; null for all of them. */
+  readonly shard: ShardRecord | null;
+}
+
+/** `results.json`: every record, what they ran with, and the statistics. */
+export interface ResultsDocument {
+  /** True when every point of the (shard's) grid ran. */
+  readonly complete: boolean;
+  /** The engine that ran the records. */
+  readonly engine: EngineInfo;
+  /** The Deno version that ran them; null in the playground. */
+  readonly deno_version: string | null;
+  /** The config they ran with. */
+  readonly config: Config;
+  /** The whole grid: its seeds, strategies, relatedness values and target sizes. */
+  readonly grid: Grid;
+  /** Null, or which share of the grid's seeds the records are. */
+  readonly shard: ShardRecord | null;
+  /** One per finished seed, in the grid's order. */
+  readonly pretrainings: Comparison["pretrainings"];
+  /** Every finished transfer, by seed, relatedness, size, then strategy. */
+  readonly runs: Comparison["runs"];
+  /** The analysis (`analysis.ts`) with the budget note. */
+  readonly summary: unknown;
+}
+
+/** The statistics of `comparison` under `context`. */
+function summaryOf(comparison: Comparison, context: RunContext) {
+  const { grid } = context;
+  return analyzeComparison(comparison.runs, {
     pretrainings: comparison.pretrainings,
     declaredPoints: grid.relatedness.length * (grid.targetRows?.length ?? 1),
     strategies: gridStrategies(grid),
   });
+}
+
+/** The `results.json` document of `comparison` under `context`. */
+export function resultsDocument(comparison: Comparison, context: RunContext): ResultsDocument {
+  return documentOf(comparison, context, summaryOf(comparison, context));
+}
+
+function documentOf(
+  comparison: Comparison,
+  { config, engine, grid, runtime, shard }: RunContext,
+  summary: ReturnType<typeof summaryOf>,
+): ResultsDocument {
+  return {
+    complete: comparison.complete,
+    engine: { name: engine.name, description: engine.description },
+    deno_version: runtime,
+    config,
+    grid: { ...grid, strategies: gridStrategies(grid) },
+    shard,
+    pretrainings: comparison.pretrainings,
+    runs: comparison.runs,
+    summary: { ...summary, budget: budgetNote(config.training) },
+  };
+}
+
+/** Everything `comparison` shows and writes under `context`. */
+export function comparisonOutputs(comparison: Comparison, context: RunContext): ComparisonOutputs {
+  const { config, engine } = context;
+  const summary = summaryOf(comparison, context);
   const budget = budgetNote(config.training);
   const status = comparison.complete
     ? `${comparison.runs.length} runs`
     : `interrupted: kept the ${comparison.runs.length} runs that finished`;
   const noRuns = comparison.runs.length === 0 ? "no run finished\n" : "";
-  const results = {
-    complete: comparison.complete,
-    engine: { name: engine.name, description: engine.description },
-    deno_version: runtime,
-    config,
-    pretrainings: comparison.pretrainings,
-    runs: comparison.runs,
-    summary: { ...summary, budget },
-  };
+  const results = documentOf(comparison, context, summary);
   const csv = comparison.runs.map((run) => csvRow(run, engine.name, isUsed(summary, run)));
   const figures = comparisonFigures(comparison.runs, summary, budget);
   const { header, rows, best } = tableRows(summary, engine.name);

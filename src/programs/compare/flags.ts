@@ -23,6 +23,7 @@ import { checkStrategies } from "../../app/config.ts";
 import { CLASSIC_STRATEGIES, RECIPE_NAME, STRATEGY_NAMES, type StrategyName } from "../../core/recipes.ts";
 import type { ExperimentSpec } from "../../core/train.ts";
 import { BASELINE } from "../../app/report/analysis.ts";
+import { MAX_SHARDS, parseShard } from "../../app/shards.ts";
 
 /** The most seeds one comparison runs (`--seeds`). */
 export const MAX_SEEDS = 1000;
@@ -53,6 +54,12 @@ export interface CompareOptions extends SetupOptions {
   readonly relatedness: number[] | null;
   /** The run folder (`--out-dir`); null for `runs/<date-time>`, the start time in UTC. */
   readonly outDir: string | null;
+  /** `--shard i/n`: the share of the seeds to run; null: from the scheduler's environment, if any. */
+  readonly shard: { readonly index: number; readonly count: number } | null;
+  /** `--shard-count`: the shard count a Kubernetes Indexed Job's `JOB_COMPLETION_INDEX` goes with; null when absent. */
+  readonly shardCount: number | null;
+  /** `--resume`: continue the run in `--out-dir`, keeping its finished seeds. */
+  readonly resume: boolean;
 }
 
 /** Parses the compare flags (without the program name). Throws {@linkcode UsageError} for bad flags. */
@@ -93,6 +100,22 @@ export function parseCompareArgs(args: readonly string[]): Parsed<CompareOptions
     .option(
       "-o, --out-dir <folder>",
       "a new or empty folder for the results and figures [default: runs/<date-time>]",
+    )
+    .addOption(
+      new Option(
+        "--shard <i/n>",
+        "run shard i (0-based) of n: the seeds at positions i, i+n, ... [default: from SLURM_ARRAY_TASK_*, JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_*, else all]",
+      ).argParser(parseShardFlag),
+    )
+    .addOption(
+      new Option(
+        "--shard-count <n>",
+        "the number of shards, for a Kubernetes Indexed Job's JOB_COMPLETION_INDEX (the Job's completions)",
+      ).argParser((value) => wholeNumber(value, 1, MAX_SHARDS)),
+    )
+    .option(
+      "--resume",
+      "continue the run in --out-dir (same config, seeds and shard, checked): keep its finished seeds, run the rest",
     );
   return parseWith(program, args, (options): CompareOptions => ({
     ...setupOptions(options),
@@ -102,7 +125,17 @@ export function parseCompareArgs(args: readonly string[]): Parsed<CompareOptions
     targetSamples: (options.targetSamples as number[] | undefined) ?? null,
     relatedness: (options.relatedness as number[] | undefined) ?? null,
     outDir: (options.outDir as string | undefined) ?? null,
+    shard: (options.shard as { index: number; count: number } | undefined) ?? null,
+    shardCount: (options.shardCount as number | undefined) ?? null,
+    resume: options.resume === true,
   }));
+}
+
+/** A commander parser for `--shard`. */
+function parseShardFlag(value: string): { index: number; count: number } {
+  const shard = parseShard(value);
+  if ("why" in shard) throw new InvalidArgumentError(`'${value.slice(0, 40)}': ${shard.why}.`);
+  return shard;
 }
 
 /**

@@ -47,7 +47,10 @@ import {
   totalEpochs,
 } from "../../core/comparison.ts";
 import { ProgressReport } from "./progress.ts";
-import { comparisonOutputs } from "../../app/report/outputs.ts";
+import { comparisonOutputs, type RunContext } from "../../app/report/outputs.ts";
+import { inSeedOrder } from "../../app/report/results_file.ts";
+import { resolveShard, shardSeeds } from "../../app/shards.ts";
+import { checkpointing, earlierRun } from "./resume.ts";
 import { BASELINE } from "../../app/report/analysis.ts";
 
 /** Runs the comparison with `args`; resolves with the exit code. */
@@ -68,9 +71,19 @@ async function compare(options: CompareOptions): Promise<number> {
   const config = sweepBudget(tasks.config, tasks.real, options);
   const spec = experimentSpec(config, tasks.real);
   const grid = gridOf(config, options, orderedStrategies(spec, options));
-  if (options.outDir !== null) refuseUsedFolder(options.outDir); // before the log, the engine or any folder
+  const shard = resolveShard(options.shard, options.shardCount, shardVariable);
+  const shardSeedList = shardSeeds(grid.seeds, shard);
+  if (options.resume && options.outDir === null) {
+    throw new UsageError(
+      "--resume continues the run in --out-dir; give the --out-dir of the run to continue",
+    );
+  }
+  // Before the log, the engine or any folder:
+  const earlier = options.resume ? earlierRun(options.outDir!, config, grid, shard) : null;
+  if (!options.resume && options.outDir !== null) refuseUsedFolder(options.outDir);
+  const toRun: Grid = { ...grid, seeds: shardSeedList.filter((seed) => !earlier?.seeds.has(seed)) };
   const terminal = Deno.stderr.isTerminal();
-  const progress = new ProgressReport(totalEpochs(spec, grid), {
+  const progress = new ProgressReport(totalEpochs(spec, toRun), {
     terminal,
     write: (text) => Deno.stderr.writeSync(new TextEncoder().encode(text)),
     width: terminal ? terminalWidth : undefined,
@@ -97,20 +110,38 @@ async function compare(options: CompareOptions): Promise<number> {
     // Only now, when every input has been checked, so that bad input leaves no empty folder behind.
     const outDir = options.outDir ?? claimRunFolder(new Date());
     prepareFolder(outDir);
+    if (earlier !== null && earlier.engine !== engine.name) {
+      throw new UsageError(
+        `--resume: ${outDir} was run on the ${earlier.engine} engine, this run is on ${engine.name}; give --device ${earlier.engine}`,
+      );
+    }
     log.info(
       `compare on ${engine.name} (${engine.description}): seeds ${grid.seeds.join(", ")}; ` +
         `strategies ${gridStrategies(grid).join(", ")}`,
     );
+    if (shard !== null) {
+      log.info(`shard ${shard.index}/${shard.count} from ${shard.source}: seeds ${shardSeedList.join(", ")}`);
+    }
+    if (options.resume) {
+      log.info(
+        earlier === null
+          ? `--resume: nothing to resume in ${outDir}; starting afresh`
+          : `--resume: kept ${earlier.seeds.size} finished seed(s) from ${outDir}; running ${toRun.seeds.length}`,
+      );
+    }
     if (options.baselineAdded) {
       const note = `--strategies: added ${BASELINE}, the baseline every strategy is compared with`;
       log.info(note);
       progress.message(note);
     }
-    const hooks = { observer: progress, stop: () => stoppedBy !== null, training: trainingLog(log) };
-    const comparison = await runComparison(engine, spec, grid, hooks);
+    const context: RunContext = { config, engine, grid, runtime: Deno.version.deno, shard };
+    const observer = checkpointing(progress, outDir, context, earlier);
+    const hooks = { observer, stop: () => stoppedBy !== null, training: trainingLog(log) };
+    const fresh = await runComparison(engine, spec, toRun, hooks);
     progress.done();
-    writeOutputs(outDir, comparison, config, engine, grid);
-    return comparison.complete ? 0 : stoppedBy ?? INTERRUPTED_EXIT_CODE;
+    const records = inSeedOrder(grid.seeds, [earlier?.records ?? { pretrainings: [], runs: [] }, fresh]);
+    writeOutputs(outDir, { ...records, complete: fresh.complete }, context);
+    return fresh.complete ? 0 : stoppedBy ?? INTERRUPTED_EXIT_CODE;
   } finally {
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
     engine?.dispose();
@@ -192,6 +223,19 @@ export function claimRunFolder(now: Date, parent = "runs"): string {
   }
 }
 
+/**
+ * An environment variable a shard may be read from; undefined when unset or not readable (a program
+ * run with narrower permissions than the task's is taken to be no array job).
+ */
+function shardVariable(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotCapable)) throw error;
+    return undefined;
+  }
+}
+
 /** The terminal's width in columns, or null when it cannot be read. */
 function terminalWidth(): number | null {
   try {
@@ -253,14 +297,8 @@ function folderError(folder: string, error: unknown): UsageError {
 }
 
 /** Prints the table and writes every file of the run folder, each atomically. */
-function writeOutputs(
-  outDir: string,
-  comparison: Comparison,
-  config: Config,
-  engine: Engine,
-  grid: Grid,
-): void {
-  const outputs = comparisonOutputs(comparison, config, engine, grid, Deno.version.deno);
+function writeOutputs(outDir: string, comparison: Comparison, context: RunContext): void {
+  const outputs = comparisonOutputs(comparison, context);
   console.log(outputs.table);
   console.log(`${outputs.status}; results in ${outDir}`);
   for (const file of outputs.files) writeTextFileAtomic(join(outDir, file.name), file.text, "--out-dir");

@@ -81,7 +81,10 @@ async function train(settings: PlaygroundSettings): Promise<void> {
       finished: () => {},
     };
     const comparison = await runComparison(engine, spec, grid, { observer, stop: () => false });
-    post({ kind: "done", ...comparisonOutputs(comparison, config, engine, grid, null) });
+    post({
+      kind: "done",
+      ...comparisonOutputs(comparison, { config, engine, grid, runtime: null, shard: null }),
+    });
   } finally {
     engine.dispose();
   }
