@@ -4,9 +4,9 @@
  *
  * - `short`: a tiny model (widths 16, 16, 3), one epoch of 4 steps of 16 rows;
  * - `long`: the same model, one epoch of 64 steps;
- * - `wide`: widths 256, 512, 10, one epoch of 4 steps of 256 rows (0.9 GFLOP), then, while less
- *   than half of a probe's time is arithmetic (a fast GPU, where the phase's wait dominates), the
- *   wider probes of {@linkcode WIDE_PROBES} (26 and 207 GFLOP).
+ * - `wide`: widths 256, 512, 10, one epoch of 4 steps of 256 rows (0.9 GFLOP with its evaluation),
+ *   then, while less than half of a probe's time is arithmetic (a fast GPU, where the phase's wait
+ *   dominates), the wider probes of {@linkcode WIDE_PROBES} (28 and 224 GFLOP, evaluations included).
  *
  * The tiny model's arithmetic is negligible, so `long − short` is 60 steps of 2 layers of overhead
  * (`perLayerStep`), and `short` less its 8 layer-steps is the phase's own cost (`perPhase`). What a
@@ -45,7 +45,7 @@ const WIDE_PROBES: readonly Probe[] = [
 /** The workload a probe trains: one phase of one epoch, evaluating one minibatch of rows after it. */
 function probeWorkload(probe: Probe): Workload {
   const { widths, batchSize, steps } = probe;
-  return { widths, phases: [{ batchSize, steps, epochs: 1, evaluatedRows: batchSize }] };
+  return { widths, phases: [{ batchSize, steps, epochs: 1, evaluatedRows: batchSize, waits: 1 }] };
 }
 
 /** Random inputs and labels for `rows` rows of a model of `widths`. */

@@ -82,6 +82,9 @@ export function readCachedCosts(path: string, key: string): CacheRead {
     return { costs: null, why: `${path} is unreadable (${errorMessage(error)})` };
   }
   if (entry === undefined) return { costs: null, why: `${path} has none for this machine` };
+  if (typeof entry !== "object" || entry === null) {
+    return { costs: null, why: `${path} holds a malformed entry` };
+  }
   const { gpu, cpu } = entry as Record<string, unknown>;
   if (!isCosts(gpu) || !isCosts(cpu)) return { costs: null, why: `${path} holds a malformed entry` };
   return { costs: { gpu, cpu } };

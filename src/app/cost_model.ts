@@ -2,10 +2,10 @@
  * The cost model `--device auto` chooses an engine by. A run's training is a list of phases of
  * minibatch SGD on one MLP; on an engine, it is predicted to take
  *
- *     Σ over phases:  perPhase + steps · layers · perLayerStep + flops / flopsPerSecond
+ *     Σ over phases:  waits · perPhase + steps · layers · perLayerStep + flops / flopsPerSecond
  *
- * seconds, where `perPhase` is what a phase costs whatever its size (the GPU's one host wait, ≥ 10 ms
- * in Deno), `perLayerStep` what each layer of each step costs whatever its width (a dispatch on the
+ * seconds, where `perPhase` is what a phase or a read-back costs whatever its size (each is one host
+ * wait on the GPU, ≥ 10 ms in Deno), `perLayerStep` what each layer of each step costs whatever its width (a dispatch on the
  * GPU, a kernel call on the CPU), and `flopsPerSecond` the engine's arithmetic throughput. Those three
  * numbers are measured per engine by `calibration.ts`; this module only predicts and chooses.
  *
@@ -13,9 +13,9 @@
  */
 
 import { stepsPerEpoch } from "../core/engine.ts";
-import { splitCounts, testCount } from "../core/data.ts";
+import { testCount } from "../core/data.ts";
 import type { Mlp } from "../core/model.ts";
-import { labelledCounts, targetTrainRows } from "../core/tasks.ts";
+import { sourceTrainRows, targetTrainRows } from "../core/tasks.ts";
 import { type ExperimentSpec, phaseEpochs, type PhaseSchedule, sourceWidths } from "../core/train.ts";
 
 /** What one engine's training costs, measured by `calibrateEngine`. */
@@ -38,6 +38,8 @@ export interface PhaseWork {
   readonly epochs: number;
   /** Rows of the test split evaluated after every epoch. */
   readonly evaluatedRows: number;
+  /** Host waits: 1 for the phase, plus one per evaluation read back after it. */
+  readonly waits: number;
 }
 
 /** The training a run asks of its engine, as the cost model sees it. */
@@ -73,35 +75,44 @@ export function workloadFlops(work: Workload): number {
 export function predictSeconds(costs: EngineCosts, work: Workload): number {
   const layers = work.widths.length - 1;
   let seconds = workloadFlops(work) / costs.flopsPerSecond;
-  for (const phase of work.phases) seconds += costs.perPhase + phase.steps * layers * costs.perLayerStep;
+  for (const phase of work.phases) {
+    seconds += phase.waits * costs.perPhase + phase.steps * layers * costs.perLayerStep;
+  }
   return seconds;
 }
 
-/** A phase of `schedule` over `trainRows` rows, evaluating `testRows` after each epoch. */
+/** The evaluations after each phase of a run: its train, validation and test splits (`taskMetrics`). */
+const EVALUATIONS_AFTER_PHASE = 3;
+
+/** A phase of `schedule` over `trainRows` rows, evaluating `testRows` after each epoch, then the splits. */
 function phaseWork(schedule: PhaseSchedule, trainRows: number, testRows: number): PhaseWork {
   const epochs = phaseEpochs(schedule, trainRows);
   const steps = schedule.steps ?? epochs * stepsPerEpoch(trainRows, schedule.batchSize);
-  return { batchSize: schedule.batchSize, steps, epochs, evaluatedRows: testRows };
+  return {
+    batchSize: schedule.batchSize,
+    steps,
+    epochs,
+    evaluatedRows: testRows,
+    waits: 1 + EVALUATIONS_AFTER_PHASE,
+  };
 }
 
 /**
- * One run of `spec`: pretraining on the source task, then one transfer phase on the target task. A
- * comparison runs many of these, which scales both engines' times alike, so the choice is the same.
+ * A run of `spec`: pretraining on the source task, then `transfers` transfer phases on the target task
+ * (1 for `run`; a comparison's strategies times its points per seed, since its seeds repeat that alike).
  */
-export function runWorkload(spec: ExperimentSpec): Workload {
+export function runWorkload(spec: ExperimentSpec, transfers = 1): Workload {
   const { data } = spec;
-  const sourceTrain = data.real === null
-    ? splitCounts(data.sourceSamples, data).train
-    : labelledCounts(data.sourceSamples, data.validationFraction).train;
   const testRows = (task: "source" | "target") =>
     data.real === null
       ? testCount(task === "source" ? data.sourceSamples : data.targetSamples, data.testFraction)
       : testCount(data.real[task].n, data.testFraction); // each class rounds its own: near enough
+  const transfer = phaseWork(spec.transfer, targetTrainRows(data), testRows("target"));
   return {
     widths: sourceWidths(spec),
     phases: [
-      phaseWork(spec.pretrain, sourceTrain, testRows("source")),
-      phaseWork(spec.transfer, targetTrainRows(data), testRows("target")),
+      phaseWork(spec.pretrain, sourceTrainRows(data), testRows("source")),
+      ...Array(transfers).fill(transfer),
     ],
   };
 }
@@ -109,7 +120,7 @@ export function runWorkload(spec: ExperimentSpec): Workload {
 /** Evaluating `rows` rows once on `model` (what `predict` asks): no training. */
 export function inferenceWorkload(model: Mlp, rows: number): Workload {
   const widths = [model[0].inputs, ...model.map((layer) => layer.outputs)];
-  return { widths, phases: [{ batchSize: 1, steps: 0, epochs: 1, evaluatedRows: rows }] };
+  return { widths, phases: [{ batchSize: 1, steps: 0, epochs: 1, evaluatedRows: rows, waits: 1 }] };
 }
 
 /** The engine the cost model chooses for a workload, and both predictions. */

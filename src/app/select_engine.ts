@@ -139,9 +139,9 @@ export async function selectEngine(
     return new CpuEngine(await cpuKernels());
   }
   if (choice === "gpu") return gpu;
-  const cpu = new CpuEngine(await cpuKernels());
-  let costs: MachineCosts;
+  let cpu: CpuEngine | null = null, costs: MachineCosts;
   try {
+    cpu = new CpuEngine(await cpuKernels());
     costs = await machineCosts(
       gpu,
       cpu,
@@ -151,12 +151,12 @@ export async function selectEngine(
     await request.profiler?.take(); // the calibration's kernels are not the run's
   } catch (error) {
     gpu.dispose();
-    cpu.dispose();
+    cpu?.dispose();
     throw error;
   }
   const chosen = chooseEngine(costs.gpu, costs.cpu, request.workload);
   log.info(
-    `auto: the ${chosen.engine.toUpperCase()} engine, predicted to train in ${
+    `auto: the ${chosen.engine.toUpperCase()} engine, predicted to take ${
       seconds(chosen.cpuSeconds)
     } on the CPU ` +
       `and ${seconds(chosen.gpuSeconds)} on ${gpu.description} (see docs/ENGINES.md, "auto")`,

@@ -46,6 +46,13 @@ export function targetSets(spec: DataSpec, sizes: readonly number[] | null): [nu
   return sizes.map((rows) => [rows, withTrainRows(target, rows)]);
 }
 
+/** The source task's training rows under `spec`. */
+export function sourceTrainRows(spec: DataSpec): number {
+  return spec.real === null
+    ? splitCounts(spec.sourceSamples, spec).train
+    : labelledCounts(spec.sourceSamples, spec.validationFraction).train;
+}
+
 /** The target task's training rows under `spec` (before any sample-efficiency sweep cuts them). */
 export function targetTrainRows(spec: DataSpec): number {
   return spec.real === null

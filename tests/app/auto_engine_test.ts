@@ -80,7 +80,7 @@ Deno.test({
     assert.match(first.lines[0], /INFO auto: calibrating both engines for this machine \(.* has none/);
     assert.match(
       first.lines[1],
-      /INFO auto: the CPU engine, predicted to train in .* s on the CPU and .* s on/,
+      /INFO auto: the CPU engine, predicted to take .* s on the CPU and .* s on/,
     );
     const stored = JSON.parse(Deno.readTextFileSync(cache));
     const [[key, entry]] = Object.entries(stored) as [string, { gpu: EngineCosts; cpu: EngineCosts }][];

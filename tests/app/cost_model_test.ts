@@ -19,29 +19,34 @@ import {
 import type { Dataset } from "../../src/core/data.ts";
 import type { DatasetHandle, Engine, PhaseSpec } from "../../src/core/engine.ts";
 
-Deno.test("a prediction is perPhase + steps·layers·perLayerStep + flops/rate, summed over phases", () => {
+Deno.test("a prediction is waits·perPhase + steps·layers·perLayerStep + flops/rate, summed over phases", () => {
   const costs: EngineCosts = { perPhase: 0.01, perLayerStep: 1e-4, flopsPerSecond: 1e9 };
   const work: Workload = {
     widths: [20, 32, 3],
     phases: [
-      { batchSize: 32, steps: 40, epochs: 1, evaluatedRows: 400 },
-      { batchSize: 16, steps: 10, epochs: 2, evaluatedRows: 100 },
+      { batchSize: 32, steps: 40, epochs: 1, evaluatedRows: 400, waits: 1 },
+      { batchSize: 16, steps: 10, epochs: 2, evaluatedRows: 100, waits: 4 },
     ],
   };
   const macs = 20 * 32 + 32 * 3; // 736 multiply-adds per row
   const phase1 = 0.01 + 40 * 2 * 1e-4 + (6 * macs * 40 * 32 + 2 * macs * 400) / 1e9;
-  const phase2 = 0.01 + 10 * 2 * 1e-4 + (6 * macs * 10 * 16 + 2 * macs * 2 * 100) / 1e9;
+  const phase2 = 4 * 0.01 + 10 * 2 * 1e-4 + (6 * macs * 10 * 16 + 2 * macs * 2 * 100) / 1e9;
   assert.ok(Math.abs(predictSeconds(costs, work) - (phase1 + phase2)) < 1e-12);
 });
 
 Deno.test("the default run's workload: 20 epochs of 1280 source rows, 20 of 512 target rows, batch 32", () => {
   const work = runWorkload(experimentSpec(defaultConfig()));
-  // 2000 source samples: 400 test, then 320 validation of the 1600 left; 800 target: 160, 128.
+  // 2000 source samples: 400 test, then 320 validation of the 1600 left; 800 target: 160, 128. Each
+  // phase waits once for itself and once for each of its three splits' evaluations.
   assert.deepEqual(work.widths, [20, 32, 3]);
   assert.deepEqual(work.phases, [
-    { batchSize: 32, steps: 20 * 40, epochs: 20, evaluatedRows: 400 },
-    { batchSize: 32, steps: 20 * 16, epochs: 20, evaluatedRows: 160 },
+    { batchSize: 32, steps: 20 * 40, epochs: 20, evaluatedRows: 400, waits: 4 },
+    { batchSize: 32, steps: 20 * 16, epochs: 20, evaluatedRows: 160, waits: 4 },
   ]);
+  assert.deepEqual(
+    runWorkload(experimentSpec(defaultConfig()), 3).phases.slice(1),
+    Array(3).fill(work.phases[1]),
+  );
   const budget = defaultConfig();
   budget.training.target_steps = 100; // 16 steps an epoch: 6 whole epochs and part of a 7th
   assert.deepEqual(runWorkload(experimentSpec(budget)).phases[1], {
@@ -49,6 +54,7 @@ Deno.test("the default run's workload: 20 epochs of 1280 source rows, 20 of 512 
     steps: 100,
     epochs: 7,
     evaluatedRows: 160,
+    waits: 4,
   });
 });
 
@@ -58,7 +64,7 @@ const HARDWARE_GPU: EngineCosts = { perPhase: 0.011, perLayerStep: 1.5e-5, flops
 const CPU: EngineCosts = { perPhase: 2e-4, perLayerStep: 3e-6, flopsPerSecond: 5e10 };
 
 function mlpWork(widths: number[], batchSize: number, steps: number): Workload {
-  return { widths, phases: [{ batchSize, steps, epochs: 1, evaluatedRows: 0 }] };
+  return { widths, phases: [{ batchSize, steps, epochs: 1, evaluatedRows: 0, waits: 1 }] };
 }
 
 Deno.test("the choice where the answer is clear", () => {
@@ -149,6 +155,7 @@ Deno.test("the cost cache: its path from the environment, other machines kept, b
     [JSON.stringify({ a: { gpu: { ...SOFTWARE_GPU, flopsPerSecond: 0 }, cpu: CPU } }), /malformed/],
     [JSON.stringify({ a: { gpu: SOFTWARE_GPU } }), /malformed/],
     [JSON.stringify({ a: 7 }), /malformed/],
+    [JSON.stringify({ a: null }), /malformed/],
   ];
   for (const [text, why] of broken) {
     Deno.writeTextFileSync(path, text);

@@ -99,6 +99,16 @@ export interface ProgramRun {
   readonly stderr: string;
 }
 
+/** The cache folder every program the tests run uses (see `app/cost_cache.ts`). */
+const TEST_CACHE = Deno.makeTempDirSync({ prefix: "test-cache-" });
+
+/** Deno's own cache folder, which moving XDG_CACHE_HOME would otherwise move too (and download into). */
+const DENO_DIR: string = JSON.parse(
+  new TextDecoder().decode(
+    new Deno.Command("deno", { args: ["info", "--json"], stderr: "null" }).outputSync().stdout,
+  ),
+).denoDir;
+
 /**
  * Runs one of the project's programs (`src/main.ts`, `src/bench/main.ts`) with `deno run` in `cwd`, as
  * a user would, with `permissions` and optionally a module preloaded before it. RANDOM_SEED is taken
@@ -112,7 +122,8 @@ export async function runProgram(
   const env = Deno.env.toObject();
   delete env.RANDOM_SEED;
   delete env.INIT_CWD; // set by deno task; a program given it would leave `options.cwd`
-  Object.assign(env, { NO_COLOR: "1" }, options.env ?? {});
+  // A cache of its own: `auto` on a machine with a hardware GPU must not read or write the user's.
+  Object.assign(env, { NO_COLOR: "1", XDG_CACHE_HOME: TEST_CACHE, DENO_DIR }, options.env ?? {});
   const preload = options.preload ? ["--preload", `${ROOT}${options.preload}`] : [];
   const output = await new Deno.Command("deno", {
     args: [

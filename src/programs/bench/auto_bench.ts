@@ -1,8 +1,10 @@
 /**
  * Whether `--device auto`'s cost model chooses well: both engines are calibrated as `auto`
  * calibrates them (the GPU engine and the WebAssembly kernels on the benchmark's threads), and on
- * every workload whose source phase the benchmark timed on both (the end-to-end workloads and each
- * scaling point) the model's prediction and choice are set beside the measured times. `auto` is
+ * every workload the benchmark timed on both (the end-to-end workloads' and each scaling point's
+ * source epochs, and the whole default experiment) the model's prediction and choice are set beside
+ * the measured times. On a software adapter `auto` itself never asks the model (it takes the CPU);
+ * there the table shows what the model would choose had the adapter been hardware. `auto` is
  * within 1.2× of the faster engine where the engine it would choose took at most 1.2 times the other.
  *
  * @module
@@ -11,10 +13,7 @@
 import { type Config, experimentSpec } from "../../app/config.ts";
 import { calibrateEngine } from "../../app/calibration.ts";
 import type { MachineCosts } from "../../app/cost_cache.ts";
-import { chooseEngine, type Workload } from "../../app/cost_model.ts";
-import { splitCounts } from "../../core/data.ts";
-import { stepsPerEpoch } from "../../core/engine.ts";
-import { sourceWidths } from "../../core/train.ts";
+import { chooseEngine, runWorkload, type Workload } from "../../app/cost_model.ts";
 import type { Engine } from "../../core/engine.ts";
 import { SAMPLE_EPOCHS } from "./training_bench.ts";
 
@@ -40,62 +39,76 @@ export interface AutoResults {
   readonly calibrationSeconds: { readonly gpu: number; readonly cpu: number };
   /** Each workload's check, in the order given. */
   readonly checks: AutoCheck[];
+  /** Whether the GPU is a software adapter, which `auto` never weighs (it takes the CPU). */
+  readonly software: boolean;
 }
 
-/** A workload the benchmark timed on both engines: its config and its measured seconds per source epoch. */
+/** A workload the benchmark timed on both engines: what the model sees, and the measured seconds. */
 export interface TimedWorkload {
-  /** Its name in the tables. */
+  /** Its name in the table. */
   readonly workload: string;
-  /** The config it was timed with. */
-  readonly config: Config;
-  /** Median seconds per source epoch on the GPU engine and on the CPU engine `auto` weighs. */
+  /** What the cost model is asked about. */
+  readonly work: Workload;
+  /** What `measured` is a share of: `work`'s epochs for times per epoch, 1 for whole runs. */
+  readonly per: number;
+  /** Median seconds (per epoch, or in all) on the GPU engine and on the CPU engine `auto` weighs. */
   readonly measured: { readonly gpu: number; readonly cpu: number };
 }
 
-/** Calibrates `gpu` and `cpu` (each disposed of afterwards) and checks the choice on each of `timed`. */
+/** Calibrates `gpu` and `cpu` (both disposed of afterwards) and checks the choice on each of `timed`; `software` says the GPU is a software adapter. */
 export async function benchAuto(
   gpu: Engine,
   cpu: Engine,
   timed: readonly TimedWorkload[],
+  software: boolean,
 ): Promise<AutoResults> {
   const calibrated = async (engine: Engine) => {
     const started = performance.now();
-    try {
-      return { costs: await calibrateEngine(engine), seconds: (performance.now() - started) / 1000 };
-    } finally {
-      engine.dispose();
-    }
+    return { costs: await calibrateEngine(engine), seconds: (performance.now() - started) / 1000 };
   };
-  const onGpu = await calibrated(gpu), onCpu = await calibrated(cpu);
-  const costs = { gpu: onGpu.costs, cpu: onCpu.costs };
+  try {
+    const onGpu = await calibrated(gpu), onCpu = await calibrated(cpu);
+    const costs = { gpu: onGpu.costs, cpu: onCpu.costs };
+    return {
+      costs,
+      calibrationSeconds: { gpu: onGpu.seconds, cpu: onCpu.seconds },
+      checks: timed.map((t) => check(costs, t)),
+      software,
+    };
+  } finally {
+    gpu.dispose();
+    cpu.dispose();
+  }
+}
+
+/**
+ * The source phase of `config` as the benchmark times it, per epoch: one phase of
+ * {@linkcode SAMPLE_EPOCHS} epochs, every layer learning, the test split evaluated after each, one wait.
+ */
+export function timedEpochs(config: Config): Pick<TimedWorkload, "work" | "per"> {
+  const { widths, phases: [pretraining] } = runWorkload(experimentSpec(config));
+  const steps = SAMPLE_EPOCHS * (pretraining.steps / pretraining.epochs);
   return {
-    costs,
-    calibrationSeconds: { gpu: onGpu.seconds, cpu: onCpu.seconds },
-    checks: timed.map((t) => check(costs, t)),
+    work: { widths, phases: [{ ...pretraining, steps, epochs: SAMPLE_EPOCHS, waits: 1 }] },
+    per: SAMPLE_EPOCHS,
   };
 }
 
 /**
- * The source phase of `config` as the benchmark times it: one phase of {@linkcode SAMPLE_EPOCHS}
- * epochs, every layer learning, the test split evaluated after each.
+ * The whole experiment of `config` as the benchmark times it: pretraining, then `strategies`
+ * transfers, each phase's training alone (one wait; the evaluations of the splits after it are not timed).
  */
-function timedPhase(config: Config): Workload {
-  const spec = experimentSpec(config);
-  const rows = splitCounts(spec.data.sourceSamples, spec.data);
-  const { batchSize } = spec.pretrain;
-  const steps = SAMPLE_EPOCHS * stepsPerEpoch(rows.train, batchSize);
-  return {
-    widths: sourceWidths(spec),
-    phases: [{ batchSize, steps, epochs: SAMPLE_EPOCHS, evaluatedRows: rows.test }],
-  };
+export function timedWholeRun(config: Config, strategies: number): Pick<TimedWorkload, "work" | "per"> {
+  const { widths, phases } = runWorkload(experimentSpec(config), strategies);
+  return { work: { widths, phases: phases.map((phase) => ({ ...phase, waits: 1 })) }, per: 1 };
 }
 
 function check(costs: MachineCosts, timed: TimedWorkload): AutoCheck {
-  const chosen = chooseEngine(costs.gpu, costs.cpu, timedPhase(timed.config));
+  const chosen = chooseEngine(costs.gpu, costs.cpu, timed.work);
   const { gpu, cpu } = timed.measured;
   return {
     workload: timed.workload,
-    predicted: { gpu: chosen.gpuSeconds / SAMPLE_EPOCHS, cpu: chosen.cpuSeconds / SAMPLE_EPOCHS },
+    predicted: { gpu: chosen.gpuSeconds / timed.per, cpu: chosen.cpuSeconds / timed.per },
     measured: timed.measured,
     choice: chosen.engine,
     slowdown: timed.measured[chosen.engine] / Math.min(gpu, cpu),

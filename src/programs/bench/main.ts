@@ -20,8 +20,10 @@ import { detectWasm } from "../../engines/cpu/wasm/runtime.ts";
 import { GpuContext, GpuUnavailable } from "../../engines/gpu/context.ts";
 import { GpuEngine, type SubmitEpoch } from "../../engines/gpu/engine.ts";
 import { defaultSchedule } from "../../engines/gpu/pipelines.ts";
-import { splitCounts, testCount } from "../../core/data.ts";
-import { type AutoResults, benchAuto, type TimedWorkload } from "./auto_bench.ts";
+import { testCount } from "../../core/data.ts";
+import { type AutoResults, benchAuto, timedEpochs, timedWholeRun, type TimedWorkload } from "./auto_bench.ts";
+import { sourceTrainRows } from "../../core/tasks.ts";
+import { CLASSIC_STRATEGIES } from "../../core/recipes.ts";
 import { type BenchOptions, parseBenchArgs } from "./flags.ts";
 import { submitEachDispatch } from "./gpu_work.ts";
 import { benchMatmul, REPETITIONS, squareCases, stepCases } from "./matmul_bench.ts";
@@ -125,7 +127,7 @@ async function runBench(
     wholeRuns,
     scaling,
     recipes,
-    auto: await autoPart(bench, endToEnd, scaling),
+    auto: await autoPart(bench, endToEnd, wholeRuns, scaling),
   };
 }
 
@@ -139,6 +141,7 @@ const AUTO_CPU = `cpu-wasm-${BENCH_THREADS}t`;
 async function autoPart(
   bench: Bench,
   endToEnd: readonly WorkloadResult[],
+  wholeRuns: readonly WholeRunResult[],
   scaling: BenchResults["scaling"],
 ): Promise<AutoResults | null> {
   if (bench.gpu === null || bench.wasm === null) return null;
@@ -146,14 +149,25 @@ async function autoPart(
   const timed: TimedWorkload[] = plan.workloads.map(([workload, config]) => {
     const seconds = (engine: string) =>
       endToEnd.find((r) => r.workload === workload && r.engine === engine)!.source.secondsPerEpoch.median;
-    return { workload, config, measured: { gpu: seconds("gpu"), cpu: seconds(AUTO_CPU) } };
+    return { workload, ...timedEpochs(config), measured: { gpu: seconds("gpu"), cpu: seconds(AUTO_CPU) } };
   });
+  for (const [workload, config] of plan.workloads) {
+    const seconds = (engine: string) =>
+      wholeRuns.find((r) => r.workload === workload && r.engine === engine)?.seconds?.median;
+    const [gpu, cpu] = [seconds("gpu"), seconds(AUTO_CPU)];
+    if (gpu === undefined || cpu === undefined) continue; // the GPU runs the whole large experiment only with --quick
+    timed.push({
+      workload: `${workload} whole run`,
+      ...timedWholeRun(config, CLASSIC_STRATEGIES.length),
+      measured: { gpu, cpu },
+    });
+  }
   const points = (sweep: ScalingSweep, label: "hidden" | "batch", configure: (value: number) => Config) =>
     sweep.rows.map((row): TimedWorkload => {
-      const config = configure(row[label]), rows = trainRows(config);
+      const config = configure(row[label]), rows = sourceTrainRows(experimentSpec(config).data);
       return {
         workload: `${label} ${row[label]}`,
-        config,
+        ...timedEpochs(config),
         measured: { gpu: rows / row.gpu, cpu: rows / row[AUTO_CPU] },
       };
     });
@@ -162,14 +176,12 @@ async function autoPart(
     ...points(scaling.batch, "batch", (b) => scalingWorkload(base, 512, b, plan.scalingRows)),
   );
   bench.progress("auto: calibrating both engines, then the cost model's choice on every workload above");
-  const gpu = await GpuEngine.create(await GpuContext.acquire(navigator.gpu)); // a device of its own
-  return await benchAuto(gpu, new CpuEngine(await wasmKernels(bench.wasm, BENCH_THREADS)), timed);
-}
-
-/** Training rows of `config`'s source task. */
-function trainRows(config: Config): number {
-  const { data } = experimentSpec(config);
-  return splitCounts(data.sourceSamples, data).train;
+  const cpu = new CpuEngine(await wasmKernels(bench.wasm, BENCH_THREADS));
+  const gpu = await GpuEngine.create(await GpuContext.acquire(navigator.gpu)).catch((error) => {
+    cpu.dispose();
+    throw error;
+  });
+  return await benchAuto(gpu, cpu, timed, bench.gpu.software);
 }
 
 /** Each recipe's and optimizer's time per step on the default workload, against full fine-tuning's. */

@@ -52,7 +52,12 @@ function autoTable(a: AutoResults): string {
       (c.flopsPerSecond / 1e9).toFixed(1)
     } GFLOP/s`;
   return [
-    "auto: the cost model's choice (calibrated in this run) against the measured seconds per source epoch",
+    "auto: the cost model's choice (calibrated in this run) against the measured seconds: per source epoch, or in all for a whole run",
+    ...(a.software
+      ? [
+        "(on this software adapter auto itself takes the CPU without asking the model: this is its choice had the adapter been hardware)",
+      ]
+      : []),
     `gpu: ${costs(a.costs.gpu)} (calibrated in ${a.calibrationSeconds.gpu.toFixed(1)} s); ` +
     `cpu: ${costs(a.costs.cpu)} (${a.calibrationSeconds.cpu.toFixed(1)} s)`,
     textTable([

@@ -48,7 +48,7 @@ import {
 } from "../../core/comparison.ts";
 import { ProgressReport } from "./progress.ts";
 import { comparisonOutputs, type RunContext } from "../../app/report/outputs.ts";
-import { inSeedOrder } from "../../app/report/results_file.ts";
+import { inSeedOrder, runsPerSeed } from "../../app/report/results_file.ts";
 import { resolveShard, shardSeeds } from "../../app/shards.ts";
 import { checkpointing, earlierRun } from "./resume.ts";
 import { BASELINE } from "../../app/report/analysis.ts";
@@ -106,7 +106,7 @@ async function compare(options: CompareOptions): Promise<number> {
   ]);
   let engine: Engine | null = null;
   try {
-    engine = await openEngine(options, config, log, runWorkload(spec));
+    engine = await openEngine(options, config, log, runWorkload(spec, runsPerSeed(grid)));
     // Only now, when every input has been checked, so that bad input leaves no empty folder behind.
     const outDir = options.outDir ?? claimRunFolder(new Date());
     prepareFolder(outDir);

@@ -12,7 +12,7 @@ import { runCommand } from "../../app/setup.ts";
 import { errorMessage, UsageError } from "../../core/errors.ts";
 import { parseServeArgs, type ServeOptions } from "./flags.ts";
 import { buildSite } from "./site.ts";
-import { loopbackHosts, siteHandler } from "./server.ts";
+import { loopbackHosts, SECURITY_HEADERS, siteHandler } from "./server.ts";
 
 /** Runs the server with `args`; resolves with the exit code once it has stopped. */
 export function main(args: readonly string[]): Promise<number> {
@@ -31,7 +31,7 @@ async function serve(options: ServeOptions): Promise<number> {
       onListen: () => {},
       onError: (error) => {
         console.error(`warning: a request failed (${errorMessage(error)})`);
-        return new Response("internal error\n", { status: 500 });
+        return new Response("internal error\n", { status: 500, headers: SECURITY_HEADERS });
       },
     }, (request) => handler(request)); // set below, before any request can arrive
   } catch (error) {
@@ -41,7 +41,11 @@ async function serve(options: ServeOptions): Promise<number> {
   const handler = siteHandler(site, loopbackHosts(hostname, port));
   const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
   console.log(`playground at http://${shown}:${port}/ (Ctrl-C stops it)`);
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, () => stop.abort());
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(signal, () => stop.abort());
+    } catch { /* SIGTERM cannot be listened for on Windows; Ctrl-C still stops it */ }
+  }
   await server.finished;
   console.log("stopped");
   return 0;

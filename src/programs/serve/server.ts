@@ -88,5 +88,7 @@ export function siteHandler(site: Site, hosts: ReadonlySet<string> | null): (req
 export function loopbackHosts(hostname: string, port: number): ReadonlySet<string> | null {
   const loopback = ["127.0.0.1", "localhost", "::1", "[::1]"];
   if (!loopback.includes(hostname)) return null;
-  return new Set(["127.0.0.1", "localhost", "[::1]"].map((name) => `${name}:${port}`));
+  const names = ["127.0.0.1", "localhost", "[::1]"];
+  // On port 80 a browser sends the name alone.
+  return new Set([...names.map((name) => `${name}:${port}`), ...(port === 80 ? names : [])]);
 }

@@ -226,6 +226,36 @@ function assertSameFormat(page: PageRun, cli: { json: Record<string, unknown>; c
   assert.equal(page.csv.split("\n").length, cli.csv.split("\n").length, "the CSV rows");
 }
 
+/** What one browser test checks: Chromium's flags, the engine line, the CLI's flags, the loss tolerance. */
+interface BrowserCase {
+  readonly browserFlags: string[];
+  readonly engine: RegExp;
+  readonly cliFlags: string[];
+  readonly lossTolerance: number;
+}
+
+/** Trains on the page in a Chromium started with `c.browserFlags`, then checks it against the CLI. */
+async function checkAgainstCli(c: BrowserCase): Promise<void> {
+  const server = await startServer();
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", ...c.browserFlags],
+  });
+  try {
+    const shot = join(Deno.makeTempDirSync(), "playground.png");
+    const page = await trainOnPage(browser, server.origin, SETTINGS, shot);
+    assert.match(page.engine, c.engine);
+    assert.match(page.table, /full_finetune/);
+    assert.ok(Deno.statSync(shot).size > 10_000, "a screenshot of the charts");
+    const cli = await compareOnCli(SETTINGS, c.cliFlags);
+    assertSameFormat(page, cli);
+    assertSameRuns(page.json, cli.json, c.lossTolerance);
+  } finally {
+    await browser.close();
+    assert.equal((await server.stop()).code, 0);
+  }
+}
+
 const run = haveChromium();
 
 Deno.test({
@@ -234,26 +264,13 @@ Deno.test({
   ignore: !run,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
-    const server = await startServer();
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--enable-unsafe-webgpu"],
-    });
-    try {
-      const shot = join(Deno.makeTempDirSync(), "playground-gpu.png");
-      const page = await trainOnPage(browser, server.origin, SETTINGS, shot);
-      assert.match(page.engine, /^Engine: gpu \(WebGPU on .*\)$/);
-      assert.match(page.table, /full_finetune/);
-      assert.ok(Deno.statSync(shot).size > 10_000, "a screenshot of the charts");
-      const cli = await compareOnCli(SETTINGS, ["--device", "gpu"]);
-      assertSameFormat(page, cli);
-      assertSameRuns(page.json, cli.json, 1e-3);
-    } finally {
-      await browser.close();
-      assert.equal((await server.stop()).code, 0);
-    }
-  },
+  fn: () =>
+    checkAgainstCli({
+      browserFlags: ["--enable-unsafe-webgpu"],
+      engine: /^Engine: gpu \(WebGPU on .*\)$/,
+      cliFlags: ["--device", "gpu"],
+      lossTolerance: 1e-3,
+    }),
 });
 
 Deno.test({
@@ -262,33 +279,11 @@ Deno.test({
   ignore: !run,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
-    const server = await startServer();
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-features=WebGPU"],
-    });
-    try {
-      const page = await trainOnPage(
-        browser,
-        server.origin,
-        SETTINGS,
-        join(Deno.makeTempDirSync(), "cpu.png"),
-      );
-      assert.match(page.engine, /^Engine: cpu \(WebAssembly (relaxed )?SIMD kernels, 1 thread\)$/);
-      const cli = await compareOnCli(SETTINGS, [
-        "--device",
-        "cpu",
-        "--cpu-kernels",
-        "wasm",
-        "--threads",
-        "1",
-      ]);
-      assertSameFormat(page, cli);
-      assertSameRuns(page.json, cli.json, 1e-6);
-    } finally {
-      await browser.close();
-      assert.equal((await server.stop()).code, 0);
-    }
-  },
+  fn: () =>
+    checkAgainstCli({
+      browserFlags: ["--disable-features=WebGPU"],
+      engine: /^Engine: cpu \(WebAssembly (relaxed )?SIMD kernels, 1 thread\)$/,
+      cliFlags: ["--device", "cpu", "--cpu-kernels", "wasm", "--threads", "1"],
+      lossTolerance: 1e-6,
+    }),
 });

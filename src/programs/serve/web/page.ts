@@ -52,7 +52,9 @@ class Curves {
     }
     const name = message.phase === "pretrain" ? "source (pretraining)" : `${message.phase} (target)`;
     const push = (map: Map<string, { x: number; y: number }[]>, y: number) => {
-      if (Number.isFinite(y)) map.set(name, [...(map.get(name) ?? []), { x: message.epoch, y }]);
+      if (!Number.isFinite(y)) return; // a diverged phase's loss: nothing to draw
+      if (!map.has(name)) map.set(name, []);
+      map.get(name)!.push({ x: message.epoch, y });
     };
     push(this.#loss, message.test.loss);
     push(this.#accuracy, 100 * message.test.accuracy);
@@ -116,6 +118,7 @@ function start(): void {
     event.preventDefault();
     button.disabled = true;
     byId("results").hidden = true;
+    for (const link of byId("downloads").querySelectorAll("a")) URL.revokeObjectURL(link.href);
     byId("loss").innerHTML = byId("accuracy").innerHTML = "";
     status.textContent = "Starting…";
     const curves = new Curves();
