@@ -94,6 +94,7 @@ Deno.test("a shard killed outright, rerun with --resume, completes the merge", a
   const child = new Deno.Command("deno", {
     args: [...args, ...shardArgs],
     cwd: folder,
+    env: { INIT_CWD: folder }, // as runProgram: not the folder deno task test was started from
     stdout: "null",
     stderr: "null",
   }).spawn();
