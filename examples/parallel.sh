@@ -3,5 +3,5 @@
 # Arguments go to compare, e.g. `bash examples/parallel.sh --seeds 30`; SWEEP_DIR moves the folders.
 set -euo pipefail
 sweep="${SWEEP_DIR:-runs/sweep}"
-parallel --halt now,fail=1 -j 2 deno task compare --shard {}/3 --resume --out-dir "$sweep/shard-{}" "$@" ::: 0 1 2
+parallel --halt now,fail=1 -j 2 deno task compare --device cpu --shard {}/3 --resume --out-dir "$sweep/shard-{}" "$@" ::: 0 1 2
 deno task merge "$sweep/merged" "$sweep"/shard-*

@@ -120,9 +120,13 @@ export function writeFileAtomic(path: string, bytes: Uint8Array, flag: string): 
   }
 }
 
-/** A hidden sibling of `path`, unique to this process, so the rename stays on one file system. */
+/**
+ * A hidden sibling of `path`, so the rename stays on one file system, unique to this process and this
+ * call: a process killed mid-write leaves its file behind, and a restarted one may get the same PID.
+ */
 function temporaryPath(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${Deno.pid}.tmp`);
+  const unique = crypto.getRandomValues(new Uint32Array(1))[0].toString(16);
+  return join(dirname(path), `.${basename(path)}.${Deno.pid}.${unique}.tmp`);
 }
 
 /** Gives `temporary` the permission bits, and where allowed the owner, of the file it replaces. */

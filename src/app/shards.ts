@@ -92,8 +92,13 @@ function slurmShard(get: (name: string) => string | undefined): Shard {
     );
   }
   const fromRange = max === undefined ? null : (whole("SLURM_ARRAY_TASK_MAX", max) - first) / step + 1;
+  if (fromRange !== null && !Number.isInteger(fromRange)) {
+    throw new UsageError(
+      `SLURM_ARRAY_TASK_MAX=${max} is not on the array's steps from ${first} by ${step}; give --shard i/n`,
+    );
+  }
   const total = count === undefined ? fromRange! : whole("SLURM_ARRAY_TASK_COUNT", count);
-  if (fromRange !== null && Math.floor(fromRange) !== total) {
+  if (fromRange !== null && fromRange !== total) {
     throw new UsageError(
       `SLURM_ARRAY_TASK_COUNT=${total} disagrees with SLURM_ARRAY_TASK_MIN=${first}, _MAX=${max} and _STEP=${step}; ` +
         "give --shard i/n",

@@ -91,7 +91,7 @@ export interface ResultsDocument {
   readonly pretrainings: Comparison["pretrainings"];
   /** Every finished transfer, by seed, relatedness, size, then strategy. */
   readonly runs: Comparison["runs"];
-  /** The analysis (`analysis.ts`) with the budget note. */
+  /** The analysis (`analysis.ts`) with the budget note; null in a checkpoint. */
   readonly summary: unknown;
 }
 
@@ -105,15 +105,22 @@ function summaryOf(comparison: Comparison, context: RunContext) {
   });
 }
 
-/** The `results.json` document of `comparison` under `context`. */
-export function resultsDocument(comparison: Comparison, context: RunContext): ResultsDocument {
-  return documentOf(comparison, context, summaryOf(comparison, context));
+/**
+ * The `results.json` document of `comparison` under `context`; a checkpoint (`compare`'s, after each
+ * seed) leaves out the statistics, which the final document has, to keep each rewrite cheap.
+ */
+export function resultsDocument(
+  comparison: Comparison,
+  context: RunContext,
+  checkpoint = false,
+): ResultsDocument {
+  return documentOf(comparison, context, checkpoint ? null : summaryOf(comparison, context));
 }
 
 function documentOf(
   comparison: Comparison,
   { config, engine, grid, runtime, shard }: RunContext,
-  summary: ReturnType<typeof summaryOf>,
+  summary: ReturnType<typeof summaryOf> | null,
 ): ResultsDocument {
   return {
     complete: comparison.complete,
@@ -124,7 +131,7 @@ function documentOf(
     shard,
     pretrainings: comparison.pretrainings,
     runs: comparison.runs,
-    summary: { ...summary, budget: budgetNote(config.training) },
+    summary: summary === null ? null : { ...summary, budget: budgetNote(config.training) },
   };
 }
 
@@ -133,9 +140,10 @@ export function comparisonOutputs(comparison: Comparison, context: RunContext): 
   const { config, engine } = context;
   const summary = summaryOf(comparison, context);
   const budget = budgetNote(config.training);
+  const share = context.shard === null ? "" : ` of shard ${context.shard.index}/${context.shard.count}`;
   const status = comparison.complete
-    ? `${comparison.runs.length} runs`
-    : `interrupted: kept the ${comparison.runs.length} runs that finished`;
+    ? `${comparison.runs.length} runs${share}`
+    : `interrupted: kept the ${comparison.runs.length} runs${share} that finished`;
   const noRuns = comparison.runs.length === 0 ? "no run finished\n" : "";
   const results = documentOf(comparison, context, summary);
   const csv = comparison.runs.map((run) => csvRow(run, engine.name, isUsed(summary, run)));

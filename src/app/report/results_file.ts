@@ -15,6 +15,7 @@ import {
   type PretrainRecord,
   type RunRecord,
 } from "../../core/comparison.ts";
+import type { Config } from "../config.ts";
 import type { ResultsDocument } from "./outputs.ts";
 
 /** `results.json` at `path` (`what` names it in messages). Throws {@linkcode UsageError} when it cannot be used. */
@@ -34,12 +35,22 @@ export function readResults(path: string, what: string): ResultsDocument {
       `${what}: ${path} is not JSON (${(error as Error).message}); it was damaged, rerun that run`,
     );
   }
-  const missing = ["complete", "engine", "config", "grid", "pretrainings", "runs"].find((key) =>
-    typeof document !== "object" || document === null || !(key in document)
+  const fields = document as Record<string, unknown> | null;
+  const shapes: [string, (value: unknown) => boolean][] = [
+    ["complete", (v) => typeof v === "boolean"],
+    ["engine", (v) => typeof (v as { name?: unknown } | null)?.name === "string"],
+    ["config", (v) => typeof v === "object" && v !== null],
+    ["grid", (v) => Array.isArray((v as { seeds?: unknown } | null)?.seeds)],
+    ["shard", (v) => v === null || typeof (v as { index?: unknown }).index === "number"],
+    ["pretrainings", Array.isArray],
+    ["runs", Array.isArray],
+  ];
+  const bad = shapes.find(([key, ok]) =>
+    typeof fields !== "object" || fields === null || !(key in fields) || !ok(fields[key])
   );
-  if (missing !== undefined) {
+  if (bad !== undefined) {
     throw new UsageError(
-      `${what}: ${path} has no "${missing}"; it is not the results of this version's compare (rerun it)`,
+      `${what}: ${path} has no valid "${bad[0]}"; it is not the results of this version's compare (rerun it)`,
     );
   }
   return document as ResultsDocument;
@@ -70,6 +81,15 @@ export function firstDifference(a: unknown, b: unknown, at = ""): string | null 
     return null;
   }
   return Object.is(a, b) ? null : at || "(the whole value)";
+}
+
+/**
+ * The part of `config` that decides the results, as JSON: everything but `logging` (where the log
+ * goes) and `engine` (the engine kind is checked on its own; kernels and threads change only rounding).
+ */
+export function resultsConfig(config: Config): unknown {
+  const { logging: _logging, engine: _engine, ...rest } = config;
+  return JSON.parse(JSON.stringify(rest));
 }
 
 /** How many transfers a seed of `grid` runs when its pretraining does not diverge. */

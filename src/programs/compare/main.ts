@@ -120,7 +120,11 @@ async function compare(options: CompareOptions): Promise<number> {
         `strategies ${gridStrategies(grid).join(", ")}`,
     );
     if (shard !== null) {
-      log.info(`shard ${shard.index}/${shard.count} from ${shard.source}: seeds ${shardSeedList.join(", ")}`);
+      const note = `shard ${shard.index}/${shard.count} from ${shard.source}: seeds ${
+        shardSeedList.join(", ")
+      }`;
+      log.info(note);
+      progress.message(note); // on the console too: a shard from the environment must not pass unseen
     }
     if (options.resume) {
       log.info(

@@ -1,7 +1,7 @@
 /**
  * `compare --resume` and the checkpoints that make it possible. After each seed finishes (its
  * pretraining and every transfer from it), the run folder's `results.json` is rewritten with every
- * finished seed, marked incomplete; a process killed outright (a preempted array task) thus loses at
+ * finished seed, marked incomplete and without the statistics; a process killed outright (a preempted array task) thus loses at
  * most the seed it was on. `--resume` reads that file back, checks that it was run with the same
  * config, grid, shard and engine kind, keeps its finished seeds and runs the others; since every run
  * is seeded, the final outputs are those of an uninterrupted run, timings apart.
@@ -18,6 +18,7 @@ import {
   firstDifference,
   inSeedOrder,
   readResults,
+  resultsConfig,
   runsPerSeed,
 } from "../../app/report/results_file.ts";
 import type { Shard } from "../../app/shards.ts";
@@ -54,7 +55,10 @@ export function earlierRun(
 ): EarlierRun | null {
   let entries: string[];
   try {
-    entries = [...Deno.readDirSync(outDir)].map((entry) => entry.name);
+    // A write cut short leaves a hidden temporary file behind (see atomic_write.ts): not a result.
+    entries = [...Deno.readDirSync(outDir)].map((entry) => entry.name).filter((name) =>
+      !/^\..*\.tmp$/.test(name)
+    );
   } catch {
     return null; // missing, or not a folder: the folder checks after this report on it
   }
@@ -67,7 +71,7 @@ export function earlierRun(
   }
   const earlier = readResults(path, "--resume");
   const checks: [string, unknown, unknown][] = [
-    ["config", JSON.parse(JSON.stringify(config)), earlier.config],
+    ["config", resultsConfig(config), resultsConfig(earlier.config)],
     ["grid", JSON.parse(JSON.stringify({ ...grid, strategies: gridStrategies(grid) })), earlier.grid],
     [
       "shard",
@@ -109,7 +113,7 @@ export function checkpointing(
       pretrainings,
       runs,
     }]);
-    const document = resultsDocument({ ...records, complete: false }, context);
+    const document = resultsDocument({ ...records, complete: false }, context, true);
     writeTextFileAtomic(join(outDir, "results.json"), `${JSON.stringify(document, null, 2)}\n`, "--out-dir");
   };
   return {

@@ -12,7 +12,13 @@ import { join } from "node:path";
 import { checkWritable, writeTextFileAtomic } from "../../app/atomic_write.ts";
 import { type Parsed, parseWith, program } from "../../app/cli.ts";
 import { comparisonOutputs, type ResultsDocument } from "../../app/report/outputs.ts";
-import { firstDifference, inSeedOrder, readResults, runsPerSeed } from "../../app/report/results_file.ts";
+import {
+  firstDifference,
+  inSeedOrder,
+  readResults,
+  resultsConfig,
+  runsPerSeed,
+} from "../../app/report/results_file.ts";
 import { runCommand } from "../../app/setup.ts";
 import { type Grid, gridStrategies, type RunRecord } from "../../core/comparison.ts";
 import { UsageError } from "../../core/errors.ts";
@@ -96,7 +102,7 @@ function checkOneSweep(shards: readonly ShardResults[]): void {
       );
     }
     const checks: [string, unknown, unknown][] = [
-      ["config", first.results.config, results.config],
+      ["config", resultsConfig(first.results.config), resultsConfig(results.config)],
       ["grid", first.results.grid, results.grid],
       ["shard count", first.results.shard?.count, results.shard.count],
       ["engine kind", first.results.engine.name, results.engine.name],
@@ -154,6 +160,13 @@ function checkEveryRun(shards: readonly ShardResults[], grid: Grid): void {
         throw new UsageError(`seed ${p.seed} is pretrained twice (${owner.get(p.seed)}, ${folder})`);
       }
       owner.set(p.seed, folder);
+    }
+    const transferred = new Set(results.pretrainings.filter((p) => p.diverged === null).map((p) => p.seed));
+    const stray = results.runs.find((run) => !transferred.has(run.seed));
+    if (stray !== undefined) {
+      throw new UsageError(
+        `${folder}: the run ${runName(stray)} has no pretraining of its seed there; rerun that shard`,
+      );
     }
     const names = new Set<string>();
     for (const run of results.runs) {

@@ -148,7 +148,10 @@ Deno.test({
         "--wait",
         `--output=${join(folder, "task-%a.out")}`,
         `${ROOT}examples/slurm/compare_array.sbatch`,
-        ...args,
+        "--config",
+        config,
+        "--seeds",
+        "5", // the script gives --device cpu
       ], env);
       for (const i of [0, 1, 2]) {
         const log = Deno.readTextFileSync(join(sweep, `shard-${i}`, "results.json"));
