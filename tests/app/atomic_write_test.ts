@@ -48,11 +48,17 @@ Deno.test("results writer: a failed write leaves the existing file as it was", a
   await inTempDir(async (dir) => {
     const path = join(dir, "out.json");
     await Deno.writeTextFile(path, "old\n");
-    // Block the temporary file beside the target (a hidden sibling named after this process) with
-    // a non-empty folder, so that writing the new contents fails.
-    const blocker = `.out.json.${Deno.pid}.tmp`;
+    // Block the temporary file beside the target (a hidden sibling named after this process and a
+    // random number, made 0 here) with a non-empty folder, so that writing the new contents fails.
+    const blocker = `.out.json.${Deno.pid}.0.tmp`;
     await Deno.mkdir(join(dir, blocker, "inside"), { recursive: true });
-    assertThrowsUsage(() => writeTextFileAtomic(path, "new\n", "--output"), ["--output", path]);
+    const random = crypto.getRandomValues;
+    crypto.getRandomValues = <T extends ArrayBufferView | null>(array: T): T => array;
+    try {
+      assertThrowsUsage(() => writeTextFileAtomic(path, "new\n", "--output"), ["--output", path]);
+    } finally {
+      crypto.getRandomValues = random;
+    }
     assert.equal(Deno.readTextFileSync(path), "old\n", "the old results are intact");
     assert.deepEqual(listDir(dir), [blocker, "config.yaml", "out.json"].sort(), "nothing else was written");
   });
