@@ -128,17 +128,21 @@ export function resolveShard(
     return { ...flag, source: "--shard" };
   }
   const present = (name: string) => get(name) !== undefined && get(name) !== "";
-  const schedulers = [
-    present("SLURM_ARRAY_TASK_ID") ? "slurm" : null,
-    present("JOB_COMPLETION_INDEX") ? "kubernetes" : null,
-    present("AWS_BATCH_JOB_ARRAY_INDEX") ? "aws" : null,
-  ].filter((s) => s !== null);
-  if (schedulers.length > 1) {
+  const indices = ["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"].filter(
+    present,
+  );
+  if (indices.length > 1) {
     throw new UsageError(
-      `the environment names shards of ${schedulers.length} schedulers at once (SLURM_ARRAY_TASK_ID, ` +
-        "JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX); give --shard i/n",
+      `the environment names shards of ${indices.length} schedulers at once (${
+        indices.join(", ")
+      }); give --shard i/n`,
     );
   }
+  const schedulers = indices.map((name) => ({
+    SLURM_ARRAY_TASK_ID: "slurm",
+    JOB_COMPLETION_INDEX: "kubernetes",
+    AWS_BATCH_JOB_ARRAY_INDEX: "aws",
+  }[name]));
   let shard: Shard | null = null;
   if (schedulers[0] === "slurm") shard = slurmShard(get);
   if (schedulers[0] === "kubernetes") {

@@ -127,11 +127,11 @@ async function compare(options: CompareOptions): Promise<number> {
       progress.message(note); // on the console too: a shard from the environment must not pass unseen
     }
     if (options.resume) {
-      log.info(
-        earlier === null
-          ? `--resume: nothing to resume in ${outDir}; starting afresh`
-          : `--resume: kept ${earlier.seeds.size} finished seed(s) from ${outDir}; running ${toRun.seeds.length}`,
-      );
+      const note = earlier === null
+        ? `--resume: nothing to resume in ${outDir}; starting afresh`
+        : `--resume: kept ${earlier.seeds.size} finished seed(s) from ${outDir}; running ${toRun.seeds.length}`;
+      log.info(note);
+      progress.message(note);
     }
     if (options.baselineAdded) {
       const note = `--strategies: added ${BASELINE}, the baseline every strategy is compared with`;

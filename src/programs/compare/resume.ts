@@ -73,12 +73,15 @@ export function earlierRun(
   const checks: [string, unknown, unknown][] = [
     ["config", resultsConfig(config), resultsConfig(earlier.config)],
     ["grid", JSON.parse(JSON.stringify({ ...grid, strategies: gridStrategies(grid) })), earlier.grid],
-    [
-      "shard",
-      shard === null ? null : [shard.index, shard.count],
-      earlier.shard && [earlier.shard.index, earlier.shard.count],
-    ],
   ];
+  const shardName = (s: { index: number; count: number } | null) =>
+    s === null ? "the whole grid" : `shard ${s.index}/${s.count}`;
+  if (shardName(shard) !== shardName(earlier.shard)) {
+    throw new UsageError(
+      `--resume: ${path} was run as ${shardName(earlier.shard)}, this run is ${shardName(shard)}; ` +
+        "resume with the same shard, or give a new --out-dir",
+    );
+  }
   for (const [what, now, then] of checks) {
     const differs = firstDifference(now, then);
     if (differs !== null) {

@@ -54,6 +54,8 @@ interface ShardResults {
 }
 
 function mergeShards(options: MergeOptions): Promise<number> {
+  const twice = options.shards.find((folder, i) => options.shards.indexOf(folder) !== i);
+  if (twice !== undefined) throw new UsageError(`${twice} is given twice; give each shard's folder once`);
   const shards = options.shards.map((folder): ShardResults => ({
     folder,
     results: readResults(join(folder, "results.json"), folder),

@@ -112,7 +112,7 @@ Deno.test("a shard killed outright, rerun with --resume, completes the merge", a
   assert.equal(killed.complete, false, "killed before its last seed");
   assert.ok(killed.pretrainings.length >= 1 && killed.pretrainings.length < 3);
 
-  const early = await merge(folder, ["early", "s0", "s0"]);
+  const early = await merge(folder, ["early", "s0"]);
   assert.equal(early.code, 2);
   assert.match(early.stderr, /^error: s0: shard 0\/2 is incomplete; rerun it with --resume --out-dir s0\n$/);
 
@@ -188,11 +188,16 @@ Deno.test("merge and --shard: every inconsistency is one error line that names i
   for (const [i, out] of [[0, "a0"], [1, "a1"]] as const) assert.equal((await shard(i, 2, out)).code, 0);
   assert.equal((await shard(1, 2, "b1", "6")).code, 0);
   assert.equal((await compare(folder, ["--config", config, ...SEEDS, "--out-dir", "whole"])).code, 0);
+  Deno.mkdirSync(join(folder, "a0copy"));
+  for (const entry of Deno.readDirSync(join(folder, "a0"))) {
+    Deno.copyFileSync(join(folder, "a0", entry.name), join(folder, "a0copy", entry.name));
+  }
   Deno.mkdirSync(join(folder, "used"));
   Deno.writeTextFileSync(join(folder, "used", "x"), "");
   const merges: [string[], RegExp][] = [
     [["m1", "a0"], /^error: shard 1\/2 missing; give every shard's folder$/],
-    [["m2", "a0", "a0", "a1"], /^error: a0: shard 0\/2 again \(also a0\); give each once$/],
+    [["m2", "a0", "a0", "a1"], /^error: a0 is given twice; give each shard's folder once$/],
+    [["m2b", "a0", "a0copy", "a1"], /^error: a0copy: shard 0\/2 again \(also a0\); give each once$/],
     [
       ["m3", "a0", "b1"],
       /^error: b1: another grid than a0 \(they differ at seeds.length\); merge the shards of one sweep$/,
@@ -221,9 +226,13 @@ Deno.test("merge and --shard: every inconsistency is one error line that names i
     [
       ["--resume", "--out-dir", "a0", "--shard", "0/3"],
       {},
-      /^error: --resume: a0\/results\.json was run with another shard/,
+      /^error: --resume: a0\/results\.json was run as shard 0\/2, this run is shard 0\/3;/,
     ],
-    [["--resume", "--out-dir", "a0"], {}, /^error: --resume: a0\/results\.json was run with another shard/],
+    [
+      ["--resume", "--out-dir", "a0"],
+      {},
+      /^error: --resume: a0\/results\.json was run as shard 0\/2, this run is the whole grid;/,
+    ],
     [["--resume", "--out-dir", "used"], {}, /^error: --resume: used holds files but no results\.json/],
   ];
   for (const [args, env, expected] of compares) {
