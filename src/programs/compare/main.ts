@@ -23,11 +23,12 @@ import type { RealTasks } from "../../core/pool.ts";
 import { type LoadedTasks, loadTasks, standardizationNote } from "../../app/datasets.ts";
 import { stepsPerEpoch } from "../../core/engine.ts";
 import { join } from "node:path";
-import { checkWritable, writeTextFileAtomic } from "../../app/atomic_write.ts";
+import { writeTextFileAtomic } from "../../app/atomic_write.ts";
+import { folderError, prepareFolder, refuseUsedFolder } from "../../app/run_folder.ts";
 import { type Config, experimentSpec } from "../../app/config.ts";
 import { trainingLog } from "../../app/training_log.ts";
 import type { Engine } from "../../core/engine.ts";
-import { errorMessage, UsageError } from "../../core/errors.ts";
+import { UsageError } from "../../core/errors.ts";
 import { MAX_SEED } from "../../core/rng.ts";
 import { runWorkload } from "../../app/cost_model.ts";
 import { openEngine, openLog, readConfig, runCommand } from "../../app/setup.ts";
@@ -80,7 +81,7 @@ async function compare(options: CompareOptions): Promise<number> {
   }
   // Before the log, the engine or any folder:
   const earlier = options.resume ? earlierRun(options.outDir!, config, grid, shard) : null;
-  if (!options.resume && options.outDir !== null) refuseUsedFolder(options.outDir);
+  if (!options.resume && options.outDir !== null) refuseUsedFolder(options.outDir, "--out-dir");
   const toRun: Grid = { ...grid, seeds: shardSeedList.filter((seed) => !earlier?.seeds.has(seed)) };
   const terminal = Deno.stderr.isTerminal();
   const progress = new ProgressReport(totalEpochs(spec, toRun), {
@@ -109,7 +110,7 @@ async function compare(options: CompareOptions): Promise<number> {
     engine = await openEngine(options, config, log, runWorkload(spec, runsPerSeed(grid)));
     // Only now, when every input has been checked, so that bad input leaves no empty folder behind.
     const outDir = options.outDir ?? claimRunFolder(new Date());
-    prepareFolder(outDir);
+    prepareFolder(outDir, "--out-dir");
     if (earlier !== null && earlier.engine !== engine.name) {
       throw new UsageError(
         `--resume: ${outDir} was run on the ${earlier.engine} engine, this run is on ${engine.name}; give --device ${earlier.engine}`,
@@ -215,14 +216,14 @@ function gridOf(config: Config, options: CompareOptions, strategies: readonly St
  */
 export function claimRunFolder(now: Date, parent = "runs"): string {
   const stamp = join(parent, now.toISOString().replace(/:/g, "-").replace(/\..*/, ""));
-  prepareFolder(parent);
+  prepareFolder(parent, "--out-dir");
   for (let n = 1;; n++) {
     const folder = n === 1 ? stamp : `${stamp}-${n}`;
     try {
       Deno.mkdirSync(folder);
       return folder;
     } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw folderError(folder, error);
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw folderError(folder, "--out-dir", error);
     }
   }
 }
@@ -261,43 +262,6 @@ function signalListeners(
       return false;
     }
   });
-}
-
-/**
- * Throws a {@linkcode UsageError} when `outDir` is a folder that holds anything: its old figures and
- * results would sit beside the new run's and pass for them.
- */
-function refuseUsedFolder(outDir: string): void {
-  let used = false;
-  try {
-    used = !Deno.readDirSync(outDir)[Symbol.iterator]().next().done;
-  } catch { /* missing, or not a folder: prepareFolder reports on it */ }
-  if (used) {
-    throw new UsageError(`--out-dir ${outDir}: holds files from another run; choose an empty or new folder`);
-  }
-}
-
-/** Creates the run folder and checks it takes files, before any long work. */
-function prepareFolder(outDir: string): void {
-  let existing: Deno.FileInfo | null = null;
-  try {
-    existing = Deno.statSync(outDir);
-  } catch { /* a new folder, or one mkdir below reports on */ }
-  if (existing !== null && !existing.isDirectory) {
-    throw new UsageError(`--out-dir ${outDir}: is a file, not a folder; choose a folder`);
-  }
-  try {
-    Deno.mkdirSync(outDir, { recursive: true });
-  } catch (error) {
-    throw folderError(outDir, error);
-  }
-  checkWritable(join(outDir, "results.json"), "--out-dir");
-}
-
-function folderError(folder: string, error: unknown): UsageError {
-  return new UsageError(
-    `--out-dir ${folder}: cannot create the folder (${errorMessage(error)}); choose another folder`,
-  );
 }
 
 /** Prints the table and writes every file of the run folder, each atomically. */

@@ -9,7 +9,8 @@
  */
 
 import { join } from "node:path";
-import { checkWritable, writeTextFileAtomic } from "../../app/atomic_write.ts";
+import { writeTextFileAtomic } from "../../app/atomic_write.ts";
+import { prepareFolder, refuseUsedFolder } from "../../app/run_folder.ts";
 import { type Parsed, parseWith, program } from "../../app/cli.ts";
 import { comparisonOutputs, type ResultsDocument } from "../../app/report/outputs.ts";
 import {
@@ -201,32 +202,17 @@ function checkEveryRun(shards: readonly ShardResults[], grid: Grid): void {
   }
 }
 
-/** Checks, before writing, that `out` is new or empty and is none of the shards. */
+/** Checks, before writing, that `out` is none of the shards, and is new or empty. */
 function prepareOut(out: string, shards: readonly string[]): void {
-  if (shards.some((folder) => firstDifference(Deno.realPathSync(folder), safeRealPath(out)) === null)) {
+  let outPath: string | null = null;
+  try {
+    outPath = Deno.realPathSync(out);
+  } catch { /* a new folder: no shard */ }
+  if (shards.some((folder) => Deno.realPathSync(folder) === outPath)) {
     throw new UsageError(`<out> ${out} is one of the shards; give a new folder`);
   }
-  let used = false;
-  try {
-    used = !Deno.readDirSync(out)[Symbol.iterator]().next().done;
-  } catch { /* missing: made below */ }
-  if (used) throw new UsageError(`<out> ${out}: holds files already; give a new or empty folder`);
-  try {
-    Deno.mkdirSync(out, { recursive: true });
-  } catch (error) {
-    throw new UsageError(
-      `<out> ${out}: cannot create the folder (${(error as Error).message}); choose another`,
-    );
-  }
-  checkWritable(join(out, "results.json"), "<out>");
-}
-
-function safeRealPath(path: string): string | null {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return null;
-  }
+  refuseUsedFolder(out, "<out>");
+  prepareFolder(out, "<out>");
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
