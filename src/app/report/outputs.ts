@@ -9,6 +9,7 @@
 import type { Config } from "../config.ts";
 import { toCsv } from "../csv_write.ts";
 import { type Comparison, type Grid, gridStrategies } from "../../core/comparison.ts";
+import type { Shard } from "../shards.ts";
 import { analyzeComparison, isUsed } from "./analysis.ts";
 import { comparisonFigures } from "./figures.ts";
 import { indexPage } from "./html.ts";
@@ -49,16 +50,6 @@ export interface ComparisonOutputs {
   readonly files: readonly OutputFile[];
 }
 
-/** Which share of the grid's seeds a run folder holds (`compare --shard`); see `app/shards.ts`. */
-export interface ShardRecord {
-  /** 0-based. */
-  readonly index: number;
-  /** How many shards split the grid's seeds. */
-  readonly count: number;
-  /** Where the shard came from: `--shard`, or the scheduler's variables. */
-  readonly source: string;
-}
-
 /** What a comparison ran with, besides its records. */
 export interface RunContext {
   /** The config it ran with, as the results record it. */
@@ -70,7 +61,7 @@ export interface RunContext {
   /** The Deno version that ran it, or null (the playground). */
   readonly runtime: string | null;
   /** The share of `grid`'s seeds this run holds; null for all of them. */
-  readonly shard: ShardRecord | null;
+  readonly shard: Shard | null;
 }
 
 /** `results.json`: every record, what they ran with, and the statistics. */
@@ -86,13 +77,18 @@ export interface ResultsDocument {
   /** The whole grid: its seeds, strategies, relatedness values and target sizes. */
   readonly grid: Grid;
   /** Null, or which share of the grid's seeds the records are. */
-  readonly shard: ShardRecord | null;
+  readonly shard: Shard | null;
   /** One per finished seed, in the grid's order. */
   readonly pretrainings: Comparison["pretrainings"];
   /** Every finished transfer, by seed, relatedness, size, then strategy. */
   readonly runs: Comparison["runs"];
   /** The analysis (`analysis.ts`) with the budget note; null in a checkpoint. */
   readonly summary: unknown;
+}
+
+/** `grid` as `results.json` records it: its strategies spelled out even when they are the default ones. */
+export function gridRecord(grid: Grid): Grid {
+  return { ...grid, strategies: gridStrategies(grid) };
 }
 
 /** The statistics of `comparison` under `context`. */
@@ -127,7 +123,7 @@ function documentOf(
     engine: { name: engine.name, description: engine.description },
     deno_version: runtime,
     config,
-    grid: { ...grid, strategies: gridStrategies(grid) },
+    grid: gridRecord(grid),
     shard,
     pretrainings: comparison.pretrainings,
     runs: comparison.runs,

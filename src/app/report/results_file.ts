@@ -92,6 +92,20 @@ export function resultsConfig(config: Config): unknown {
   return JSON.parse(JSON.stringify(rest));
 }
 
+/**
+ * The first part in which two runs' sweeps differ, `config` (as {@linkcode resultsConfig} has it)
+ * or `grid` (as `results.json` records it), and where in it; null when they are one sweep.
+ */
+export function sweepDifference(
+  a: Pick<ResultsDocument, "config" | "grid">,
+  b: Pick<ResultsDocument, "config" | "grid">,
+): { what: "config" | "grid"; at: string } | null {
+  const config = firstDifference(resultsConfig(a.config), resultsConfig(b.config));
+  if (config !== null) return { what: "config", at: config };
+  const grid = firstDifference(a.grid, b.grid);
+  return grid === null ? null : { what: "grid", at: grid };
+}
+
 /** How many transfers a seed of `grid` runs when its pretraining does not diverge. */
 export function runsPerSeed(grid: Grid): number {
   return gridStrategies(grid).length * grid.relatedness.length * (grid.targetRows?.length ?? 1);

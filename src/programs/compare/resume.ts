@@ -12,20 +12,18 @@
 import { join } from "node:path";
 import { writeTextFileAtomic } from "../../app/atomic_write.ts";
 import type { Config } from "../../app/config.ts";
-import { resultsDocument, type RunContext } from "../../app/report/outputs.ts";
+import { gridRecord, resultsDocument, type RunContext } from "../../app/report/outputs.ts";
 import {
   finishedSeeds,
-  firstDifference,
   inSeedOrder,
   readResults,
-  resultsConfig,
   runsPerSeed,
+  sweepDifference,
 } from "../../app/report/results_file.ts";
 import type { Shard } from "../../app/shards.ts";
 import {
   type Comparison,
   type Grid,
-  gridStrategies,
   type Observer,
   type PretrainRecord,
   type RunRecord,
@@ -70,10 +68,6 @@ export function earlierRun(
     );
   }
   const earlier = readResults(path, "--resume");
-  const checks: [string, unknown, unknown][] = [
-    ["config", resultsConfig(config), resultsConfig(earlier.config)],
-    ["grid", JSON.parse(JSON.stringify({ ...grid, strategies: gridStrategies(grid) })), earlier.grid],
-  ];
   const shardName = (s: { index: number; count: number } | null) =>
     s === null ? "the whole grid" : `shard ${s.index}/${s.count}`;
   if (shardName(shard) !== shardName(earlier.shard)) {
@@ -82,14 +76,12 @@ export function earlierRun(
         "resume with the same shard, or give a new --out-dir",
     );
   }
-  for (const [what, now, then] of checks) {
-    const differs = firstDifference(now, then);
-    if (differs !== null) {
-      throw new UsageError(
-        `--resume: ${path} was run with another ${what} (they differ at ${differs}); ` +
-          "resume with the same config and flags, or give a new --out-dir",
-      );
-    }
+  const differs = sweepDifference({ config, grid: gridRecord(grid) }, earlier);
+  if (differs !== null) {
+    throw new UsageError(
+      `--resume: ${path} was run with another ${differs.what} (they differ at ${differs.at}); ` +
+        "resume with the same config and flags, or give a new --out-dir",
+    );
   }
   const seeds = finishedSeeds(earlier, grid);
   const kept = (record: { seed: number }) => seeds.has(record.seed);

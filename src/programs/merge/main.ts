@@ -17,8 +17,8 @@ import {
   firstDifference,
   inSeedOrder,
   readResults,
-  resultsConfig,
   runsPerSeed,
+  sweepDifference,
 } from "../../app/report/results_file.ts";
 import { runCommand } from "../../app/setup.ts";
 import { type Grid, gridStrategies, type RunRecord } from "../../core/comparison.ts";
@@ -105,18 +105,17 @@ function checkOneSweep(shards: readonly ShardResults[]): void {
       );
     }
     const checks: [string, unknown, unknown][] = [
-      ["config", resultsConfig(first.results.config), resultsConfig(results.config)],
-      ["grid", first.results.grid, results.grid],
       ["shard count", first.results.shard?.count, results.shard.count],
       ["engine kind", first.results.engine.name, results.engine.name],
     ];
-    for (const [what, expected, found] of checks) {
-      const at = firstDifference(expected, found);
-      if (at !== null) {
-        throw new UsageError(
-          `${folder}: another ${what} than ${first.folder} (they differ at ${at}); merge the shards of one sweep`,
-        );
-      }
+    const sweep = sweepDifference(first.results, results);
+    const differs = sweep ??
+      checks.map(([what, expected, found]) => ({ what, at: firstDifference(expected, found) }))
+        .find((check) => check.at !== null);
+    if (differs !== undefined) {
+      throw new UsageError(
+        `${folder}: another ${differs.what} than ${first.folder} (they differ at ${differs.at}); merge the shards of one sweep`,
+      );
     }
   }
   const count = first.results.shard!.count;
