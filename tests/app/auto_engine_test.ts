@@ -9,11 +9,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { defaultConfig, experimentSpec } from "../../src/app/config.ts";
 import { type EngineCosts, runWorkload, type Workload } from "../../src/app/cost_model.ts";
-import { createLogger } from "../../src/app/logger.ts";
 import { selectEngine } from "../../src/app/select_engine.ts";
 import { wasmKernels } from "../../src/engines/cpu/wasm/kernel_set.ts";
 import { detectWasm } from "../../src/engines/cpu/wasm/runtime.ts";
 import { gpuAvailable } from "../helpers/gpu.ts";
+import { recordingLogger } from "../helpers/helpers.ts";
 
 /** The WebAssembly kernels this runtime runs (the CPU engine `auto` weighs is the fast one). */
 function detectedVariant() {
@@ -50,14 +50,7 @@ const DEFAULT_RUN = runWorkload(experimentSpec(defaultConfig()));
 /** Picks an engine for `work` with the cache at `cache`; resolves with its name and the log lines. */
 async function pick(work: Workload, cache: string | null): Promise<{ engine: string; lines: string[] }> {
   const lines: string[] = [];
-  const log = createLogger({
-    level: "INFO",
-    file: null,
-    maxBytes: 1,
-    backupCount: 0,
-    console: (l) => lines.push(l),
-  });
-  const engine = await selectEngine("auto", log, {
+  const engine = await selectEngine("auto", recordingLogger(lines), {
     workload: work,
     gpu: disguisedGpu,
     cpuKernels: () => wasmKernels(detectedVariant(), 1),

@@ -9,10 +9,9 @@ import { type KernelSet, TS_KERNELS } from "../../src/engines/cpu/arena.ts";
 import { defaultConfig, experimentSpec } from "../../src/app/config.ts";
 import { runWorkload } from "../../src/app/cost_model.ts";
 import { threadCount } from "../../src/app/engine_choices.ts";
-import { createLogger } from "../../src/app/logger.ts";
 import { selectCpuKernels, selectEngine } from "../../src/app/select_engine.ts";
 import { UsageError } from "../../src/core/errors.ts";
-import { quietLogger, runProgram } from "../helpers/helpers.ts";
+import { quietLogger, recordingLogger, runProgram } from "../helpers/helpers.ts";
 
 /** The default config's run, as `auto` weighs it. */
 const DEFAULT_RUN = runWorkload(experimentSpec(defaultConfig()));
@@ -20,16 +19,6 @@ const DEFAULT_RUN = runWorkload(experimentSpec(defaultConfig()));
 /** A WebGPU entry point whose adapter request resolves to `adapter`. */
 function fakeGpu(adapter: unknown): GPU {
   return { requestAdapter: () => Promise.resolve(adapter) } as unknown as GPU;
-}
-
-function recordingLogger(lines: string[]) {
-  return createLogger({
-    level: "INFO",
-    file: null,
-    maxBytes: 1,
-    backupCount: 0,
-    console: (l) => lines.push(l),
-  });
 }
 
 Deno.test("auto falls back to the CPU engine, saying why, when there is no adapter or only a software one", async () => {
@@ -65,13 +54,7 @@ Deno.test("gpu without an adapter is a usage error; cpu never asks for one", asy
 
 Deno.test("CPU kernel choice: auto falls back to TypeScript with one line, wasm demands SIMD, ts never asks", async () => {
   const lines: string[] = [];
-  const log = createLogger({
-    level: "INFO",
-    file: null,
-    maxBytes: 1,
-    backupCount: 0,
-    console: (l) => lines.push(l),
-  });
+  const log = recordingLogger(lines);
   const chosen = (kernels: KernelSet) => (kernels.dispose(), kernels.description);
   assert.equal(
     chosen(await selectCpuKernels("auto", 1, log, () => ({ variant: "relaxed" }))),

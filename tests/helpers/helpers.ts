@@ -18,6 +18,17 @@ export function quietLogger(): Logger {
   return createLogger({ level: "ERROR", file: null, maxBytes: 1, backupCount: 0 });
 }
 
+/** A logger that collects every line at INFO and above into `lines`, and writes no file. */
+export function recordingLogger(lines: string[]): Logger {
+  return createLogger({
+    level: "INFO",
+    file: null,
+    maxBytes: 1,
+    backupCount: 0,
+    console: (l) => lines.push(l),
+  });
+}
+
 /** The two tasks a config describes. */
 export function dataFor(config: Config): TransferData {
   return makeTransferData(experimentSpec(config).data);
@@ -102,12 +113,18 @@ export interface ProgramRun {
 /** The cache folder every program the tests run uses (see `app/cost_cache.ts`). */
 const TEST_CACHE = Deno.makeTempDirSync({ prefix: "test-cache-" });
 
+/** Deno's own cache folder, asked for once, on the first program run (see {@linkcode ownDenoDir}). */
+let denoDir: string | null = null;
+
 /** Deno's own cache folder, which moving XDG_CACHE_HOME would otherwise move too (and download into). */
-const DENO_DIR: string = JSON.parse(
-  new TextDecoder().decode(
-    new Deno.Command("deno", { args: ["info", "--json"], stderr: "null" }).outputSync().stdout,
-  ),
-).denoDir;
+function ownDenoDir(): string {
+  denoDir ??= JSON.parse(
+    new TextDecoder().decode(
+      new Deno.Command("deno", { args: ["info", "--json"], stderr: "null" }).outputSync().stdout,
+    ),
+  ).denoDir as string;
+  return denoDir;
+}
 
 /**
  * Runs one of the project's programs (`src/main.ts`, `src/bench/main.ts`) with `deno run` in `cwd`, as
@@ -123,7 +140,11 @@ export async function runProgram(
   delete env.RANDOM_SEED;
   delete env.INIT_CWD; // set by deno task; a program given it would leave `options.cwd`
   // A cache of its own: `auto` on a machine with a hardware GPU must not read or write the user's.
-  Object.assign(env, { NO_COLOR: "1", XDG_CACHE_HOME: TEST_CACHE, DENO_DIR }, options.env ?? {});
+  Object.assign(
+    env,
+    { NO_COLOR: "1", XDG_CACHE_HOME: TEST_CACHE, DENO_DIR: ownDenoDir() },
+    options.env ?? {},
+  );
   const preload = options.preload ? ["--preload", `${ROOT}${options.preload}`] : [];
   const output = await new Deno.Command("deno", {
     args: [

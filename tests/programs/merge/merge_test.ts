@@ -203,7 +203,10 @@ Deno.test("merge and --shard: every inconsistency is one error line that names i
       /^error: b1: another grid than a0 \(they differ at seeds.length\); merge the shards of one sweep$/,
     ],
     [["m4", "a0", "whole"], /^error: whole: holds a whole comparison, not a shard/],
-    [["used", "a0", "a1"], /^error: <out> used: holds files from another run; choose an empty or new folder$/],
+    [
+      ["used", "a0", "a1"],
+      /^error: <out> used: holds files from another run; choose an empty or new folder$/,
+    ],
     [["m5", "a0", "nowhere"], /^error: nowhere: cannot read nowhere\/results\.json/],
     [["m6"], /^error: .*missing required argument/],
   ];
