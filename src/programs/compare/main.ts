@@ -120,24 +120,20 @@ async function compare(options: CompareOptions): Promise<number> {
       `compare on ${engine.name} (${engine.description}): seeds ${grid.seeds.join(", ")}; ` +
         `strategies ${gridStrategies(grid).join(", ")}`,
     );
+    // Logged, and on the console too: a shard from the environment, say, must not pass unseen.
+    const say = (note: string) => (log.info(note), progress.message(note));
     if (shard !== null) {
-      const note = `shard ${shard.index}/${shard.count} from ${shard.source}: seeds ${
-        shardSeedList.join(", ")
-      }`;
-      log.info(note);
-      progress.message(note); // on the console too: a shard from the environment must not pass unseen
+      say(`shard ${shard.index}/${shard.count} from ${shard.source}: seeds ${shardSeedList.join(", ")}`);
     }
     if (options.resume) {
-      const note = earlier === null
-        ? `--resume: nothing to resume in ${outDir}; starting afresh`
-        : `--resume: kept ${earlier.seeds.size} finished seed(s) from ${outDir}; running ${toRun.seeds.length}`;
-      log.info(note);
-      progress.message(note);
+      say(
+        earlier === null
+          ? `--resume: nothing to resume in ${outDir}; starting afresh`
+          : `--resume: kept ${earlier.seeds.size} finished seed(s) from ${outDir}; running ${toRun.seeds.length}`,
+      );
     }
     if (options.baselineAdded) {
-      const note = `--strategies: added ${BASELINE}, the baseline every strategy is compared with`;
-      log.info(note);
-      progress.message(note);
+      say(`--strategies: added ${BASELINE}, the baseline every strategy is compared with`);
     }
     const context: RunContext = { config, engine, grid, runtime: Deno.version.deno, shard };
     const observer = checkpointing(progress, outDir, context, earlier);
