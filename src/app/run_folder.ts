@@ -7,7 +7,8 @@
  */
 
 import { join } from "node:path";
-import { checkWritable } from "./atomic_write.ts";
+import { checkWritable, writeTextFileAtomic } from "./atomic_write.ts";
+import type { ComparisonOutputs } from "./report/outputs.ts";
 import { errorMessage, UsageError } from "../core/errors.ts";
 
 /** Throws {@linkcode UsageError} (naming `flag`) when `folder` is a folder that holds anything. */
@@ -43,4 +44,14 @@ export function folderError(folder: string, flag: string, error: unknown): Usage
   return new UsageError(
     `${flag} ${folder}: cannot create the folder (${errorMessage(error)}); choose another folder`,
   );
+}
+
+/**
+ * Prints `outputs`' table and status (with `note` after it), then writes each of its files into
+ * `folder` (given by `flag`), atomically.
+ */
+export function writeRunFolder(folder: string, flag: string, outputs: ComparisonOutputs, note = ""): void {
+  console.log(outputs.table);
+  console.log(`${outputs.status}${note}; results in ${folder}`);
+  for (const file of outputs.files) writeTextFileAtomic(join(folder, file.name), file.text, flag);
 }

@@ -23,8 +23,7 @@ import type { RealTasks } from "../../core/pool.ts";
 import { type LoadedTasks, loadTasks, standardizationNote } from "../../app/datasets.ts";
 import { stepsPerEpoch } from "../../core/engine.ts";
 import { join } from "node:path";
-import { writeTextFileAtomic } from "../../app/atomic_write.ts";
-import { folderError, prepareFolder, refuseUsedFolder } from "../../app/run_folder.ts";
+import { folderError, prepareFolder, refuseUsedFolder, writeRunFolder } from "../../app/run_folder.ts";
 import { type Config, experimentSpec } from "../../app/config.ts";
 import { trainingLog } from "../../app/training_log.ts";
 import type { Engine } from "../../core/engine.ts";
@@ -262,10 +261,7 @@ function signalListeners(
 
 /** Prints the table and writes every file of the run folder, each atomically. */
 function writeOutputs(outDir: string, comparison: Comparison, context: RunContext): void {
-  const outputs = comparisonOutputs(comparison, context);
-  console.log(outputs.table);
-  console.log(`${outputs.status}; results in ${outDir}`);
-  for (const file of outputs.files) writeTextFileAtomic(join(outDir, file.name), file.text, "--out-dir");
+  writeRunFolder(outDir, "--out-dir", comparisonOutputs(comparison, context));
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

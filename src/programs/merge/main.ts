@@ -9,8 +9,7 @@
  */
 
 import { join } from "node:path";
-import { writeTextFileAtomic } from "../../app/atomic_write.ts";
-import { prepareFolder, refuseUsedFolder } from "../../app/run_folder.ts";
+import { prepareFolder, refuseUsedFolder, writeRunFolder } from "../../app/run_folder.ts";
 import { type Parsed, parseWith, program } from "../../app/cli.ts";
 import { comparisonOutputs, type ResultsDocument } from "../../app/report/outputs.ts";
 import {
@@ -76,9 +75,7 @@ function mergeShards(options: MergeOptions): Promise<number> {
     { ...records, complete: true },
     { config: first.results.config, engine, grid, runtime, shard: null },
   );
-  console.log(outputs.table);
-  console.log(`${outputs.status} from ${shards.length} shards; results in ${options.out}`);
-  for (const file of outputs.files) writeTextFileAtomic(join(options.out, file.name), file.text, "<out>");
+  writeRunFolder(options.out, "<out>", outputs, ` from ${shards.length} shards`);
   return Promise.resolve(0);
 }
 
