@@ -55,7 +55,10 @@ export interface TimedWorkload {
   readonly measured: { readonly gpu: number; readonly cpu: number };
 }
 
-/** Calibrates `gpu` and `cpu` (both disposed of afterwards) and checks the choice on each of `timed`; `software` says the GPU is a software adapter. */
+/**
+ * Calibrates `gpu` and `cpu` (both disposed of afterwards) and checks the choice on each of `timed`;
+ * `software` says the GPU is a software adapter.
+ */
 export async function benchAuto(
   gpu: Engine,
   cpu: Engine,
