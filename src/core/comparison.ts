@@ -243,8 +243,8 @@ class StoppableEngine implements Engine {
     return this.inner.readModel();
   }
 
-  evaluate(data: DatasetHandle): Promise<Metrics> {
-    return this.inner.evaluate(data);
+  evaluate(sets: readonly DatasetHandle[]): Promise<Metrics[]> {
+    return this.inner.evaluate(sets);
   }
 
   logits(data: DatasetHandle): Promise<Float32Array<ArrayBuffer>> {

@@ -122,8 +122,11 @@ export interface Engine {
   readModel(): Promise<Mlp>;
   /** Trains the current model; resolves with every epoch's metrics once the phase is done. */
   trainPhase(spec: PhaseSpec): Promise<EpochMetrics[]>;
-  /** Loss and accuracy of the current model on a dataset. */
-  evaluate(data: DatasetHandle): Promise<Metrics>;
+  /**
+   * Loss and accuracy of the current model on each of `sets`, in order. They are measured together,
+   * so the GPU engine waits for the device once for them all, not once a dataset.
+   */
+  evaluate(sets: readonly DatasetHandle[]): Promise<Metrics[]>;
   /**
    * The current model's outputs before the softmax for every row of `data`: `n × classes`,
    * row-major (row i is sample i). The arithmetic is `evaluate`'s forward pass, so the largest

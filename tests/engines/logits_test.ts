@@ -1,6 +1,7 @@
 /**
  * `Engine.logits` on every engine (the CPU one with each kernel set, and the GPU one): against a
- * float64 forward pass, and its argmax against `evaluate`'s accuracy.
+ * float64 forward pass, and its argmax against `evaluate`'s accuracy; and `evaluate` of several
+ * datasets at once against the float64 cross-entropy and accuracy of each (one host wait on the GPU).
  */
 
 import assert from "node:assert/strict";
@@ -9,6 +10,7 @@ import type { Engine } from "../../src/core/engine.ts";
 import { heModel, type Mlp } from "../../src/core/model.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { EVAL_BATCH_ROWS } from "../../src/engines/cpu/engine.ts";
+import { countGpuWork } from "../../src/programs/bench/gpu_work.ts";
 import { gpuAvailable, withGpuEngine } from "../helpers/gpu.ts";
 import { onEveryCpuKernelSet, randomFloats } from "../helpers/helpers.ts";
 
@@ -88,7 +90,7 @@ async function checkLogits(engine: Engine, model: Mlp, data: Dataset): Promise<n
     }
     const predicted = argmaxRows(got, data.n, classes);
     const correct = predicted.filter((label, r) => label === data.labels[r]).length;
-    const { accuracy } = await engine.evaluate(handle);
+    const [{ accuracy }] = await engine.evaluate([handle]);
     assert.equal(correct / data.n, accuracy, "argmax of the logits is evaluate's prediction");
     return accuracy;
   } finally {
@@ -104,12 +106,59 @@ async function checkEveryRow(engine: Engine): Promise<void> {
   await checkLogits(engine, model, testData(model, FEW_ROWS, 6));
 }
 
+/** Mean float64 cross-entropy and argmax accuracy of `model` on `data`. */
+function referenceMetrics(model: Mlp, data: Dataset): { loss: number; accuracy: number } {
+  const logits = referenceLogits(model, data.x, data.n), classes = data.classes;
+  const predicted = argmaxRows(logits, data.n, classes);
+  let loss = 0, correct = 0;
+  for (let r = 0; r < data.n; r++) {
+    const row = logits.subarray(r * classes, (r + 1) * classes);
+    const top = Math.max(...row);
+    loss += Math.log(row.reduce((sum, z) => sum + Math.exp(z - top), 0)) - (row[data.labels[r]] - top);
+    if (predicted[r] === data.labels[r]) correct++;
+  }
+  return { loss: loss / data.n, accuracy: correct / data.n };
+}
+
+/**
+ * Three datasets (several chunks, a partial one, one row) evaluated in one call: each one's loss
+ * within float32 rounding of the float64 cross-entropy, its accuracy exactly the float64 argmax's, and
+ * the same numbers as evaluating it alone. Given the GPU's `counts`, the call waits on the host once.
+ */
+async function checkEvaluateTogether(engine: Engine, counts?: { readonly waits: number }): Promise<void> {
+  const model = testModel();
+  engine.setModel(model);
+  const sets = [testData(model, ROWS, 7), testData(model, FEW_ROWS, 8), testData(model, 1, 9)];
+  const handles = sets.map((data) => engine.upload(data));
+  try {
+    const before = counts?.waits ?? 0;
+    const together = await engine.evaluate(handles);
+    if (counts) assert.equal(counts.waits - before, 1, "one host wait for all three");
+    assert.equal(together.length, sets.length);
+    sets.forEach((data, i) => {
+      const want = referenceMetrics(model, data);
+      const error = Math.abs(together[i].loss - want.loss);
+      assert.ok(error <= 1e-5 * want.loss + 1e-6, `dataset ${i}: loss ${together[i].loss} vs ${want.loss}`);
+      assert.equal(together[i].accuracy, want.accuracy, `dataset ${i}'s accuracy`);
+    });
+    for (const [i, handle] of handles.entries()) {
+      assert.deepEqual(await engine.evaluate([handle]), [together[i]], `dataset ${i} alone`);
+    }
+    assert.deepEqual(await engine.evaluate([]), [], "nothing to evaluate");
+  } finally {
+    handles.forEach((handle) => engine.release(handle));
+  }
+}
+
 Deno.test("logits test: the row count crosses chunks on both engines and fills neither's last", () => {
   assert.ok(ROWS > 1024 && ROWS % 1024 !== 0, "the GPU's EVAL_CHUNK_ROWS");
   assert.ok(ROWS > EVAL_BATCH_ROWS && ROWS % EVAL_BATCH_ROWS !== 0, "the CPU's EVAL_BATCH_ROWS");
 });
 
-onEveryCpuKernelSet("logits", [["every row's logits match a float64 forward pass", checkEveryRow]]);
+onEveryCpuKernelSet("logits", [
+  ["every row's logits match a float64 forward pass", checkEveryRow],
+  ["evaluate of three datasets at once matches float64 cross-entropy on each", checkEvaluateTogether],
+]);
 
 const ignore = !(await gpuAvailable());
 
@@ -117,4 +166,10 @@ Deno.test({
   name: "logits (GPU engine): every row's logits match a float64 forward pass",
   ignore,
   fn: () => withGpuEngine(checkEveryRow),
+});
+
+Deno.test({
+  name: "evaluate (GPU engine): three datasets at once match float64 cross-entropy on each, in one host wait",
+  ignore,
+  fn: () => withGpuEngine((engine) => checkEvaluateTogether(engine, countGpuWork())),
 });

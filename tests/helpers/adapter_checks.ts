@@ -71,7 +71,7 @@ export async function checkAdapterGradient(engine: Engine): Promise<void> {
   const source = adapter(rank, 3);
   const loss = async (a: ArrayLike<number>, b: ArrayLike<number>) => {
     engine.setModel(withWeights(start, merged(start[0].weights, a, b, rank, source.scale)));
-    return (await engine.evaluate(spec.train)).loss;
+    return (await engine.evaluate([spec.train]))[0].loss;
   };
   const h = 1e-3;
   const derivative = async (factor: "a" | "b", i: number) => {

@@ -235,7 +235,7 @@ export async function checkPenaltyGradient(engine: Engine): Promise<void> {
   }));
   const objective = async (model: Mlp) => {
     engine.setModel(model);
-    const loss = (await engine.evaluate(spec.train)).loss;
+    const loss = (await engine.evaluate([spec.train]))[0].loss;
     let penalty = 0;
     model[0].weights.forEach((w, i) => penalty += (alpha / 2) * (w - anchor[0].weights[i]) ** 2);
     model[0].bias.forEach((b, i) => penalty += (alpha / 2) * (b - anchor[0].bias[i]) ** 2);

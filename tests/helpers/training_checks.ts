@@ -116,7 +116,7 @@ export async function checkEarlyStopping(engine: Engine): Promise<void> {
   // The reference: the same phase without early stopping, one epoch at a time.
   const none = { ...spec, pretrain: { ...spec.pretrain, patience: null, epochs: 1 } };
   await pretrain(engine, data.source, none); // epoch 1, from the same He initialisation
-  const losses = [(await engine.evaluate(data.source.validation)).loss];
+  const losses = [(await engine.evaluate([data.source.validation]))[0].loss];
   const models = [await engine.readModel()];
   for (let epoch = 2; epoch <= 12; epoch++) {
     await engine.trainPhase({
@@ -129,7 +129,7 @@ export async function checkEarlyStopping(engine: Engine): Promise<void> {
       layerRates: rates([1, 1]),
       shuffleSeed: phaseSeeds(config.data.random_seed, "source").shuffle,
     });
-    losses.push((await engine.evaluate(data.source.validation)).loss);
+    losses.push((await engine.evaluate([data.source.validation]))[0].loss);
     models.push(await engine.readModel());
   }
   let best = 0, last = 0;

@@ -135,8 +135,8 @@ export class CpuEngine implements Engine {
     // The dataset lives in ordinary arrays that the caller holds: nothing is copied, nothing to free.
   }
 
-  evaluate(data: DatasetHandle): Promise<Metrics> {
-    return Promise.resolve(this.#measure(data));
+  evaluate(sets: readonly DatasetHandle[]): Promise<Metrics[]> {
+    return Promise.resolve(sets.map((data) => this.#measure(data)));
   }
 
   logits(handle: DatasetHandle): Promise<Float32Array<ArrayBuffer>> {

@@ -326,16 +326,29 @@ export class GpuEngine implements Engine {
     return history;
   }
 
-  async evaluate(handle: DatasetHandle): Promise<Metrics> {
-    const data = handle as GpuDataset;
-    const { chunks, metrics, bindings } = this.#measuring(data);
-    await this.#submitEpoch(
-      this.#device,
-      chunks.flatMap((span, c) => this.#evaluationDispatches(bindings, span, c)),
-    );
+  async evaluate(handles: readonly DatasetHandle[]): Promise<Metrics[]> {
+    // Every dataset's chunks in one submission, each dataset summing into a metrics slot of its own,
+    // then one wait for all the slots.
+    if (handles.length === 0) return [];
+    const sets = handles as readonly GpuDataset[];
+    const passes = sets.map((data) => spans(data.n, EVAL_CHUNK_ROWS));
+    const records = stepRecords(passes.flat(), this.#stepAlign);
+    this.#prepare(EVAL_CHUNK_ROWS, 1, passes.flat().length);
+    const metrics = this.#buffer(sets.length * SLOT_BYTES, STORAGE | COPY_SRC);
+    const work: Dispatch[] = [];
+    let record = 0;
+    sets.forEach((data, slot) => {
+      const bindings = this.#bindings(data, data, metrics);
+      for (const span of passes[slot]) {
+        setStepSlot(records, record * this.#stepAlign, slot);
+        work.push(...this.#evaluationDispatches(bindings, span, record++));
+      }
+    });
+    this.#device.queue.writeBuffer(this.#steps, 0, records);
+    await this.#submitEpoch(this.#device, work);
     const [sums] = await this.#read([metrics]);
     this.#release([metrics]);
-    return slotMetrics(sums, 0, data.n);
+    return sets.map((data, slot) => slotMetrics(sums, slot, data.n));
   }
 
   async logits(handle: DatasetHandle): Promise<Float32Array<ArrayBuffer>> {

@@ -108,18 +108,18 @@ Deno.test({
     await withGpuEngine(async (engine) => {
       const data = experimentOn(engine, config);
       engine.setModel(heModel([20, 32, 3], new Rng(1)));
-      assert.ok((await engine.evaluate(data.target.test)).loss > 0, "usable before its release");
+      assert.ok((await engine.evaluate([data.target.test]))[0].loss > 0, "usable before its release");
       engine.release(data.target.test);
       // A destroyed buffer in a submission is a validation error: the release really freed it.
-      await assert.rejects(engine.evaluate(data.target.test), GpuError);
+      await assert.rejects(engine.evaluate([data.target.test]), GpuError);
     });
     await withGpuEngine(async (engine) => {
       const data = experimentOn(engine, config);
       engine.setModel(heModel([20, 32, 3], new Rng(1)));
-      const want = await engine.evaluate(data.source.test);
+      const want = await engine.evaluate([data.source.test]);
       engine.release(data.target.train);
       engine.release(data.target.test);
-      assert.deepEqual(await engine.evaluate(data.source.test), want, "other datasets are untouched");
+      assert.deepEqual(await engine.evaluate([data.source.test]), want, "other datasets are untouched");
     });
   },
 });
