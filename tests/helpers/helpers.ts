@@ -134,7 +134,13 @@ function ownDenoDir(): string {
 export async function runProgram(
   program: string,
   args: readonly string[],
-  options: { cwd: string; permissions: readonly string[]; env?: Record<string, string>; preload?: string },
+  options: {
+    cwd: string;
+    permissions: readonly string[];
+    env?: Record<string, string>;
+    unset?: readonly string[];
+    preload?: string;
+  },
 ): Promise<ProgramRun> {
   const env = Deno.env.toObject();
   delete env.RANDOM_SEED;
@@ -145,6 +151,7 @@ export async function runProgram(
     { NO_COLOR: "1", XDG_CACHE_HOME: TEST_CACHE, DENO_DIR: ownDenoDir() },
     options.env ?? {},
   );
+  for (const name of options.unset ?? []) delete env[name];
   const preload = options.preload ? ["--preload", `${ROOT}${options.preload}`] : [];
   const output = await new Deno.Command("deno", {
     args: [

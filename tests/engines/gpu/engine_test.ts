@@ -224,6 +224,26 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "GPU on Linux: Vulkan alone unless DENO_WEBGPU_BACKEND says otherwise, so Mesa's EGL is never loaded",
+  ignore: ignore || Deno.build.os !== "linux",
+  fn: async () => {
+    const backends = async (env: Record<string, string>) => {
+      const run = await runProgram("tests/helpers/fixtures/webgpu_backends.ts", [], {
+        cwd: Deno.cwd(),
+        permissions: ["--allow-all"], // Deno lets only --allow-all read /proc/self/maps
+        env,
+        unset: Object.keys(env).length === 0 ? ["DENO_WEBGPU_BACKEND"] : [],
+      });
+      assert.equal(run.code, 0, run.stderr);
+      return JSON.parse(run.stdout);
+    };
+    assert.deepEqual(await backends({}), { backend: "vulkan", egl: false });
+    const given = { DENO_WEBGPU_BACKEND: "vulkan,metal" }; // Vulkan on Linux, spelt otherwise: kept as given
+    assert.deepEqual(await backends(given), { backend: "vulkan,metal", egl: false });
+  },
+});
+
 for (const [name, check] of TRAINING_CHECKS) {
   Deno.test({ name: `training (GPU engine): ${name}`, ignore, fn: () => withGpuEngine(check) });
 }
