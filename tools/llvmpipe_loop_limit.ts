@@ -77,6 +77,8 @@ console.log(`adapter: ${context.description}`);
 for (const probe of PROBES) {
   const got = await counts(context.device, probe);
   const whole = got.every((count, i) => count === probe.want[i]);
-  console.log(`${probe.name}: ${got.join(", ")} of ${probe.want.join(", ")}${whole ? "" : " (cut short)"}`);
+  console.log(
+    `${probe.name}: got ${got.join(", ")}; want ${probe.want.join(", ")}${whole ? "" : " (cut short)"}`,
+  );
 }
 context.destroy();

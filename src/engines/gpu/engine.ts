@@ -345,10 +345,13 @@ export class GpuEngine implements Engine {
       }
     });
     this.#device.queue.writeBuffer(this.#steps, 0, records);
-    await this.#submitEpoch(this.#device, work);
-    const [sums] = await this.#read([metrics]);
-    this.#release([metrics]);
-    return sets.map((data, slot) => slotMetrics(sums, slot, data.n));
+    try {
+      await this.#submitEpoch(this.#device, work);
+      const [sums] = await this.#read([metrics]);
+      return sets.map((data, slot) => slotMetrics(sums, slot, data.n));
+    } finally {
+      this.#release([metrics]);
+    }
   }
 
   async logits(handle: DatasetHandle): Promise<Float32Array<ArrayBuffer>> {

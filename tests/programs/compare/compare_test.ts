@@ -141,7 +141,7 @@ Deno.test("compare: every dataset it uploads is released once its runs are done,
     setModel: (model) => engine.setModel(model),
     readModel: () => engine.readModel(),
     trainPhase: (spec) => engine.trainPhase(spec),
-    evaluate: (data) => engine.evaluate(data),
+    evaluate: (sets) => engine.evaluate(sets),
     logits: (data) => engine.logits(data),
     dispose: () => engine.dispose(),
   };
