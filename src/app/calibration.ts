@@ -4,13 +4,15 @@
  *
  * - `short`: a tiny model (widths 16, 16, 3), one epoch of 4 steps of 16 rows;
  * - `long`: the same model, one epoch of 64 steps;
+ * - `epochs`: the same model, the same 64 steps as 16 epochs of 4;
  * - `wide`: widths 256, 512, 10, one epoch of 4 steps of 256 rows (0.9 GFLOP with its evaluation),
  *   then, while less than half of a probe's time is arithmetic (a fast GPU, where the phase's wait
  *   dominates), the wider probes of {@linkcode WIDE_PROBES} (28 and 224 GFLOP, evaluations included).
  *
- * The tiny model's arithmetic is negligible, so `long − short` is 60 steps of 2 layers of overhead
- * (`perLayerStep`), and `short` less its 8 layer-steps is the phase's own cost (`perPhase`). What a
- * wide probe takes beyond those two is its arithmetic (`flopsPerSecond`). Each probe runs once untimed
+ * The tiny model's arithmetic is nearly nil, so `long − short` is 60 steps of 2 layers of overhead
+ * (`perLayerStep`), `epochs − long` is 15 epochs' own cost (`perEpoch`), and `short` less its 8
+ * layer-steps and its epoch is the phase's own cost (`perPhase`). What a wide probe takes beyond those
+ * is its arithmetic (`flopsPerSecond`). Each probe runs once untimed
  * (to compile kernels and pipelines), then the fastest of {@linkcode PROBE_REPEATS} timed runs counts:
  * noise only ever adds time.
  *
@@ -26,26 +28,31 @@ import { type EngineCosts, predictSeconds, type Workload, workloadFlops } from "
 /** Timed runs of each probe; the fastest counts. */
 const PROBE_REPEATS = 3;
 
-/** One probe: a model's widths and one epoch of `steps` minibatches of `batchSize` rows. */
+/** One probe: a model's widths and `epochs` epochs of `steps` minibatches of `batchSize` rows. */
 interface Probe {
   readonly widths: readonly number[];
   readonly batchSize: number;
   readonly steps: number;
+  readonly epochs: number;
 }
 
-const SHORT: Probe = { widths: [16, 16, 3], batchSize: 16, steps: 4 };
+const SHORT: Probe = { widths: [16, 16, 3], batchSize: 16, steps: 4, epochs: 1 };
 const LONG: Probe = { ...SHORT, steps: 64 };
+const EPOCHS: Probe = { ...SHORT, epochs: 16 };
 /** The probes that measure arithmetic, smallest first: the next runs only while the last was mostly overhead. */
 const WIDE_PROBES: readonly Probe[] = [
-  { widths: [256, 512, 10], batchSize: 256, steps: 4 },
-  { widths: [1024, 2048, 10], batchSize: 512, steps: 4 },
-  { widths: [2048, 4096, 10], batchSize: 1024, steps: 4 },
+  { widths: [256, 512, 10], batchSize: 256, steps: 4, epochs: 1 },
+  { widths: [1024, 2048, 10], batchSize: 512, steps: 4, epochs: 1 },
+  { widths: [2048, 4096, 10], batchSize: 1024, steps: 4, epochs: 1 },
 ];
 
-/** The workload a probe trains: one phase of one epoch, evaluating one minibatch of rows after it. */
+/** The workload a probe trains: one phase, evaluating one minibatch of rows after each epoch. */
 function probeWorkload(probe: Probe): Workload {
-  const { widths, batchSize, steps } = probe;
-  return { widths, phases: [{ batchSize, steps, epochs: 1, evaluatedRows: batchSize, waits: 1 }] };
+  const { widths, batchSize, steps, epochs } = probe;
+  return {
+    widths,
+    phases: [{ batchSize, steps: steps * epochs, epochs, evaluatedRows: batchSize, waits: 1 }],
+  };
 }
 
 /** Random inputs and labels for `rows` rows of a model of `widths`. */
@@ -63,7 +70,14 @@ async function timeProbe(engine: Engine, probe: Probe, clock: () => number): Pro
   const test = engine.upload(probeData(probe.widths, probe.batchSize, rng));
   const model = heModel(probe.widths, rng);
   const rates = model.map(() => ({ weights: 1, biases: 1 }));
-  const spec = { train, test, epochs: 1, batchSize: probe.batchSize, learningRate: 1e-3, layerRates: rates };
+  const spec = {
+    train,
+    test,
+    epochs: probe.epochs,
+    batchSize: probe.batchSize,
+    learningRate: 1e-3,
+    layerRates: rates,
+  };
   let fastest = Infinity;
   try {
     for (let run = 0; run <= PROBE_REPEATS; run++) {
@@ -80,20 +94,23 @@ async function timeProbe(engine: Engine, probe: Probe, clock: () => number): Pro
 }
 
 /**
- * `engine`'s costs, from timing the three probes with `clock` (milliseconds, `performance.now` by
- * default). Takes about 0.2 s on the WebAssembly kernels and 1 s on a software GPU adapter.
+ * `engine`'s costs, from timing the probes with `clock` (milliseconds, `performance.now` by default).
+ * Takes about 0.1 s on the WebAssembly kernels and 4 s on llvmpipe (`deno task bench --quick`).
  */
 export async function calibrateEngine(
   engine: Engine,
   clock: () => number = () => performance.now(),
 ): Promise<EngineCosts> {
-  const short = await timeProbe(engine, SHORT, clock);
-  const long = await timeProbe(engine, LONG, clock);
-  let overhead = overheadFit(short, long, Infinity);
+  const tiny = {
+    short: await timeProbe(engine, SHORT, clock),
+    long: await timeProbe(engine, LONG, clock),
+    epochs: await timeProbe(engine, EPOCHS, clock),
+  };
+  let overhead = overheadFit(tiny, Infinity);
   const wide = await arithmeticProbe(engine, overhead, clock);
   let flopsPerSecond = rateFit(wide, overhead);
   for (let pass = 0; pass < 2; pass++) { // the tiny probes' own arithmetic, once its rate is known
-    overhead = overheadFit(short, long, flopsPerSecond);
+    overhead = overheadFit(tiny, flopsPerSecond);
     flopsPerSecond = rateFit(wide, overhead);
   }
   return { ...overhead, flopsPerSecond };
@@ -102,13 +119,23 @@ export async function calibrateEngine(
 /** What an engine's phases cost besides arithmetic. */
 type Overhead = Omit<EngineCosts, "flopsPerSecond">;
 
-/** The overhead the `short` and `long` probes' times give, less their arithmetic at `flopsPerSecond`. */
-function overheadFit(short: number, long: number, flopsPerSecond: number): Overhead {
-  const arithmetic = (probe: Probe) => workloadFlops(probeWorkload(probe)) / flopsPerSecond;
+/** The tiny probes' seconds. */
+interface TinyTimes {
+  readonly short: number;
+  readonly long: number;
+  readonly epochs: number;
+}
+
+/** The overhead the tiny probes' times give, less their arithmetic at `flopsPerSecond`. */
+function overheadFit(tiny: TinyTimes, flopsPerSecond: number): Overhead {
+  const less = (seconds: number, probe: Probe) =>
+    seconds - workloadFlops(probeWorkload(probe)) / flopsPerSecond;
   const layers = SHORT.widths.length - 1;
-  const shortLess = short - arithmetic(SHORT), longLess = long - arithmetic(LONG);
-  const perLayerStep = Math.max(0, (longLess - shortLess) / ((LONG.steps - SHORT.steps) * layers));
-  return { perLayerStep, perPhase: Math.max(0, shortLess - SHORT.steps * layers * perLayerStep) };
+  const short = less(tiny.short, SHORT), long = less(tiny.long, LONG), epochs = less(tiny.epochs, EPOCHS);
+  const perLayerStep = Math.max(0, (long - short) / ((LONG.steps - SHORT.steps) * layers));
+  const perEpoch = Math.max(0, (epochs - long) / (EPOCHS.epochs - LONG.epochs));
+  const perPhase = Math.max(0, short - perEpoch - SHORT.steps * layers * perLayerStep);
+  return { perPhase, perEpoch, perLayerStep };
 }
 
 /** A wide probe and its time. */

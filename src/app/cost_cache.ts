@@ -52,9 +52,9 @@ export function costKey(gpuDescription: string, cpuDescription: string): string 
 
 function isCosts(value: unknown): value is EngineCosts {
   if (typeof value !== "object" || value === null) return false;
-  const { perPhase, perLayerStep, flopsPerSecond } = value as Record<string, unknown>;
+  const { perPhase, perEpoch, perLayerStep, flopsPerSecond } = value as Record<string, unknown>;
   const fine = (n: unknown) => typeof n === "number" && Number.isFinite(n) && n >= 0;
-  return fine(perPhase) && fine(perLayerStep) && fine(flopsPerSecond) && (flopsPerSecond as number) > 0;
+  return [perPhase, perEpoch, perLayerStep, flopsPerSecond].every(fine) && (flopsPerSecond as number) > 0;
 }
 
 /** Every entry of the cache file at `path` ({} when there is none); throws when it cannot be read or parsed. */
@@ -86,7 +86,9 @@ export function readCachedCosts(path: string, key: string): CacheRead {
     return { costs: null, why: `${path} holds a malformed entry` };
   }
   const { gpu, cpu } = entry as Record<string, unknown>;
-  if (!isCosts(gpu) || !isCosts(cpu)) return { costs: null, why: `${path} holds a malformed entry` };
+  if (!isCosts(gpu) || !isCosts(cpu)) {
+    return { costs: null, why: `${path} holds a malformed or outdated entry` };
+  }
   return { costs: { gpu, cpu } };
 }
 

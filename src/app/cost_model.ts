@@ -2,12 +2,15 @@
  * The cost model `--device auto` chooses an engine by. A run's training is a list of phases of
  * minibatch SGD on one MLP; on an engine, it is predicted to take
  *
- *     Σ over phases:  waits · perPhase + steps · layers · perLayerStep + flops / flopsPerSecond
+ *     Σ over phases:  waits · perPhase + epochs · perEpoch + steps · layers · perLayerStep
+ *                     + flops / flopsPerSecond
  *
  * seconds, where `perPhase` is what a phase or a read-back costs whatever its size (each is one host
- * wait on the GPU, ≥ 10 ms in Deno), `perLayerStep` what each layer of each step costs whatever its width (a dispatch on the
- * GPU, a kernel call on the CPU), and `flopsPerSecond` the engine's arithmetic throughput. Those three
- * numbers are measured per engine by `calibration.ts`; this module only predicts and chooses.
+ * wait on the GPU, ≥ 10 ms in Deno), `perEpoch` what each epoch costs beyond its steps and arithmetic
+ * (on the GPU its submission and its test evaluation's dispatches), `perLayerStep` what each layer of
+ * each step costs whatever its width (a dispatch on the GPU, a kernel call on the CPU), and
+ * `flopsPerSecond` the engine's arithmetic throughput. Those four numbers are measured per engine by
+ * `calibration.ts`; this module only predicts and chooses.
  *
  * @module
  */
@@ -22,6 +25,8 @@ import { type ExperimentSpec, phaseEpochs, type PhaseSchedule, sourceWidths } fr
 export interface EngineCosts {
   /** Seconds a phase costs whatever its size. */
   readonly perPhase: number;
+  /** Seconds each epoch of a phase costs beyond its steps and its arithmetic. */
+  readonly perEpoch: number;
   /** Seconds each layer of each minibatch step costs whatever its width. */
   readonly perLayerStep: number;
   /** Floating-point operations per second on a large model's products. */
@@ -76,7 +81,8 @@ export function predictSeconds(costs: EngineCosts, work: Workload): number {
   const layers = work.widths.length - 1;
   let seconds = workloadFlops(work) / costs.flopsPerSecond;
   for (const phase of work.phases) {
-    seconds += phase.waits * costs.perPhase + phase.steps * layers * costs.perLayerStep;
+    seconds += phase.waits * costs.perPhase + phase.epochs * costs.perEpoch +
+      phase.steps * layers * costs.perLayerStep;
   }
   return seconds;
 }

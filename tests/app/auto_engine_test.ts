@@ -84,8 +84,8 @@ Deno.test({
     assert.equal(again.engine, "cpu");
     assert.equal(again.lines.length, 1, "a cached calibration is not measured again");
 
-    const fastGpu: EngineCosts = { perPhase: 0, perLayerStep: 0, flopsPerSecond: 1e15 };
-    const slowCpu: EngineCosts = { perPhase: 1, perLayerStep: 1, flopsPerSecond: 1 };
+    const fastGpu: EngineCosts = { perPhase: 0, perEpoch: 0, perLayerStep: 0, flopsPerSecond: 1e15 };
+    const slowCpu: EngineCosts = { perPhase: 1, perEpoch: 1, perLayerStep: 1, flopsPerSecond: 1 };
     Deno.writeTextFileSync(cache, JSON.stringify({ [key]: { gpu: fastGpu, cpu: slowCpu } }));
     const faked = await pick(DEFAULT_RUN, cache);
     assert.equal(faked.engine, "gpu");

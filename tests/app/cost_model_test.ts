@@ -19,8 +19,8 @@ import {
 import type { Dataset } from "../../src/core/data.ts";
 import type { DatasetHandle, Engine, PhaseSpec } from "../../src/core/engine.ts";
 
-Deno.test("a prediction is waits·perPhase + steps·layers·perLayerStep + flops/rate, summed over phases", () => {
-  const costs: EngineCosts = { perPhase: 0.01, perLayerStep: 1e-4, flopsPerSecond: 1e9 };
+Deno.test("a prediction is waits·perPhase + epochs·perEpoch + steps·layers·perLayerStep + flops/rate, summed over phases", () => {
+  const costs: EngineCosts = { perPhase: 0.01, perEpoch: 0.002, perLayerStep: 1e-4, flopsPerSecond: 1e9 };
   const work: Workload = {
     widths: [20, 32, 3],
     phases: [
@@ -29,8 +29,8 @@ Deno.test("a prediction is waits·perPhase + steps·layers·perLayerStep + flops
     ],
   };
   const macs = 20 * 32 + 32 * 3; // 736 multiply-adds per row
-  const phase1 = 0.01 + 40 * 2 * 1e-4 + (6 * macs * 40 * 32 + 2 * macs * 400) / 1e9;
-  const phase2 = 4 * 0.01 + 10 * 2 * 1e-4 + (6 * macs * 10 * 16 + 2 * macs * 2 * 100) / 1e9;
+  const phase1 = 0.01 + 0.002 + 40 * 2 * 1e-4 + (6 * macs * 40 * 32 + 2 * macs * 400) / 1e9;
+  const phase2 = 4 * 0.01 + 2 * 0.002 + 10 * 2 * 1e-4 + (6 * macs * 10 * 16 + 2 * macs * 2 * 100) / 1e9;
   assert.ok(Math.abs(predictSeconds(costs, work) - (phase1 + phase2)) < 1e-12);
 });
 
@@ -59,9 +59,19 @@ Deno.test("the default run's workload: 20 epochs of 1280 source rows, 20 of 512 
 });
 
 /** Costs like those measured here: a software GPU (llvmpipe), a hardware one, the WebAssembly kernels. */
-const SOFTWARE_GPU: EngineCosts = { perPhase: 0.012, perLayerStep: 1.2e-4, flopsPerSecond: 4e9 };
-const HARDWARE_GPU: EngineCosts = { perPhase: 0.011, perLayerStep: 1.5e-5, flopsPerSecond: 2e13 };
-const CPU: EngineCosts = { perPhase: 2e-4, perLayerStep: 3e-6, flopsPerSecond: 5e10 };
+const SOFTWARE_GPU: EngineCosts = {
+  perPhase: 0.012,
+  perEpoch: 2.3e-3,
+  perLayerStep: 1.2e-4,
+  flopsPerSecond: 4e9,
+};
+const HARDWARE_GPU: EngineCosts = {
+  perPhase: 0.011,
+  perEpoch: 1e-4,
+  perLayerStep: 1.5e-5,
+  flopsPerSecond: 2e13,
+};
+const CPU: EngineCosts = { perPhase: 2e-4, perEpoch: 5e-6, perLayerStep: 3e-6, flopsPerSecond: 5e10 };
 
 function mlpWork(widths: number[], batchSize: number, steps: number): Workload {
   return { widths, phases: [{ batchSize, steps, epochs: 1, evaluatedRows: 0, waits: 1 }] };
@@ -100,8 +110,8 @@ function simulatedEngine(costs: EngineCosts, clock: { now: number }): Engine {
       for (let l = 1; l < widths.length; l++) macs += widths[l - 1] * widths[l];
       const steps = Math.ceil(spec.train.n / spec.batchSize) * spec.epochs;
       const flops = 6 * macs * spec.train.n * spec.epochs + 2 * macs * spec.test.n * spec.epochs;
-      const seconds = costs.perPhase + steps * (widths.length - 1) * costs.perLayerStep +
-        flops / costs.flopsPerSecond;
+      const seconds = costs.perPhase + spec.epochs * costs.perEpoch +
+        steps * (widths.length - 1) * costs.perLayerStep + flops / costs.flopsPerSecond;
       clock.now += 1000 * seconds;
       return Promise.resolve([]);
     },
@@ -116,7 +126,7 @@ Deno.test("the calibration recovers an engine's costs from the probes' times", a
     const clock = { now: 0 };
     const measured = await calibrateEngine(simulatedEngine(costs, clock), () => clock.now);
     // Exact but for rounding: the tiny probes' own arithmetic is taken out once the rate is known.
-    for (const part of ["perPhase", "perLayerStep", "flopsPerSecond"] as const) {
+    for (const part of ["perPhase", "perEpoch", "perLayerStep", "flopsPerSecond"] as const) {
       const ratio = measured[part] / costs[part];
       assert.ok(Math.abs(ratio - 1) < 1e-6, `${part}: ${measured[part]} for ${costs[part]}`);
     }
@@ -153,6 +163,10 @@ Deno.test("the cost cache: its path from the environment, other machines kept, b
     ["[1, 2]", /unreadable \(not a JSON object\)/],
     [JSON.stringify({ a: { gpu: { ...SOFTWARE_GPU, perPhase: -1 }, cpu: CPU } }), /malformed/],
     [JSON.stringify({ a: { gpu: { ...SOFTWARE_GPU, flopsPerSecond: 0 }, cpu: CPU } }), /malformed/],
+    [
+      JSON.stringify({ a: { gpu: { ...SOFTWARE_GPU, perEpoch: undefined }, cpu: CPU } }),
+      /malformed or outdated/,
+    ],
     [JSON.stringify({ a: { gpu: SOFTWARE_GPU } }), /malformed/],
     [JSON.stringify({ a: 7 }), /malformed/],
     [JSON.stringify({ a: null }), /malformed/],

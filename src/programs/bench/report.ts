@@ -48,9 +48,9 @@ function autoTable(a: AutoResults): string {
   const within = a.checks.filter((c) => c.slowdown <= 1.2).length;
   const worst = Math.max(...a.checks.map((c) => c.slowdown));
   const costs = (c: MachineCosts["gpu"]) =>
-    `${(c.perPhase * 1e3).toFixed(2)} ms per phase, ${(c.perLayerStep * 1e6).toFixed(1)} µs per layer-step, ${
-      (c.flopsPerSecond / 1e9).toFixed(1)
-    } GFLOP/s`;
+    `${(c.perPhase * 1e3).toFixed(2)} ms per phase, ${(c.perEpoch * 1e3).toFixed(2)} ms per epoch, ${
+      (c.perLayerStep * 1e6).toFixed(1)
+    } µs per layer-step, ${(c.flopsPerSecond / 1e9).toFixed(1)} GFLOP/s`;
   return [
     "auto: the cost model's choice (calibrated in this run) against the measured seconds: per source epoch, or in all for a whole run",
     ...(a.software
