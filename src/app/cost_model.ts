@@ -43,7 +43,7 @@ export interface PhaseWork {
   readonly epochs: number;
   /** Rows of the test split evaluated after every epoch. */
   readonly evaluatedRows: number;
-  /** Host waits: 1 for the phase, plus 1 for the evaluations read back after it. */
+  /** Host waits: 1 for a run's phase, its splits' evaluation included (see `PhaseSpec.after`). */
   readonly waits: number;
 }
 
@@ -87,12 +87,6 @@ export function predictSeconds(costs: EngineCosts, work: Workload): number {
   return seconds;
 }
 
-/**
- * Host waits after each phase of a run: one, for its train, validation and test splits, which
- * `taskMetrics` evaluates together.
- */
-const WAITS_AFTER_PHASE = 1;
-
 /** A phase of `schedule` over `trainRows` rows, evaluating `testRows` after each epoch, then the splits. */
 function phaseWork(schedule: PhaseSchedule, trainRows: number, testRows: number): PhaseWork {
   const epochs = phaseEpochs(schedule, trainRows);
@@ -102,7 +96,7 @@ function phaseWork(schedule: PhaseSchedule, trainRows: number, testRows: number)
     steps,
     epochs,
     evaluatedRows: testRows,
-    waits: 1 + WAITS_AFTER_PHASE,
+    waits: 1, // the splits are measured in the phase's own wait
   };
 }
 

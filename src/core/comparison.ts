@@ -214,7 +214,8 @@ class PhaseCut extends Error {}
  * while the last one took under {@linkcode YIELD_EVERY_MS}. After each epoch and before each slice it asks
  * `stop`; once that says true, the phase ends there and `trainPhase` throws {@linkcode PhaseCut}. Each
  * slice passes the number of its first epoch and its share of the step budget, so a phase trains exactly
- * as it would whole (see `PhaseSpec.firstEpoch`).
+ * as it would whole (see `PhaseSpec.firstEpoch`); the last slice alone takes `PhaseSpec.after`, and a
+ * phase whose reports ended early leaves it unmeasured.
  */
 class StoppableEngine implements Engine {
   constructor(readonly inner: Engine, readonly stop: () => boolean, readonly turns: EventLoopTurns) {}
@@ -274,8 +275,10 @@ class StoppableEngine implements Engine {
           .reduce((a, b) => a + b, 0),
       };
       const started = performance.now();
+      const slicing = { epochs, firstEpoch: first + index, ...steps, onEpoch };
+      const lastSlice = index + epochs === spec.epochs;
       history.push(
-        ...await this.inner.trainPhase({ ...spec, epochs, firstEpoch: first + index, ...steps, onEpoch }),
+        ...await this.inner.trainPhase({ ...spec, ...slicing, after: lastSlice ? spec.after : undefined }),
       );
       if (cut) throw new PhaseCut("stopped");
       index += epochs;

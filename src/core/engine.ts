@@ -104,6 +104,21 @@ export interface PhaseSpec {
    * whole phase before it reads any metric).
    */
   readonly onEpoch?: (metrics: EpochMetrics) => boolean | void;
+  /**
+   * Datasets to measure as `evaluate` would once the phase has trained (after the reports have
+   * ended too), handed to `report` before `trainPhase` resolves; the GPU engine measures them in the
+   * phase's own wait. An engine wrapper may leave them unmeasured (`report` is then never called), so
+   * a caller measures them itself when no report came.
+   */
+  readonly after?: PhaseAfter;
+}
+
+/** What {@linkcode PhaseSpec.after} measures once a phase has trained, and where the metrics go. */
+export interface PhaseAfter {
+  /** The datasets, measured under the model the phase ends with. */
+  readonly sets: readonly DatasetHandle[];
+  /** Receives each dataset's metrics, in order. */
+  readonly report: (metrics: Metrics[]) => void;
 }
 
 /** What runs the arithmetic: the CPU and GPU engines in `src/engines/` implement it. */

@@ -13,6 +13,7 @@ import {
   type EpochMetrics,
   epochSteps,
   type Metrics,
+  type PhaseAfter,
   type PhaseSpec,
   stepsPerEpoch,
   type TaskHandles,
@@ -327,6 +328,10 @@ async function runPhase(
     ? null
     : await EarlyStopper.start(engine, data.validation, schedule.patience);
   let diverged: Divergence | null = null;
+  // The splits are measured with the last stage that trains, unless early stopping may yet put back
+  // an earlier epoch's weights; when no report comes (a phase cut short), they are measured after.
+  const lastTrained = segments.findLastIndex((segment) => segment.epochs > 0);
+  let measured: TaskMetrics | null = null;
   const started = performance.now();
   for (const [s, segment] of segments.entries()) {
     const start: PhaseStart = {
@@ -337,7 +342,7 @@ async function runPhase(
       segment,
     };
     listener.started?.(start);
-    const spec = segmentSpec(data, schedule, plan, segment, shuffleSeed, (metrics) => {
+    const spec: PhaseSpec = segmentSpec(data, schedule, plan, segment, shuffleSeed, (metrics) => {
       listener.epoch?.(header.task, metrics, epochs);
       const loss = divergedLoss(metrics);
       if (loss === null) return true;
@@ -346,14 +351,27 @@ async function runPhase(
       return false; // a non-finite loss never recovers: stop the phase here
     });
     if (segment.epochs === 0) continue; // a stage the budget left empty: it must not touch the engine's state
-    if (stopper === null) history.push(...await engine.trainPhase(spec));
-    else await stopper.train(spec, history);
+    if (stopper !== null) await stopper.train(spec, history);
+    else if (s < lastTrained) history.push(...await engine.trainPhase(spec));
+    else {history.push(
+        ...await engine.trainPhase({
+          ...spec,
+          after: measuringSplits(data, (m) => measured = m),
+        }),
+      );}
     if (diverged !== null) break;
   }
   const earlyStop = await stopper?.finish(history) ?? null;
   const ms = performance.now() - started;
-  const metrics = await taskMetrics(engine, data);
-  return { history, diverged, earlyStop, metrics, ms };
+  return { history, diverged, earlyStop, metrics: measured ?? await taskMetrics(engine, data), ms };
+}
+
+/** A task's three splits to measure after a phase (in its own wait, on the GPU), handed to `take`. */
+function measuringSplits(data: TaskHandles, take: (metrics: TaskMetrics) => void): PhaseAfter {
+  return {
+    sets: [data.train, data.validation, data.test],
+    report: ([train, validation, test]) => take({ train, validation, test }),
+  };
 }
 
 /** The engine's phase for one `segment` of a phase planned as `plan` on `data`, reporting to `onEpoch`. */

@@ -2,17 +2,18 @@
  * Checks of the training contract that every engine must pass (run on the CPU engine in
  * tests/core/train_test.ts and on the GPU engine in tests/engines/gpu/engine_test.ts): divergence
  * stops a phase, a phase run epoch by epoch equals the phase run whole, a step budget takes exactly
- * that many steps, early stopping keeps the weights of the epoch a reference loop picks, and a frozen
- * part (weights or biases) keeps its bytes.
+ * that many steps, early stopping keeps the weights of the epoch a reference loop picks, a frozen
+ * part (weights or biases) keeps its bytes, and a phase's `after` measures what `evaluate` would.
  */
 
 import assert from "node:assert/strict";
 import { defaultConfig } from "../../src/app/config.ts";
-import type { Engine, PhaseSpec } from "../../src/core/engine.ts";
+import type { Engine, EpochMetrics, Metrics, PhaseSpec } from "../../src/core/engine.ts";
 import { heModel, type Mlp } from "../../src/core/model.ts";
 import { OPTIMIZER_NAMES, type OptimizerSpec, PLAIN_SGD } from "../../src/core/optimizers.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { phaseSeeds, pretrain } from "../../src/core/train.ts";
+import { countGpuWork } from "../../src/programs/bench/gpu_work.ts";
 import { bytesOf, experimentOn, rates } from "./helpers.ts";
 
 /** A small config: 300 source rows (192 training), 3 pretraining epochs. */
@@ -187,10 +188,31 @@ export async function checkFrozenParts(engine: Engine): Promise<void> {
   }
 }
 
+/**
+ * A phase's `after` reports, once, the metrics `evaluate` gives of the same datasets after the same
+ * phase, bit for bit: after 3 epochs, after reports that ended early, and after 0 epochs. On the GPU
+ * the phase, `after` included, waits on the host once.
+ */
+export async function checkMeasuredAfter(engine: Engine): Promise<void> {
+  const { spec, start } = sourcePhase(engine);
+  const sets = [spec.train, spec.test, spec.train];
+  const counts = countGpuWork();
+  for (const variant of [{}, { onEpoch: (m: EpochMetrics) => m.epoch < 2 }, { epochs: 0 }]) {
+    const reports: Metrics[][] = [];
+    engine.setModel(start);
+    const waits = counts.waits;
+    await engine.trainPhase({ ...spec, ...variant, after: { sets, report: (m) => reports.push(m) } });
+    if (engine.name === "gpu" && variant.epochs !== 0) assert.equal(counts.waits - waits, 1, "one wait");
+    assert.equal(reports.length, 1, "reported once");
+    assert.deepEqual(reports[0], await engine.evaluate(sets), JSON.stringify(variant));
+  }
+}
+
 /** Every check above with the name its test gets, for each engine's suite to run. */
 export const TRAINING_CHECKS: readonly (readonly [string, (engine: Engine) => Promise<void>])[] = [
   ["a non-finite loss stops the phase at that epoch and says where", checkDivergenceStops],
   ["a phase run whole, epoch by epoch, or as a step budget takes the same steps", checkEpochsAndSteps],
   ["early stopping keeps the epoch a reference loop picks on the validation loss", checkEarlyStopping],
   ["a frozen weight or bias is never written, even when the rest diverges", checkFrozenParts],
+  ["a phase's after-measurement is evaluate's, in the phase's one wait on a GPU", checkMeasuredAfter],
 ];

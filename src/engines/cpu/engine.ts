@@ -128,6 +128,7 @@ export class CpuEngine implements Engine {
       history.push(metrics);
       if (spec.onEpoch?.(metrics) === false) break;
     }
+    spec.after?.report(spec.after.sets.map((data) => this.#measure(data)));
     return Promise.resolve(history);
   }
 

@@ -268,18 +268,27 @@ export class GpuEngine implements Engine {
     const train = spec.train as GpuDataset, test = spec.test as GpuDataset;
     const minibatches = spans(train.n, spec.batchSize);
     const chunks = spans(test.n, EVAL_CHUNK_ROWS);
-    this.#prepare(Math.max(spec.batchSize, EVAL_CHUNK_ROWS), train.n, minibatches.length + chunks.length);
+    // spec.after's datasets are measured at the end of the last epoch's submission, into the slots
+    // after the epochs', from the step records after the epoch's own.
+    const after = (spec.after?.sets ?? []) as readonly GpuDataset[];
+    const afterPasses = measuringPasses(after), epochRecords = minibatches.length + chunks.length;
+    const records = stepRecords([...minibatches, ...chunks, ...afterPasses.flat()], this.#stepAlign);
+    this.#prepare(Math.max(spec.batchSize, EVAL_CHUNK_ROWS), train.n, records.byteLength / this.#stepAlign);
     const sizes = stepSizes(spec.learningRate, spec.layerRates);
     this.#writeStepSizes(sizes);
     const plan = gradientPlan(spec.layerRates);
     const ruleChanged = this.#takeRule(spec.optimizer ?? PLAIN_SGD);
     const attached = this.#prepareAdapters(spec, sizes, ruleChanged);
     const fused = this.#prepareOptimizers(spec, sizes, ruleChanged);
-    const metrics = this.#buffer(Math.max(1, spec.epochs) * EPOCH_BYTES, STORAGE | COPY_SRC);
+    const afterSlot = 2 * spec.epochs;
+    const metrics = this.#buffer(
+      Math.max(1, spec.epochs) * EPOCH_BYTES + after.length * SLOT_BYTES,
+      STORAGE | COPY_SRC,
+    );
     const bindings = this.#bindings(train, test, metrics, fused);
+    const afterWork = this.#measureDispatches(after, afterPasses, metrics, records, epochRecords, afterSlot);
     await this.#merge(attached);
     let submitted = 0;
-    const records = stepRecords([...minibatches, ...chunks], this.#stepAlign);
     const order = new Uint32Array(train.n);
     const readback = this.#buffer(metrics.size, MAP_READ | COPY_DST);
     const history: EpochMetrics[] = [];
@@ -290,7 +299,14 @@ export class GpuEngine implements Engine {
       for (let index = 0; index < spec.epochs; index++) {
         // Queue writes and submissions run in order, so each epoch's kernels see its own order and records.
         epochOrder(order, spec.shuffleSeed, firstEpoch + index);
-        setEpoch(records, this.#stepAlign, minibatches.length, 2 * index, index * minibatches.length);
+        setEpoch(
+          records,
+          this.#stepAlign,
+          epochRecords,
+          minibatches.length,
+          2 * index,
+          index * minibatches.length,
+        );
         this.#device.queue.writeBuffer(this.#order, 0, order);
         this.#device.queue.writeBuffer(this.#steps, 0, records);
         const work = [
@@ -300,12 +316,15 @@ export class GpuEngine implements Engine {
         const last = index === spec.epochs - 1;
         await this.#submitEpoch(
           this.#device,
-          work,
+          last ? [...work, ...afterWork] : work,
           last ? { from: metrics, offset: 0, to: readback } : undefined,
         );
         submitted += epochSpans(index).length;
       }
-      if (spec.epochs === 0) return history;
+      if (spec.epochs === 0) {
+        spec.after?.report(await this.evaluate(after));
+        return history;
+      }
       const [sums] = await this.#map([readback]); // the phase's one wait
       for (let index = 0; index < spec.epochs; index++) {
         const rows = epochSpans(index).reduce((sum, span) => sum + span.rows, 0);
@@ -318,6 +337,7 @@ export class GpuEngine implements Engine {
         history.push(m);
         if (spec.onEpoch?.(m) === false) break;
       }
+      spec.after?.report(after.map((data, k) => slotMetrics(sums, afterSlot + k, data.n)));
     } finally {
       this.#release([metrics, readback]);
       this.#optimizers?.forEach((o, l) => fused[l] || o.advance(submitted));
@@ -331,19 +351,11 @@ export class GpuEngine implements Engine {
     // then one wait for all the slots.
     if (handles.length === 0) return [];
     const sets = handles as readonly GpuDataset[];
-    const passes = sets.map((data) => spans(data.n, EVAL_CHUNK_ROWS));
+    const passes = measuringPasses(sets);
     const records = stepRecords(passes.flat(), this.#stepAlign);
     this.#prepare(EVAL_CHUNK_ROWS, 1, passes.flat().length);
     const metrics = this.#buffer(sets.length * SLOT_BYTES, STORAGE | COPY_SRC);
-    const work: Dispatch[] = [];
-    let record = 0;
-    sets.forEach((data, slot) => {
-      const bindings = this.#bindings(data, data, metrics);
-      for (const span of passes[slot]) {
-        setStepSlot(records, record * this.#stepAlign, slot);
-        work.push(...this.#evaluationDispatches(bindings, span, record++));
-      }
-    });
+    const work = this.#measureDispatches(sets, passes, metrics, records, 0, 0);
     this.#device.queue.writeBuffer(this.#steps, 0, records);
     try {
       await this.#submitEpoch(this.#device, work);
@@ -504,6 +516,31 @@ export class GpuEngine implements Engine {
       o.prepare(optimizer, penalty(l), own, spec.anchor?.[l] ?? null);
     });
     return fused;
+  }
+
+  /**
+   * The dispatches that measure each of `sets` (in chunks `passes`) into a metrics slot of its own,
+   * `firstSlot` on. Their chunks' step records are `records`' from `firstRecord` on, whose slots this
+   * sets; the buffers must already fit them (`#prepare`).
+   */
+  #measureDispatches(
+    sets: readonly GpuDataset[],
+    passes: readonly Span[][],
+    metrics: GPUBuffer,
+    records: ArrayBuffer,
+    firstRecord: number,
+    firstSlot: number,
+  ): Dispatch[] {
+    const work: Dispatch[] = [];
+    let record = firstRecord;
+    sets.forEach((data, k) => {
+      const bindings = this.#bindings(data, data, metrics);
+      for (const span of passes[k]) {
+        setStepSlot(records, record * this.#stepAlign, firstSlot + k);
+        work.push(...this.#evaluationDispatches(bindings, span, record++));
+      }
+    });
+    return work;
   }
 
   /** Forward over a chunk of the evaluated dataset, then its summed loss and correct count into the slot. */
@@ -721,18 +758,25 @@ function slotMetrics(sums: ArrayBuffer, slot: number, n: number): Metrics {
   return { loss: loss / n, accuracy: correct / n };
 }
 
+/** Each dataset's chunks when it is measured whole. */
+function measuringPasses(sets: readonly GpuDataset[]): Span[][] {
+  return sets.map((data) => spans(data.n, EVAL_CHUNK_ROWS));
+}
+
 /**
- * Readies the records for an epoch: the first `trainSpans` (its minibatches, numbered in the phase
- * from `firstStep`) count into metrics slot `slot`, the rest (the test chunks) into `slot + 1`.
+ * Readies the first `count` records for an epoch: the first `trainSpans` (its minibatches, numbered
+ * in the phase from `firstStep`) count into metrics slot `slot`, the rest (the test chunks) into
+ * `slot + 1`.
  */
 function setEpoch(
   records: ArrayBuffer,
   align: number,
+  count: number,
   trainSpans: number,
   slot: number,
   firstStep: number,
 ): void {
-  for (let i = 0; i * align < records.byteLength; i++) {
+  for (let i = 0; i < count; i++) {
     setStepSlot(records, i * align, i < trainSpans ? slot : slot + 1);
     if (i < trainSpans) setStepIndex(records, i * align, firstStep + i);
   }
