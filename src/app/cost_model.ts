@@ -43,7 +43,10 @@ export interface PhaseWork {
   readonly epochs: number;
   /** Rows of the test split evaluated after every epoch. */
   readonly evaluatedRows: number;
-  /** Host waits: 1 for a run's phase, its splits' evaluation included (see `PhaseSpec.after`). */
+  /**
+   * Host waits: 1 for a run's one-stage phase, its splits' evaluation included (see `PhaseSpec.after`);
+   * the model counts no more for a recipe's further stages or for early stopping.
+   */
   readonly waits: number;
 }
 

@@ -214,8 +214,8 @@ class PhaseCut extends Error {}
  * while the last one took under {@linkcode YIELD_EVERY_MS}. After each epoch and before each slice it asks
  * `stop`; once that says true, the phase ends there and `trainPhase` throws {@linkcode PhaseCut}. Each
  * slice passes the number of its first epoch and its share of the step budget, so a phase trains exactly
- * as it would whole (see `PhaseSpec.firstEpoch`); the last slice alone takes `PhaseSpec.after`, and a
- * phase whose reports ended early leaves it unmeasured.
+ * as it would whole (see `PhaseSpec.firstEpoch`); the last slice alone takes `PhaseSpec.after`, so a
+ * phase whose reports end before its last slice leaves it unmeasured.
  */
 class StoppableEngine implements Engine {
   constructor(readonly inner: Engine, readonly stop: () => boolean, readonly turns: EventLoopTurns) {}

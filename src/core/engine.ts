@@ -107,8 +107,8 @@ export interface PhaseSpec {
   /**
    * Datasets to measure as `evaluate` would once the phase has trained (after the reports have
    * ended too), handed to `report` before `trainPhase` resolves; the GPU engine measures them in the
-   * phase's own wait. An engine wrapper may leave them unmeasured (`report` is then never called), so
-   * a caller measures them itself when no report came.
+   * phase's own wait (with 0 epochs, in one of their own). An engine wrapper may leave them unmeasured
+   * (`report` is then never called), so a caller measures them itself when no report came.
    */
   readonly after?: PhaseAfter;
 }

@@ -152,7 +152,7 @@ export interface EarlyStop {
   readonly lastEpoch: number;
 }
 
-/** One phase's outcome: per-epoch history, final metrics, and the training loop's time. */
+/** One phase's outcome: per-epoch history, final metrics, and the phase's time. */
 export interface PhaseResult {
   /** One entry per epoch, in order, up to the epoch that diverged if one did. */
   readonly history: EpochMetrics[];
@@ -162,7 +162,10 @@ export interface PhaseResult {
   readonly earlyStop: EarlyStop | null;
   /** Measured on the three splits with the weights the phase ends with (the best epoch's, when it stopped early). */
   readonly metrics: TaskMetrics;
-  /** Milliseconds of the engine's `trainPhase` (epochs and their test evaluations), not of `metrics`. */
+  /**
+   * Milliseconds of the phase: its epochs with their test evaluations, then measuring `metrics` (on the
+   * GPU engine the splits are measured within the phase's last submission, so they cannot be told apart).
+   */
   readonly ms: number;
 }
 
@@ -351,19 +354,17 @@ async function runPhase(
       return false; // a non-finite loss never recovers: stop the phase here
     });
     if (segment.epochs === 0) continue; // a stage the budget left empty: it must not touch the engine's state
-    if (stopper !== null) await stopper.train(spec, history);
-    else if (s < lastTrained) history.push(...await engine.trainPhase(spec));
-    else {history.push(
-        ...await engine.trainPhase({
-          ...spec,
-          after: measuringSplits(data, (m) => measured = m),
-        }),
-      );}
+    if (stopper !== null) {
+      await stopper.train(spec, history);
+    } else {
+      const after = s === lastTrained ? { after: measuringSplits(data, (m) => measured = m) } : {};
+      history.push(...await engine.trainPhase({ ...spec, ...after }));
+    }
     if (diverged !== null) break;
   }
   const earlyStop = await stopper?.finish(history) ?? null;
-  const ms = performance.now() - started;
-  return { history, diverged, earlyStop, metrics: measured ?? await taskMetrics(engine, data), ms };
+  const metrics = measured ?? await taskMetrics(engine, data);
+  return { history, diverged, earlyStop, metrics, ms: performance.now() - started };
 }
 
 /** A task's three splits to measure after a phase (in its own wait, on the GPU), handed to `take`. */

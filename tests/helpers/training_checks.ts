@@ -3,7 +3,8 @@
  * tests/core/train_test.ts and on the GPU engine in tests/engines/gpu/engine_test.ts): divergence
  * stops a phase, a phase run epoch by epoch equals the phase run whole, a step budget takes exactly
  * that many steps, early stopping keeps the weights of the epoch a reference loop picks, a frozen
- * part (weights or biases) keeps its bytes, and a phase's `after` measures what `evaluate` would.
+ * part (weights or biases) keeps its bytes, a phase's `after` measures what `evaluate` would, and a
+ * transfer's metrics are its final model's.
  */
 
 import assert from "node:assert/strict";
@@ -11,8 +12,9 @@ import { defaultConfig } from "../../src/app/config.ts";
 import type { Engine, EpochMetrics, Metrics, PhaseSpec } from "../../src/core/engine.ts";
 import { heModel, type Mlp } from "../../src/core/model.ts";
 import { OPTIMIZER_NAMES, type OptimizerSpec, PLAIN_SGD } from "../../src/core/optimizers.ts";
+import type { Adapter } from "../../src/core/recipes.ts";
 import { Rng } from "../../src/core/rng.ts";
-import { phaseSeeds, pretrain } from "../../src/core/train.ts";
+import { phaseSeeds, pretrain, transfer } from "../../src/core/train.ts";
 import { countGpuWork } from "../../src/programs/bench/gpu_work.ts";
 import { bytesOf, experimentOn, rates } from "./helpers.ts";
 
@@ -190,14 +192,24 @@ export async function checkFrozenParts(engine: Engine): Promise<void> {
 
 /**
  * A phase's `after` reports, once, the metrics `evaluate` gives of the same datasets after the same
- * phase, bit for bit: after 3 epochs, after reports that ended early, and after 0 epochs. On the GPU
+ * phase, bit for bit: after 3 epochs, after reports that ended early, after 0 epochs, and after a
+ * step budget of Adam on a LoRA adapter. On the GPU
  * the phase, `after` included, waits on the host once.
  */
 export async function checkMeasuredAfter(engine: Engine): Promise<void> {
   const { spec, start } = sourcePhase(engine);
   const sets = [spec.train, spec.test, spec.train];
   const counts = countGpuWork();
-  for (const variant of [{}, { onEpoch: (m: EpochMetrics) => m.epoch < 2 }, { epochs: 0 }]) {
+  const rng = new Rng(5), draw = (n: number) => Float32Array.from({ length: n }, () => 0.1 * rng.normal());
+  const lora: Adapter = { rank: 2, scale: 1, a: draw(20 * 2), b: draw(2 * 32) };
+  const adam: OptimizerSpec = { ...PLAIN_SGD, name: "adam" };
+  const variants: Partial<PhaseSpec>[] = [
+    {},
+    { onEpoch: (m: EpochMetrics) => m.epoch < 2 },
+    { epochs: 0 },
+    { steps: 14, optimizer: adam, adapters: [lora, null] }, // a budget ending the last epoch early
+  ];
+  for (const variant of variants) {
     const reports: Metrics[][] = [];
     engine.setModel(start);
     const waits = counts.waits;
@@ -208,6 +220,27 @@ export async function checkMeasuredAfter(engine: Engine): Promise<void> {
   }
 }
 
+/**
+ * A transfer's metrics are its final model's, as `evaluate` measures it afterwards: for `lp_ft`'s two
+ * stages (the splits measured with the second), and under step budgets of 1 and of 7 steps, which
+ * leave the second stage with none or part of an epoch.
+ */
+export async function checkFinalMetrics(engine: Engine): Promise<void> {
+  for (const steps of [null, 1, 7]) {
+    const config = smallConfig();
+    config.training.target_steps = steps;
+    const data = experimentOn(engine, config);
+    const source = await pretrain(engine, data.source, data.spec);
+    const result = await transfer(engine, data.target, source.model, "lp_ft", data.spec);
+    const [train, validation, test] = await engine.evaluate([
+      data.target.train,
+      data.target.validation,
+      data.target.test,
+    ]);
+    assert.deepEqual(result.metrics, { train, validation, test }, `target_steps ${steps}`);
+  }
+}
+
 /** Every check above with the name its test gets, for each engine's suite to run. */
 export const TRAINING_CHECKS: readonly (readonly [string, (engine: Engine) => Promise<void>])[] = [
   ["a non-finite loss stops the phase at that epoch and says where", checkDivergenceStops],
@@ -215,4 +248,5 @@ export const TRAINING_CHECKS: readonly (readonly [string, (engine: Engine) => Pr
   ["early stopping keeps the epoch a reference loop picks on the validation loss", checkEarlyStopping],
   ["a frozen weight or bias is never written, even when the rest diverges", checkFrozenParts],
   ["a phase's after-measurement is evaluate's, in the phase's one wait on a GPU", checkMeasuredAfter],
+  ["a transfer's metrics are its final model's, whichever stage trained last", checkFinalMetrics],
 ];

@@ -5,7 +5,8 @@
  * row order (u32) and the step records (row offset, row count, metrics slot, 1/rows), read by the
  * kernels through dynamic uniform offsets. Every minibatch step of an epoch, and the test-set
  * evaluation after it, is recorded into one compute pass and one submission. The host submits every
- * epoch of a phase before it waits, once, for all their metrics (16 bytes an epoch): each wait costs
+ * epoch of a phase before it waits, once, for all their metrics (16 bytes an epoch, then 8 for each
+ * dataset `PhaseSpec.after` measures at the end of the last epoch's submission): each wait costs
  * about 10 ms in Deno, which polls the device on a timer.
  *
  * @module
@@ -100,7 +101,10 @@ export interface Dispatch {
  * epoch's metrics at once; after an evaluation chunk of `logits`, its rows' outputs.
  */
 export interface MetricsCopy {
-  /** What to copy: the phase's metrics buffer (two 8-byte slots per epoch, the minibatches' sums then the test set's), or the last layer's outputs. */
+  /**
+   * What to copy: the phase's metrics buffer (two 8-byte slots per epoch, the minibatches' sums then
+   * the test set's, then one per dataset of `PhaseSpec.after`), or the last layer's outputs.
+   */
   readonly from: GPUBuffer;
   /** Byte offset in `from` where the copy starts. */
   readonly offset: number;

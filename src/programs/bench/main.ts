@@ -20,7 +20,6 @@ import { detectWasm } from "../../engines/cpu/wasm/runtime.ts";
 import { GpuContext, GpuUnavailable } from "../../engines/gpu/context.ts";
 import { GpuEngine, type SubmitEpoch } from "../../engines/gpu/engine.ts";
 import { defaultSchedule } from "../../engines/gpu/pipelines.ts";
-import { testCount } from "../../core/data.ts";
 import { type AutoResults, benchAuto, timedEpochs, timedWholeRun, type TimedWorkload } from "./auto_bench.ts";
 import { sourceTrainRows } from "../../core/tasks.ts";
 import { CLASSIC_STRATEGIES } from "../../core/recipes.ts";
@@ -247,7 +246,7 @@ async function wholeRunsPart(bench: Bench): Promise<WholeRunResult[]> {
 async function scalingPart(bench: Bench): Promise<BenchResults["scaling"]> {
   const { plan } = bench, base = defaultConfig();
   return {
-    trainRows: plan.scalingRows - testCount(plan.scalingRows, base.data.test_fraction),
+    trainRows: sourceTrainRows(experimentSpec(scalingWorkload(base, 512, 256, plan.scalingRows)).data),
     hidden: await sweep(bench, "hidden", plan.widths, (h) => scalingWorkload(base, h, 256, plan.scalingRows)),
     batch: await sweep(bench, "batch", plan.batches, (b) => scalingWorkload(base, 512, b, plan.scalingRows)),
   };

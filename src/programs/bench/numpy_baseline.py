@@ -11,7 +11,7 @@ weights: the cost of a step depends on the shapes, not on the values, so this ti
 our engines without reproducing their data generator or the pretrained weights.
 
 Reads one JSON spec on stdin (see src/programs/bench/numpy_baseline.ts), writes one JSON result on stdout.
-Only the training loops are timed. On any error: one line on stderr and exit code 2.
+Only the training loops are timed, each with the measurement of its phase's three splits after it. On any error: one line on stderr and exit code 2.
 """
 
 import json
@@ -83,12 +83,15 @@ def evaluate(layers, x, y, eval_rows):
 
 
 def run_phase(phase, eval_rows, rng):
-    """Makes the phase's random data and weights, then times its training; returns its result."""
+    """Makes the phase's random data and weights, then times its training and the measurement of
+    its three splits after it (as our engines' phase times count them); returns its result."""
     widths = phase["widths"]
     features, classes = widths[0], widths[-1]
-    n_train, n_test = phase["trainRows"], phase["testRows"]
+    n_train, n_val, n_test = phase["trainRows"], phase["validationRows"], phase["testRows"]
     x_train = rng.standard_normal((n_train, features), dtype=np.float32)
     y_train = rng.integers(0, classes, n_train)
+    x_val = rng.standard_normal((n_val, features), dtype=np.float32)
+    y_val = rng.integers(0, classes, n_val)
     x_test = rng.standard_normal((n_test, features), dtype=np.float32)
     y_test = rng.integers(0, classes, n_test)
     layers = he_layers(widths, rng)
@@ -106,6 +109,8 @@ def run_phase(phase, eval_rows, rng):
             loss += train_step(layers, steps, x_train[idx], y_train[idx])
         train_loss = loss / n_train if math.isfinite(loss) else None
         _, test_accuracy = evaluate(layers, x_test, y_test, eval_rows)
+    for x, y in ((x_train, y_train), (x_val, y_val), (x_test, y_test)):
+        evaluate(layers, x, y, eval_rows)
     seconds = time.perf_counter() - started
     return {
         "name": phase["name"],

@@ -11,7 +11,7 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { testCount } from "../../core/data.ts";
+import { splitCounts } from "../../core/data.ts";
 import { stepSizes } from "../../core/engine.ts";
 import { errorMessage } from "../../core/errors.ts";
 import {
@@ -28,8 +28,10 @@ import { type ExperimentSpec, sourceWidths, targetWidths } from "../../core/trai
 export interface BaselinePhase {
   /** `pretrain`, or the strategy's name. */
   readonly name: string;
-  /** Rows of random training data the script makes for the phase. */
+  /** Rows of random training data the script makes for the phase: the task's training split. */
   readonly trainRows: number;
+  /** Rows of random validation data: measured, with the other two, once the phase has trained. */
+  readonly validationRows: number;
   /** Rows of random test data, evaluated after every epoch. */
   readonly testRows: number;
   /** Layer widths: features, the hidden widths, classes. */
@@ -56,7 +58,10 @@ export interface BaselineSpec {
 export interface NumpyPhaseResult {
   /** The phase's name from the spec. */
   readonly name: string;
-  /** The training loop's time, per-epoch evaluation included, data generation excluded. */
+  /**
+   * The training loop's time, per-epoch evaluation and the three splits' measurement after it
+   * included (as our engines' phase times), data generation excluded.
+   */
   readonly seconds: number;
   /**
    * The last epoch's mean minibatch loss, as our engines report it; null when the phase ran no epoch
@@ -89,10 +94,10 @@ export function baselineSpec(
   strategies: readonly StrategyName[] = CLASSIC_STRATEGIES,
 ): BaselineSpec {
   const { data } = spec;
-  const rows = (n: number) => ({
-    trainRows: n - testCount(n, data.testFraction),
-    testRows: testCount(n, data.testFraction),
-  });
+  const rows = (n: number) => {
+    const { train, validation, test } = splitCounts(n, data);
+    return { trainRows: train, validationRows: validation, testRows: test };
+  };
   const widths = sourceWidths(spec);
   const layers = widths.length - 1;
   const pretrain: BaselinePhase = {

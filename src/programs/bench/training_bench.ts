@@ -127,7 +127,7 @@ export function largeWorkload(base: Config): Config {
   return config;
 }
 
-/** A workload for the scaling sweeps: `rows` source samples (80 % of them train), 64 features, 10 classes. */
+/** A workload for the scaling sweeps: `rows` source samples (64 % of them train), 64 features, 10 classes. */
 export function scalingWorkload(base: Config, hidden: number, batch: number, rows = 5120): Config {
   const config = structuredClone(base);
   Object.assign(config.data, { base_n_samples: rows, target_n_samples: 40, n_features: 64, n_classes: 10 });

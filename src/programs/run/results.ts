@@ -34,7 +34,7 @@ export interface Results {
   } | null;
   /** Per epoch of pretraining (`source`) and of the transfer (`target`, empty when none ran). */
   readonly history: { readonly source: EpochMetrics[]; readonly target: EpochMetrics[] };
-  /** Milliseconds in each phase's training loop (final evaluation excluded); `total` is their sum. */
+  /** Milliseconds of each phase, its final measurement of the three splits included; `total` is their sum. */
   readonly timings_ms: { readonly pretrain: number; readonly transfer: number; readonly total: number };
   /** Why a layer planned as pretrained started fresh (its shape changed); empty when none. */
   readonly notes: string[];

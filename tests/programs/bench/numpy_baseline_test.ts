@@ -31,6 +31,7 @@ function phase(overrides: Partial<BaselinePhase> = {}): BaselinePhase {
   return {
     name: "tiny",
     trainRows: 32,
+    validationRows: 12,
     testRows: 20,
     widths: [8, 64, 4],
     batchSize: 8,
@@ -54,7 +55,8 @@ Deno.test("baselineSpec: pretraining then each strategy, with the default config
   const [pretrain, ...transfers] = spec.phases;
   assert.deepEqual(pretrain, {
     name: "pretrain",
-    trainRows: 1600,
+    trainRows: 1280, // as the engines train: 2000 less 400 test rows, less 320 (a fifth of 1600) validation
+    validationRows: 320,
     testRows: 400,
     widths: [20, 32, 3],
     batchSize: 32,
@@ -62,8 +64,7 @@ Deno.test("baselineSpec: pretraining then each strategy, with the default config
     stepSizes: [0.05, 0.05],
   });
   for (const p of transfers) {
-    assert.equal(p.trainRows, 640);
-    assert.equal(p.testRows, 160);
+    assert.deepEqual([p.trainRows, p.validationRows, p.testRows], [512, 128, 160]);
     assert.deepEqual(p.widths, [20, 32, 3]);
     assert.equal(p.epochs, 20);
   }
@@ -85,7 +86,8 @@ Deno.test("baselineSpec: deep bases, a new class count, the data split's roundin
   config.data.test_fraction = 0.25; // 250.5 test rows: rounded up, as src/data.ts does
   config.training.head_finetune_base_lr_scale = 0.3;
   const [pretrain, head] = baselineSpec(experimentSpec(config), ["head_finetune"]).phases;
-  assert.deepEqual([pretrain.trainRows, pretrain.testRows], [751, 251]);
+  // 1002 rows: 251 test, then round(751 · 0.2) = 150 validation, 601 training.
+  assert.deepEqual([pretrain.trainRows, pretrain.validationRows, pretrain.testRows], [601, 150, 251]);
   assert.deepEqual(pretrain.widths, [20, 16, 8, 3]);
   assert.deepEqual(pretrain.stepSizes, [0.05, 0.05, 0.05]);
   assert.equal(head.name, "head_finetune");
