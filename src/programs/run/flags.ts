@@ -32,7 +32,7 @@ export interface RunOptions extends SetupOptions {
 export function parseRunArgs(args: readonly string[]): Parsed<RunOptions> {
   const program = programWithSetup(
     "deno task run",
-    "Pretrain a small MLP on a synthetic source task, then adapt it to a related target task with one strategy.",
+    "Pretrain a small MLP on a source task (synthetic, or real data from the config), then adapt it to a related target task with one strategy.",
   )
     .addOption(
       new Option(
