@@ -144,7 +144,7 @@ async function autoPart(
   scaling: BenchResults["scaling"],
 ): Promise<AutoResults | null> {
   if (bench.gpu === null || bench.wasm === null) return null;
-  const { plan } = bench, base = defaultConfig();
+  const { plan } = bench;
   const timed: TimedWorkload[] = plan.workloads.map(([workload, config]) => {
     const seconds = (engine: string) =>
       endToEnd.find((r) => r.workload === workload && r.engine === engine)!.source.secondsPerEpoch.median;
@@ -161,19 +161,17 @@ async function autoPart(
       measured: { gpu, cpu },
     });
   }
-  const points = (sweep: ScalingSweep, label: "hidden" | "batch", configure: (value: number) => Config) =>
+  const points = (sweep: ScalingSweep, label: ScalingLabel) =>
     sweep.rows.map((row): TimedWorkload => {
-      const config = configure(row[label]), rows = sourceTrainRows(experimentSpec(config).data);
+      const config = scalingPoint(plan, label, row[label]),
+        rows = sourceTrainRows(experimentSpec(config).data);
       return {
         workload: `${label} ${row[label]}`,
         ...timedEpochs(config),
         measured: { gpu: rows / row.gpu, cpu: rows / row[AUTO_CPU] },
       };
     });
-  timed.push(
-    ...points(scaling.hidden, "hidden", (h) => scalingWorkload(base, h, 256, plan.scalingRows)),
-    ...points(scaling.batch, "batch", (b) => scalingWorkload(base, 512, b, plan.scalingRows)),
-  );
+  timed.push(...points(scaling.hidden, "hidden"), ...points(scaling.batch, "batch"));
   bench.progress("auto: calibrating both engines, then the cost model's choice on every workload above");
   const cpu = new CpuEngine(await wasmKernels(bench.wasm, BENCH_THREADS));
   const gpu = await GpuEngine.create(await GpuContext.acquire(navigator.gpu)).catch((error) => {
@@ -244,27 +242,37 @@ async function wholeRunsPart(bench: Bench): Promise<WholeRunResult[]> {
 
 /** Samples per second against the hidden width (batch 256) and the batch size (hidden 512). */
 async function scalingPart(bench: Bench): Promise<BenchResults["scaling"]> {
-  const { plan } = bench, base = defaultConfig();
+  const { plan } = bench;
   return {
-    trainRows: sourceTrainRows(experimentSpec(scalingWorkload(base, 512, 256, plan.scalingRows)).data),
-    hidden: await sweep(bench, "hidden", plan.widths, (h) => scalingWorkload(base, h, 256, plan.scalingRows)),
-    batch: await sweep(bench, "batch", plan.batches, (b) => scalingWorkload(base, 512, b, plan.scalingRows)),
+    trainRows: sourceTrainRows(experimentSpec(scalingPoint(plan, "batch", 256)).data), // the same at every point
+    hidden: await sweep(bench, "hidden", plan.widths),
+    batch: await sweep(bench, "batch", plan.batches),
   };
 }
 
+/** Which setting a scaling sweep varies. */
+type ScalingLabel = "hidden" | "batch";
+
+/** A scaling sweep's workload at `value`: hidden widths at batch 256, batch sizes at hidden 512. */
+function scalingPoint(plan: Plan, label: ScalingLabel, value: number): Config {
+  const [hidden, batch] = label === "hidden" ? [value, 256] : [512, value];
+  return scalingWorkload(defaultConfig(), hidden, batch, plan.scalingRows);
+}
+
 /** One scaling sweep: each engine's source-phase throughput at each point, and where the GPU first wins. */
-async function sweep(
-  bench: Bench,
-  label: "hidden" | "batch",
-  points: readonly number[],
-  configure: (value: number) => Config,
-): Promise<ScalingSweep> {
+async function sweep(bench: Bench, label: ScalingLabel, points: readonly number[]): Promise<ScalingSweep> {
   const rows = [];
   for (const value of points) {
     const row: Record<string, number> = { [label]: value };
     for (const [engineLabel, engine] of await engines(bench, false)) {
       bench.progress(`scaling: ${label} ${value} on ${engineLabel}`);
-      const run = await benchWorkload(`${label} ${value}`, configure(value), engine, engineLabel, false);
+      const run = await benchWorkload(
+        `${label} ${value}`,
+        scalingPoint(bench.plan, label, value),
+        engine,
+        engineLabel,
+        false,
+      );
       row[engineLabel] = run.source.samplesPerSecond;
     }
     rows.push(row);
