@@ -21,6 +21,7 @@ import { Rng } from "../src/core/rng.ts";
 import { sourceWidths } from "../src/core/train.ts";
 import { GpuContext } from "../src/engines/gpu/context.ts";
 import { GpuEngine } from "../src/engines/gpu/engine.ts";
+import { summarizeTimings } from "../src/programs/bench/timing.ts";
 
 const ROUNDS = 20;
 
@@ -34,7 +35,7 @@ async function sideBySide(ways: readonly (() => Promise<unknown>)[]): Promise<st
       if (round > 0) times[w].push(performance.now() - start);
     }
   }
-  return times.map((ms) => ms.sort((a, b) => a - b)[ms.length >> 1].toFixed(1));
+  return times.map((ms) => summarizeTimings(ms).median.toFixed(1));
 }
 
 const spec = experimentSpec(defaultConfig());
