@@ -22,6 +22,7 @@ import {
 import { runCommand } from "../../app/setup.ts";
 import { type Grid, gridStrategies, type RunRecord } from "../../core/comparison.ts";
 import { UsageError } from "../../core/errors.ts";
+import { shardSeeds } from "../../app/shards.ts";
 
 /** What the merge program's arguments ask for. */
 export interface MergeOptions {
@@ -150,7 +151,7 @@ function checkEveryRun(shards: readonly ShardResults[], grid: Grid): void {
   const owner = new Map<number, string>();
   for (const { folder, results } of shards) {
     const { index, count } = results.shard!;
-    const own = new Set(grid.seeds.filter((_, position) => position % count === index));
+    const own = new Set(shardSeeds(grid.seeds, results.shard));
     for (const p of results.pretrainings) {
       if (!own.has(p.seed)) {
         throw new UsageError(`${folder}: has seed ${p.seed}, which is not shard ${index}/${count}'s`);
