@@ -1,6 +1,7 @@
 /**
- * The playground's server as a child process, for the tests and the screenshot tool: `deno task serve --port 0` started in the repository, its port
- * read from the line it prints, and a stop that sends SIGINT and resolves with its exit code and stderr.
+ * The playground's server as a child process, for the tests and the screenshot tool:
+ * `deno task serve --port 0` started in the repository, its port read from the line it prints, and a
+ * stop that sends SIGINT and resolves with its exit code and stderr.
  */
 
 const ROOT = new URL("..", import.meta.url).pathname;

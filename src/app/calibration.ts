@@ -12,9 +12,9 @@
  * The tiny model's arithmetic is nearly nil, so `long − short` is 60 steps of 2 layers of overhead
  * (`perLayerStep`), `epochs − long` is 15 epochs' own cost (`perEpoch`), and `short` less its 8
  * layer-steps and its epoch is the phase's own cost (`perPhase`). What a wide probe takes beyond those
- * is its arithmetic (`flopsPerSecond`). Each probe runs once untimed
- * (to compile kernels and pipelines), then the fastest of {@linkcode PROBE_REPEATS} timed runs counts:
- * noise only ever adds time.
+ * is its arithmetic (`flopsPerSecond`). Each probe runs once untimed (to compile kernels and
+ * pipelines), then the fastest of {@linkcode PROBE_REPEATS} timed runs counts: noise only ever adds
+ * time.
  *
  * @module
  */

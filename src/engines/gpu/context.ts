@@ -148,10 +148,10 @@ function ensureRuntimeDir(): void {
  * some: on Linux, Vulkan and OpenGL (through Mesa's EGL). Under `deno test`, which starts WebGPU
  * afresh in every test module, EGL sometimes aborts the process at exit: measured here, 30 modules
  * that each request an adapter ended in glibc's "double free or corruption" in 10 of 40 runs with
- * every backend, 13 of 25 with OpenGL alone and none of 40 with Vulkan alone. So on Linux, when the variable is unset,
- * this names Vulkan for the rest of the process, before the first request; Mesa's and NVIDIA's Linux
- * drivers ship Vulkan beside OpenGL. A value already set is kept; without permission to read or set
- * the variable, nothing changes.
+ * every backend, 13 of 25 with OpenGL alone and none of 40 with Vulkan alone. So on Linux, when the
+ * variable is unset, this names Vulkan for the rest of the process, before the first request;
+ * Mesa's and NVIDIA's Linux drivers ship Vulkan beside OpenGL. A value already set is kept; without
+ * permission to read or set the variable, nothing changes.
  */
 function chooseBackends(): void {
   if (!("Deno" in globalThis) || Deno.build.os !== "linux") return;

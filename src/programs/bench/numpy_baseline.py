@@ -11,7 +11,8 @@ weights: the cost of a step depends on the shapes, not on the values, so this ti
 our engines without reproducing their data generator or the pretrained weights.
 
 Reads one JSON spec on stdin (see src/programs/bench/numpy_baseline.ts), writes one JSON result on stdout.
-Only the training loops are timed, each with the measurement of its phase's three splits after it. On any error: one line on stderr and exit code 2.
+Only the training loops are timed, each with the measurement of its phase's three splits after it.
+On any error: one line on stderr and exit code 2.
 """
 
 import json

@@ -1,10 +1,11 @@
 /**
  * `compare --resume` and the checkpoints that make it possible. After each seed finishes (its
  * pretraining and every transfer from it), the run folder's `results.json` is rewritten with every
- * finished seed, marked incomplete and without the statistics; a process killed outright (a preempted array task) thus loses at
- * most the seed it was on. `--resume` reads that file back, checks that it was run with the same
- * config, grid, shard and engine kind, keeps its finished seeds and runs the others; since every run
- * is seeded, the final outputs are those of an uninterrupted run, timings apart.
+ * finished seed, marked incomplete and without the statistics; a process killed outright (a preempted
+ * array task) thus loses at most the seed it was on. `--resume` reads that file back, checks that it
+ * was run with the same config, grid, shard and engine kind, keeps its finished seeds and runs the
+ * others; since every run is seeded, the final outputs are those of an uninterrupted run, timings
+ * apart.
  *
  * @module
  */
