@@ -1,11 +1,5 @@
-// One optimizer step of one layer (the rules of src/core/optimizers.ts, as the CPU engine's optimizer.ts):
-//
-//   g ← g + λ_c · w + α · (w − w₀)              λ_c = p.coupled: L2 weight decay + the penalty's decay
-//   sgd (0)       w ← w − η g
-//   momentum (1)  v ← μ v + g;  w ← w − η (nesterov ? g + μ v : v)           (v kept in `m`)
-//   adam (2)      m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;
-//                 w ← w − η λ_d w − η m̂ / (√v̂ + ε),  m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ)
-//                 (λ_d = p.decoupled: adamw's weight decay, 0 for adam)
+// One optimizer step of one layer: update_rule.wgsl's `apply_rule` (put in front of this file by the
+// host) on every parameter that learns, its state read from and written back to `m` and `v`.
 //
 // The layer's parameters are seen as one (M+1)×N array: rows 0..M-1 the weights W (M×N), row M the
 // bias b; `grad`, `m`, `v` and `anchor` (w₀) are laid out the same way. η is p.rate_w for the weights
@@ -46,24 +40,21 @@ struct Step { row_offset: u32, rows: u32, slot: u32, grad_scale: f32, index: u32
 @group(0) @binding(6) var<uniform> p: Params;
 @group(0) @binding(7) var<uniform> step: Step;
 
+fn rule() -> Rule {
+  return Rule(p.kind, p.nesterov, p.mu, p.beta1, p.beta2, p.epsilon, p.coupled, p.decoupled, p.anchor);
+}
+
 /** The new value of parameter `w` at element `e` with step size `rate`, updating its state. */
 fn update(e: u32, w: f32, rate: f32, t0: u32) -> f32 {
-  var g = grad[e] + p.coupled * w;
-  if (p.anchor != 0.0) { g += p.anchor * (w - anchor[e]); }
-  if (p.kind == 0u) { return w - rate * g; }
-  if (p.kind == 1u) {
-    let velocity = p.mu * m[e] + g;
-    m[e] = velocity;
-    return w - rate * select(velocity, g + p.mu * velocity, p.nesterov != 0u);
-  }
-  let t = f32(t0 + step.index + 1u);
-  let first = p.beta1 * m[e] + (1.0 - p.beta1) * g;
-  let second = p.beta2 * v[e] + (1.0 - p.beta2) * g * g;
-  m[e] = first;
-  v[e] = second;
-  let m_hat = first / (1.0 - pow(p.beta1, t));
-  let v_hat = second / (1.0 - pow(p.beta2, t));
-  return w - rate * p.decoupled * w - rate * m_hat / (sqrt(v_hat) + p.epsilon);
+  var state = Updated(w, 0.0, 0.0);
+  if (p.kind != 0u) { state.m = m[e]; }
+  if (p.kind == 2u) { state.v = v[e]; }
+  var w0 = 0.0;
+  if (p.anchor != 0.0) { w0 = anchor[e]; }
+  let u = apply_rule(rule(), w, grad[e], state.m, state.v, w0, rate, t0 + step.index + 1u);
+  if (p.kind != 0u) { m[e] = u.m; }
+  if (p.kind == 2u) { v[e] = u.v; }
+  return u.w;
 }
 
 @compute @workgroup_size(64)

@@ -28,6 +28,7 @@ import { type Layer, type Mlp, sameShape } from "../../core/model.ts";
 import { isPlainSgd, NO_PENALTY, type OptimizerSpec, PLAIN_SGD } from "../../core/optimizers.ts";
 import type { PartRates } from "../../core/recipes.ts";
 import { LayerOptimizer } from "./optimizer_state.ts";
+import { type FusedLayout, fusedLayout, FusedRun } from "./fused_mlp.ts";
 import { type AdapterDispatch, GpuAdapter } from "./adapter.ts";
 import { epochOrder } from "../../core/shuffle.ts";
 import { type GpuContext, readBuffers } from "./context.ts";
@@ -35,6 +36,7 @@ import {
   bufferBytes,
   defaultSchedule,
   DIMS_RATE_OFFSET,
+  type Dispatch,
   MATMUL_VARIANTS,
   matmulDims,
   type MatmulSchedule,
@@ -84,18 +86,6 @@ interface Span {
   readonly rows: number;
 }
 
-/** One kernel launch: what runs, on which buffers, with which step record, over how many workgroups. */
-export interface Dispatch {
-  /** One of the engine's {@linkcode Pipelines}: a matmul variant or the softmax cross-entropy. */
-  readonly pipeline: GPUComputePipeline;
-  /** Bound as group 0; its step binding is read at `offset`. */
-  readonly group: GPUBindGroup;
-  /** Byte offset of the step record. */
-  readonly offset: number;
-  /** `[x, y]` workgroup counts: one per 32×32 tile of C for a matmul, `[1, 1]` for the softmax. */
-  readonly workgroups: readonly [number, number];
-}
-
 /**
  * A copy into a mappable buffer, recorded after a compute pass: after a phase's last epoch, every
  * epoch's metrics at once; after an evaluation chunk of `logits`, its rows' outputs.
@@ -137,10 +127,20 @@ export function submitEpoch(device: GPUDevice, work: readonly Dispatch[], copy?:
   device.queue.submit([encoder.finish()]);
 }
 
+/**
+ * Which kernels train a phase: `fused` runs whole minibatch steps in one workgroup
+ * (`shaders/fused_mlp.wgsl`) where the phase fits it, `general` one dispatch per layer and operation,
+ * `auto` the fused kernel where it fits on a hardware GPU and the general ones on a software adapter
+ * (where the fused kernel was measured slower: docs/BENCHMARKS.md).
+ */
+export type KernelChoice = "auto" | "fused" | "general";
+
 /** How to build a {@linkcode GpuEngine}. */
 export interface GpuEngineOptions {
   /** The matmul schedule; by default `blocked` on a software adapter, `tiled` on a GPU. */
   readonly schedule?: MatmulSchedule;
+  /** Which kernels train each phase; `auto` by default. */
+  readonly kernels?: KernelChoice;
   /** How each training epoch reaches the device; by default {@linkcode submitEpoch}. */
   readonly submit?: SubmitEpoch;
   /** Called around each host wait for the device (a profiler times them); by default nothing. */
@@ -169,6 +169,7 @@ export class GpuEngine implements Engine {
   readonly #device: GPUDevice;
   readonly #submitEpoch: SubmitEpoch;
   readonly #waited: <T>(wait: Promise<T>) => Promise<T>;
+  readonly #kernels: KernelChoice;
   #layers: LayerBuffers[] = [];
   /** Per layer, its optimizer buffers and state, made the first time a phase needs more than plain SGD. */
   #optimizers: LayerOptimizer[] | null = null;
@@ -189,8 +190,10 @@ export class GpuEngine implements Engine {
     readonly pipelines: Pipelines,
     submit: SubmitEpoch,
     waited: <T>(wait: Promise<T>) => Promise<T>,
+    kernels: KernelChoice,
   ) {
     this.#waited = waited;
+    this.#kernels = kernels;
     this.#device = context.device;
     this.#submitEpoch = submit;
     this.description = `WebGPU on ${context.description}, ${pipelines.schedule} matmul`;
@@ -217,6 +220,7 @@ export class GpuEngine implements Engine {
       pipelines,
       options.submit ?? submitEpoch,
       options.waited ?? ((w) => w),
+      options.kernels ?? "auto",
     );
     context.check();
     return engine;
@@ -283,15 +287,17 @@ export class GpuEngine implements Engine {
     const plan = gradientPlan(spec.layerRates);
     const ruleChanged = this.#takeRule(spec.optimizer ?? PLAIN_SGD);
     const attached = this.#prepareAdapters(spec, sizes, ruleChanged);
-    const fused = this.#prepareOptimizers(spec, sizes, ruleChanged);
+    const inMatmul = this.#prepareOptimizers(spec, sizes, ruleChanged);
     const afterSlot = 2 * spec.epochs;
     const metrics = this.#buffer(
       Math.max(1, spec.epochs) * EPOCH_BYTES + after.length * SLOT_BYTES,
       STORAGE | COPY_SRC,
     );
-    const bindings = this.#bindings(train, test, metrics, fused);
+    const bindings = this.#bindings(train, test, metrics, inMatmul);
     const afterWork = this.#measureDispatches(after, afterPasses, metrics, records, epochRecords, afterSlot);
     await this.#merge(attached);
+    const fused = this.#fusedRun(spec, plan, sizes, inMatmul);
+    const fusedGroup = fused?.group(this.pipelines, train.x, train.labels, this.#order, metrics);
     let submitted = 0;
     const order = new Uint32Array(train.n);
     const readback = this.#buffer(metrics.size, MAP_READ | COPY_DST);
@@ -313,18 +319,23 @@ export class GpuEngine implements Engine {
         );
         this.#device.queue.writeBuffer(this.#order, 0, order);
         this.#device.queue.writeBuffer(this.#steps, 0, records);
-        const work = [
-          ...epochSpans(index).flatMap((span, s) => this.#stepDispatches(bindings, span, s, plan)),
-          ...chunks.flatMap((span, c) => this.#evaluationDispatches(bindings, span, minibatches.length + c)),
-        ];
         const last = index === spec.epochs - 1;
-        await this.#submitEpoch(
-          this.#device,
-          last ? [...work, ...afterWork] : work,
-          last ? { from: metrics, offset: 0, to: readback } : undefined,
-        );
+        const evaluation = [
+          ...chunks.flatMap((span, c) => this.#evaluationDispatches(bindings, span, minibatches.length + c)),
+          ...(last ? afterWork : []),
+        ];
+        const copy = last ? { from: metrics, offset: 0, to: readback } : undefined;
+        if (fused) { // the fused kernel trains in packed buffers: the layers' own are synced before the test set
+          await this.#submitEpoch(this.#device, fused.dispatches(this.pipelines, fusedGroup!, index));
+          fused.syncParameters();
+          await this.#submitEpoch(this.#device, evaluation, copy);
+        } else {
+          const steps = epochSpans(index).flatMap((span, s) => this.#stepDispatches(bindings, span, s, plan));
+          await this.#submitEpoch(this.#device, [...steps, ...evaluation], copy);
+        }
         submitted += epochSpans(index).length;
       }
+      fused?.syncState();
       if (spec.epochs === 0) {
         spec.after?.report(await this.evaluate(after));
         return history;
@@ -343,8 +354,8 @@ export class GpuEngine implements Engine {
       }
       spec.after?.report(after.map((data, k) => slotMetrics(sums, afterSlot + k, data.n)));
     } finally {
-      this.#release([metrics, readback]);
-      this.#optimizers?.forEach((o, l) => fused[l] || o.advance(submitted));
+      this.#release([metrics, readback, ...fused?.buffers() ?? []]);
+      this.#optimizers?.forEach((o, l) => inMatmul[l] || o.advance(submitted));
       this.#adapters.forEach((adapter, l) => plan.learns[l] && adapter?.advance(submitted));
     }
     return history;
@@ -448,6 +459,66 @@ export class GpuEngine implements Engine {
       }
     }
     return work;
+  }
+
+  /**
+   * Which kernels train `spec` on the current model: `fused` where the engine's
+   * {@linkcode KernelChoice} allows it and the phase fits the fused kernel (see `fused_mlp.ts`;
+   * LoRA adapters, and phases in which nothing learns, take the general path), else `general`.
+   */
+  kernelsFor(spec: PhaseSpec): "fused" | "general" {
+    return this.#fusedLayout(spec, gradientPlan(spec.layerRates)) === null ? "general" : "fused";
+  }
+
+  #fusedLayout(spec: PhaseSpec, plan: GradientPlan): FusedLayout | null {
+    const wanted = this.#kernels === "fused" || (this.#kernels === "auto" && !this.context.software);
+    const adapted = spec.adapters?.some((adapter) => adapter !== null) ?? false;
+    if (!wanted || adapted || plan.lowest < 0 || spec.epochs === 0) return null;
+    return fusedLayout(this.#widths(), Math.min(spec.batchSize, spec.train.n), plan.lowest);
+  }
+
+  /** The model's widths: its input, then each layer's outputs. */
+  #widths(): number[] {
+    return [this.#layers[0].inputs, ...this.#layers.map((layer) => layer.outputs)];
+  }
+
+  /**
+   * The fused kernel's run of `spec` when it takes the phase (its packed buffers filled), else null.
+   * `inMatmul` says which layers' optimizer state the phase leaves alone (`#prepareOptimizers`).
+   */
+  #fusedRun(
+    spec: PhaseSpec,
+    plan: GradientPlan,
+    sizes: readonly PartRates[],
+    inMatmul: readonly boolean[],
+  ): FusedRun | null {
+    const layout = this.#fusedLayout(spec, plan);
+    if (layout === null) return null;
+    const rows = spec.train.n, epochs = Array.from({ length: spec.epochs }, (_, e) => e);
+    const optimizer = (l: number) => inMatmul[l] ? null : this.#optimizers?.[l] ?? null;
+    const phase = {
+      trainRows: rows,
+      batch: Math.min(spec.batchSize, rows),
+      lowest: plan.lowest,
+      optimizer: spec.optimizer ?? PLAIN_SGD,
+      sizes,
+      penalties: this.#layers.map((_, l) => spec.penalties?.[l] ?? NO_PENALTY),
+      counts: this.#layers.map((_, l) => optimizer(l)?.steps ?? { weights: 0, biases: 0 }),
+    };
+    return new FusedRun(
+      this.#device,
+      this.#layers.map((layer, l) => ({
+        weights: layer.weights,
+        bias: layer.bias,
+        state: optimizer(l)?.state ?? null,
+      })),
+      this.#widths(),
+      layout,
+      phase,
+      epochs.map((e) => epochSteps(spec, rows, e)),
+      this.#stepAlign,
+      (bytes, usage) => this.#buffer(bytes, usage),
+    );
   }
 
   /** W = W₀ + s · A · B on the layers whose adapter was just attached, before any step reads W. */

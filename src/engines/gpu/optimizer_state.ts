@@ -15,7 +15,7 @@ import { decayTerms, type OptimizerSpec, type Penalty } from "../../core/optimiz
 import type { PartRates } from "../../core/recipes.ts";
 import { optimizerParams, type Pipelines } from "./pipelines.ts";
 
-const { STORAGE, UNIFORM, COPY_DST } = GPUBufferUsage;
+const { STORAGE, UNIFORM, COPY_DST, COPY_SRC } = GPUBufferUsage;
 
 /** Makes a device buffer the engine owns (and frees with the rest). */
 export type MakeBuffer = (bytes: number, usage: number) => GPUBuffer;
@@ -45,9 +45,9 @@ export class LayerOptimizer {
   ) {
     const bytes = (inputs + 1) * outputs * 4;
     this.grad = make(bytes, STORAGE);
-    this.#m = make(bytes, STORAGE | COPY_DST);
-    this.#v = make(bytes, STORAGE | COPY_DST);
-    this.#anchor = make(bytes, STORAGE | COPY_DST);
+    this.#m = make(bytes, STORAGE | COPY_DST | COPY_SRC); // the fused kernel's copies read them
+    this.#v = make(bytes, STORAGE | COPY_DST | COPY_SRC);
+    this.#anchor = make(bytes, STORAGE | COPY_DST | COPY_SRC);
     this.#params = make(64, UNIFORM | COPY_DST);
   }
 
@@ -110,6 +110,16 @@ export class LayerOptimizer {
         t0B: this.#counts.biases ?? 0,
       }),
     );
+  }
+
+  /** The moments and the anchor, each laid out `[W; b]`: what the fused kernel copies in and out. */
+  get state(): { m: GPUBuffer; v: GPUBuffer; anchor: GPUBuffer } {
+    return { m: this.#m, v: this.#v, anchor: this.#anchor };
+  }
+
+  /** Steps each part took since its state was fresh (0 for a part that is not learning): its t before this phase. */
+  get steps(): { weights: number; biases: number } {
+    return { weights: this.#counts.weights ?? 0, biases: this.#counts.biases ?? 0 };
   }
 
   /** Whether the phase `prepare` readied leaves both parts frozen, so that its dispatch would change nothing. */

@@ -1,6 +1,7 @@
 /**
- * The compute pipelines built from `shaders/matmul.wgsl`, `shaders/softmax_xent.wgsl` and
- * `shaders/optimizer.wgsl`, and the bind group layouts they share.
+ * The compute pipelines built from `shaders/matmul.wgsl`, `shaders/softmax_xent.wgsl`,
+ * `shaders/optimizer.wgsl` and `shaders/fused_mlp.wgsl` (the last two after
+ * `shaders/update_rule.wgsl`, which both call), and the bind group layouts they share.
  *
  * Each shader is compiled once per device; its variants come from WGSL `override` constants, so the
  * branches a variant does not take are folded away by the compiler. All pipelines are created up
@@ -13,6 +14,8 @@
 import matmulSource from "../../../shaders/matmul.wgsl" with { type: "text" };
 import softmaxXentSource from "../../../shaders/softmax_xent.wgsl" with { type: "text" };
 import optimizerSource from "../../../shaders/optimizer.wgsl" with { type: "text" };
+import updateRuleSource from "../../../shaders/update_rule.wgsl" with { type: "text" };
+import fusedMlpSource from "../../../shaders/fused_mlp.wgsl" with { type: "text" };
 import { errorMessage } from "../../core/errors.ts";
 import { GpuError } from "./context.ts";
 
@@ -241,6 +244,40 @@ export const OPTIMIZER_BINDINGS = [
   ["step", "step"],
 ] as const;
 
+/** Invocations of the kernel's one workgroup. */
+export const FUSED_THREADS = 64;
+/**
+ * Floats of the kernel's `mem`: WebGPU's guaranteed 16 KiB of workgroup memory, less the two
+ * per-invocation sums (`loss_part`, `correct_part`).
+ */
+export const FUSED_MEMORY = (16384 - 2 * 4 * FUSED_THREADS) / 4;
+/** Layers the kernel's `Net` uniform has room for. */
+export const MAX_FUSED_LAYERS = 8;
+/**
+ * Loop iterations one invocation may run in one dispatch: llvmpipe cuts every loop of an invocation
+ * short once its iterations in a dispatch add up to about 65535 (tools/llvmpipe_loop_limit.ts), so
+ * a dispatch keeps well under it.
+ */
+export const FUSED_LOOP_BUDGET = 50_000;
+
+/** The WGSL constants the host sets in front of fused_mlp.wgsl. */
+export const FUSED_CONSTANTS = `const THREADS = ${FUSED_THREADS}u;
+const MEMORY = ${FUSED_MEMORY};
+const MAX_LAYERS = ${MAX_FUSED_LAYERS};
+`;
+
+/** fused_mlp.wgsl's bindings (group 0) in binding order, each named by its role and its kind. */
+export const FUSED_BINDINGS = [
+  ["x", "read"],
+  ["labels", "read"],
+  ["order", "read"],
+  ["params", "write"],
+  ["state", "write"],
+  ["metrics", "write"],
+  ["net", "uniform"],
+  ["work", "step"],
+] as const;
+
 /** optimizer.wgsl's `Params` as 16 words (see its header); `kind` 0 sgd, 1 momentum, 2 adam and adamw. */
 export interface OptimizerParams {
   /** The weights' count M·N: elements below it are W, the next N are b. */
@@ -300,12 +337,15 @@ export type MatmulBuffers = Readonly<Record<typeof MATMUL_BINDINGS[number][0], G
 export type XentBuffers = Readonly<Record<typeof XENT_BINDINGS[number][0], GPUBuffer>>;
 /** The buffers of one optimizer dispatch, by role (see optimizer.wgsl's header). */
 export type OptimizerBuffers = Readonly<Record<typeof OPTIMIZER_BINDINGS[number][0], GPUBuffer>>;
+/** The buffers of one fused training dispatch, by role (see fused_mlp.wgsl's header). */
+export type FusedBuffers = Readonly<Record<typeof FUSED_BINDINGS[number][0], GPUBuffer>>;
 
 /** Pipelines and layouts for one device. */
 export class Pipelines {
   readonly #matmul = new Map<string, GPUComputePipeline>();
   readonly #xent = new Map<boolean, GPUComputePipeline>();
   #optimizer: GPUComputePipeline | null = null;
+  #fused: GPUComputePipeline | null = null;
 
   private constructor(
     readonly device: GPUDevice,
@@ -314,6 +354,7 @@ export class Pipelines {
       matmul: GPUBindGroupLayout;
       xent: GPUBindGroupLayout;
       optimizer: GPUBindGroupLayout;
+      fused: GPUBindGroupLayout;
     },
   ) {}
 
@@ -323,10 +364,17 @@ export class Pipelines {
       matmul: layout(device, MATMUL_BINDINGS),
       xent: layout(device, XENT_BINDINGS),
       optimizer: layout(device, OPTIMIZER_BINDINGS),
+      fused: layout(device, FUSED_BINDINGS),
     };
-    const matmulModule = await compile(device, "matmul.wgsl", matmulSource);
-    const xentModule = await compile(device, "softmax_xent.wgsl", softmaxXentSource);
-    const optimizerModule = await compile(device, "optimizer.wgsl", optimizerSource);
+    const matmulModule = await compile(device, [["matmul.wgsl", matmulSource]]);
+    const xentModule = await compile(device, [["softmax_xent.wgsl", softmaxXentSource]]);
+    const rule = ["update_rule.wgsl", updateRuleSource] as const;
+    const optimizerModule = await compile(device, [rule, ["optimizer.wgsl", optimizerSource]]);
+    const fusedModule = await compile(device, [
+      ["the engine's constants", FUSED_CONSTANTS],
+      rule,
+      ["fused_mlp.wgsl", fusedMlpSource],
+    ]);
     const pipelines = new Pipelines(device, schedule, layouts);
     const variants = [
       ...[Rows.direct, Rows.chunk, Rows.shuffled].flatMap((rows) => [
@@ -377,6 +425,17 @@ export class Pipelines {
           "step",
         );
       })(),
+      (async () => {
+        pipelines.#fused = await pipeline(
+          device,
+          "fused_mlp.wgsl",
+          fusedModule,
+          "main",
+          layouts.fused,
+          {},
+          "train",
+        );
+      })(),
       ...[true, false].map(async (withGrad) => {
         const constants = { WITH_GRAD: Number(withGrad), LABEL_ROWS: withGrad ? Rows.shuffled : Rows.chunk };
         const name = withGrad ? "loss and gradient" : "loss";
@@ -409,6 +468,16 @@ export class Pipelines {
     return this.#optimizer!;
   }
 
+  /** Whole minibatch steps of a small MLP in one workgroup (fused_mlp.wgsl). */
+  fusedMlp(): GPUComputePipeline {
+    return this.#fused!;
+  }
+
+  /** A bind group for one fused training dispatch. */
+  fusedGroup(buffers: FusedBuffers): GPUBindGroup {
+    return bindGroup(this.device, this.layouts.fused, FUSED_BINDINGS, buffers);
+  }
+
   /** A bind group for one optimizer dispatch. */
   optimizerGroup(buffers: OptimizerBuffers): GPUBindGroup {
     return bindGroup(this.device, this.layouts.optimizer, OPTIMIZER_BINDINGS, buffers);
@@ -423,6 +492,18 @@ export class Pipelines {
   xentGroup(buffers: XentBuffers): GPUBindGroup {
     return bindGroup(this.device, this.layouts.xent, XENT_BINDINGS, buffers);
   }
+}
+
+/** One kernel launch: what runs, on which buffers, with which step record, over how many workgroups. */
+export interface Dispatch {
+  /** One of the {@linkcode Pipelines}: a matmul variant, the softmax, the optimizer or the fused kernel. */
+  readonly pipeline: GPUComputePipeline;
+  /** Bound as group 0; its step binding is read at `offset`. */
+  readonly group: GPUBindGroup;
+  /** Byte offset of the step record. */
+  readonly offset: number;
+  /** `[x, y]` workgroup counts: one per 32×32 tile of C for a matmul, `[1, 1]` for the softmax and the fused kernel. */
+  readonly workgroups: readonly [number, number];
 }
 
 /** Binds each role's buffer at its index; the step record is bound {@linkcode STEP_BYTES} wide. */
@@ -467,12 +548,29 @@ function layout(device: GPUDevice, bindings: readonly (readonly [string, Binding
   });
 }
 
-async function compile(device: GPUDevice, file: string, code: string): Promise<GPUShaderModule> {
-  const module = device.createShaderModule({ label: file, code });
+/**
+ * One module from `parts` (each a file name and its WGSL) put one after the other; a compiler message
+ * names the part and its line there.
+ */
+async function compile(
+  device: GPUDevice,
+  parts: readonly (readonly [string, string])[],
+): Promise<GPUShaderModule> {
+  const code = parts.map(([, text]) => text.endsWith("\n") ? text : `${text}\n`);
+  const file = parts.at(-1)![0];
+  const module = device.createShaderModule({ label: file, code: code.join("") });
   const info = await module.getCompilationInfo();
+  const where = (line: number) => {
+    for (const [k, text] of code.entries()) {
+      const lines = text.split("\n").length - 1;
+      if (line <= lines) return `${parts[k][0]}:${line}`;
+      line -= lines;
+    }
+    return `${file}:${line}`;
+  };
   const errors = info.messages.filter((m) => m.type === "error");
   if (errors.length > 0) {
-    const text = errors.map((m) => `${file}:${m.lineNum}:${m.linePos}: ${m.message}`).join("; ");
+    const text = errors.map((m) => `${where(m.lineNum)}:${m.linePos}: ${m.message}`).join("; ");
     throw new GpuError(`shader compilation failed: ${text}`);
   }
   return module;

@@ -11,7 +11,8 @@
  * @module
  */
 
-import type { Dispatch, MetricsCopy, SubmitEpoch } from "./engine.ts";
+import type { MetricsCopy, SubmitEpoch } from "./engine.ts";
+import type { Dispatch } from "./pipelines.ts";
 
 /** The most dispatches timed by one query set: two queries each, and WebGPU allows 4096 a set. */
 const MAX_TIMED_DISPATCHES = 2048;

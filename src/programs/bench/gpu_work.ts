@@ -10,7 +10,8 @@
  * @module
  */
 
-import { type Dispatch, type MetricsCopy, submitEpoch } from "../../engines/gpu/engine.ts";
+import { type MetricsCopy, submitEpoch } from "../../engines/gpu/engine.ts";
+import type { Dispatch } from "../../engines/gpu/pipelines.ts";
 
 /** Work sent to every WebGPU device of this process so far. */
 export interface GpuWork {

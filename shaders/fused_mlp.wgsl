@@ -1,0 +1,250 @@
+// Minibatch training of a small MLP held in workgroup memory, in one workgroup: a dispatch runs
+// `work.steps` consecutive minibatch steps of one epoch (forward, loss gradient, backward, update),
+// reading the parameters once at its start and writing back the parts that learn at its end.
+//
+// For each row x of step s's minibatch B (rows order[work.first_row + s · batch ...]):
+//   a₀ = x;  a_l = relu(a_{l−1} W_l + b_l) below the head, z = a_{L−1} W_L + b_L      (W_l is in × out)
+//   loss = log Σ_k exp(z_k − max z) − (z_y − max z);  δ_L = (softmax(z) − onehot(y)) / |B|
+//   G_l = a_{l−1}ᵀ δ_l,  g_l = Σ_rows δ_l,  δ_{l−1} = (δ_l W_lᵀ) ⊙ [a_{l−1} > 0]   (down to the lowest learning layer)
+// then every parameter of a part whose step size is above 0 goes through update_rule.wgsl's
+// `apply_rule` (t = its part's t0 + work.first_step + s + 1); a part at 0 is never written, nor is its
+// state. Each step's loss sum and correct count (argmax, the lowest class on ties), taken before its
+// update, are added to metrics slot work.slot when the dispatch ends.
+//
+// Workgroup memory `mem` (MEMORY floats, set by the host) holds, at offsets from `net`: the parameters
+// (W₁, b₁, W₂, b₂, ... as in `params`, from 0), their gradients (from net.params), and every row's
+// activations layer after layer (layer l's inputs from layer[l].act_at, `batch` rows apart), each
+// layer's outputs replaced by its deltas on the way back. `state` holds, in the parameters' layout,
+// the optimizer's first moments (from 0), second moments (from net.params) and the anchor w₀ (from
+// 2 · net.params). The host's side of these layouts, and of the loop budget a dispatch keeps to, is
+// engines/gpu/fused.ts.
+//
+// Why a budget of loop iterations per dispatch: Mesa's llvmpipe stops every loop of an invocation once
+// the invocation's iterations in a dispatch add up to about 65535, so a dispatch takes only as many
+// steps as stay well under that (and a hardware GPU's watchdog never sees a long one).
+// Why the rows of a step go through each layer together: a barrier costs llvmpipe a switch of every
+// invocation, so the kernel takes a few per layer and step, not per row.
+//
+// Bindings (group 0): 0 x (train rows × features), 1 labels (u32), 2 order (u32, the epoch's row
+//   order), 3 params (read_write), 4 state (read_write), 5 metrics (read_write, {loss: f32,
+//   correct: u32} per slot), 6 net (uniform Net), 7 work {first_step, first_row, steps, slot}
+//   (uniform, dynamic offset).
+// Dispatch: one workgroup of THREADS.
+
+struct Layer {
+  inputs: u32,
+  outputs: u32,
+  weight_at: u32,   // in params, state and mem; the bias follows the weights
+  act_at: u32,      // where this layer's input rows start in mem
+  rate_w: f32,      // the weights' step size; 0 freezes them
+  rate_b: f32,
+  t0_w: u32,        // steps each part took before this phase since its state was fresh
+  t0_b: u32,
+  coupled: f32,     // the rule's L2 pull towards 0 for this layer
+  anchor: f32,      // α, towards state's anchor
+  _pad0: u32,
+  _pad1: u32,
+}
+
+struct Net {
+  layers: u32,
+  lowest: u32,      // the lowest layer that learns: no delta is needed below it
+  train_rows: u32,
+  batch: u32,
+  params: u32,      // P: the parameters' count
+  kind: u32,
+  nesterov: u32,
+  mu: f32,
+  beta1: f32,
+  beta2: f32,
+  epsilon: f32,
+  decoupled: f32,
+  layer: array<Layer, MAX_LAYERS>,
+}
+
+struct Work { first_step: u32, first_row: u32, steps: u32, slot: u32 }
+struct Sums { loss: f32, correct: u32 }
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> labels: array<u32>;
+@group(0) @binding(2) var<storage, read> order: array<u32>;
+@group(0) @binding(3) var<storage, read_write> params: array<f32>;
+@group(0) @binding(4) var<storage, read_write> state: array<f32>;
+@group(0) @binding(5) var<storage, read_write> metrics: array<Sums>;
+@group(0) @binding(6) var<uniform> net: Net;
+@group(0) @binding(7) var<uniform> work: Work;
+
+var<workgroup> mem: array<f32, MEMORY>;
+var<workgroup> loss_part: array<f32, THREADS>;
+var<workgroup> correct_part: array<u32, THREADS>;
+
+fn rows_of(s: u32) -> u32 {
+  return min(net.batch, net.train_rows - (work.first_row + s * net.batch));
+}
+
+fn load_rows(t: u32, s: u32, rows: u32) {
+  let features = net.layer[0].inputs;
+  let first = work.first_row + s * net.batch;
+  for (var i = t; i < rows * features; i += THREADS) {
+    mem[net.layer[0].act_at + i] = x[order[first + i / features] * features + i % features];
+  }
+}
+
+// Output k (row k / outputs, unit k % outputs) of layer l, with ReLU below the head. (Each strided
+// loop's body is a function of its own: llvmpipe runs such bodies written inline far slower.)
+fn forward_item(l: u32, k: u32) -> f32 {
+  let layer = net.layer[l];
+  let r = k / layer.outputs;
+  let j = k % layer.outputs;
+  var sum = mem[layer.weight_at + layer.inputs * layer.outputs + j];
+  for (var i = 0u; i < layer.inputs; i++) {
+    sum += mem[layer.act_at + r * layer.inputs + i] * mem[layer.weight_at + i * layer.outputs + j];
+  }
+  return select(sum, max(sum, 0.0), l + 1u < net.layers);
+}
+
+fn forward_layer(t: u32, l: u32, rows: u32) {
+  let layer = net.layer[l];
+  let output_at = layer.act_at + layer.inputs * net.batch;
+  for (var k = t; k < rows * layer.outputs; k += THREADS) { mem[output_at + k] = forward_item(l, k); }
+}
+
+// Row r's loss and correct count into invocation t's sums; its logits replaced by its output delta.
+fn head_row(t: u32, s: u32, r: u32, rows: u32) {
+  let head = net.layer[net.layers - 1u];
+  let classes = head.outputs;
+  let z = head.act_at + head.inputs * net.batch + r * classes;
+  var best = 0u;
+  for (var k = 1u; k < classes; k++) {
+    if (mem[z + k] > mem[z + best]) { best = k; }
+  }
+  let top = mem[z + best];
+  var sum = 0.0;
+  for (var k = 0u; k < classes; k++) { sum += exp(mem[z + k] - top); }
+  let label = labels[order[work.first_row + s * net.batch + r]];
+  loss_part[t] += log(sum) - (mem[z + label] - top);
+  correct_part[t] += select(0u, 1u, best == label);
+  for (var k = 0u; k < classes; k++) {
+    mem[z + k] = (exp(mem[z + k] - top) / sum - select(0.0, 1.0, k == label)) * (1.0 / f32(rows));
+  }
+}
+
+// Layer l's gradient k: weight k (input k / outputs, unit k % outputs) below inputs · outputs, else the
+// bias of unit k − inputs · outputs; a sum over the rows.
+fn gradient_item(l: u32, k: u32, rows: u32) -> f32 {
+  let layer = net.layer[l];
+  let delta_at = layer.act_at + layer.inputs * net.batch;
+  let weights = layer.inputs * layer.outputs;
+  var grad = 0.0;
+  if (k < weights) {
+    let i = k / layer.outputs;
+    let j = k % layer.outputs;
+    for (var r = 0u; r < rows; r++) {
+      grad += mem[layer.act_at + r * layer.inputs + i] * mem[delta_at + r * layer.outputs + j];
+    }
+  } else {
+    for (var r = 0u; r < rows; r++) { grad += mem[delta_at + r * layer.outputs + k - weights]; }
+  }
+  return grad;
+}
+
+// The delta of layer l's input k (row k / inputs, unit k % inputs), with the old W.
+fn delta_below(l: u32, k: u32) -> f32 {
+  let layer = net.layer[l];
+  let delta_at = layer.act_at + layer.inputs * net.batch;
+  let r = k / layer.inputs;
+  let i = k % layer.inputs;
+  var sum = 0.0;
+  for (var j = 0u; j < layer.outputs; j++) {
+    sum += mem[layer.weight_at + i * layer.outputs + j] * mem[delta_at + r * layer.outputs + j];
+  }
+  return select(0.0, sum, mem[layer.act_at + k] > 0.0);
+}
+
+// Parameter k of layer l (a weight below inputs · outputs, else a bias) after step s, when its part learns.
+fn update_item(l: u32, k: u32, s: u32) {
+  let layer = net.layer[l];
+  let is_weight = k < layer.inputs * layer.outputs;
+  let rate = select(layer.rate_b, layer.rate_w, is_weight);
+  if (rate == 0.0) { return; }
+  let e = layer.weight_at + k;
+  let rule = Rule(net.kind, net.nesterov, net.mu, net.beta1, net.beta2, net.epsilon, layer.coupled, net.decoupled, layer.anchor);
+  var m = 0.0;
+  var v = 0.0;
+  var w0 = 0.0;
+  if (net.kind != 0u) { m = state[e]; }
+  if (net.kind == 2u) { v = state[net.params + e]; }
+  if (layer.anchor != 0.0) { w0 = state[2u * net.params + e]; }
+  let t = select(layer.t0_b, layer.t0_w, is_weight) + work.first_step + s + 1u;
+  let u = apply_rule(rule, mem[e], mem[net.params + e], m, v, w0, rate, t);
+  mem[e] = u.w;
+  if (net.kind != 0u) { state[e] = u.m; }
+  if (net.kind == 2u) { state[net.params + e] = u.v; }
+}
+
+// Layer l on the way back, its deltas where its outputs were: its gradients, then the deltas below
+// (with the old W) in place of its inputs, which are no longer needed, then its step.
+fn backward_layer(t: u32, l: u32, s: u32, rows: u32) {
+  let layer = net.layer[l];
+  let count = (layer.inputs + 1u) * layer.outputs;
+  let weights = layer.inputs * layer.outputs;
+  for (var k = t; k < count; k += THREADS) {
+    if (select(layer.rate_b, layer.rate_w, k < weights) != 0.0) {
+      mem[net.params + layer.weight_at + k] = gradient_item(l, k, rows);
+    }
+  }
+  workgroupBarrier();
+  if (l > net.lowest) {
+    for (var k = t; k < rows * layer.inputs; k += THREADS) { mem[layer.act_at + k] = delta_below(l, k); }
+  }
+  workgroupBarrier();
+  for (var k = t; k < count; k += THREADS) { update_item(l, k, s); }
+  workgroupBarrier();
+}
+
+fn step(t: u32, s: u32) {
+  let rows = rows_of(s);
+  load_rows(t, s, rows);
+  for (var l = 0u; l < net.layers; l++) {
+    workgroupBarrier();
+    forward_layer(t, l, rows);
+  }
+  workgroupBarrier();
+  for (var r = t; r < rows; r += THREADS) { head_row(t, s, r, rows); }
+  workgroupBarrier();
+  for (var l = net.layers; l > net.lowest; l--) { backward_layer(t, l - 1u, s, rows); }
+}
+
+// Writes back the parts that learn: a frozen part's bytes in params are never written.
+fn store(t: u32) {
+  for (var l = 0u; l < net.layers; l++) {
+    let layer = net.layer[l];
+    let weights = layer.inputs * layer.outputs;
+    if (layer.rate_w != 0.0) {
+      for (var k = t; k < weights; k += THREADS) { params[layer.weight_at + k] = mem[layer.weight_at + k]; }
+    }
+    if (layer.rate_b != 0.0) {
+      for (var j = t; j < layer.outputs; j += THREADS) {
+        params[layer.weight_at + weights + j] = mem[layer.weight_at + weights + j];
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(THREADS)
+fn main(@builtin(local_invocation_index) t: u32) {
+  for (var k = t; k < net.params; k += THREADS) { mem[k] = params[k]; }
+  loss_part[t] = 0.0;
+  correct_part[t] = 0u;
+  for (var s = 0u; s < work.steps; s++) { step(t, s); }
+  store(t);
+  workgroupBarrier();
+  if (t == 0u) {
+    var sums = metrics[work.slot];
+    for (var i = 0u; i < THREADS; i++) {
+      sums.loss += loss_part[i];
+      sums.correct += correct_part[i];
+    }
+    metrics[work.slot] = sums;
+  }
+}
