@@ -15,10 +15,13 @@ import type { PartRates } from "../../src/core/recipes.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { experimentOn, rates } from "./helpers.ts";
 
-/** A full-batch phase on 200 source rows (128 training rows): each epoch is one step, its gradient the mean over all rows. */
+/**
+ * A full-batch phase on 150 source rows (96 training rows, few enough for the GPU's fused kernel to
+ * hold them all): each epoch is one step, its gradient the mean over all rows.
+ */
 export function fullBatch(engine: Engine): { spec: PhaseSpec; start: Mlp } {
   const config = defaultConfig();
-  Object.assign(config.data, { base_n_samples: 200, target_n_samples: 100 });
+  Object.assign(config.data, { base_n_samples: 150, target_n_samples: 100 });
   const data = experimentOn(engine, config);
   const spec: PhaseSpec = {
     train: data.source.train,
