@@ -18,7 +18,8 @@ import { wasmKernels } from "../../engines/cpu/wasm/kernel_set.ts";
 import type { GemmVariant } from "../../engines/cpu/wasm/gemm.ts";
 import { detectWasm } from "../../engines/cpu/wasm/runtime.ts";
 import { GpuContext, GpuUnavailable } from "../../engines/gpu/context.ts";
-import { GpuEngine, type SubmitEpoch } from "../../engines/gpu/engine.ts";
+import { GpuEngine, type GpuEngineOptions } from "../../engines/gpu/engine.ts";
+import { fusedLayout } from "../../engines/gpu/fused_mlp.ts";
 import { defaultSchedule } from "../../engines/gpu/pipelines.ts";
 import { type AutoResults, benchAuto, timedEpochs, timedWholeRun, type TimedWorkload } from "./auto_bench.ts";
 import { sourceTrainRows } from "../../core/tasks.ts";
@@ -185,7 +186,7 @@ async function autoPart(
 async function recipesPart(bench: Bench): Promise<RecipeCost[]> {
   const [, config] = bench.plan.workloads[0];
   const results: RecipeCost[] = [];
-  for (const [label, engine] of await engines(bench, false)) {
+  for (const [label, engine] of await engines(bench, {})) {
     if (label === `cpu-wasm-${BENCH_THREADS}t`) {
       engine.dispose(); // the default workload's products are too small to split between threads
       continue;
@@ -214,7 +215,7 @@ function kernelsPart({ plan, gpu, progress }: Bench): ReturnType<typeof benchMat
 async function endToEndPart(bench: Bench): Promise<WorkloadResult[]> {
   const results = [];
   for (const [name, config] of bench.plan.workloads) {
-    for (const [label, engine] of await engines(bench, true)) {
+    for (const [label, engine] of await engines(bench, { naive: true, otherKernels: fitsFused(config) })) {
       bench.progress(`end to end: ${name} on ${label}`);
       results.push(await benchWorkload(name, config, engine, label));
     }
@@ -228,7 +229,8 @@ async function wholeRunsPart(bench: Bench): Promise<WholeRunResult[]> {
   const results = [];
   for (const [name, config] of plan.workloads) {
     const repeats = plan.wholeRepeats[name];
-    for (const [label, engine] of await engines(bench, false, name !== "large" || plan.slowOnLarge)) {
+    const slow = name !== "large" || plan.slowOnLarge;
+    for (const [label, engine] of await engines(bench, { slow, otherKernels: fitsFused(config) })) {
       progress(`whole experiment: ${name} on ${label}`);
       results.push(await benchWholeRun(name, config, engine, label, repeats));
     }
@@ -264,7 +266,7 @@ async function sweep(bench: Bench, label: ScalingLabel, points: readonly number[
   const rows = [];
   for (const value of points) {
     const row: Record<string, number> = { [label]: value };
-    for (const [engineLabel, engine] of await engines(bench, false)) {
+    for (const [engineLabel, engine] of await engines(bench, {})) {
       bench.progress(`scaling: ${label} ${value} on ${engineLabel}`);
       const run = await benchWorkload(
         `${label} ${value}`,
@@ -283,15 +285,28 @@ async function sweep(bench: Bench, label: ScalingLabel, points: readonly number[
   return { rows, crossover };
 }
 
+/** Which engines {@linkcode engines} adds to the CPU engines on WebAssembly. */
+interface EngineChoice {
+  /** The TypeScript engine and the GPU engine as `--device gpu` runs it; true by default. */
+  readonly slow?: boolean;
+  /** The naive GPU baseline, `gpu-naive`. */
+  readonly naive?: boolean;
+  /**
+   * The GPU engine on the kernels its `auto` choice does not take for this adapter: `gpu-fused` on a
+   * software adapter, `gpu-general` on a hardware one (where `gpu` takes the fused kernel).
+   */
+  readonly otherKernels?: boolean;
+}
+
 /**
- * Every engine to compare, by the label the tables use: the TypeScript and GPU engines unless `slow`
- * is false, the naive GPU baseline when `naive`. Each GPU engine gets a device of its own, since
- * disposing of an engine destroys its device. The naive one (`gpu-naive`) sends every dispatch as its
- * own submission, then waits on the host (`submitEachDispatch`).
+ * Every engine to compare, by the label the tables use, as `choice` says. Each GPU engine gets a
+ * device of its own, since disposing of an engine destroys its device. The naive one (`gpu-naive`)
+ * sends every dispatch as its own submission, then waits on the host (`submitEachDispatch`).
  */
-async function engines({ gpu, wasm }: Bench, naive: boolean, slow = true): Promise<[string, Engine][]> {
-  const gpuEngine = async (submit?: SubmitEpoch) =>
-    GpuEngine.create(await GpuContext.acquire(navigator.gpu), submit ? { submit } : {});
+async function engines({ gpu, wasm }: Bench, choice: EngineChoice): Promise<[string, Engine][]> {
+  const { slow = true, naive = false, otherKernels = false } = choice;
+  const gpuEngine = async (options: GpuEngineOptions = {}) =>
+    GpuEngine.create(await GpuContext.acquire(navigator.gpu), options);
   const list: [string, Engine][] = [];
   if (slow) list.push(["cpu", new CpuEngine()]);
   if (wasm !== null) {
@@ -299,8 +314,18 @@ async function engines({ gpu, wasm }: Bench, naive: boolean, slow = true): Promi
     list.push([`cpu-wasm-${BENCH_THREADS}t`, new CpuEngine(await wasmKernels(wasm, BENCH_THREADS))]);
   }
   if (gpu !== null && slow) list.push(["gpu", await gpuEngine()]);
-  if (gpu !== null && naive) list.push(["gpu-naive", await gpuEngine(submitEachDispatch)]);
+  if (gpu !== null && naive) list.push(["gpu-naive", await gpuEngine({ submit: submitEachDispatch })]);
+  if (gpu !== null && otherKernels) {
+    const kernels = gpu.software ? "fused" : "general";
+    list.push([`gpu-${kernels}`, await gpuEngine({ kernels })]);
+  }
   return list;
+}
+
+/** Whether a workload's source phase (every layer learning) fits the GPU engine's fused kernel. */
+function fitsFused(config: Config): boolean {
+  const spec = experimentSpec(config);
+  return fusedLayout(sourceWidths(spec), config.training.batch_size, 0) !== null;
 }
 
 /** How and where the benchmark runs. */
