@@ -5,7 +5,8 @@
 // For each row x of step s's minibatch B (rows order[work.first_row + s · batch ...]):
 //   a₀ = x;  a_l = relu(a_{l−1} W_l + b_l) below the head, z = a_{L−1} W_L + b_L      (W_l is in × out)
 //   loss = log Σ_k exp(z_k − max z) − (z_y − max z);  δ_L = (softmax(z) − onehot(y)) / |B|
-//   G_l = a_{l−1}ᵀ δ_l,  g_l = Σ_rows δ_l,  δ_{l−1} = (δ_l W_lᵀ) ⊙ [a_{l−1} > 0]   (down to the lowest learning layer)
+//   G_l = a_{l−1}ᵀ δ_l,  g_l = Σ_rows δ_l,  δ_{l−1} = (δ_l W_lᵀ) ⊙ [a_{l−1} > 0]
+//   (from the head down to the lowest layer that learns)
 // then every parameter of a part whose step size is above 0 goes through update_rule.wgsl's
 // `apply_rule` (t = its part's t0 + work.first_step + s + 1); a part at 0 is never written, nor is its
 // state. Each step's loss sum and correct count (argmax, the lowest class on ties), taken before its
@@ -17,7 +18,7 @@
 // layer's outputs replaced by its deltas on the way back. `state` holds, in the parameters' layout,
 // the optimizer's first moments (from 0), second moments (from net.params) and the anchor w₀ (from
 // 2 · net.params). The host's side of these layouts, and of the loop budget a dispatch keeps to, is
-// engines/gpu/fused.ts.
+// src/engines/gpu/fused_mlp.ts.
 //
 // Why a budget of loop iterations per dispatch: Mesa's llvmpipe stops every loop of an invocation once
 // the invocation's iterations in a dispatch add up to about 65535, so a dispatch takes only as many
@@ -168,7 +169,9 @@ fn update_item(l: u32, k: u32, s: u32) {
   let rate = select(layer.rate_b, layer.rate_w, is_weight);
   if (rate == 0.0) { return; }
   let e = layer.weight_at + k;
-  let rule = Rule(net.kind, net.nesterov, net.mu, net.beta1, net.beta2, net.epsilon, layer.coupled, net.decoupled, layer.anchor);
+  let rule = Rule(
+    net.kind, net.nesterov, net.mu, net.beta1, net.beta2, net.epsilon, layer.coupled, net.decoupled, layer.anchor,
+  );
   var m = 0.0;
   var v = 0.0;
   var w0 = 0.0;

@@ -325,7 +325,7 @@ export class GpuEngine implements Engine {
           ...(last ? afterWork : []),
         ];
         const copy = last ? { from: metrics, offset: 0, to: readback } : undefined;
-        if (fused) { // the fused kernel trains in packed buffers: the layers' own are synced before the test set
+        if (fused) { // it trains in packed buffers: the layers' own are synced before the test set
           await this.#submitEpoch(this.#device, fused.dispatches(this.pipelines, fusedGroup!, index));
           fused.syncParameters();
           await this.#submitEpoch(this.#device, evaluation, copy);

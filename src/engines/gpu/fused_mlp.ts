@@ -23,9 +23,10 @@ import {
   FUSED_THREADS,
   MAX_FUSED_LAYERS,
   type Pipelines,
+  RULE_KIND,
 } from "./pipelines.ts";
 
-/** Where everything of one model and batch size sits in the kernel's memory, and how many steps a dispatch takes. */
+/** Where one model and batch size sit in the kernel's memory, and how many steps a dispatch takes. */
 export interface FusedLayout {
   /** Per layer, where its weights start in the packed parameters (its bias follows them). */
   readonly weightAt: readonly number[];
@@ -107,9 +108,7 @@ export interface FusedPhase {
 }
 
 /** Bytes of fused_mlp.wgsl's `Net`: 12 words, then {@linkcode MAX_FUSED_LAYERS} `Layer`s of 12. */
-export const NET_BYTES = 48 + MAX_FUSED_LAYERS * 48;
-/** The update-rule number `Rule.kind` takes (update_rule.wgsl). */
-export const RULE_KIND = { sgd: 0, momentum: 1, adam: 2, adamw: 2 } as const;
+export const NET_BYTES: number = 48 + MAX_FUSED_LAYERS * 48;
 
 /** fused_mlp.wgsl's `Net` for `phase` on a model of `widths` laid out as `layout`. */
 export function netUniform(widths: readonly number[], layout: FusedLayout, phase: FusedPhase): ArrayBuffer {

@@ -13,15 +13,12 @@
 import type { Layer } from "../../core/model.ts";
 import { decayTerms, type OptimizerSpec, type Penalty } from "../../core/optimizers.ts";
 import type { PartRates } from "../../core/recipes.ts";
-import { optimizerParams, type Pipelines } from "./pipelines.ts";
+import { optimizerParams, type Pipelines, RULE_KIND } from "./pipelines.ts";
 
 const { STORAGE, UNIFORM, COPY_DST, COPY_SRC } = GPUBufferUsage;
 
 /** Makes a device buffer the engine owns (and frees with the rest). */
 export type MakeBuffer = (bytes: number, usage: number) => GPUBuffer;
-
-/** The update-rule number optimizer.wgsl's `Params.kind` takes. */
-const KIND = { sgd: 0, momentum: 1, adam: 2, adamw: 2 } as const;
 
 /** One layer's optimizer buffers and step counts. */
 export class LayerOptimizer {
@@ -95,7 +92,7 @@ export class LayerOptimizer {
       optimizerParams({
         weights,
         count: weights + this.outputs,
-        kind: KIND[optimizer.name],
+        kind: RULE_KIND[optimizer.name],
         nesterov: optimizer.nesterov,
         rateW: stepSizes.weights,
         rateB: stepSizes.biases,
@@ -117,7 +114,7 @@ export class LayerOptimizer {
     return { m: this.#m, v: this.#v, anchor: this.#anchor };
   }
 
-  /** Steps each part took since its state was fresh (0 for a part that is not learning): its t before this phase. */
+  /** Steps each part took since its state was fresh (0 for one not learning): its t before this phase. */
   get steps(): { weights: number; biases: number } {
     return { weights: this.#counts.weights ?? 0, biases: this.#counts.biases ?? 0 };
   }

@@ -266,6 +266,9 @@ const MEMORY = ${FUSED_MEMORY};
 const MAX_LAYERS = ${MAX_FUSED_LAYERS};
 `;
 
+/** The update-rule number `Rule.kind` takes (update_rule.wgsl; optimizer.wgsl's `Params.kind` too). */
+export const RULE_KIND = { sgd: 0, momentum: 1, adam: 2, adamw: 2 } as const;
+
 /** fused_mlp.wgsl's bindings (group 0) in binding order, each named by its role and its kind. */
 export const FUSED_BINDINGS = [
   ["x", "read"],
@@ -502,7 +505,7 @@ export interface Dispatch {
   readonly group: GPUBindGroup;
   /** Byte offset of the step record. */
   readonly offset: number;
-  /** `[x, y]` workgroup counts: one per 32×32 tile of C for a matmul, `[1, 1]` for the softmax and the fused kernel. */
+  /** `[x, y]` workgroup counts: one per 32×32 tile of C for a matmul, `[1, 1]` for softmax and fused kernel. */
   readonly workgroups: readonly [number, number];
 }
 

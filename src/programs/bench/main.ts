@@ -314,7 +314,9 @@ async function engines({ gpu, wasm }: Bench, choice: EngineChoice): Promise<[str
     list.push([`cpu-wasm-${BENCH_THREADS}t`, new CpuEngine(await wasmKernels(wasm, BENCH_THREADS))]);
   }
   if (gpu !== null && slow) list.push(["gpu", await gpuEngine()]);
-  if (gpu !== null && naive) list.push(["gpu-naive", await gpuEngine({ submit: submitEachDispatch })]);
+  if (gpu !== null && naive) { // the general path's kernels, each dispatch submitted on its own
+    list.push(["gpu-naive", await gpuEngine({ submit: submitEachDispatch, kernels: "general" })]);
+  }
   if (gpu !== null && otherKernels) {
     const kernels = gpu.software ? "fused" : "general";
     list.push([`gpu-${kernels}`, await gpuEngine({ kernels })]);
@@ -325,7 +327,8 @@ async function engines({ gpu, wasm }: Bench, choice: EngineChoice): Promise<[str
 /** Whether a workload's source phase (every layer learning) fits the GPU engine's fused kernel. */
 function fitsFused(config: Config): boolean {
   const spec = experimentSpec(config);
-  return fusedLayout(sourceWidths(spec), config.training.batch_size, 0) !== null;
+  const batch = Math.min(config.training.batch_size, sourceTrainRows(spec.data));
+  return fusedLayout(sourceWidths(spec), batch, 0) !== null;
 }
 
 /** How and where the benchmark runs. */

@@ -141,7 +141,7 @@ Deno.test({
           const model = await engine.readModel();
           const cut = await engine.trainPhase(countingPhase(engine, (m) => m.epoch < 2));
           return { history, waits, dispatches, model, cut };
-        }, naive ? { submit: submitEachDispatch } : {}),
+        }, naive ? { submit: submitEachDispatch, kernels: "general" } : { kernels: "general" }),
       );
     }
     const [fast, naive] = runs;
@@ -244,8 +244,13 @@ Deno.test({
   },
 });
 
+// The general path's kernels (tests/engines/gpu/fused_test.ts runs the checks on the fused kernel).
 for (const [name, check] of TRAINING_CHECKS) {
-  Deno.test({ name: `training (GPU engine): ${name}`, ignore, fn: () => withGpuEngine(check) });
+  Deno.test({
+    name: `training (GPU engine): ${name}`,
+    ignore,
+    fn: () => withGpuEngine(check, { kernels: "general" }),
+  });
 }
 
 Deno.test({

@@ -6,5 +6,9 @@ import { OPTIMIZER_CHECKS } from "../../helpers/optimizer_checks.ts";
 const ignore = !(await gpuAvailable());
 
 for (const [name, check] of OPTIMIZER_CHECKS) {
-  Deno.test({ name: `optimizers (GPU engine): ${name}`, ignore, fn: () => withGpuEngine(check) });
+  Deno.test({
+    name: `optimizers (GPU engine): ${name}`,
+    ignore,
+    fn: () => withGpuEngine(check, { kernels: "general" }), // fused_test.ts runs them on the fused kernel
+  });
 }

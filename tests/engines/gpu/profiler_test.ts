@@ -18,9 +18,10 @@ const ignore = !(await gpuAvailable());
  * given (its profile taken twice before the engine's device goes).
  */
 async function phase(profiler: GpuProfiler | null) {
+  // The general path's kernels, whose counts the tests check, on a hardware adapter too.
   const options: GpuEngineOptions = profiler === null
-    ? {}
-    : { submit: profiler.submit, waited: profiler.waited };
+    ? { kernels: "general" }
+    : { submit: profiler.submit, waited: profiler.waited, kernels: "general" };
   const engine = await GpuEngine.create(
     await GpuContext.acquire(navigator.gpu, { timestamps: true }),
     options,
@@ -129,7 +130,11 @@ Deno.test({
   fn: async () => {
     const profiler = new GpuProfiler();
     const context = await GpuContext.acquire(navigator.gpu, { timestamps: true });
-    const engine = await GpuEngine.create(context, { submit: profiler.submit, waited: profiler.waited });
+    const engine = await GpuEngine.create(context, {
+      submit: profiler.submit,
+      waited: profiler.waited,
+      kernels: "general",
+    });
     try {
       const config = defaultConfig();
       config.data.base_n_samples = 700; // 140 test, 112 validation, 448 training rows
