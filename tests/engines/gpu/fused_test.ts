@@ -278,7 +278,7 @@ Deno.test({
     });
     assertAgree(what, fused, await trained(new CpuEngine(), widths, batch, ADAM));
     const over = shapeTaking(FUSED_MEMORY + 1);
-    await withGpuEngine(async (engine) => {
+    await withGpuEngine((engine) => {
       const config = defaultConfig();
       config.data.n_classes = over.widths[2];
       const data = experimentOn(engine, config);
@@ -293,6 +293,7 @@ Deno.test({
         shuffleSeed: 1,
       };
       assert.equal(engine.kernelsFor(spec), "general", `${over.widths.join("-")} at batch ${over.batch}`);
+      return Promise.resolve();
     }, { kernels: "fused" });
   },
 });
@@ -318,9 +319,10 @@ Deno.test({
   ignore,
   fn: async () => {
     for (const kernels of ["auto", "general"] as const) {
-      await withGpuEngine(async (engine) => {
+      await withGpuEngine((engine) => {
         const want = kernels === "auto" && !engine.context.software ? "fused" : "general";
         assert.equal(engine.kernelsFor(countingPhase(engine)), want, kernels);
+        return Promise.resolve();
       }, { kernels });
     }
   },
