@@ -9,16 +9,19 @@
 //   (from the head down to the lowest layer that learns)
 // then every parameter of a part whose step size is above 0 goes through update_rule.wgsl's
 // `apply_rule` (t = its part's t0 + work.first_step + s + 1); a part at 0 is never written, nor is its
-// state. Each step's loss sum and correct count (argmax, the lowest class on ties), taken before its
-// update, are added to metrics slot work.slot when the dispatch ends.
+// state. A layer with a LoRA adapter (rank r > 0; W = W₀ + s · A B, A in × r and B r × out, W₀ frozen)
+// learns A and B in place of W, at the weights' step size, with the rule's own decay and no anchor:
+//   ∂A = s · G Bᵀ,  ∂B = s · Aᵀ G  (both from the factors before the step),  then W = W₀ + s · A B.
+// Each step's loss sum and correct count (argmax, the lowest class on ties), taken before its update,
+// are added to metrics slot work.slot when the dispatch ends.
 //
 // Workgroup memory `mem` (MEMORY floats, set by the host) holds, at offsets from `net`: the parameters
-// (W₁, b₁, W₂, b₂, ... as in `params`, from 0), their gradients (from net.params), and every row's
-// activations layer after layer (layer l's inputs from layer[l].act_at, `batch` rows apart), each
-// layer's outputs replaced by its deltas on the way back. `state` holds, in the parameters' layout,
-// the optimizer's first moments (from 0), second moments (from net.params) and the anchor w₀ (from
-// 2 · net.params). The host's side of these layouts, and of the loop budget a dispatch keeps to, is
-// src/engines/gpu/fused_mlp.ts.
+// (W₁, b₁, then A₁, B₁ with an adapter, W₂, b₂, ... as in `params`, from 0), their gradients (from
+// net.params), and every row's activations layer after layer (layer l's inputs from layer[l].act_at,
+// `batch` rows apart), each layer's outputs replaced by its deltas on the way back. `state` holds, in
+// the parameters' layout, the optimizer's first moments (from 0), second moments (from net.params),
+// the anchor w₀ (from 2 · net.params) and an adapter's W₀ (from 3 · net.params). The host's side of
+// these layouts, and of the loop budget a dispatch keeps to, is src/engines/gpu/fused_mlp.ts.
 //
 // Why a budget of loop iterations per dispatch: Mesa's llvmpipe stops every loop of an invocation once
 // the invocation's iterations in a dispatch add up to about 65535, so a dispatch takes only as many
@@ -41,10 +44,10 @@ struct Layer {
   rate_b: f32,
   t0_w: u32,        // steps each part took before this phase since its state was fresh
   t0_b: u32,
-  coupled: f32,     // the rule's L2 pull towards 0 for this layer
+  coupled: f32,     // the rule's L2 pull towards 0 for this layer's own parameters
   anchor: f32,      // α, towards state's anchor
-  _pad0: u32,
-  _pad1: u32,
+  rank: u32,        // its LoRA adapter's r; 0 without one
+  scale: f32,       // the adapter's s = α / r
 }
 
 struct Net {
@@ -60,6 +63,10 @@ struct Net {
   beta2: f32,
   epsilon: f32,
   decoupled: f32,
+  coupled: f32,     // the rule's own L2 pull towards 0 (weight decay but adamw's): an adapter's factors'
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
   layer: array<Layer, MAX_LAYERS>,
 }
 
@@ -162,27 +169,75 @@ fn delta_below(l: u32, k: u32) -> f32 {
   return select(0.0, sum, mem[layer.act_at + k] > 0.0);
 }
 
-// Parameter k of layer l (a weight below inputs · outputs, else a bias) after step s, when its part learns.
+// Where layer l's adapter factors start (A, then B), after its weights and bias.
+fn factors_at(layer: Layer) -> u32 {
+  return layer.weight_at + (layer.inputs + 1u) * layer.outputs;
+}
+
+// Parameter k of layer l after step s, when its part learns: a weight below inputs · outputs, then a
+// bias, then (with an adapter) a factor's element, which learns at the weights' rate; an adapted
+// layer's W itself is not stepped (`merge_item` makes it).
 fn update_item(l: u32, k: u32, s: u32) {
   let layer = net.layer[l];
-  let is_weight = k < layer.inputs * layer.outputs;
-  let rate = select(layer.rate_b, layer.rate_w, is_weight);
+  let weights = layer.inputs * layer.outputs;
+  let is_bias = k >= weights && k < weights + layer.outputs;
+  if (layer.rank > 0u && k < weights) { return; }
+  let rate = select(layer.rate_w, layer.rate_b, is_bias);
   if (rate == 0.0) { return; }
   let e = layer.weight_at + k;
+  let own = layer.rank == 0u || is_bias;
   let rule = Rule(
-    net.kind, net.nesterov, net.mu, net.beta1, net.beta2, net.epsilon, layer.coupled, net.decoupled, layer.anchor,
+    net.kind, net.nesterov, net.mu, net.beta1, net.beta2, net.epsilon,
+    select(net.coupled, layer.coupled, own), net.decoupled, select(0.0, layer.anchor, own),
   );
   var m = 0.0;
   var v = 0.0;
   var w0 = 0.0;
   if (net.kind != 0u) { m = state[e]; }
   if (net.kind == 2u) { v = state[net.params + e]; }
-  if (layer.anchor != 0.0) { w0 = state[2u * net.params + e]; }
-  let t = select(layer.t0_b, layer.t0_w, is_weight) + work.first_step + s + 1u;
+  if (rule.anchor != 0.0) { w0 = state[2u * net.params + e]; }
+  let t = select(layer.t0_w, layer.t0_b, is_bias) + work.first_step + s + 1u;
   let u = apply_rule(rule, mem[e], mem[net.params + e], m, v, w0, rate, t);
   mem[e] = u.w;
   if (net.kind != 0u) { state[e] = u.m; }
   if (net.kind == 2u) { state[net.params + e] = u.v; }
+}
+
+// The gradient of layer l's adapter factor element k (A's below inputs · rank, then B's), from G.
+fn factor_gradient(l: u32, k: u32) -> f32 {
+  let layer = net.layer[l];
+  let a_at = factors_at(layer);
+  let b_at = a_at + layer.inputs * layer.rank;
+  let g = net.params + layer.weight_at;
+  var sum = 0.0;
+  if (k < layer.inputs * layer.rank) { // ∂A[i, c] = s Σ_j G[i, j] B[c, j]
+    let i = k / layer.rank;
+    let c = k % layer.rank;
+    for (var j = 0u; j < layer.outputs; j++) {
+      sum += mem[g + i * layer.outputs + j] * mem[b_at + c * layer.outputs + j];
+    }
+  } else { // ∂B[c, j] = s Σ_i A[i, c] G[i, j]
+    let c = (k - layer.inputs * layer.rank) / layer.outputs;
+    let j = (k - layer.inputs * layer.rank) % layer.outputs;
+    for (var i = 0u; i < layer.inputs; i++) {
+      sum += mem[a_at + i * layer.rank + c] * mem[g + i * layer.outputs + j];
+    }
+  }
+  return layer.scale * sum;
+}
+
+// Layer l's weight k (input k / outputs, unit k % outputs) from its adapter: W₀ + s · (A B).
+fn merge_item(l: u32, k: u32) -> f32 {
+  let layer = net.layer[l];
+  let a_at = factors_at(layer);
+  let b_at = a_at + layer.inputs * layer.rank;
+  let i = k / layer.outputs;
+  let j = k % layer.outputs;
+  var sum = 0.0;
+  for (var c = 0u; c < layer.rank; c++) {
+    sum += mem[a_at + i * layer.rank + c] * mem[b_at + c * layer.outputs + j];
+  }
+  return state[3u * net.params + layer.weight_at + k] + layer.scale * sum;
 }
 
 // Layer l on the way back, its deltas where its outputs were: its gradients, then the deltas below
@@ -190,6 +245,8 @@ fn update_item(l: u32, k: u32, s: u32) {
 fn backward_layer(t: u32, l: u32, s: u32, rows: u32) {
   let layer = net.layer[l];
   let count = (layer.inputs + 1u) * layer.outputs;
+  let factors = layer.rank * (layer.inputs + layer.outputs);
+  let adapted = layer.rank > 0u && layer.rate_w != 0.0; // its factors learn
   let weights = layer.inputs * layer.outputs;
   for (var k = t; k < count; k += THREADS) {
     if (select(layer.rate_b, layer.rate_w, k < weights) != 0.0) {
@@ -201,8 +258,18 @@ fn backward_layer(t: u32, l: u32, s: u32, rows: u32) {
     for (var k = t; k < rows * layer.inputs; k += THREADS) { mem[layer.act_at + k] = delta_below(l, k); }
   }
   workgroupBarrier();
-  for (var k = t; k < count; k += THREADS) { update_item(l, k, s); }
+  if (adapted) {
+    for (var k = t; k < factors; k += THREADS) {
+      mem[net.params + factors_at(layer) + k] = factor_gradient(l, k);
+    }
+    workgroupBarrier();
+  }
+  for (var k = t; k < count + factors; k += THREADS) { update_item(l, k, s); }
   workgroupBarrier();
+  if (adapted) {
+    for (var k = t; k < weights; k += THREADS) { mem[layer.weight_at + k] = merge_item(l, k); }
+    workgroupBarrier();
+  }
 }
 
 fn step(t: u32, s: u32) {
@@ -229,6 +296,12 @@ fn store(t: u32) {
     if (layer.rate_b != 0.0) {
       for (var j = t; j < layer.outputs; j += THREADS) {
         params[layer.weight_at + weights + j] = mem[layer.weight_at + weights + j];
+      }
+    }
+    if (layer.rate_w != 0.0) { // an adapter's factors, which learn in place of W
+      let at = factors_at(layer);
+      for (var k = t; k < layer.rank * (layer.inputs + layer.outputs); k += THREADS) {
+        params[at + k] = mem[at + k];
       }
     }
   }

@@ -17,12 +17,15 @@ import { fullBatch, gradientAt, referenceStep, type RefState } from "./optimizer
 /** Only layer 1's adapter learns: its weights through the factors; its bias and the head are frozen. */
 const ADAPTER_ONLY = [{ weights: 1, biases: 0 }, { weights: 0, biases: 0 }];
 
-/** An adapter of `rank` on a 20 × 12 layer, both factors drawn (B too, so that both gradients are not zero). */
+/**
+ * An adapter of `rank` on a 20 × 12 layer, both factors drawn (B too, so that both gradients are not
+ * zero), its scale α / r with α = 1.5, so that at no rank a check uses is it 1 and a lost scale shows.
+ */
 function adapter(rank: number, seed: number, bScale = 0.3): Adapter {
   const rng = new Rng(seed);
   const draw = (count: number, scale: number) =>
     Float32Array.from({ length: count }, () => scale * rng.normal());
-  return { rank, scale: 2 / rank, a: draw(20 * rank, 1 / Math.sqrt(20)), b: draw(rank * 12, bScale) };
+  return { rank, scale: 1.5 / rank, a: draw(20 * rank, 1 / Math.sqrt(20)), b: draw(rank * 12, bScale) };
 }
 
 /** W₀ + s · A · B in float64, A and B row-major (20 × r and r × 12). */

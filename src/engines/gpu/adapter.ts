@@ -22,7 +22,7 @@ import {
   type Pipelines,
 } from "./pipelines.ts";
 
-const { STORAGE, UNIFORM, COPY_DST } = GPUBufferUsage;
+const { STORAGE, UNIFORM, COPY_DST, COPY_SRC } = GPUBufferUsage;
 
 /** One dispatch an adapter records: what runs, on which bind group, over how many workgroups. */
 export interface AdapterDispatch {
@@ -32,6 +32,26 @@ export interface AdapterDispatch {
   readonly group: GPUBindGroup;
   /** Workgroup counts. */
   readonly workgroups: readonly [number, number];
+}
+
+/** A layer's adapter as the fused kernel packs it (`fused_mlp.ts`). */
+export interface AdapterResidence {
+  /** r. */
+  readonly rank: number;
+  /** s = α / r. */
+  readonly scale: number;
+  /** The frozen weights W₀, inputs × outputs. */
+  readonly w0: GPUBuffer;
+  /** A, inputs × r. */
+  readonly a: GPUBuffer;
+  /** B, r × outputs. */
+  readonly b: GPUBuffer;
+  /** A's moments (laid out as A, from 0). */
+  readonly stateA: { readonly m: GPUBuffer; readonly v: GPUBuffer };
+  /** B's moments. */
+  readonly stateB: { readonly m: GPUBuffer; readonly v: GPUBuffer };
+  /** Steps the factors took since their state was fresh. */
+  readonly steps: number;
 }
 
 /** One layer's adapter buffers, and its factors' optimizers. */
@@ -63,9 +83,9 @@ export class GpuAdapter {
       device.queue.writeBuffer(buffer, 0, values);
       return buffer;
     };
-    this.#w0 = make(inputs * outputs * 4, STORAGE | COPY_DST);
-    this.#a = filled(Float32Array.from(source.a), STORAGE);
-    this.#b = filled(Float32Array.from(source.b), STORAGE);
+    this.#w0 = make(inputs * outputs * 4, STORAGE | COPY_DST | COPY_SRC); // the fused kernel copies them
+    this.#a = filled(Float32Array.from(source.a), STORAGE | COPY_SRC);
+    this.#b = filled(Float32Array.from(source.b), STORAGE | COPY_SRC);
     this.#noBias = make(16, STORAGE);
     this.#dims = {
       gradA: filled(matmulDims(inputs, rank, outputs, scale), UNIFORM),
@@ -90,6 +110,20 @@ export class GpuAdapter {
       ...this.#optimizerA.buffers(),
       ...this.#optimizerB.buffers(),
     ];
+  }
+
+  /** W₀, the factors and their state, for the fused kernel's copies (`steps`: the factors' t so far). */
+  get residence(): AdapterResidence {
+    return {
+      rank: this.source.rank,
+      scale: this.source.scale,
+      w0: this.#w0,
+      a: this.#a,
+      b: this.#b,
+      stateA: this.#optimizerA.state,
+      stateB: this.#optimizerB.state,
+      steps: this.#optimizerA.steps.weights,
+    };
   }
 
   /** Readies a phase whose factors learn at step size `rate` (0 freezes them) under `optimizer`. */

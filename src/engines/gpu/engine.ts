@@ -463,8 +463,8 @@ export class GpuEngine implements Engine {
 
   /**
    * Which kernels train `spec` on the current model: `fused` where the engine's
-   * {@linkcode KernelChoice} allows it and the phase fits the fused kernel (see `fused_mlp.ts`;
-   * LoRA adapters, and phases in which nothing learns, take the general path), else `general`.
+   * {@linkcode KernelChoice} allows it and the phase fits the fused kernel (see `fused_mlp.ts`; a
+   * phase in which nothing learns takes the general path), else `general`.
    */
   kernelsFor(spec: PhaseSpec): "fused" | "general" {
     return this.#fusedLayout(spec, gradientPlan(spec.layerRates)) === null ? "general" : "fused";
@@ -472,9 +472,9 @@ export class GpuEngine implements Engine {
 
   #fusedLayout(spec: PhaseSpec, plan: GradientPlan): FusedLayout | null {
     const wanted = this.#kernels === "fused" || (this.#kernels === "auto" && !this.context.software);
-    const adapted = spec.adapters?.some((adapter) => adapter !== null) ?? false;
-    if (!wanted || adapted || plan.lowest < 0 || spec.epochs === 0) return null;
-    return fusedLayout(this.#widths(), Math.min(spec.batchSize, spec.train.n), plan.lowest);
+    if (!wanted || plan.lowest < 0 || spec.epochs === 0) return null;
+    const ranks = this.#layers.map((_, l) => spec.adapters?.[l]?.rank ?? 0);
+    return fusedLayout(this.#widths(), Math.min(spec.batchSize, spec.train.n), plan.lowest, ranks);
   }
 
   /** The model's widths: its input, then each layer's outputs. */
@@ -496,6 +496,11 @@ export class GpuEngine implements Engine {
     if (layout === null) return null;
     const rows = spec.train.n, epochs = Array.from({ length: spec.epochs }, (_, e) => e);
     const optimizer = (l: number) => inMatmul[l] ? null : this.#optimizers?.[l] ?? null;
+    const adapters = this.#layers.map((_, l) => this.#adapters[l]?.residence ?? null);
+    const counts = this.#layers.map((_, l) => {
+      const own = optimizer(l)?.steps ?? { weights: 0, biases: 0 };
+      return { ...own, weights: adapters[l]?.steps ?? own.weights }; // an adapter's factors learn for W
+    });
     const phase = {
       trainRows: rows,
       batch: Math.min(spec.batchSize, rows),
@@ -503,7 +508,8 @@ export class GpuEngine implements Engine {
       optimizer: spec.optimizer ?? PLAIN_SGD,
       sizes,
       penalties: this.#layers.map((_, l) => spec.penalties?.[l] ?? NO_PENALTY),
-      counts: this.#layers.map((_, l) => optimizer(l)?.steps ?? { weights: 0, biases: 0 }),
+      counts,
+      adapters,
     };
     return new FusedRun(
       this.#device,
@@ -511,6 +517,7 @@ export class GpuEngine implements Engine {
         weights: layer.weights,
         bias: layer.bias,
         state: optimizer(l)?.state ?? null,
+        adapter: adapters[l],
       })),
       this.#widths(),
       layout,

@@ -15,6 +15,7 @@
 
 import { decayTerms, NO_PENALTY, type OptimizerSpec, type Penalty } from "../../core/optimizers.ts";
 import type { PartRates } from "../../core/recipes.ts";
+import type { AdapterResidence } from "./adapter.ts";
 import type { MakeBuffer } from "./optimizer_state.ts";
 import {
   type Dispatch,
@@ -41,19 +42,24 @@ export interface FusedLayout {
 }
 
 /**
- * The layout of a model whose layer widths are `widths` (the input, then each layer's outputs)
- * training in minibatches of `batch` rows, its layers from `lowest` up learning; null when it does
- * not fit (too many layers, more than {@linkcode FUSED_MEMORY} floats, or not one step within the
- * loop budget).
+ * The layout of a model whose layer widths are `widths` (the input, then each layer's outputs), with
+ * LoRA adapters of ranks `ranks` (0 or absent: none), training in minibatches of `batch` rows, its
+ * layers from `lowest` up learning; null when it does not fit (too many layers, more than
+ * {@linkcode FUSED_MEMORY} floats, or not one step within the loop budget).
  */
-export function fusedLayout(widths: readonly number[], batch: number, lowest: number): FusedLayout | null {
+export function fusedLayout(
+  widths: readonly number[],
+  batch: number,
+  lowest: number,
+  ranks: readonly number[] = [],
+): FusedLayout | null {
   const layers = widths.length - 1;
   if (layers > MAX_FUSED_LAYERS) return null;
   const weightAt: number[] = [];
   let params = 0;
   for (let l = 0; l < layers; l++) {
     weightAt.push(params);
-    params += (widths[l] + 1) * widths[l + 1];
+    params += (widths[l] + 1) * widths[l + 1] + (ranks[l] ?? 0) * (widths[l] + widths[l + 1]);
   }
   const actAt: number[] = [];
   let memory = 2 * params;
@@ -61,7 +67,7 @@ export function fusedLayout(widths: readonly number[], batch: number, lowest: nu
     if (l < layers) actAt.push(memory);
     memory += batch * widths[l];
   }
-  const perStep = stepIterations(widths, batch, lowest);
+  const perStep = stepIterations(widths, batch, lowest, ranks);
   const stepsPerDispatch = Math.floor((FUSED_LOOP_BUDGET - dispatchIterations(widths, params)) / perStep);
   if (memory > FUSED_MEMORY || stepsPerDispatch < 1) return null;
   return { weightAt, actAt, params, memory, stepsPerDispatch };
@@ -71,22 +77,31 @@ export function fusedLayout(widths: readonly number[], batch: number, lowest: nu
 const strided = (n: number) => Math.ceil(n / FUSED_THREADS);
 
 /** An upper bound on the loop iterations of one invocation in one step of fused_mlp.wgsl (`step`). */
-function stepIterations(widths: readonly number[], batch: number, lowest: number): number {
+function stepIterations(
+  widths: readonly number[],
+  batch: number,
+  lowest: number,
+  ranks: readonly number[],
+): number {
   const layers = widths.length - 1, classes = widths[layers];
   let count = 1 + strided(batch * widths[0]); // the step loop's own, loading the rows
   for (let l = 0; l < layers; l++) count += 1 + strided(batch * widths[l + 1]) * (1 + widths[l]);
   count += strided(batch) * (1 + 3 * classes); // the head's rows
   for (let l = Math.max(0, lowest); l < layers; l++) {
-    const parts = strided((widths[l] + 1) * widths[l + 1]);
-    count += 1 + parts * (1 + batch) + parts; // gradients, then updates
-    if (l > lowest) count += strided(batch * widths[l]) * (1 + widths[l + 1]); // the deltas below
+    const [inputs, outputs, rank] = [widths[l], widths[l + 1], ranks[l] ?? 0];
+    const parts = strided((inputs + 1) * outputs), factors = strided(rank * (inputs + outputs));
+    count += 1 + parts * (1 + batch) + parts + factors; // gradients, then updates
+    if (l > lowest) count += strided(batch * inputs) * (1 + outputs); // the deltas below
+    if (rank > 0) { // the factors' gradients, then W from them
+      count += factors * (1 + Math.max(inputs, outputs)) + strided(inputs * outputs) * (1 + rank);
+    }
   }
   return count;
 }
 
 /** The loop iterations of a dispatch outside its steps: loading and storing the parameters, the sums. */
 function dispatchIterations(widths: readonly number[], params: number): number {
-  return 2 * strided(params) + 3 * (widths.length - 1) + FUSED_THREADS;
+  return 2 * strided(params) + 4 * (widths.length - 1) + FUSED_THREADS;
 }
 
 /** A fused phase's rule and per-layer settings, for the `Net` uniform. */
@@ -103,12 +118,17 @@ export interface FusedPhase {
   readonly sizes: readonly PartRates[];
   /** Per layer, its penalty. */
   readonly penalties: readonly Penalty[];
-  /** Per layer, the steps each part took since its state was fresh. */
+  /**
+   * Per layer, the steps each part took since its state was fresh (for a layer with an adapter,
+   * `weights` counts its factors' steps).
+   */
   readonly counts: readonly { readonly weights: number; readonly biases: number }[];
+  /** Per layer, its LoRA adapter's rank and scale s, or null. */
+  readonly adapters: readonly ({ readonly rank: number; readonly scale: number } | null)[];
 }
 
-/** Bytes of fused_mlp.wgsl's `Net`: 12 words, then {@linkcode MAX_FUSED_LAYERS} `Layer`s of 12. */
-export const NET_BYTES: number = 48 + MAX_FUSED_LAYERS * 48;
+/** Bytes of fused_mlp.wgsl's `Net`: 16 words, then {@linkcode MAX_FUSED_LAYERS} `Layer`s of 12. */
+export const NET_BYTES: number = 64 + MAX_FUSED_LAYERS * 48;
 
 /** fused_mlp.wgsl's `Net` for `phase` on a model of `widths` laid out as `layout`. */
 export function netUniform(widths: readonly number[], layout: FusedLayout, phase: FusedPhase): ArrayBuffer {
@@ -118,13 +138,16 @@ export function netUniform(widths: readonly number[], layout: FusedLayout, phase
   words.set([widths.length - 1, phase.lowest, phase.trainRows, phase.batch, layout.params]);
   words.set([RULE_KIND[optimizer.name], Number(optimizer.nesterov)], 5);
   floats.set([optimizer.momentum, optimizer.beta1, optimizer.beta2, optimizer.epsilon], 7);
-  floats[11] = decayTerms(optimizer, NO_PENALTY).decoupled;
+  const own = decayTerms(optimizer, NO_PENALTY); // the rule's own decay: an adapter's factors have no penalty
+  floats.set([own.decoupled, own.coupled], 11);
   for (let l = 0; l < widths.length - 1; l++) {
-    const at = 12 + 12 * l, penalty = phase.penalties[l];
+    const at = 16 + 12 * l, penalty = phase.penalties[l], adapter = phase.adapters[l];
     words.set([widths[l], widths[l + 1], layout.weightAt[l], layout.actAt[l]], at);
     floats.set([phase.sizes[l].weights, phase.sizes[l].biases], at + 4);
     words.set([phase.counts[l].weights, phase.counts[l].biases], at + 6);
     floats.set([decayTerms(optimizer, penalty).coupled, penalty.anchor], at + 8);
+    words[at + 10] = adapter?.rank ?? 0;
+    floats[at + 11] = adapter?.scale ?? 0;
   }
   return bytes;
 }
@@ -177,6 +200,8 @@ export interface LayerResidence {
   readonly bias: GPUBuffer;
   /** Its optimizer's moments and anchor, each `[W; b]` like the packed layout; null without one. */
   readonly state: { readonly m: GPUBuffer; readonly v: GPUBuffer; readonly anchor: GPUBuffer } | null;
+  /** Its LoRA adapter's W₀, factors and their state; null without one. */
+  readonly adapter: AdapterResidence | null;
 }
 
 const { STORAGE, UNIFORM, COPY_DST, COPY_SRC } = GPUBufferUsage;
@@ -207,7 +232,7 @@ export class FusedRun {
   ) {
     const floats = layout.params * 4;
     this.#params = make(floats, STORAGE | COPY_SRC | COPY_DST);
-    this.#state = make(3 * floats, STORAGE | COPY_SRC | COPY_DST);
+    this.#state = make(4 * floats, STORAGE | COPY_SRC | COPY_DST);
     this.#net = make(NET_BYTES, UNIFORM | COPY_DST);
     const whole = Math.ceil(phase.trainRows / phase.batch);
     epochSteps.forEach((steps, e) => {
@@ -306,14 +331,29 @@ export class FusedRun {
         ...both(layer.bias, 0, this.#params, at + weightBytes, biasBytes),
       },
     ];
-    if (layer.state === null) return parts;
     const total = weightBytes + biasBytes, P = this.layout.params * 4;
-    const { m, v, anchor } = layer.state;
-    const learns = sizes.weights > 0 || sizes.biases > 0;
+    if (layer.state !== null) {
+      const { m, v, anchor } = layer.state;
+      const learns = sizes.weights > 0 || sizes.biases > 0;
+      parts.push(
+        { parameter: false, learns, ...both(m, 0, this.#state, at, total) },
+        { parameter: false, learns, ...both(v, 0, this.#state, P + at, total) },
+        { parameter: false, learns: false, ...both(anchor, 0, this.#state, 2 * P + at, total) },
+      );
+    }
+    if (layer.adapter === null) return parts;
+    const { rank, w0, a, b, stateA, stateB } = layer.adapter;
+    const [aAt, aBytes] = [at + total, inputs * rank * 4],
+      [bAt, bBytes] = [at + total + aBytes, rank * outputs * 4];
+    const learns = sizes.weights > 0; // the factors learn at the weights' rate
     parts.push(
-      { parameter: false, learns, ...both(m, 0, this.#state, at, total) },
-      { parameter: false, learns, ...both(v, 0, this.#state, P + at, total) },
-      { parameter: false, learns: false, ...both(anchor, 0, this.#state, 2 * P + at, total) },
+      { parameter: true, learns, ...both(a, 0, this.#params, aAt, aBytes) },
+      { parameter: true, learns, ...both(b, 0, this.#params, bAt, bBytes) },
+      { parameter: false, learns, ...both(stateA.m, 0, this.#state, aAt, aBytes) },
+      { parameter: false, learns, ...both(stateA.v, 0, this.#state, P + aAt, aBytes) },
+      { parameter: false, learns, ...both(stateB.m, 0, this.#state, bAt, bBytes) },
+      { parameter: false, learns, ...both(stateB.v, 0, this.#state, P + bAt, bBytes) },
+      { parameter: false, learns: false, ...both(w0, 0, this.#state, 3 * P + at, weightBytes) },
     );
     return parts;
   }

@@ -1,6 +1,6 @@
 /**
  * The GPU engine's fully fused kernel (fused_mlp.wgsl) against its general path and the CPU engine:
- * every recipe, the engine's training, optimizer and penalty contracts, depths of 1 to 4 hidden
+ * every recipe, the engine's training, optimizer, penalty and LoRA contracts, depths of 1 to 4 hidden
  * layers with partial batches, epochs cut into several dispatches, the workgroup-memory limit and
  * one float over it, and one host wait per phase.
  */
@@ -21,6 +21,7 @@ import { FUSED_MEMORY } from "../../../src/engines/gpu/pipelines.ts";
 import { countGpuWork } from "../../../src/programs/bench/gpu_work.ts";
 import { countingPhase, gpuAvailable, withGpuEngine } from "../../helpers/gpu.ts";
 import { bytesOf, experimentOn, maxRelativeError, rates } from "../../helpers/helpers.ts";
+import { ADAPTER_CHECKS } from "../../helpers/adapter_checks.ts";
 import { OPTIMIZER_CHECKS } from "../../helpers/optimizer_checks.ts";
 import { TRAINING_CHECKS } from "../../helpers/training_checks.ts";
 
@@ -58,12 +59,9 @@ function recording(engine: GpuEngine, want: (spec: PhaseSpec) => "fused" | "gene
   return wrapper;
 }
 
-/** Every phase that trains anything and has no adapter is fused. */
+/** Every phase that trains anything is fused (each test's shapes fit the kernel). */
 const fusedWhereItCan = (spec: PhaseSpec) =>
-  spec.epochs > 0 && spec.layerRates.some((r) => r.weights > 0 || r.biases > 0) &&
-    !(spec.adapters ?? []).some((a) => a !== null)
-    ? "fused"
-    : "general";
+  spec.epochs > 0 && spec.layerRates.some((r) => r.weights > 0 || r.biases > 0) ? "fused" : "general";
 
 /** Runs `fn` on a GPU engine with `kernels`, every phase checked by {@linkcode recording}. */
 function withKernels<T>(
@@ -141,6 +139,18 @@ Deno.test({
 
 for (const [name, check] of TRAINING_CHECKS) {
   Deno.test({ name: `training (fused kernel): ${name}`, ignore, fn: () => withKernels("fused", check) });
+}
+
+for (const [name, check] of ADAPTER_CHECKS) {
+  Deno.test({
+    name: `LoRA (fused kernel): ${name}`,
+    ignore,
+    fn: () =>
+      withKernels("fused", async (engine) => {
+        await check(engine);
+        assert.ok(engine.fused > 0, "the check's phases ran on the fused kernel");
+      }),
+  });
 }
 
 for (const [name, check] of OPTIMIZER_CHECKS) {
