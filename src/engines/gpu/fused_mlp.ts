@@ -33,7 +33,7 @@ export interface FusedLayout {
   readonly weightAt: readonly number[];
   /** Per layer, where its input rows start in the kernel's `mem`. */
   readonly actAt: readonly number[];
-  /** P: every layer's weights and bias. */
+  /** P: every layer's weights and bias, and its adapter's factors. */
   readonly params: number;
   /** Floats of `mem` the layout takes: parameters, gradients and activations. */
   readonly memory: number;

@@ -11,7 +11,7 @@ import type { Dataset } from "../../../src/core/data.ts";
 import type { DatasetHandle, Engine, PhaseSpec } from "../../../src/core/engine.ts";
 import { heModel, type Mlp } from "../../../src/core/model.ts";
 import { type OptimizerSpec, PLAIN_SGD } from "../../../src/core/optimizers.ts";
-import { STRATEGY_NAMES } from "../../../src/core/recipes.ts";
+import { type Adapter, type PartRates, STRATEGY_NAMES } from "../../../src/core/recipes.ts";
 import { Rng } from "../../../src/core/rng.ts";
 import { pretrain, transfer } from "../../../src/core/train.ts";
 import { CpuEngine } from "../../../src/engines/cpu/engine.ts";
@@ -239,6 +239,69 @@ Deno.test({
         return result;
       });
       assertAgree(what, fused, await trained(new CpuEngine(), widths, batch, optimizer));
+    }
+  },
+});
+
+/** An adapter of `rank` on a layer of `inputs` × `outputs`, both factors drawn from `seed`, α = 1.5. */
+function drawnAdapter(rank: number, inputs: number, outputs: number, seed: number): Adapter {
+  const rng = new Rng(seed);
+  const draw = (count: number, scale: number) =>
+    Float32Array.from({ length: count }, () => scale * rng.normal());
+  return { rank, scale: 1.5 / rank, a: draw(inputs * rank, 0.2), b: draw(rank * outputs, 0.2) };
+}
+
+Deno.test({
+  name:
+    "fused kernel: LoRA on two layers under decay, a penalty and adamw; then frozen factors, learning biases",
+  ignore,
+  fn: async () => {
+    const widths = [20, 16, 12, 3];
+    const adapters = [drawnAdapter(2, 20, 16, 1), drawnAdapter(3, 16, 12, 2), null];
+    const run = async (engine: Engine) => {
+      const config = defaultConfig();
+      Object.assign(config.data, { base_n_samples: 317, target_n_samples: 200 });
+      config.model.hidden_dims = [16, 12];
+      const data = experimentOn(engine, config);
+      const start = heModel(widths, new Rng(4));
+      engine.setModel(start);
+      const phase = (optimizer: OptimizerSpec, layerRates: PartRates[], shuffleSeed: number) =>
+        engine.trainPhase({
+          train: data.source.train,
+          test: data.source.test,
+          epochs: 2,
+          batchSize: 25,
+          learningRate: 0.02,
+          layerRates,
+          optimizer,
+          penalties: [{ decay: 0.05, anchor: 0.1 }, { decay: 0, anchor: 0 }, { decay: 0.02, anchor: 0 }],
+          anchor: start,
+          adapters,
+          shuffleSeed,
+        });
+      const losses = [];
+      for (const optimizer of [MOMENTUM, { ...PLAIN_SGD, name: "adamw" as const, weightDecay: 0.1 }]) {
+        losses.push(...(await phase(optimizer, rates([1, 1, 1]), losses.length)).map((m) => m.train.loss));
+      }
+      const before = await engine.readModel();
+      const frozenFactors = [{ weights: 0, biases: 1 }, { weights: 0, biases: 1 }, { weights: 1, biases: 1 }];
+      losses.push(...(await phase(ADAM, frozenFactors, 9)).map((m) => m.train.loss));
+      return { model: await engine.readModel(), losses, before };
+    };
+    const fused = await withKernels("fused", async (engine) => {
+      const result = await run(engine);
+      assert.equal(engine.fused, 3, "every phase fused");
+      return result;
+    });
+    const general = await withKernels("general", run);
+    assertAgree("LoRA on two layers", fused, general);
+    for (const l of [0, 1]) {
+      assert.deepEqual(bytesOf(fused.model[l].weights), bytesOf(fused.before[l].weights), `layer ${l}'s W`);
+      assert.notDeepEqual(
+        bytesOf(fused.model[l].bias),
+        bytesOf(fused.before[l].bias),
+        `layer ${l}'s bias learns`,
+      );
     }
   },
 });
