@@ -64,6 +64,8 @@ export class GpuAdapter {
   readonly #dims: { gradA: GPUBuffer; gradB: GPUBuffer; merge: GPUBuffer };
   readonly #optimizerA: LayerOptimizer;
   readonly #optimizerB: LayerOptimizer;
+  /** Whether the phase `prepare` readied freezes the factors. */
+  #frozen = false;
 
   /**
    * Buffers for `source` on a layer of `inputs` × `outputs` whose weights are `weights`: W₀ is
@@ -128,6 +130,7 @@ export class GpuAdapter {
 
   /** Readies a phase whose factors learn at step size `rate` (0 freezes them) under `optimizer`. */
   prepare(optimizer: OptimizerSpec, rate: number, ruleChanged: boolean): void {
+    this.#frozen = rate === 0;
     for (const factor of [this.#optimizerA, this.#optimizerB]) {
       if (ruleChanged) factor.reset();
       factor.prepare(optimizer, NO_PENALTY, { weights: rate, biases: 0 }, null);
@@ -143,7 +146,7 @@ export class GpuAdapter {
   /**
    * A step's dispatches, after the layer's weight gradient is in `gradient` (the layer optimizer's
    * buffer, `[∂W; ∂b]`): the factors' gradients (both from the factors before they move), their
-   * updates, then W from W₀ and the new factors.
+   * updates, then W from W₀ and the new factors; none when the phase freezes the factors.
    */
   dispatches(
     pipelines: Pipelines,
@@ -152,6 +155,7 @@ export class GpuAdapter {
     rowIndex: GPUBuffer,
     step: GPUBuffer,
   ): AdapterDispatch[] {
+    if (this.#frozen) return []; // W stays exactly as it is: no merge rewrites it
     const { inputs, outputs, source: { rank } } = this;
     const scaled = (
       variant: MatmulVariant,

@@ -295,13 +295,12 @@ Deno.test({
     });
     const general = await withKernels("general", run);
     assertAgree("LoRA on two layers", fused, general);
-    for (const l of [0, 1]) {
-      assert.deepEqual(bytesOf(fused.model[l].weights), bytesOf(fused.before[l].weights), `layer ${l}'s W`);
-      assert.notDeepEqual(
-        bytesOf(fused.model[l].bias),
-        bytesOf(fused.before[l].bias),
-        `layer ${l}'s bias learns`,
-      );
+    for (const [path, result] of [["fused", fused], ["general", general]] as const) {
+      for (const l of [0, 1]) {
+        const [now, before] = [result.model[l], result.before[l]];
+        assert.deepEqual(bytesOf(now.weights), bytesOf(before.weights), `${path}: layer ${l}'s W`);
+        assert.notDeepEqual(bytesOf(now.bias), bytesOf(before.bias), `${path}: layer ${l}'s bias learns`);
+      }
     }
   },
 });
