@@ -494,7 +494,7 @@ export class GpuEngine implements Engine {
   ): FusedRun | null {
     const layout = this.#fusedLayout(spec, plan);
     if (layout === null) return null;
-    const rows = spec.train.n, epochs = Array.from({ length: spec.epochs }, (_, e) => e);
+    const rows = spec.train.n;
     const optimizer = (l: number) => inMatmul[l] ? null : this.#optimizers?.[l] ?? null;
     const adapters = this.#layers.map((_, l) => this.#adapters[l]?.residence ?? null);
     const counts = this.#layers.map((_, l) => {
@@ -503,7 +503,6 @@ export class GpuEngine implements Engine {
     });
     const phase = {
       trainRows: rows,
-      batch: Math.min(spec.batchSize, rows),
       lowest: plan.lowest,
       optimizer: spec.optimizer ?? PLAIN_SGD,
       sizes,
@@ -522,7 +521,7 @@ export class GpuEngine implements Engine {
       this.#widths(),
       layout,
       phase,
-      epochs.map((e) => epochSteps(spec, rows, e)),
+      Array.from({ length: spec.epochs }, (_, e) => epochSteps(spec, rows, e)),
       this.#stepAlign,
       (bytes, usage) => this.#buffer(bytes, usage),
     );

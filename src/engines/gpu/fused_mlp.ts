@@ -13,6 +13,7 @@
  * @module
  */
 
+import { stepsPerEpoch } from "../../core/engine.ts";
 import { decayTerms, NO_PENALTY, type OptimizerSpec, type Penalty } from "../../core/optimizers.ts";
 import type { PartRates } from "../../core/recipes.ts";
 import type { AdapterResidence } from "./adapter.ts";
@@ -29,6 +30,8 @@ import {
 
 /** Where one model and batch size sit in the kernel's memory, and how many steps a dispatch takes. */
 export interface FusedLayout {
+  /** Rows per minibatch the layout holds. */
+  readonly batch: number;
   /** Per layer, where its weights start in the packed parameters (its bias follows them). */
   readonly weightAt: readonly number[];
   /** Per layer, where its input rows start in the kernel's `mem`. */
@@ -70,7 +73,7 @@ export function fusedLayout(
   const perStep = stepIterations(widths, batch, lowest, ranks);
   const stepsPerDispatch = Math.floor((FUSED_LOOP_BUDGET - dispatchIterations(widths, params)) / perStep);
   if (memory > FUSED_MEMORY || stepsPerDispatch < 1) return null;
-  return { weightAt, actAt, params, memory, stepsPerDispatch };
+  return { batch, weightAt, actAt, params, memory, stepsPerDispatch };
 }
 
 /** Iterations of the strided loops over `n` items for the invocation that runs the most of them. */
@@ -108,8 +111,6 @@ function dispatchIterations(widths: readonly number[], params: number): number {
 export interface FusedPhase {
   /** Rows of the training set. */
   readonly trainRows: number;
-  /** Rows per minibatch. */
-  readonly batch: number;
   /** The lowest layer that learns. */
   readonly lowest: number;
   /** The update rule and its settings. */
@@ -128,14 +129,14 @@ export interface FusedPhase {
 }
 
 /** Bytes of fused_mlp.wgsl's `Net`: 16 words, then {@linkcode MAX_FUSED_LAYERS} `Layer`s of 12. */
-export const NET_BYTES: number = 64 + MAX_FUSED_LAYERS * 48;
+const NET_BYTES = 64 + MAX_FUSED_LAYERS * 48;
 
 /** fused_mlp.wgsl's `Net` for `phase` on a model of `widths` laid out as `layout`. */
-export function netUniform(widths: readonly number[], layout: FusedLayout, phase: FusedPhase): ArrayBuffer {
+function netUniform(widths: readonly number[], layout: FusedLayout, phase: FusedPhase): ArrayBuffer {
   const bytes = new ArrayBuffer(NET_BYTES);
   const words = new Uint32Array(bytes), floats = new Float32Array(bytes);
   const { optimizer } = phase;
-  words.set([widths.length - 1, phase.lowest, phase.trainRows, phase.batch, layout.params]);
+  words.set([widths.length - 1, phase.lowest, phase.trainRows, layout.batch, layout.params]);
   words.set([RULE_KIND[optimizer.name], Number(optimizer.nesterov)], 5);
   floats.set([optimizer.momentum, optimizer.beta1, optimizer.beta2, optimizer.epsilon], 7);
   const own = decayTerms(optimizer, NO_PENALTY); // the rule's own decay: an adapter's factors have no penalty
@@ -153,7 +154,7 @@ export function netUniform(widths: readonly number[], layout: FusedLayout, phase
 }
 
 /** One dispatch of the kernel: `{first_step, first_row, steps, slot}`. */
-export interface FusedWork {
+interface FusedWork {
   /** The dispatch's first step, numbered in the phase from 0. */
   readonly firstStep: number;
   /** Its first row in the epoch's order. */
@@ -168,7 +169,7 @@ export interface FusedWork {
  * The dispatches of one epoch of `steps` minibatches of `batch` rows, whose first step is step
  * `firstStep` of the phase: runs of at most `perDispatch` steps, their sums into `slot`.
  */
-export function epochWork(
+function epochWork(
   steps: number,
   batch: number,
   perDispatch: number,
@@ -184,7 +185,7 @@ export function epochWork(
 }
 
 /** `work` as `Work` records, `align` bytes apart, for the kernel's dynamic-offset uniform. */
-export function workRecords(work: readonly FusedWork[], align: number): ArrayBuffer {
+function workRecords(work: readonly FusedWork[], align: number): ArrayBuffer {
   const records = new ArrayBuffer(Math.max(1, work.length) * align);
   work.forEach((w, i) =>
     new Uint32Array(records, i * align, 4).set([w.firstStep, w.firstRow, w.steps, w.slot])
@@ -215,6 +216,8 @@ export class FusedRun {
   /** Per epoch, its dispatches' first record. */
   readonly #firstRecord: number[] = [];
   readonly #work: FusedWork[] = [];
+  /** Every layer's parts, with their copies into the packed buffers and back. */
+  readonly #parts: Part[];
 
   /**
    * Packs `layers` (laid out as `layout`, widths `widths`) for `phase`, whose epoch `e` runs
@@ -222,7 +225,7 @@ export class FusedRun {
    */
   constructor(
     readonly device: GPUDevice,
-    readonly layers: readonly LayerResidence[],
+    layers: readonly LayerResidence[],
     readonly widths: readonly number[],
     readonly layout: FusedLayout,
     readonly phase: FusedPhase,
@@ -234,14 +237,15 @@ export class FusedRun {
     this.#params = make(floats, STORAGE | COPY_SRC | COPY_DST);
     this.#state = make(4 * floats, STORAGE | COPY_SRC | COPY_DST);
     this.#net = make(NET_BYTES, UNIFORM | COPY_DST);
-    const whole = Math.ceil(phase.trainRows / phase.batch);
+    const whole = stepsPerEpoch(phase.trainRows, layout.batch);
     epochSteps.forEach((steps, e) => {
       this.#firstRecord.push(this.#work.length);
-      this.#work.push(...epochWork(steps, phase.batch, layout.stepsPerDispatch, e * whole, 2 * e));
+      this.#work.push(...epochWork(steps, layout.batch, layout.stepsPerDispatch, e * whole, 2 * e));
     });
     this.#records = make(Math.max(1, this.#work.length) * align, UNIFORM | COPY_DST);
     device.queue.writeBuffer(this.#net, 0, netUniform(widths, layout, phase));
     device.queue.writeBuffer(this.#records, 0, workRecords(this.#work, align));
+    this.#parts = layers.flatMap((layer, l) => this.#layerParts(layer, l));
     this.#copy((part) => part.into);
   }
 
@@ -297,21 +301,15 @@ export class FusedRun {
    * with state, their moments and anchor), each in one direction or none.
    */
   #copy(pick: (part: Part) => Copy | null): void {
+    const copies = this.#parts.map(pick).filter((copy) => copy !== null);
+    if (copies.length === 0) return;
     const encoder = this.device.createCommandEncoder();
-    let copies = 0;
-    this.layers.forEach((layer, l) => {
-      for (const part of this.#parts(layer, l)) {
-        const copy = pick(part);
-        if (copy === null) continue;
-        encoder.copyBufferToBuffer(copy.from, copy.fromOffset, copy.to, copy.toOffset, copy.bytes);
-        copies++;
-      }
-    });
-    if (copies > 0) this.device.queue.submit([encoder.finish()]);
+    for (const c of copies) encoder.copyBufferToBuffer(c.from, c.fromOffset, c.to, c.toOffset, c.bytes);
+    this.device.queue.submit([encoder.finish()]);
   }
 
   /** Layer `l`'s parts: each, its place in the packed buffers and in the layer's own. */
-  #parts(layer: LayerResidence, l: number): Part[] {
+  #layerParts(layer: LayerResidence, l: number): Part[] {
     const inputs = this.widths[l], outputs = this.widths[l + 1];
     const at = this.layout.weightAt[l] * 4, weightBytes = inputs * outputs * 4, biasBytes = outputs * 4;
     const sizes = this.phase.sizes[l];

@@ -141,28 +141,18 @@ for (const [name, check] of TRAINING_CHECKS) {
   Deno.test({ name: `training (fused kernel): ${name}`, ignore, fn: () => withKernels("fused", check) });
 }
 
-for (const [name, check] of ADAPTER_CHECKS) {
-  Deno.test({
-    name: `LoRA (fused kernel): ${name}`,
-    ignore,
-    fn: () =>
-      withKernels("fused", async (engine) => {
-        await check(engine);
-        assert.ok(engine.fused > 0, "the check's phases ran on the fused kernel");
-      }),
-  });
-}
-
-for (const [name, check] of OPTIMIZER_CHECKS) {
-  Deno.test({
-    name: `optimizers (fused kernel): ${name}`,
-    ignore,
-    fn: () =>
-      withKernels("fused", async (engine) => {
-        await check(engine);
-        assert.ok(engine.fused > 0, "the check's phases ran on the fused kernel");
-      }),
-  });
+for (const [suite, checks] of [["LoRA", ADAPTER_CHECKS], ["optimizers", OPTIMIZER_CHECKS]] as const) {
+  for (const [name, check] of checks) {
+    Deno.test({
+      name: `${suite} (fused kernel): ${name}`,
+      ignore,
+      fn: () =>
+        withKernels("fused", async (engine) => {
+          await check(engine);
+          assert.ok(engine.fused > 0, "the check's phases ran on the fused kernel");
+        }),
+    });
+  }
 }
 
 /**
