@@ -155,7 +155,7 @@ export function gatherRows(
 ): void {
   for (let r = 0; r < count; r++) {
     const at = order[from + r] * width;
-    for (let c = 0; c < width; c++) dst[r * width + c] = src[at + c];
+    dst.set(src.subarray(at, at + width), r * width);
   }
 }
 
