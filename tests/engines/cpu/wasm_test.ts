@@ -184,25 +184,39 @@ for (const variant of VARIANTS) {
   });
 }
 
-Deno.test("wasm products are bit-identical on 1, 2 and 3 threads, and the split really runs", async () => {
+// C narrow (cut along rows) and wide (cut along columns, 16 at a time, for 2 and 3 threads), with
+// ragged last blocks, bands and chunks either way.
+const THREAD_SHAPES = [[150, 70, 90], [37, 53, 29], [7, 5, 3], [256, 64, 10], [64, 40, 203], [20, 9, 400]];
+
+Deno.test("wasm products are bit-identical on 1, 2 and 3 threads in every form, writing C alone", async () => {
   const results = await Promise.all([1, 2, 3].map(async (threads) => {
     const set = await wasmKernels("relaxed", threads, 1);
     const outputs = [];
-    for (const [m, k, n] of [[150, 70, 90], [37, 53, 29], [7, 5, 3], [256, 64, 10]]) {
-      const arena = set.arena({ longestSum: 256 });
-      const [a, b, c] = [arena.alloc(m * k), arena.alloc(k * n), arena.alloc(m * n)];
-      a.set(randomFloats(m * k, 1));
-      b.set(randomFloats(k * n, 2));
-      arena.kernels.matmul(a, b, c, m, k, n);
-      outputs.push(c.slice());
+    for (const form of FORMS) {
+      for (const [m, k, n] of THREAD_SHAPES) {
+        const arena = set.arena({ longestSum: 256 });
+        const a = guarded(arena.alloc, randomFloats(m * k, 1)).array;
+        const b = guarded(arena.alloc, randomFloats(k * n, 2)).array;
+        const c = guarded(arena.alloc, new Float32Array(m * n).fill(NaN));
+        const run = arena.kernels;
+        if (form === "AB") run.matmul(a, b, c.array, m, k, n);
+        else if (form === "AtB") run.matmulTransA(a, b, c.array, k, m, n); // A stored k × m
+        else run.matmulTransB(a, b, c.array, m, k, n); // B stored n × k
+        assert.ok(c.untouched(), `${threads} threads, ${form} ${m}x${k}x${n} wrote outside C`);
+        assert.ok(!c.array.some(Number.isNaN), `${threads} threads, ${form} ${m}x${k}x${n} left C unwritten`);
+        outputs.push(c.array.slice());
+      }
     }
     const split = set.splitProducts;
     set.dispose();
     return { outputs, split };
   }));
   assert.equal(results[0].split, 0);
-  assert.ok(results[1].split > 0 && results[2].split > 0, "products were split between threads");
-  for (const other of results.slice(1)) assert.deepEqual(other.outputs, results[0].outputs);
+  const products = FORMS.length * THREAD_SHAPES.length;
+  for (const other of results.slice(1)) {
+    assert.equal(other.split, products, "every product was cut into chunks for the threads");
+    assert.deepEqual(other.outputs, results[0].outputs);
+  }
 });
 
 /** The CPU engine's metrics after pretraining and every strategy, on `kernels`. */

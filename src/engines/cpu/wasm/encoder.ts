@@ -76,6 +76,10 @@ export const op = {
   call: (fn: number) => [0x10, ...uleb(fn)],
   v128Load: (offset = 0) => simd(0x00, ...memarg(2, offset)),
   v128Store: (offset = 0) => simd(0x0b, ...memarg(2, offset)),
+  /** Loads 8 bytes (two f32) into the low half, zeroing the high half. */
+  v128Load64Zero: (offset = 0) => simd(0x5d, ...memarg(2, offset)),
+  /** Stores the low 8 bytes (two f32). */
+  v128Store64Low: (offset = 0) => simd(0x5b, ...memarg(2, offset), 0),
   /** Loads one f32 and fills all four lanes with it. */
   v128Load32Splat: (offset = 0) => simd(0x09, ...memarg(2, offset)),
   v128Zero: simd(0x0c, ...new Array(16).fill(0)),
@@ -85,6 +89,13 @@ export const op = {
   v128AndNot: simd(0x4f),
   f32x4Add: simd(0xe4),
   f32x4Mul: simd(0xe6),
+  /** The two low f32 lanes widened to f64: exactly, as f64.promote_f32 does each. */
+  f64x2PromoteLow: simd(0x5f),
+  /** Each f64 lane rounded to f32 (as f32.demote_f64), into the two low lanes; the high two are 0. */
+  f32x4DemoteZero: simd(0x5e),
+  f64x2Splat: simd(0x14),
+  f64x2Sub: simd(0xf1),
+  f64x2Mul: simd(0xf2),
   /** `pmax(a, b) = a < b ? b : a` lane-wise, so a NaN in `a` stays. */
   f32x4Pmax: simd(0xeb),
   /** `a · b + c`, fused or not as the machine prefers (relaxed SIMD). */

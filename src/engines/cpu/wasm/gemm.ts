@@ -2,13 +2,19 @@
  * The WebAssembly SIMD matrix products, written as a generator: {@linkcode gemmFunction} returns
  * the functions for the module `module.ts` assembles,
  *
- *     gemm(a, b, c, m, k, n, panel, lda)     C[m×n] = A[m×k] · B[k×n], row-major f32, byte offsets
- *                                            into memory; rows of A are lda floats apart (k when A
- *                                            is whole); `panel` is scratch for panelFloats(k) floats
- *     gemm_at(a, b, c, m, k, n, panel, lda)  the same with A stored transposed, k rows of lda ≥ m
- *                                            floats: C = Aᵀ · B
- *     gemm_bt(a, b, c, m, k, n, panel, lda)  the same with B stored transposed, n rows of k floats:
- *                                            C = A · Bᵀ
+ *     gemm(a, b, c, m, k, n, panel, lda, ldc)     C[m×n] = A[m×k] · B[k×n], row-major f32, byte
+ *                                                 offsets into memory; rows of A are lda floats
+ *                                                 apart (k when A is whole), rows of B and C ldc
+ *                                                 (n when they are whole); `panel` is scratch for
+ *                                                 panelFloats(k) floats
+ *     gemm_at(a, b, c, m, k, n, panel, lda, ldc)  the same with A stored transposed, k rows of
+ *                                                 lda ≥ m floats: C = Aᵀ · B
+ *     gemm_bt(a, b, c, m, k, n, panel, lda, ldc)  the same with B stored transposed, n rows of k
+ *                                                 floats: C = A · Bᵀ
+ *
+ * The strides let a thread compute a block of C's rows or columns in place: rows i0… of C are
+ * `gemm(a + 4·i0·lda, b, c + 4·i0·ldc, rows, …)`, columns j0… are `gemm(a, b + 4·j0, c + 4·j0, m, k,
+ * cols, …)` (B's rows j0… in `gemm_bt`).
  *
  * For each band of 8 columns, B's k × 8 panel is first copied into contiguous scratch (zero-padded
  * when fewer than 8 columns remain), so the main loop reads it sequentially. The main loop keeps a
@@ -54,11 +60,12 @@ export function panelFloats(k: number): number {
 }
 
 // Parameters and locals, by index.
-const [A, B, C, M, K, N, PANEL, LDA] = [0, 1, 2, 3, 4, 5, 6, 7];
-const [I0, J0, P, M6, W, BP, CP, J] = [8, 9, 10, 11, 12, 13, 14, 15];
-const AP0 = 16; // A row-major: AP0..AP0+5 point into A's six rows; AtB: AP0 points into A's current row
+const [A, B, C, M, K, N, PANEL, LDA, LDC] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+const PARAMS = 9;
+const [I0, J0, P, M6, W, BP, CP, J] = [9, 10, 11, 12, 13, 14, 15, 16];
+const AP0 = 17; // A row-major: AP0..AP0+5 point into A's six rows; AtB: AP0 points into A's current row
 const A_STRIDE = AP0 + ROWS; // the bytes from one row of A to the next
-const I32_LOCALS = A_STRIDE + 1 - 8;
+const I32_LOCALS = A_STRIDE + 1 - PARAMS;
 const ACC0 = A_STRIDE + 1; // row r: columns 0-3 at ACC0 + 2r, columns 4-7 at ACC0 + 2r + 1
 const [B0, B1, AV] = [ACC0 + 2 * ROWS, ACC0 + 2 * ROWS + 1, ACC0 + 2 * ROWS + 2];
 
@@ -142,7 +149,7 @@ function kLoop(variant: GemmVariant, form: GemmForm, rows: number): number[] {
 
 /** Copies B's columns j0 … j0+w−1 of every row into the panel, 32 bytes a row, zero-padded past w. */
 function packPanel(): number[] {
-  const rowPointers = [...get(B), ...element(P, J0, N), ...op.i32Add, ...set(BP), ...atPanelRow];
+  const rowPointers = [...get(B), ...element(P, J0, LDC), ...op.i32Add, ...set(BP), ...atPanelRow];
   const copyWhole = [
     ...[...get(CP), ...get(BP), ...op.v128Load(), ...op.v128Store()],
     ...[...get(CP), ...get(BP), ...op.v128Load(16), ...op.v128Store(16)],
@@ -160,7 +167,7 @@ function packPanel(): number[] {
 
 /** Stores the accumulators of a `rows` × 8 block at (i0, j0): whole when the band is 8 wide, else via the tile. */
 function store(rows: number): number[] {
-  const nextRow = addTo(CP, [...get(N), ...times4]);
+  const nextRow = addTo(CP, [...get(LDC), ...times4]);
   const whole = rowList(rows).flatMap((r) => [
     ...[...get(CP), ...get(ACC0 + 2 * r), ...op.v128Store()],
     ...[...get(CP), ...get(ACC0 + 2 * r + 1), ...op.v128Store(16)],
@@ -177,7 +184,7 @@ function store(rows: number): number[] {
     ...nextRow,
   ]);
   return [
-    ...[...get(C), ...element(I0, J0, N), ...op.i32Add, ...set(CP)],
+    ...[...get(C), ...element(I0, J0, LDC), ...op.i32Add, ...set(CP)],
     ...[...wholeBand, ...op.ifElse(whole, part)],
   ];
 }
@@ -242,7 +249,7 @@ export function gemmFunction(variant: GemmVariant, form: GemmForm): FunctionSpec
   ];
   return {
     name: GEMM_EXPORTS[form],
-    params: [I32, I32, I32, I32, I32, I32, I32, I32],
+    params: Array(PARAMS).fill(I32),
     locals: [[I32, I32_LOCALS], [V128, 2 * ROWS + 3]],
     body: [fullRows, [...get(LDA), ...times4, ...set(A_STRIDE)], forLoop(J0, i32(0), get(N), 8, band)],
   };

@@ -1,9 +1,9 @@
 /**
  * The WebAssembly kernel set for the CPU engine: every step kernel of the module, on arrays allocated
  * in its memory; the transposed products (`gemm_at`, `gemm_bt`) read their operands as stored.
- * With more than one thread, a product big enough to repay the hand-off has its rows of C split
- * between this thread and the workers; each element is computed the same way whoever computes it,
- * so the results are bit-identical for every thread count.
+ * With more than one thread, a product big enough to repay the hand-off is cut into chunks of C that
+ * this thread and the workers claim in turn (`threads.ts`); each element is computed the same way
+ * whoever computes it, so the results are bit-identical for every thread count.
  *
  * @module
  */
@@ -16,8 +16,16 @@ import { type GemmJob, GemmThreads } from "./threads.ts";
 
 /** Multiply-adds (m·k·n) below which a product runs on one thread: the hand-off would cost more. */
 export const MIN_SPLIT_WORK = 1 << 18;
-/** Rows of C per band are a multiple of this (gemm's block height), so no band has ragged blocks. */
-const BAND_ALIGN = 6;
+/**
+ * Columns per chunk of a wide C: two of gemm's 8-column bands. A thread packs the panels of B for
+ * the bands it computes, so cutting along columns packs each panel once, where every band of rows
+ * would pack all of B again.
+ */
+const CHUNK_COLUMNS = 16;
+/** Rows per chunk of a narrow C are a multiple of this (gemm's block height), so no chunk has ragged blocks. */
+const CHUNK_ROWS_ALIGN = 6;
+/** Chunks per thread a product is cut into at least, so that the others can take a late thread's share. */
+const CHUNKS_PER_THREAD = 4;
 
 /** The WebAssembly kernel set; it counts the products it split between threads. */
 export interface WasmKernelSet extends KernelSet {
@@ -51,6 +59,16 @@ export async function wasmKernels(
   };
 }
 
+/** How a product with C of `m × n` is cut for `threads` threads: along columns when C is wide enough. */
+function chunking(m: number, n: number, threads: number): Omit<GemmJob, "form" | "args"> {
+  const columnChunks = Math.ceil(n / CHUNK_COLUMNS);
+  if (columnChunks >= CHUNKS_PER_THREAD * threads) {
+    return { alongColumns: true, chunk: CHUNK_COLUMNS, chunks: columnChunks };
+  }
+  const rows = CHUNK_ROWS_ALIGN * Math.ceil(m / CHUNK_ROWS_ALIGN / (CHUNKS_PER_THREAD * threads));
+  return { alongColumns: false, chunk: rows, chunks: Math.ceil(m / rows) };
+}
+
 function wasmArena(
   runtime: WasmRuntime,
   workers: GemmThreads | null,
@@ -67,23 +85,13 @@ function wasmArena(
   const loss = new Float64Array(lossOut.buffer, lossOut.byteOffset, 1);
   const correct = new Int32Array(lossOut.buffer, lossOut.byteOffset + 8, 1);
   const run = runtime.kernels;
-  /** `C[m×n]` as `form` says (see `gemm.ts`), split in bands of C's rows between threads when big. */
+  /** `C[m×n]` as `form` says (see `gemm.ts`), cut into chunks for the threads when it is big. */
   const product = (form: GemmForm, a: Floats, b: Floats, c: Floats, m: number, k: number, n: number) => {
-    const kernel = run[GEMM_EXPORTS[form]];
     const lda = form === "AtB" ? m : k;
-    const big = workers !== null && m * k * n >= minSplitWork;
-    const bands = big ? Math.min(threads, Math.ceil(m / BAND_ALIGN)) : 1;
-    const args = (from: number, rows: number, panel: number): GemmArgs => {
-      const aAt = a.byteOffset + 4 * (form === "AtB" ? from : from * k);
-      return [aAt, b.byteOffset, c.byteOffset + 4 * from * n, rows, k, n, panel, lda];
-    };
-    if (bands === 1) return kernel(...args(0, m, panels[0]));
-    const rows = BAND_ALIGN * Math.ceil(m / BAND_ALIGN / bands);
-    const jobs: GemmJob[] = [];
-    for (let from = rows; from < m; from += rows) {
-      jobs.push({ form, args: args(from, Math.min(rows, m - from), panels[jobs.length + 1]) });
-    }
-    workers!.run(jobs, () => kernel(...args(0, rows, panels[0])));
+    const args: GemmArgs = [a.byteOffset, b.byteOffset, c.byteOffset, m, k, n, panels[0], lda, n];
+    const kernel = run[GEMM_EXPORTS[form]];
+    if (workers === null || m * k * n < minSplitWork) return kernel(...args);
+    workers.run({ form, args, ...chunking(m, n, threads) }, panels, kernel);
   };
   const kernels: StepKernels = {
     matmul: (a, b, c, m, k, n) => product("AB", a, b, c, m, k, n),

@@ -57,7 +57,10 @@ function compiledModule(variant: GemmVariant): WebAssembly.Module {
   return module;
 }
 
-/** A product's arguments: byte offsets of A, B, C and the panel scratch, sizes, A's row stride (see `gemm.ts`). */
+/**
+ * A product's arguments: byte offsets of A, B, C and the panel scratch, sizes, the row strides of A
+ * and of C (and B, stored row-major) in floats (see `gemm.ts`).
+ */
 export type GemmArgs = readonly [
   a: number,
   b: number,
@@ -67,6 +70,7 @@ export type GemmArgs = readonly [
   n: number,
   panel: number,
   lda: number,
+  ldc: number,
 ];
 
 /** A product's export, `gemm` or `gemm_at`. */
@@ -74,7 +78,7 @@ export type GemmExport = (...args: GemmArgs) => void;
 
 /** The module's exports (see `gemm.ts` and `step.ts`): byte offsets into memory, sizes, scalars. */
 export interface KernelExports {
-  /** `C[m×n] = A[m×k] · B[k×n]`, row-major f32; rows of A are `lda` floats apart. */
+  /** `C[m×n] = A[m×k] · B[k×n]`, row-major f32; rows of A are `lda` floats apart, of B and C `ldc`. */
   gemm: GemmExport;
   /** `C = Aᵀ · B` with A stored transposed: k rows of `lda` ≥ m floats. */
   gemm_at: GemmExport;

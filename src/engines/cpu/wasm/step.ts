@@ -125,19 +125,20 @@ function columnSums(): FunctionSpec {
 }
 
 function sgdStep(): FunctionSpec {
-  const [W, G, COUNT, RATE, I] = [0, 1, 2, 3, 4];
-  const wAt = at(get(W), get(I));
+  const [W, G, COUNT, RATE, I, C2, RATE2] = [0, 1, 2, 3, 4, 5, 6];
+  const wAt = at(get(W), get(I)), gAt = at(get(G), get(I));
+  // Two lanes at a time in f64, the same roundings as the scalar `f32(w − rate · g)` of each lane.
+  const widened = (address: number[]) => [...address, ...op.v128Load64Zero(), ...op.f64x2PromoteLow];
+  const two = [...wAt, ...widened(wAt), ...get(RATE2), ...widened(gAt), ...op.f64x2Mul, ...op.f64x2Sub];
+  const one = [...wAt, ...promoted(wAt), ...get(RATE), ...promoted(gAt), ...op.f64Mul, ...op.f64Sub];
   return {
     name: "sgd_step",
     params: [I32, I32, I32, F64],
-    locals: [[I32, 1]],
+    locals: [[I32, 2], [V128, 1]],
     body: [
-      forLoop(I, i32(0), get(COUNT), 1, wAt, promoted(wAt), get(RATE), promoted(at(get(G), get(I))), [
-        ...op.f64Mul,
-        ...op.f64Sub,
-        ...op.f32DemoteF64,
-        ...op.f32Store(),
-      ]),
+      [...get(RATE), ...op.f64x2Splat, ...set(RATE2), ...get(COUNT), ...i32(-2), ...op.i32And, ...set(C2)],
+      forLoop(I, i32(0), get(C2), 2, two, op.f32x4DemoteZero, op.v128Store64Low()),
+      forLoop(I, get(C2), get(COUNT), 1, one, op.f32DemoteF64, op.f32Store()),
     ],
   };
 }

@@ -1,27 +1,47 @@
 /**
  * Worker threads for the WebAssembly products: each worker instantiates the same module on the same
- * shared memory and computes a band of C's rows while the calling thread computes the first band.
+ * shared memory. A product is cut into chunks of C (bands of rows or of columns), and every thread,
+ * the caller's included, claims the next chunk from a shared counter until none is left. A thread
+ * that starts late or runs slow (pre-empted by the operating system, or woken from sleep) therefore
+ * computes fewer chunks instead of holding the others up, as an even split would.
  *
  * The hand-off goes through a small shared control block per worker, not messages: the caller writes
  * the job's arguments and bumps `SEQ`; the worker runs it and copies `SEQ` into `DONE`. Each side
- * waits by spinning for a bounded number of checks (a hand-off then costs well under a microsecond)
- * and only then sleeps in `Atomics.wait`, whose wake-up costs about 50 µs. The bound matters on a
- * machine with as many threads as cores: a thread that spins forever steals the core its partner
+ * waits by spinning for up to {@linkcode SPIN_MS} (a hand-off then costs a few microseconds) and
+ * only then sleeps in `Atomics.wait`. Waking a thread that has slept costs far more: on a 2-core
+ * virtual machine (`tools/thread_wakeup.ts`) a round trip takes about 10 µs between awake threads,
+ * 100 µs after one slept for 1 ms and 140 to 170 µs after 5 ms, as its idle virtual core must be
+ * woken too. The spin therefore outlasts the gaps between a training step's products (the gather of
+ * a batch, the loss, the updates: a fraction of a millisecond). It stays bounded because, on a
+ * machine with as many threads as cores, a thread that spins for ever steals the core its partner
  * needs whenever the operating system pre-empts one of them.
  *
  * @module
  */
 
 import { GEMM_FORMS, type GemmForm } from "./gemm.ts";
-import type { GemmArgs } from "./runtime.ts";
+import type { GemmArgs, GemmExport } from "./runtime.ts";
 
 /** Slots of a worker's control block (an Int32Array over a SharedArrayBuffer). */
-export const SLOT = { SEQ: 0, DONE: 1, FAILED: 2, EXIT: 3, FORM: 4, ARGS: 5 } as const;
-const SLOTS = SLOT.ARGS + 8;
+export const SLOT = {
+  SEQ: 0,
+  DONE: 1,
+  FAILED: 2,
+  EXIT: 3,
+  FORM: 4,
+  ALONG_COLUMNS: 5,
+  CHUNK: 6,
+  CHUNKS: 7,
+  PANEL: 8,
+  ARGS: 9,
+} as const;
+const SLOTS = SLOT.ARGS + 9;
 /** The longest `dispose` waits for a worker to leave its loop, in milliseconds. */
 const EXIT_WAIT_MS = 200;
-/** Checks of a spinning wait before it sleeps: some tens of microseconds. */
-const SPINS = 20000;
+/** How long a waiting thread spins before it sleeps, in milliseconds. */
+export const SPIN_MS = 2;
+/** Checks of the control block between two readings of the clock (each check costs about 20 ns). */
+const CHECKS_PER_CLOCK = 256;
 
 /** What a worker receives once, before its first job. */
 export interface WorkerSetup {
@@ -31,14 +51,19 @@ export interface WorkerSetup {
   readonly memory: WebAssembly.Memory;
   /** This worker's own control block: int32 slots laid out as {@linkcode SLOT}. */
   readonly control: SharedArrayBuffer;
+  /** One int32 shared by every thread: the next chunk of the current product to claim. */
+  readonly queue: SharedArrayBuffer;
 }
 
 /** Waits until `control[slot]` differs from `old` (spinning, then sleeping) and returns the new value. */
 export function awaitChange(control: Int32Array, slot: number, old: number): number {
-  for (let spin = 0; spin < SPINS; spin++) {
-    const value = Atomics.load(control, slot);
-    if (value !== old) return value;
-  }
+  const until = performance.now() + SPIN_MS;
+  do {
+    for (let check = 0; check < CHECKS_PER_CLOCK; check++) {
+      const value = Atomics.load(control, slot);
+      if (value !== old) return value;
+    }
+  } while (performance.now() < until);
   for (;;) {
     Atomics.wait(control, slot, old);
     const value = Atomics.load(control, slot);
@@ -46,12 +71,62 @@ export function awaitChange(control: Int32Array, slot: number, old: number): num
   }
 }
 
-/** A job for a worker: which product (see `GEMM_FORMS`) and its arguments. */
+/** A product, and how it is cut into chunks for the threads to claim. */
 export interface GemmJob {
   /** How the operands are stored, which picks the export (posted as its index in `GEMM_FORMS`). */
   readonly form: GemmForm;
-  /** The export's arguments for the worker's band of C's rows: byte offsets into the shared memory, sizes. */
+  /** The whole product's arguments (see `gemm.ts`); each thread puts its own panel in place of args[6]. */
   readonly args: GemmArgs;
+  /** Whether a chunk is a band of C's columns (a wide C) or of its rows (a narrow one). */
+  readonly alongColumns: boolean;
+  /** Columns or rows per chunk; the last chunk may have fewer. */
+  readonly chunk: number;
+  /** How many chunks there are. */
+  readonly chunks: number;
+}
+
+/**
+ * The arguments that compute chunk `index` of `job` in place, with `panel` as scratch: a band of C's
+ * rows starts `from` rows into A (a column of A stored transposed) and C; a band of columns starts
+ * `from` columns into B (rows of B stored transposed) and C.
+ */
+export function chunkArgs(job: GemmJob, index: number, panel: number): GemmArgs {
+  const [a, b, c, m, k, n, , lda, ldc] = job.args;
+  const from = index * job.chunk;
+  if (job.alongColumns) {
+    const bAt = b + 4 * (job.form === "ABt" ? from * k : from);
+    return [a, bAt, c + 4 * from, m, k, Math.min(job.chunk, n - from), panel, lda, ldc];
+  }
+  const aAt = a + 4 * (job.form === "AtB" ? from : from * lda);
+  return [aAt, b, c + 4 * from * ldc, Math.min(job.chunk, m - from), k, n, panel, lda, ldc];
+}
+
+/** Computes chunks of `job` with `product` (this thread's export for its form) until none is left to claim. */
+export function claimChunks(queue: Int32Array, job: GemmJob, panel: number, product: GemmExport): void {
+  for (let index = Atomics.add(queue, 0, 1); index < job.chunks; index = Atomics.add(queue, 0, 1)) {
+    product(...chunkArgs(job, index, panel));
+  }
+}
+
+/** Writes `job` into a worker's control block, with `panel` as that worker's scratch. */
+function postJob(control: Int32Array, job: GemmJob, panel: number): void {
+  control[SLOT.FORM] = GEMM_FORMS.indexOf(job.form);
+  control[SLOT.ALONG_COLUMNS] = job.alongColumns ? 1 : 0;
+  control[SLOT.CHUNK] = job.chunk;
+  control[SLOT.CHUNKS] = job.chunks;
+  control[SLOT.PANEL] = panel;
+  control.set(job.args, SLOT.ARGS);
+}
+
+/** The job {@linkcode postJob} wrote, as the worker reads it. */
+export function readJob(control: Int32Array): GemmJob {
+  return {
+    form: GEMM_FORMS[control[SLOT.FORM]],
+    args: Array.from(control.subarray(SLOT.ARGS, SLOTS)) as unknown as GemmArgs,
+    alongColumns: control[SLOT.ALONG_COLUMNS] !== 0,
+    chunk: control[SLOT.CHUNK],
+    chunks: control[SLOT.CHUNKS],
+  };
 }
 
 /** The message a worker posts once it has instantiated the module and waits for jobs. */
@@ -66,6 +141,7 @@ export class WorkerStartError extends Error {}
 export class GemmThreads {
   readonly #workers: Worker[];
   readonly #controls: Int32Array[];
+  readonly #queue = new Int32Array(new SharedArrayBuffer(4));
   #seq = 0;
   #runs = 0;
 
@@ -91,9 +167,8 @@ export class GemmThreads {
     try {
       await Promise.all(workers.map((worker, w) => {
         const ready = untilReady(worker);
-        worker.postMessage(
-          { module, memory, control: controls[w].buffer as SharedArrayBuffer } satisfies WorkerSetup,
-        );
+        const [control, queue] = [controls[w].buffer, threads.#queue.buffer] as SharedArrayBuffer[];
+        worker.postMessage({ module, memory, control, queue } satisfies WorkerSetup);
         return ready;
       }));
     } catch (error) {
@@ -113,20 +188,21 @@ export class GemmThreads {
     return this.#runs;
   }
 
-  /** Hands `jobs[w]` to worker w, runs `own` on this thread, then waits for the workers' jobs. */
-  run(jobs: readonly GemmJob[], own: () => void): void {
+  /**
+   * Runs `job` on every thread: worker w scratches in `panels[w + 1]`, this thread in `panels[0]`
+   * with `product` (its export for the job's form). Returns once every chunk is computed.
+   */
+  run(job: GemmJob, panels: readonly number[], product: GemmExport): void {
     const seq = ++this.#seq;
     this.#runs++;
-    jobs.forEach((job, w) => {
-      const control = this.#controls[w];
-      control[SLOT.FORM] = GEMM_FORMS.indexOf(job.form);
-      control.set(job.args, SLOT.ARGS);
+    Atomics.store(this.#queue, 0, 0);
+    this.#controls.forEach((control, w) => {
+      postJob(control, job, panels[w + 1]);
       Atomics.store(control, SLOT.SEQ, seq);
       Atomics.notify(control, SLOT.SEQ);
     });
-    own();
-    jobs.forEach((_, w) => {
-      const control = this.#controls[w];
+    claimChunks(this.#queue, job, panels[0], product);
+    this.#controls.forEach((control, w) => {
       for (let done = Atomics.load(control, SLOT.DONE); done !== seq;) {
         done = awaitChange(control, SLOT.DONE, done);
       }

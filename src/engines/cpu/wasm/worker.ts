@@ -1,21 +1,20 @@
 /**
  * A product worker (see `threads.ts`): instantiates the module on the shared memory it is given, then
- * runs the jobs posted to its control block until it is told to exit.
+ * claims chunks of the products posted to its control block until it is told to exit.
  *
  * @module
  */
 
 /// <reference lib="deno.worker" />
 
-import { GEMM_EXPORTS, GEMM_FORMS } from "./gemm.ts";
-import { type GemmArgs, instantiate } from "./runtime.ts";
-import { awaitChange, READY, SLOT, type WorkerSetup } from "./threads.ts";
+import { GEMM_EXPORTS } from "./gemm.ts";
+import { instantiate } from "./runtime.ts";
+import { awaitChange, claimChunks, readJob, READY, SLOT, type WorkerSetup } from "./threads.ts";
 
 self.onmessage = ({ data }: MessageEvent<WorkerSetup>) => {
   const exports = instantiate(data.module, data.memory);
-  const products = GEMM_FORMS.map((form) => exports[GEMM_EXPORTS[form]]);
   const control = new Int32Array(data.control);
-  const args = control.subarray(SLOT.ARGS);
+  const queue = new Int32Array(data.queue);
   self.postMessage(READY);
   for (let seen = 0;;) {
     seen = awaitChange(control, SLOT.SEQ, seen);
@@ -25,7 +24,8 @@ self.onmessage = ({ data }: MessageEvent<WorkerSetup>) => {
       return self.close();
     }
     try {
-      products[control[SLOT.FORM]](...(Array.from(args) as unknown as GemmArgs));
+      const job = readJob(control);
+      claimChunks(queue, job, control[SLOT.PANEL], exports[GEMM_EXPORTS[job.form]]);
     } catch (error) {
       control[SLOT.FAILED] = 1;
       console.error(`gemm worker: ${error}`);
