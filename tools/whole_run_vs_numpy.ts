@@ -1,7 +1,8 @@
 /**
  * `deno task bench`'s whole-experiment part alone, for the CPU engine's WebAssembly kernels and the
  * NumPy baseline: pretraining and the four strategies on the `default` and `large` workloads (5 and
- * 3 runs), side by side in one process (docs/BENCHMARKS.md, "Against NumPy").
+ * 3 rounds, each engine running once per round in turn), side by side in one process
+ * (docs/BENCHMARKS.md, "Against NumPy").
  *
  *     deno run --allow-read --allow-env --allow-run=python3 tools/whole_run_vs_numpy.ts
  *
@@ -13,11 +14,7 @@ import { CpuEngine } from "../src/engines/cpu/engine.ts";
 import { wasmKernels } from "../src/engines/cpu/wasm/kernel_set.ts";
 import { detectWasm } from "../src/engines/cpu/wasm/runtime.ts";
 import { defaultWorkload, largeWorkload } from "../src/programs/bench/training_bench.ts";
-import {
-  benchNumpyWholeRun,
-  benchWholeRun,
-  type WholeRunResult,
-} from "../src/programs/bench/whole_run_bench.ts";
+import { benchWholeRuns, engineContender, numpyContender } from "../src/programs/bench/whole_run_bench.ts";
 
 const support = detectWasm();
 if (!("variant" in support)) throw new Error(`no WebAssembly SIMD: ${support.unavailable}`);
@@ -25,12 +22,12 @@ const base = defaultConfig();
 const workloads = [["default", defaultWorkload(base), 5], ["large", largeWorkload(base), 3]] as const;
 for (const [name, config, repeats] of workloads) {
   const engine = async (threads: number) => new CpuEngine(await wasmKernels(support.variant, threads));
-  const rows: WholeRunResult[] = [
-    await benchWholeRun(name, config, await engine(1), "cpu-wasm", repeats),
-    await benchWholeRun(name, config, await engine(2), "cpu-wasm-2t", repeats),
-    await benchNumpyWholeRun(name, config, 1, repeats),
-    await benchNumpyWholeRun(name, config, 2, repeats),
-  ];
+  const rows = await benchWholeRuns(name, [
+    engineContender(config, await engine(1), "cpu-wasm"),
+    engineContender(config, await engine(2), "cpu-wasm-2t"),
+    numpyContender(config, 1),
+    numpyContender(config, 2),
+  ], repeats);
   for (const row of rows) {
     const s = row.seconds;
     const time = s === null

@@ -39,7 +39,7 @@ import {
   type WorkloadResult,
 } from "./training_bench.ts";
 import { benchRecipes, type RecipeCost } from "./recipe_bench.ts";
-import { benchNumpyWholeRun, benchWholeRun, type WholeRunResult } from "./whole_run_bench.ts";
+import { benchWholeRuns, engineContender, numpyContender, type WholeRunResult } from "./whole_run_bench.ts";
 
 /** Threads of the multi-threaded WebAssembly engine the benchmark compares (`cpu-wasm-2t`). */
 const BENCH_THREADS = 2;
@@ -223,21 +223,24 @@ async function endToEndPart(bench: Bench): Promise<WorkloadResult[]> {
   return results;
 }
 
-/** The whole experiment on our engines and on NumPy with 1 and 2 BLAS threads. */
+/** The whole experiment on our engines and on NumPy with 1 and 2 BLAS threads, taking turns. */
 async function wholeRunsPart(bench: Bench): Promise<WholeRunResult[]> {
   const { plan, progress } = bench;
   const results = [];
   for (const [name, config] of plan.workloads) {
     const repeats = plan.wholeRepeats[name];
     const slow = name !== "large" || plan.slowOnLarge;
-    for (const [label, engine] of await engines(bench, { slow, otherKernels: fitsFused(config) })) {
-      progress(`whole experiment: ${name} on ${label}`);
-      results.push(await benchWholeRun(name, config, engine, label, repeats));
-    }
-    for (const threads of [1, BENCH_THREADS]) {
-      progress(`whole experiment: ${name} on NumPy with ${threads} BLAS thread(s)`);
-      results.push(await benchNumpyWholeRun(name, config, threads, repeats));
-    }
+    const contenders = [
+      ...(await engines(bench, { slow, otherKernels: fitsFused(config) }))
+        .map(([label, engine]) => engineContender(config, engine, label)),
+      ...[1, BENCH_THREADS].map((threads) => numpyContender(config, threads)),
+    ];
+    const names = contenders.map((c) => c.engine).join(", ");
+    results.push(
+      ...await benchWholeRuns(name, contenders, repeats, (round) => {
+        progress(`whole experiment: ${name}, round ${round} of ${repeats} (${names})`);
+      }),
+    );
   }
   return results;
 }

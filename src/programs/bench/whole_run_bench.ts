@@ -3,6 +3,7 @@
  * pretrained model. Our engines run it as `deno task compare` does for one seed (`runComparison`); the
  * NumPy baseline (`numpy_baseline.ts`) runs the same phases in idiomatic NumPy. The time is the
  * training phases' (their epochs with each epoch's test evaluation), not data generation or upload.
+ * The contenders take turns, one run each per round (`benchWholeRuns`).
  *
  * @module
  */
@@ -29,44 +30,81 @@ export interface WholeRunResult {
 
 const unobserved = { observer: { epoch() {}, pretrained() {}, finished() {} }, stop: () => false };
 
-/** Runs the whole experiment of `config` `repeats` times on `engine` (disposed of afterwards). */
-export async function benchWholeRun(
-  name: string,
-  config: Config,
-  engine: Engine,
-  label: string,
-  repeats: number,
-): Promise<WholeRunResult> {
-  const grid = { seeds: [config.data.random_seed], relatedness: [config.data.relatedness], targetRows: null };
-  try {
-    const seconds = [];
-    for (let run = 0; run < repeats; run++) {
-      const { pretrainings, runs } = await runComparison(engine, experimentSpec(config), grid, unobserved);
-      seconds.push([...pretrainings, ...runs].reduce((sum, phase) => sum + phase.seconds, 0));
-    }
-    return { workload: name, engine: label, seconds: summarizeTimings(seconds) };
-  } finally {
-    engine.dispose();
-  }
+/** One run's training seconds, or why the contender cannot run. */
+export type WholeRunOutcome = { readonly seconds: number; readonly detail?: string } | {
+  readonly unavailable: string;
+};
+
+/** One way of running the whole experiment, to be timed beside the others. */
+export interface WholeRunContender {
+  /** The label the tables use, e.g. `cpu-wasm-2t` or `numpy-1t`. */
+  readonly engine: string;
+  /** Runs the experiment once. */
+  run(): Promise<WholeRunOutcome>;
+  /** Releases what the contender holds (an engine's threads or device). */
+  dispose(): void;
 }
 
-/** The NumPy baseline on the same phases with BLAS on `threads` threads, `repeats` times. */
-export async function benchNumpyWholeRun(
-  name: string,
-  config: Config,
-  threads: number,
+/** The whole experiment of `config` on one of our engines, as `deno task compare` runs it for one seed. */
+export function engineContender(config: Config, engine: Engine, label: string): WholeRunContender {
+  const grid = { seeds: [config.data.random_seed], relatedness: [config.data.relatedness], targetRows: null };
+  return {
+    engine: label,
+    run: async () => {
+      const { pretrainings, runs } = await runComparison(engine, experimentSpec(config), grid, unobserved);
+      return { seconds: [...pretrainings, ...runs].reduce((sum, phase) => sum + phase.seconds, 0) };
+    },
+    dispose: () => engine.dispose(),
+  };
+}
+
+/** The NumPy baseline on the phases of `config`, with BLAS on `threads` threads. */
+export function numpyContender(config: Config, threads: number): WholeRunContender {
+  return {
+    engine: `numpy-${threads}t`,
+    run: async () => {
+      const result = await runNumpyBaseline(baselineSpec(experimentSpec(config)), threads);
+      if ("unavailable" in result) return result;
+      return { seconds: result.seconds, detail: `NumPy ${result.numpy}, ${result.blas}` };
+    },
+    dispose: () => {},
+  };
+}
+
+/**
+ * Times every contender's whole experiment `repeats` times, in rounds: each round runs every
+ * contender once, in turn, so a machine that slows down for a while (a busy neighbour on a shared
+ * host) slows them all alike instead of whichever was running then. A contender that cannot run is
+ * not asked again; every contender is disposed of at the end. `onRound` hears each round start.
+ */
+export async function benchWholeRuns(
+  workload: string,
+  contenders: readonly WholeRunContender[],
   repeats: number,
-): Promise<WholeRunResult> {
-  const label = `numpy-${threads}t`;
-  const seconds = [];
-  let detail = "";
-  for (let run = 0; run < repeats; run++) {
-    const result = await runNumpyBaseline(baselineSpec(experimentSpec(config)), threads);
-    if ("unavailable" in result) {
-      return { workload: name, engine: label, seconds: null, unavailable: result.unavailable };
+  onRound: (round: number) => void = () => {},
+): Promise<WholeRunResult[]> {
+  const seconds = contenders.map((): number[] => []);
+  const unavailable: (string | null)[] = contenders.map(() => null);
+  const detail: (string | undefined)[] = contenders.map(() => undefined);
+  try {
+    for (let round = 1; round <= repeats; round++) {
+      onRound(round);
+      for (const [c, contender] of contenders.entries()) {
+        if (unavailable[c] !== null) continue;
+        const outcome = await contender.run();
+        if ("unavailable" in outcome) unavailable[c] = outcome.unavailable;
+        else seconds[c].push(outcome.seconds), detail[c] = outcome.detail;
+      }
     }
-    seconds.push(result.seconds);
-    detail = `NumPy ${result.numpy}, ${result.blas}`;
+  } finally {
+    for (const contender of contenders) contender.dispose();
   }
-  return { workload: name, engine: label, seconds: summarizeTimings(seconds), detail };
+  return contenders.map(({ engine }, c): WholeRunResult =>
+    unavailable[c] !== null ? { workload, engine, seconds: null, unavailable: unavailable[c]! } : {
+      workload,
+      engine,
+      seconds: summarizeTimings(seconds[c]),
+      ...(detail[c] ? { detail: detail[c] } : {}),
+    }
+  );
 }

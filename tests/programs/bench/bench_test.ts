@@ -6,6 +6,7 @@ import { matmul } from "../../../src/engines/cpu/reference_kernels.ts";
 import { benchMatmul, makeOperands, sampledError } from "../../../src/programs/bench/matmul_bench.ts";
 import { GpuContext } from "../../../src/engines/gpu/context.ts";
 import { summarizeTimings } from "../../../src/programs/bench/timing.ts";
+import { benchWholeRuns, type WholeRunContender } from "../../../src/programs/bench/whole_run_bench.ts";
 import { SAMPLE_EPOCHS } from "../../../src/programs/bench/training_bench.ts";
 import { gpuAvailable } from "../../helpers/gpu.ts";
 import { ROOT, runProgram } from "../../helpers/helpers.ts";
@@ -43,6 +44,39 @@ Deno.test({
       context.destroy();
     }
   },
+});
+
+Deno.test("whole runs take turns round by round, skip a contender that cannot run, and dispose of all", async () => {
+  const order: string[] = [], disposed: string[] = [];
+  const contender = (engine: string, seconds: number[] | null): WholeRunContender => ({
+    engine,
+    run: () => {
+      order.push(engine);
+      return Promise.resolve(
+        seconds ? { seconds: seconds.shift()!, detail: "ran" } : { unavailable: "absent" },
+      );
+    },
+    dispose: () => disposed.push(engine),
+  });
+  const rounds: number[] = [];
+  const results = await benchWholeRuns(
+    "w",
+    [
+      contender("a", [3, 1, 2]),
+      contender("none", null),
+      contender("b", [5, 6, 4]),
+    ],
+    3,
+    (round) => rounds.push(round),
+  );
+  assert.deepEqual(order, ["a", "none", "b", "a", "b", "a", "b"]);
+  assert.deepEqual(rounds, [1, 2, 3]);
+  assert.deepEqual(disposed, ["a", "none", "b"]);
+  assert.deepEqual(results, [
+    { workload: "w", engine: "a", seconds: { median: 2, min: 1, max: 3, n: 3 }, detail: "ran" },
+    { workload: "w", engine: "none", seconds: null, unavailable: "absent" },
+    { workload: "w", engine: "b", seconds: { median: 5, min: 4, max: 6, n: 3 }, detail: "ran" },
+  ]);
 });
 
 Deno.test("summaries: median of odd and even counts, range", () => {
