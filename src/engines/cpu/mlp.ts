@@ -58,9 +58,8 @@ export function forward(
 ): void {
   const last = model.length - 1;
   model.forEach((layer, l) => {
-    const out = ws.activations[l + 1];
-    kernels.matmul(ws.activations[l], layer.weights, out, rows, layer.inputs, layer.outputs);
-    kernels.addBias(out, layer.bias, rows, layer.outputs, l < last);
+    const { inputs, outputs, weights, bias } = layer;
+    kernels.linear(ws.activations[l], weights, bias, ws.activations[l + 1], rows, inputs, outputs, l < last);
   });
 }
 

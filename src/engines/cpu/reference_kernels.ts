@@ -86,6 +86,24 @@ export function addBias(z: Floats, bias: Floats, m: number, n: number, relu: boo
   }
 }
 
+/**
+ * `Y = X · W + b`, then `Y = max(Y, 0)` when `relu`: a layer's forward pass, {@linkcode matmul} then
+ * {@linkcode addBias} (the WebAssembly kernels add the bias in the product's epilogue instead).
+ */
+export function linear(
+  x: Floats,
+  w: Floats,
+  bias: Floats,
+  out: Floats,
+  m: number,
+  k: number,
+  n: number,
+  relu: boolean,
+): void {
+  matmul(x, w, out, m, k, n);
+  addBias(out, bias, m, n, relu);
+}
+
 /** `dZ[i] = 0` where the ReLU output `Y[i]` was 0: the gradient through `Y = max(Z, 0)`. */
 export function reluBackward(grad: Floats, activation: Floats, count: number): void {
   for (let i = 0; i < count; i++) if (activation[i] <= 0) grad[i] = 0;
@@ -170,8 +188,8 @@ export interface StepKernels {
   readonly matmulTransA: typeof matmulTransA;
   /** `C[m×k] = A · Bᵀ` with `A[m×n]`, `B[k×n]`, the input gradient (see {@linkcode matmulTransB}). */
   readonly matmulTransB: typeof matmulTransB;
-  /** Adds the bias to each of `m` rows in place, then ReLU when asked (see {@linkcode addBias}). */
-  readonly addBias: typeof addBias;
+  /** `out[m×n] = X · W + b`, then ReLU when asked: a layer's forward pass (see {@linkcode linear}). */
+  readonly linear: typeof linear;
   /** Zeroes the gradient in place where the ReLU output was 0 (see {@linkcode reluBackward}). */
   readonly reluBackward: typeof reluBackward;
   /** Sums `G[m×n]` over its rows into `n` values, the bias gradient (see {@linkcode columnSums}). */
@@ -190,7 +208,7 @@ export const TS_STEP_KERNELS: StepKernels = {
   matmul,
   matmulTransA,
   matmulTransB,
-  addBias,
+  linear,
   reluBackward,
   columnSums,
   sgdStep,

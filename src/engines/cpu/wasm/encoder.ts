@@ -58,7 +58,6 @@ export const op = {
   f32Store: (offset = 0) => [0x38, ...memarg(2, offset)],
   f32Add: [0x92],
   f32Const0: [0x43, 0, 0, 0, 0],
-  f32Lt: [0x5d],
   f32Gt: [0x5e],
   f32Le: [0x5f],
   f32DemoteF64: [0xb6],
@@ -83,7 +82,6 @@ export const op = {
   /** Loads one f32 and fills all four lanes with it. */
   v128Load32Splat: (offset = 0) => simd(0x09, ...memarg(2, offset)),
   v128Zero: simd(0x0c, ...new Array(16).fill(0)),
-  f32x4Splat: simd(0x13),
   f32x4Le: simd(0x45),
   /** `a & ~b`. */
   v128AndNot: simd(0x4f),

@@ -2,19 +2,18 @@
  * The WebAssembly SIMD matrix products, written as a generator: {@linkcode gemmFunction} returns
  * the functions for the module `module.ts` assembles,
  *
- *     gemm(a, b, c, m, k, n, panel, lda, ldc)     C[m×n] = A[m×k] · B[k×n], row-major f32, byte
- *                                                 offsets into memory; rows of A are lda floats
- *                                                 apart (k when A is whole), rows of B and C ldc
- *                                                 (n when they are whole); `panel` is scratch for
- *                                                 panelFloats(k) floats
- *     gemm_at(a, b, c, m, k, n, panel, lda, ldc)  the same with A stored transposed, k rows of
- *                                                 lda ≥ m floats: C = Aᵀ · B
- *     gemm_bt(a, b, c, m, k, n, panel, lda, ldc)  the same with B stored transposed, n rows of k
- *                                                 floats: C = A · Bᵀ
+ *     gemm(a, b, c, m, k, n, panel, lda, ldc, bias, epilogue)
+ *         C[m×n] = A[m×k] · B[k×n], row-major f32, byte offsets into memory; rows of A are lda
+ *         floats apart (k when A is whole), rows of B and C ldc (n when they are whole); `panel`
+ *         is scratch for panelFloats(k) floats. With `epilogue` EPILOGUE.BIAS each row of C gets
+ *         the n floats at `bias` added, C = A · B + b; with EPILOGUE.BIAS_RELU then max(C, 0): a
+ *         hidden layer's forward pass in one call. EPILOGUE.STORE leaves `bias` unread.
+ *     gemm_at(…)  the same with A stored transposed, k rows of lda ≥ m floats: C = Aᵀ · B
+ *     gemm_bt(…)  the same with B stored transposed, n rows of k floats: C = A · Bᵀ
  *
  * The strides let a thread compute a block of C's rows or columns in place: rows i0… of C are
  * `gemm(a + 4·i0·lda, b, c + 4·i0·ldc, rows, …)`, columns j0… are `gemm(a, b + 4·j0, c + 4·j0, m, k,
- * cols, …)` (B's rows j0… in `gemm_bt`).
+ * cols, …, bias + 4·j0, …)` (B's rows j0… in `gemm_bt`).
  *
  * For each band of 8 columns, B's k × 8 panel is first copied into contiguous scratch (zero-padded
  * when fewer than 8 columns remain), so the main loop reads it sequentially. The main loop keeps a
@@ -54,16 +53,22 @@ const ROWS = 6;
 /** Steps along k per iteration of the main loop (a power of two). */
 const UNROLL = 8;
 
-/** Floats of scratch `gemm` needs for a product with `k` terms: the k × 8 panel and a 6 × 8 tile. */
+/** What a product does with each block of C once it is summed: store it, or add the bias first (then ReLU). */
+export const EPILOGUE = { STORE: 0, BIAS: 1, BIAS_RELU: 2 } as const;
+
+/**
+ * Floats of scratch `gemm` needs for a product with `k` terms: the k × 8 panel, a 6 × 8 tile, and
+ * the current band's 8 values of the bias (zero-padded like the panel).
+ */
 export function panelFloats(k: number): number {
-  return 8 * k + 8 * ROWS;
+  return 8 * k + 8 * ROWS + 8;
 }
 
 // Parameters and locals, by index.
-const [A, B, C, M, K, N, PANEL, LDA, LDC] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-const PARAMS = 9;
-const [I0, J0, P, M6, W, BP, CP, J] = [9, 10, 11, 12, 13, 14, 15, 16];
-const AP0 = 17; // A row-major: AP0..AP0+5 point into A's six rows; AtB: AP0 points into A's current row
+const [A, B, C, M, K, N, PANEL, LDA, LDC, BIAS, EPI] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+const PARAMS = 11;
+const [I0, J0, P, M6, W, BP, CP, J] = [11, 12, 13, 14, 15, 16, 17, 18];
+const AP0 = 19; // A row-major: AP0..AP0+5 point into A's six rows; AtB: AP0 points into A's current row
 const A_STRIDE = AP0 + ROWS; // the bytes from one row of A to the next
 const I32_LOCALS = A_STRIDE + 1 - PARAMS;
 const ACC0 = A_STRIDE + 1; // row r: columns 0-3 at ACC0 + 2r, columns 4-7 at ACC0 + 2r + 1
@@ -83,6 +88,8 @@ const element = (row: number, col: number, stride: number) => [
 ];
 /** Pushes the address of the 6 × 8 tile that follows the panel's k rows of 32 bytes. */
 const tile = [...get(PANEL), ...get(K), ...i32(5), ...op.i32Shl, ...op.i32Add];
+/** Pushes the address of the band's 8 bias values, after the tile. */
+const biasRow = [...tile, ...i32(32 * ROWS), ...op.i32Add];
 /** Pushes 1 when the current band is a whole 8 columns wide, else 0. */
 const wholeBand = [...get(W), ...i32(8), ...op.i32Eq];
 /** Points CP at row p of the panel. */
@@ -225,12 +232,50 @@ function pointersAtBlock(form: GemmForm, rows: number): number[] {
   return [...pointers, ...get(PANEL), ...set(BP)];
 }
 
-/** C's rows i0 … i0+rows−1 in the current band: clear, run the k loop, store. */
+/**
+ * Adds the band's bias row to each of the block's accumulators, the same f32 addition as a separate
+ * pass would make, then `pmax(acc, 0)` (ReLU with NaN and −0 kept, as in `step.ts`) when the
+ * epilogue asks for it. B0 and B1 hold the bias: the k loop no longer needs them.
+ */
+function biasEpilogue(rows: number): number[] {
+  const add = (acc: number, bias: number) => [...get(acc), ...get(bias), ...op.f32x4Add, ...set(acc)];
+  const relu = (acc: number) => [...get(acc), ...op.v128Zero, ...op.f32x4Pmax, ...set(acc)];
+  const accumulators = rowList(rows).flatMap((r) => [ACC0 + 2 * r, ACC0 + 2 * r + 1]);
+  return [
+    ...[...biasRow, ...op.v128Load(), ...set(B0), ...biasRow, ...op.v128Load(16), ...set(B1)],
+    ...accumulators.flatMap((acc, i) => add(acc, i % 2 === 0 ? B0 : B1)),
+    ...[...get(EPI), ...i32(EPILOGUE.BIAS_RELU), ...op.i32Eq],
+    ...op.ifElse(accumulators.flatMap(relu), []),
+  ];
+}
+
+/** C's rows i0 … i0+rows−1 in the current band: clear, run the k loop, apply the epilogue, store. */
 function block(variant: GemmVariant, form: GemmForm, rows: number): number[] {
   const clear = rowList(rows).flatMap((r) => [
     ...[...op.v128Zero, ...set(ACC0 + 2 * r), ...op.v128Zero, ...set(ACC0 + 2 * r + 1)],
   ]);
-  return [...clear, ...pointersAtBlock(form, rows), ...kLoop(variant, form, rows), ...store(rows)];
+  return [
+    ...clear,
+    ...pointersAtBlock(form, rows),
+    ...kLoop(variant, form, rows),
+    ...get(EPI),
+    ...op.ifElse(biasEpilogue(rows), []),
+    ...store(rows),
+  ];
+}
+
+/** Copies the band's w bias values into the bias row, zero-padded to 8, when the epilogue reads them. */
+function packBias(): number[] {
+  const copy = [
+    ...[...biasRow, ...get(J), ...times4, ...op.i32Add],
+    ...[...get(BIAS), ...get(J0), ...get(J), ...op.i32Add, ...times4, ...op.i32Add, ...op.f32Load()],
+    ...op.f32Store(),
+  ];
+  const pack = [
+    ...[...biasRow, ...op.v128Zero, ...op.v128Store(), ...biasRow, ...op.v128Zero, ...op.v128Store(16)],
+    ...forLoop(J, i32(0), get(W), 1, copy),
+  ];
+  return [...get(EPI), ...op.ifElse(pack, [])];
 }
 
 /** The product for operands stored as `form`, with `variant`'s multiply-add. */
@@ -244,6 +289,7 @@ export function gemmFunction(variant: GemmVariant, form: GemmForm): FunctionSpec
   const band = [
     ...bandWidth,
     ...(form === "ABt" ? packPanelTransposed() : packPanel()),
+    ...packBias(),
     ...forLoop(I0, i32(0), get(M6), ROWS, block(variant, form, ROWS)),
     ...forLoop(I0, get(M6), get(M), 1, block(variant, form, 1)),
   ];

@@ -10,7 +10,7 @@
 
 import type { Arena, ArenaShape, KernelSet } from "../arena.ts";
 import type { Floats, StepKernels } from "../reference_kernels.ts";
-import { GEMM_EXPORTS, type GemmForm, type GemmVariant, panelFloats } from "./gemm.ts";
+import { EPILOGUE, GEMM_EXPORTS, type GemmForm, type GemmVariant, panelFloats } from "./gemm.ts";
 import { type GemmArgs, WasmRuntime } from "./runtime.ts";
 import { type GemmJob, GemmThreads } from "./threads.ts";
 
@@ -85,19 +85,32 @@ function wasmArena(
   const loss = new Float64Array(lossOut.buffer, lossOut.byteOffset, 1);
   const correct = new Int32Array(lossOut.buffer, lossOut.byteOffset + 8, 1);
   const run = runtime.kernels;
-  /** `C[m×n]` as `form` says (see `gemm.ts`), cut into chunks for the threads when it is big. */
-  const product = (form: GemmForm, a: Floats, b: Floats, c: Floats, m: number, k: number, n: number) => {
+  /**
+   * `C[m×n]` as `form` says, then `epilogue` with `bias` (see `gemm.ts`), cut into chunks for the
+   * threads when it is big.
+   */
+  const product = (
+    form: GemmForm,
+    a: Floats,
+    b: Floats,
+    c: Floats,
+    [m, k, n]: readonly [number, number, number],
+    bias: Floats | null = null,
+    epilogue: number = EPILOGUE.STORE,
+  ) => {
     const lda = form === "AtB" ? m : k;
-    const args: GemmArgs = [a.byteOffset, b.byteOffset, c.byteOffset, m, k, n, panels[0], lda, n];
+    const [aAt, bAt, cAt, biasAt] = [a.byteOffset, b.byteOffset, c.byteOffset, bias?.byteOffset ?? 0];
+    const args: GemmArgs = [aAt, bAt, cAt, m, k, n, panels[0], lda, n, biasAt, epilogue];
     const kernel = run[GEMM_EXPORTS[form]];
     if (workers === null || m * k * n < minSplitWork) return kernel(...args);
     workers.run({ form, args, ...chunking(m, n, threads) }, panels, kernel);
   };
   const kernels: StepKernels = {
-    matmul: (a, b, c, m, k, n) => product("AB", a, b, c, m, k, n),
-    matmulTransA: (a, b, c, m, k, n) => product("AtB", a, b, c, k, m, n),
-    matmulTransB: (a, b, c, m, n, k) => product("ABt", a, b, c, m, n, k),
-    addBias: (z, bias, m, n, relu) => run.bias_act(z.byteOffset, bias.byteOffset, m, n, relu ? 1 : 0),
+    matmul: (a, b, c, m, k, n) => product("AB", a, b, c, [m, k, n]),
+    matmulTransA: (a, b, c, m, k, n) => product("AtB", a, b, c, [k, m, n]),
+    matmulTransB: (a, b, c, m, n, k) => product("ABt", a, b, c, [m, n, k]),
+    linear: (x, w, bias, out, m, k, n, relu) =>
+      product("AB", x, w, out, [m, k, n], bias, relu ? EPILOGUE.BIAS_RELU : EPILOGUE.BIAS),
     reluBackward: (grad, act, count) => run.relu_backward(grad.byteOffset, act.byteOffset, count),
     columnSums: (g, out, m, n) => run.column_sums(g.byteOffset, out.byteOffset, m, n),
     sgdStep: (w, g, rate) => run.sgd_step(w.byteOffset, g.byteOffset, w.length, rate),

@@ -59,7 +59,7 @@ function compiledModule(variant: GemmVariant): WebAssembly.Module {
 
 /**
  * A product's arguments: byte offsets of A, B, C and the panel scratch, sizes, the row strides of A
- * and of C (and B, stored row-major) in floats (see `gemm.ts`).
+ * and of C (and B, stored row-major) in floats, the bias's byte offset and the epilogue (see `gemm.ts`).
  */
 export type GemmArgs = readonly [
   a: number,
@@ -71,6 +71,8 @@ export type GemmArgs = readonly [
   panel: number,
   lda: number,
   ldc: number,
+  bias: number,
+  epilogue: number,
 ];
 
 /** A product's export, `gemm` or `gemm_at`. */
@@ -78,14 +80,15 @@ export type GemmExport = (...args: GemmArgs) => void;
 
 /** The module's exports (see `gemm.ts` and `step.ts`): byte offsets into memory, sizes, scalars. */
 export interface KernelExports {
-  /** `C[m×n] = A[m×k] · B[k×n]`, row-major f32; rows of A are `lda` floats apart, of B and C `ldc`. */
+  /**
+   * `C[m×n] = A[m×k] · B[k×n]`, row-major f32; rows of A are `lda` floats apart, of B and C `ldc`;
+   * the bias added to each row of C (then ReLU) as `epilogue` says.
+   */
   gemm: GemmExport;
   /** `C = Aᵀ · B` with A stored transposed: k rows of `lda` ≥ m floats. */
   gemm_at: GemmExport;
   /** `C = A · Bᵀ` with B stored transposed: n rows of k floats. */
   gemm_bt: GemmExport;
-  /** `Z[i][j] += bias[j]` over `m × n`, then `max(Z, 0)` when `relu` ≠ 0. */
-  bias_act(z: number, bias: number, m: number, n: number, relu: number): void;
   /** `grad[i] = 0` where `act[i] ≤ 0`, for `count` floats. */
   relu_backward(grad: number, act: number, count: number): void;
   /** `out[j] = Σ_i G[i][j]` over `m × n`. */

@@ -1,9 +1,9 @@
 /**
  * The WebAssembly versions of the training step's other kernels (the TypeScript originals are in
- * `../reference_kernels.ts`), as functions for the module `module.ts` assembles. Arguments are byte offsets
- * into memory and sizes, like `gemm`'s:
+ * `../reference_kernels.ts`), as functions for the module `module.ts` assembles; the bias and ReLU of
+ * the forward pass are the products' epilogue (`gemm.ts`). Arguments are byte offsets into memory and
+ * sizes, like `gemm`'s:
  *
- *     bias_act(z, bias, m, n, relu)      Z[i][j] += b[j], then max(Z, 0) when relu ≠ 0
  *     relu_backward(grad, act, count)    grad[i] = 0 where act[i] ≤ 0
  *     column_sums(g, out, m, n)          out[j] = Σ_i G[i][j]
  *     sgd_step(w, g, count, rate)        w[i] −= rate · g[i]
@@ -21,7 +21,7 @@
  * @module
  */
 
-import { addTo, F32, F64, forLoop, type FunctionSpec, I32, type ImportSpec, op, V128 } from "./encoder.ts";
+import { addTo, F64, forLoop, type FunctionSpec, I32, type ImportSpec, op, V128 } from "./encoder.ts";
 
 /** The host functions the kernels import, in function-index order. */
 export const STEP_IMPORTS: readonly ImportSpec[] = [
@@ -40,36 +40,6 @@ const rowAt = (base: number, row: number, cols: number) =>
 const multipleOf4 = (limit: number) => [...get(limit), ...i32(-4), ...op.i32And];
 const load32 = (address: number[]) => [...address, ...op.f32Load()];
 const promoted = (address: number[]) => [...load32(address), ...op.f64PromoteF32];
-
-function biasAct(): FunctionSpec {
-  const [Z, BIAS, M, N, RELU, I, J, N4, ROW, FLOOR, FLOOR4, V] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-  const zAt = at(get(ROW), get(J)), biasAt = at(get(BIAS), get(J));
-  // pmax(v, floor) = v < floor ? floor : v: the TypeScript `relu && v < 0 ? 0 : v`, NaN and −0 kept.
-  const four = [...zAt, ...zAt, ...op.v128Load(), ...biasAt, ...op.v128Load(), ...op.f32x4Add];
-  const one = [...load32(zAt), ...load32(biasAt), ...op.f32Add, ...set(V), ...zAt];
-  return {
-    name: "bias_act",
-    params: [I32, I32, I32, I32, I32],
-    locals: [[I32, 4], [F32, 1], [V128, 1], [F32, 1]],
-    body: [
-      [...op.f32(0), ...op.f32(-Infinity), ...get(RELU), ...op.select, ...set(FLOOR)],
-      [...get(FLOOR), ...op.f32x4Splat, ...set(FLOOR4), ...multipleOf4(N), ...set(N4)],
-      forLoop(
-        I,
-        i32(0),
-        get(M),
-        1,
-        [...rowAt(Z, I, N), ...set(ROW)],
-        forLoop(J, i32(0), get(N4), 4, four, get(FLOOR4), op.f32x4Pmax, op.v128Store()),
-        forLoop(J, get(N4), get(N), 1, one, [...get(FLOOR), ...get(V), ...get(V), ...get(FLOOR)], [
-          ...op.f32Lt,
-          ...op.select,
-          ...op.f32Store(),
-        ]),
-      ),
-    ],
-  };
-}
 
 function reluBackward(): FunctionSpec {
   const [GRAD, ACT, COUNT, I, C4] = [0, 1, 2, 3, 4];
@@ -194,7 +164,6 @@ function softmaxXent(): FunctionSpec {
 
 /** The step kernels, in export order. */
 export const STEP_FUNCTIONS: readonly FunctionSpec[] = [
-  biasAct(),
   reluBackward(),
   columnSums(),
   sgdStep(),

@@ -35,7 +35,7 @@ export const SLOT = {
   PANEL: 8,
   ARGS: 9,
 } as const;
-const SLOTS = SLOT.ARGS + 9;
+const SLOTS = SLOT.ARGS + 11;
 /** The longest `dispose` waits for a worker to leave its loop, in milliseconds. */
 const EXIT_WAIT_MS = 200;
 /** How long a waiting thread spins before it sleeps, in milliseconds. */
@@ -88,17 +88,19 @@ export interface GemmJob {
 /**
  * The arguments that compute chunk `index` of `job` in place, with `panel` as scratch: a band of C's
  * rows starts `from` rows into A (a column of A stored transposed) and C; a band of columns starts
- * `from` columns into B (rows of B stored transposed) and C.
+ * `from` columns into B (rows of B stored transposed), C and the bias.
  */
 export function chunkArgs(job: GemmJob, index: number, panel: number): GemmArgs {
-  const [a, b, c, m, k, n, , lda, ldc] = job.args;
+  const [a, b, c, m, k, n, , lda, ldc, bias, epilogue] = job.args;
   const from = index * job.chunk;
   if (job.alongColumns) {
     const bAt = b + 4 * (job.form === "ABt" ? from * k : from);
-    return [a, bAt, c + 4 * from, m, k, Math.min(job.chunk, n - from), panel, lda, ldc];
+    const cols = Math.min(job.chunk, n - from);
+    return [a, bAt, c + 4 * from, m, k, cols, panel, lda, ldc, bias + 4 * from, epilogue];
   }
   const aAt = a + 4 * (job.form === "AtB" ? from : from * lda);
-  return [aAt, b, c + 4 * from * ldc, Math.min(job.chunk, m - from), k, n, panel, lda, ldc];
+  const rows = Math.min(job.chunk, m - from);
+  return [aAt, b, c + 4 * from * ldc, rows, k, n, panel, lda, ldc, bias, epilogue];
 }
 
 /** Computes chunks of `job` with `product` (this thread's export for its form) until none is left to claim. */
