@@ -74,8 +74,10 @@ export function numpyContender(config: Config, threads: number): WholeRunContend
 /**
  * Times every contender's whole experiment `repeats` times, in rounds: each round runs every
  * contender once, in turn, so a machine that slows down for a while (a busy neighbour on a shared
- * host) slows them all alike instead of whichever was running then. A contender that cannot run is
- * not asked again; every contender is disposed of at the end. `onRound` hears each round start.
+ * host) slows them all alike instead of whichever was running then. Each round starts one contender
+ * further on, so no contender always runs first (or always just after the same one). A contender
+ * that cannot run is not asked again; every contender is disposed of at the end. `onRound` hears
+ * each round start.
  */
 export async function benchWholeRuns(
   workload: string,
@@ -89,9 +91,10 @@ export async function benchWholeRuns(
   try {
     for (let round = 1; round <= repeats; round++) {
       onRound(round);
-      for (const [c, contender] of contenders.entries()) {
+      for (let turn = 0; turn < contenders.length; turn++) {
+        const c = (round - 1 + turn) % contenders.length;
         if (unavailable[c] !== null) continue;
-        const outcome = await contender.run();
+        const outcome = await contenders[c].run();
         if ("unavailable" in outcome) unavailable[c] = outcome.unavailable;
         else seconds[c].push(outcome.seconds), detail[c] = outcome.detail;
       }

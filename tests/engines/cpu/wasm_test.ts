@@ -14,7 +14,7 @@ import {
 } from "../../../src/engines/cpu/reference_kernels.ts";
 import { WASM_FILES } from "../../../src/engines/cpu/wasm/build.ts";
 import type { GemmVariant } from "../../../src/engines/cpu/wasm/gemm.ts";
-import { wasmKernels } from "../../../src/engines/cpu/wasm/kernel_set.ts";
+import { chunking, wasmKernels } from "../../../src/engines/cpu/wasm/kernel_set.ts";
 import { kernelModule } from "../../../src/engines/cpu/wasm/module.ts";
 import { detectWasm, readModule, WasmRuntime } from "../../../src/engines/cpu/wasm/runtime.ts";
 import { defaultConfig } from "../../../src/app/config.ts";
@@ -175,9 +175,20 @@ for (const variant of VARIANTS) {
   });
 }
 
-// C narrow (cut along rows) and wide (cut along columns, 16 at a time, for 2 and 3 threads), with
-// ragged last blocks, bands and chunks either way.
+// C narrow (cut along rows) and wide (cut along columns, for 2 and 3 threads: the test below checks
+// which), with ragged last blocks, bands and chunks either way.
 const THREAD_SHAPES = [[150, 70, 90], [37, 53, 29], [7, 5, 3], [256, 64, 10], [64, 40, 203], [20, 9, 400]];
+
+Deno.test("products are cut along C's columns when it is wide, else along its rows, in whole blocks", () => {
+  assert.deepEqual(chunking(256, 512, 2), { alongColumns: true, chunk: 16, chunks: 32 });
+  assert.deepEqual(chunking(256, 10, 2), { alongColumns: false, chunk: 36, chunks: 8 }); // 36 = 6 blocks
+  assert.deepEqual(chunking(7, 3, 2), { alongColumns: false, chunk: 6, chunks: 2 });
+  assert.deepEqual(chunking(5, 3, 4), { alongColumns: false, chunk: 6, chunks: 1 }); // one block: no split
+  for (const threads of [2, 3]) {
+    const along = THREAD_SHAPES.map(([m, , n]) => chunking(m, n, threads).alongColumns);
+    assert.deepEqual(along, [false, false, false, false, true, true], `${threads} threads`);
+  }
+});
 
 Deno.test("wasm products are bit-identical on 1, 2 and 3 threads in every form, writing C alone", async () => {
   const results = await Promise.all([1, 2, 3].map(async (threads) => {
@@ -186,14 +197,15 @@ Deno.test("wasm products are bit-identical on 1, 2 and 3 threads in every form, 
     for (const form of FORMS) {
       for (const [m, k, n] of THREAD_SHAPES) {
         const arena = set.arena({ longestSum: 256 });
-        const a = guarded(arena.alloc, randomFloats(m * k, 1)).array;
-        const b = guarded(arena.alloc, randomFloats(k * n, 2)).array;
+        const a = guarded(arena.alloc, randomFloats(m * k, 1)),
+          b = guarded(arena.alloc, randomFloats(k * n, 2));
         const c = guarded(arena.alloc, new Float32Array(m * n).fill(NaN));
         const run = arena.kernels;
-        if (form === "AB") run.matmul(a, b, c.array, m, k, n);
-        else if (form === "AtB") run.matmulTransA(a, b, c.array, k, m, n); // A stored k × m
-        else run.matmulTransB(a, b, c.array, m, k, n); // B stored n × k
-        assert.ok(c.untouched(), `${threads} threads, ${form} ${m}x${k}x${n} wrote outside C`);
+        if (form === "AB") run.matmul(a.array, b.array, c.array, m, k, n);
+        else if (form === "AtB") run.matmulTransA(a.array, b.array, c.array, k, m, n); // A stored k × m
+        else run.matmulTransB(a.array, b.array, c.array, m, k, n); // B stored n × k
+        const untouched = a.untouched() && b.untouched() && c.untouched();
+        assert.ok(untouched, `${threads} threads, ${form} ${m}x${k}x${n} wrote outside C`);
         assert.ok(!c.array.some(Number.isNaN), `${threads} threads, ${form} ${m}x${k}x${n} left C unwritten`);
         outputs.push(c.array.slice());
       }
@@ -211,27 +223,45 @@ Deno.test("wasm products are bit-identical on 1, 2 and 3 threads in every form, 
 });
 
 Deno.test("the fused bias and ReLU equal the product then the TypeScript bias pass, bit for bit, on 1-3 threads", async () => {
-  for (const threads of [1, 2, 3]) {
-    const set = await wasmKernels("relaxed", threads, 1);
+  for (const [variant, threads] of VARIANTS.flatMap((v) => [1, 2, 3].map((t) => [v, t] as const))) {
+    const set = await wasmKernels(variant, threads, 1);
     for (const [m, k, n] of [...SHAPES, [20, 9, 400], [64, 40, 203]]) {
       for (const relu of [false, true]) {
         const arena = set.arena({ longestSum: Math.max(m, k, n) });
-        const x = guarded(arena.alloc, randomFloats(m * k, m)).array;
-        const w = guarded(arena.alloc, randomFloats(k * n, k)).array;
-        const bias = guarded(arena.alloc, randomFloats(n, n)).array;
+        const inputs = [randomFloats(m * k, m), randomFloats(k * n, k), randomFloats(n, n)];
+        const [x, w, bias] = inputs.map((values) => guarded(arena.alloc, values));
         const out = guarded(arena.alloc, new Float32Array(m * n).fill(NaN));
-        arena.kernels.linear(x, w, bias, out.array, m, k, n, relu);
+        arena.kernels.linear(x.array, w.array, bias.array, out.array, m, k, n, relu);
         const want = arena.alloc(m * n);
-        arena.kernels.matmul(x, w, want, m, k, n);
-        addBias(want, bias, m, n, relu);
-        const shape = `${threads} threads, ${m}x${k}x${n}${relu ? " + ReLU" : ""}`;
-        assert.ok(out.untouched(), `${shape} wrote outside its output`);
+        arena.kernels.matmul(x.array, w.array, want, m, k, n);
+        addBias(want, bias.array, m, n, relu);
+        const shape = `${variant}, ${threads} threads, ${m}x${k}x${n}${relu ? " + ReLU" : ""}`;
+        const untouched = [x, w, bias, out].every((guard) => guard.untouched());
+        assert.ok(untouched, `${shape} wrote outside its output`);
         assert.deepEqual(out.array, want, shape);
-        if (relu) assert.ok(out.array.every((v) => v >= 0), `${shape}: a negative survived ReLU`);
       }
     }
     set.dispose();
   }
+});
+
+Deno.test("a product that fails on the threads throws, and the next one is whole and right", async () => {
+  const [one, two] = [await wasmKernels("relaxed", 1), await wasmKernels("relaxed", 2, 1)];
+  const product = (set: typeof one) => {
+    const arena = set.arena({ longestSum: 64 });
+    const [a, b, c] = [arena.alloc(64 * 48), arena.alloc(48 * 40), arena.alloc(64 * 40)];
+    a.set(randomFloats(64 * 48, 3));
+    b.set(randomFloats(48 * 40, 4));
+    arena.kernels.matmul(a, b, c, 64, 48, 40);
+    return c.slice();
+  };
+  const broken = two.arena({ longestSum: 64 });
+  const [a, b, c] = [broken.alloc(8), broken.alloc(64), broken.alloc(8)];
+  // A and C run far past the end of memory: every chunk traps, on whichever thread claims it.
+  assert.throws(() => broken.kernels.matmul(a, b, c, 1 << 22, 8, 8));
+  assert.deepEqual(product(two), product(one));
+  one.dispose();
+  two.dispose();
 });
 
 /** The CPU engine's metrics after pretraining and every strategy, on `kernels`. */

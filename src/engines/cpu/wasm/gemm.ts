@@ -29,9 +29,10 @@
  * of the panel.
  *
  * Every element of C is therefore the same chain of multiply-adds, `acc = a[i][p]·b[p][j] + acc` for
- * p = 0, 1, …, k−1 from acc = 0, whichever block computes it: any split of C's rows (between threads)
- * gives bit-identical results. `relaxed` multiplies and adds with `f32x4.relaxed_madd` (fused where
- * the machine has FMA); `simd` uses `f32x4.mul` then `f32x4.add`, for engines without relaxed SIMD.
+ * p = 0, 1, …, k−1 from acc = 0, whichever block computes it: any split of C's rows or columns
+ * (between threads) gives bit-identical results. `relaxed` multiplies and adds with
+ * `f32x4.relaxed_madd` (fused where the machine has FMA); `simd` uses `f32x4.mul` then `f32x4.add`,
+ * for engines without relaxed SIMD.
  *
  * @module
  */

@@ -24,7 +24,7 @@ export const MIN_SPLIT_WORK = 1 << 18;
 const CHUNK_COLUMNS = 16;
 /** Rows per chunk of a narrow C are a multiple of this (gemm's block height), so no chunk has ragged blocks. */
 const CHUNK_ROWS_ALIGN = 6;
-/** Chunks per thread a product is cut into at least, so that the others can take a late thread's share. */
+/** Chunks per thread a product is cut into where C is big enough, so that the others can take a late thread's share. */
 const CHUNKS_PER_THREAD = 4;
 
 /** The WebAssembly kernel set; it counts the products it split between threads. */
@@ -59,8 +59,12 @@ export async function wasmKernels(
   };
 }
 
-/** How a product with C of `m × n` is cut for `threads` threads: along columns when C is wide enough. */
-function chunking(m: number, n: number, threads: number): Omit<GemmJob, "form" | "args"> {
+/**
+ * How a product with C of `m × n` is cut for `threads` threads: in bands of 16 columns when that
+ * makes {@linkcode CHUNKS_PER_THREAD} per thread, else in bands of rows, as many as C's rows allow
+ * up to that count.
+ */
+export function chunking(m: number, n: number, threads: number): Omit<GemmJob, "form" | "args"> {
   const columnChunks = Math.ceil(n / CHUNK_COLUMNS);
   if (columnChunks >= CHUNKS_PER_THREAD * threads) {
     return { alongColumns: true, chunk: CHUNK_COLUMNS, chunks: columnChunks };
@@ -102,8 +106,9 @@ function wasmArena(
     const [aAt, bAt, cAt, biasAt] = [a.byteOffset, b.byteOffset, c.byteOffset, bias?.byteOffset ?? 0];
     const args: GemmArgs = [aAt, bAt, cAt, m, k, n, panels[0], lda, n, biasAt, epilogue];
     const kernel = run[GEMM_EXPORTS[form]];
-    if (workers === null || m * k * n < minSplitWork) return kernel(...args);
-    workers.run({ form, args, ...chunking(m, n, threads) }, panels, kernel);
+    const cut = chunking(m, n, threads);
+    if (workers === null || m * k * n < minSplitWork || cut.chunks === 1) return kernel(...args);
+    workers.run({ form, args, ...cut }, panels, kernel);
   };
   const kernels: StepKernels = {
     matmul: (a, b, c, m, k, n) => product("AB", a, b, c, [m, k, n]),

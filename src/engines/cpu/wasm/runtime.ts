@@ -75,7 +75,7 @@ export type GemmArgs = readonly [
   epilogue: number,
 ];
 
-/** A product's export, `gemm` or `gemm_at`. */
+/** A product's export: `gemm`, `gemm_at` or `gemm_bt`. */
 export type GemmExport = (...args: GemmArgs) => void;
 
 /** The module's exports (see `gemm.ts` and `step.ts`): byte offsets into memory, sizes, scalars. */

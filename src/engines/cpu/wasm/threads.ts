@@ -9,9 +9,9 @@
  * the job's arguments and bumps `SEQ`; the worker runs it and copies `SEQ` into `DONE`. Each side
  * waits by spinning for up to {@linkcode SPIN_MS} (a hand-off then costs a few microseconds) and
  * only then sleeps in `Atomics.wait`. Waking a thread that has slept costs far more: on a 2-core
- * virtual machine (`tools/thread_wakeup.ts`) a round trip takes about 10 µs between awake threads,
- * 100 µs after one slept for 1 ms and 140 to 170 µs after 5 ms, as its idle virtual core must be
- * woken too. The spin therefore outlasts the gaps between a training step's products (the gather of
+ * virtual machine (`tools/thread_wakeup.ts`) a round trip through `Atomics.notify` to a sleeping
+ * thread takes about 10 µs when it has only just gone to sleep, 100 µs when it has slept 1 ms and
+ * 140 to 170 µs after 5 ms, as its idle virtual core must be woken too. The spin therefore outlasts the gaps between a training step's products (the gather of
  * a batch, the loss, the updates: a fraction of a millisecond). It stays bounded because, on a
  * machine with as many threads as cores, a thread that spins for ever steals the core its partner
  * needs whenever the operating system pre-empts one of them.
@@ -32,8 +32,7 @@ export const SLOT = {
   ALONG_COLUMNS: 5,
   CHUNK: 6,
   CHUNKS: 7,
-  PANEL: 8,
-  ARGS: 9,
+  ARGS: 8,
 } as const;
 const SLOTS = SLOT.ARGS + 11;
 /** The longest `dispose` waits for a worker to leave its loop, in milliseconds. */
@@ -75,7 +74,10 @@ export function awaitChange(control: Int32Array, slot: number, old: number): num
 export interface GemmJob {
   /** How the operands are stored, which picks the export (posted as its index in `GEMM_FORMS`). */
   readonly form: GemmForm;
-  /** The whole product's arguments (see `gemm.ts`); each thread puts its own panel in place of args[6]. */
+  /**
+   * The whole product's arguments (see `gemm.ts`); args[6], the panel, is the scratch of the thread
+   * the job is posted to (each thread has its own).
+   */
   readonly args: GemmArgs;
   /** Whether a chunk is a band of C's columns (a wide C) or of its rows (a narrow one). */
   readonly alongColumns: boolean;
@@ -103,21 +105,25 @@ export function chunkArgs(job: GemmJob, index: number, panel: number): GemmArgs 
   return [aAt, b, c + 4 * from * ldc, rows, k, n, panel, lda, ldc, bias, epilogue];
 }
 
-/** Computes chunks of `job` with `product` (this thread's export for its form) until none is left to claim. */
-export function claimChunks(queue: Int32Array, job: GemmJob, panel: number, product: GemmExport): void {
+/**
+ * Computes chunks of `job` with `product` (this thread's export for its form), scratching in the
+ * job's panel, until none is left to claim.
+ */
+export function claimChunks(queue: Int32Array, job: GemmJob, product: GemmExport): void {
   for (let index = Atomics.add(queue, 0, 1); index < job.chunks; index = Atomics.add(queue, 0, 1)) {
-    product(...chunkArgs(job, index, panel));
+    product(...chunkArgs(job, index, job.args[6]));
   }
 }
 
-/** Writes `job` into a worker's control block, with `panel` as that worker's scratch. */
+/** Writes `job` into a worker's control block, with `panel` as that worker's scratch, and clears FAILED. */
 function postJob(control: Int32Array, job: GemmJob, panel: number): void {
   control[SLOT.FORM] = GEMM_FORMS.indexOf(job.form);
   control[SLOT.ALONG_COLUMNS] = job.alongColumns ? 1 : 0;
   control[SLOT.CHUNK] = job.chunk;
   control[SLOT.CHUNKS] = job.chunks;
-  control[SLOT.PANEL] = panel;
+  control[SLOT.FAILED] = 0;
   control.set(job.args, SLOT.ARGS);
+  control[SLOT.ARGS + 6] = panel;
 }
 
 /** The job {@linkcode postJob} wrote, as the worker reads it. */
@@ -192,7 +198,9 @@ export class GemmThreads {
 
   /**
    * Runs `job` on every thread: worker w scratches in `panels[w + 1]`, this thread in `panels[0]`
-   * with `product` (its export for the job's form). Returns once every chunk is computed.
+   * (the job's own args[6]) with `product`, its export for the job's form. Returns once every worker
+   * has left the job, even when this thread's share throws, so that no late claim can take a chunk
+   * of the next product; throws if a worker failed.
    */
   run(job: GemmJob, panels: readonly number[], product: GemmExport): void {
     const seq = ++this.#seq;
@@ -203,13 +211,17 @@ export class GemmThreads {
       Atomics.store(control, SLOT.SEQ, seq);
       Atomics.notify(control, SLOT.SEQ);
     });
-    claimChunks(this.#queue, job, panels[0], product);
-    this.#controls.forEach((control, w) => {
-      for (let done = Atomics.load(control, SLOT.DONE); done !== seq;) {
-        done = awaitChange(control, SLOT.DONE, done);
+    try {
+      claimChunks(this.#queue, job, product);
+    } finally {
+      for (const control of this.#controls) {
+        for (let done = Atomics.load(control, SLOT.DONE); done !== seq;) {
+          done = awaitChange(control, SLOT.DONE, done);
+        }
       }
-      if (control[SLOT.FAILED] !== 0) throw new Error(`gemm worker ${w} failed; see its error above`);
-    });
+    }
+    const failed = this.#controls.findIndex((control) => control[SLOT.FAILED] !== 0);
+    if (failed >= 0) throw new Error(`gemm worker ${failed} failed; see its error above`);
   }
 
   /**

@@ -25,7 +25,7 @@ self.onmessage = ({ data }: MessageEvent<WorkerSetup>) => {
     }
     try {
       const job = readJob(control);
-      claimChunks(queue, job, control[SLOT.PANEL], exports[GEMM_EXPORTS[job.form]]);
+      claimChunks(queue, job, exports[GEMM_EXPORTS[job.form]]);
     } catch (error) {
       control[SLOT.FAILED] = 1;
       console.error(`gemm worker: ${error}`);
