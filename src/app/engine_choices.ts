@@ -20,8 +20,7 @@ export const MAX_THREADS = 64;
 /**
  * Threads `auto` uses at most. Two threads measured 1.8 to 1.9 times one on the large workload's
  * products and 1.56 times end to end (see docs/BENCHMARKS.md); this machine has no more cores to
- * measure, and beyond four each thread's band of rows gets small while every thread still packs its
- * own copy of B's panels.
+ * measure, and beyond four the large workload's products have few chunks per thread to balance.
  */
 export const MAX_AUTO_THREADS = 4;
 /** `auto` or a thread count. */

@@ -22,9 +22,12 @@ export const MIN_SPLIT_WORK = 1 << 18;
  * would pack all of B again.
  */
 const CHUNK_COLUMNS = 16;
-/** Rows per chunk of a narrow C are a multiple of this (gemm's block height), so no chunk has ragged blocks. */
+/** Rows per chunk of a narrow C are a multiple of this (gemm's block height): no chunk has ragged blocks. */
 const CHUNK_ROWS_ALIGN = 6;
-/** Chunks per thread a product is cut into where C is big enough, so that the others can take a late thread's share. */
+/**
+ * Chunks per thread a product is cut into at least along columns, and at most along rows, so that
+ * the others can take a late thread's share.
+ */
 const CHUNKS_PER_THREAD = 4;
 
 /** The WebAssembly kernel set; it counts the products it split between threads. */
@@ -61,8 +64,8 @@ export async function wasmKernels(
 
 /**
  * How a product with C of `m × n` is cut for `threads` threads: in bands of 16 columns when that
- * makes {@linkcode CHUNKS_PER_THREAD} per thread, else in bands of rows, as many as C's rows allow
- * up to that count.
+ * makes at least {@linkcode CHUNKS_PER_THREAD} per thread (32 chunks for a 512-wide C), else in
+ * bands of rows, up to that many per thread as C's rows allow.
  */
 export function chunking(m: number, n: number, threads: number): Omit<GemmJob, "form" | "args"> {
   const columnChunks = Math.ceil(n / CHUNK_COLUMNS);

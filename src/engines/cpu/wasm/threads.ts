@@ -7,12 +7,13 @@
  *
  * The hand-off goes through a small shared control block per worker, not messages: the caller writes
  * the job's arguments and bumps `SEQ`; the worker runs it and copies `SEQ` into `DONE`. Each side
- * waits by spinning for up to {@linkcode SPIN_MS} (a hand-off then costs a few microseconds) and
- * only then sleeps in `Atomics.wait`. Waking a thread that has slept costs far more: on a 2-core
- * virtual machine (`tools/thread_wakeup.ts`) a round trip through `Atomics.notify` to a sleeping
- * thread takes about 10 µs when it has only just gone to sleep, 100 µs when it has slept 1 ms and
- * 140 to 170 µs after 5 ms, as its idle virtual core must be woken too. The spin therefore outlasts the gaps between a training step's products (the gather of
- * a batch, the loss, the updates: a fraction of a millisecond). It stays bounded because, on a
+ * waits by spinning for up to {@linkcode SPIN_MS}, seeing the other side's store as soon as it
+ * lands, and only then sleeps in `Atomics.wait`. Waking a thread that sleeps costs far more: on a
+ * 2-core virtual machine (`tools/thread_wakeup.ts`, where both sides sleep) a round trip through
+ * `Atomics.notify` took about 10 µs when the worker had only just gone to sleep, 100 to 110 µs once
+ * it had slept 1 ms and 135 to 160 µs after 5 ms, presumably because its idle virtual core must be
+ * woken too. The spin therefore outlasts the gaps between a training step's products (the gather
+ * of a batch, the loss, the updates: a fraction of a millisecond). It stays bounded because, on a
  * machine with as many threads as cores, a thread that spins for ever steals the core its partner
  * needs whenever the operating system pre-empts one of them.
  *
