@@ -67,11 +67,12 @@ export function panelFloats(k: number): number {
 
 // Parameters and locals, by index.
 const [A, B, C, M, K, N, PANEL, LDA, LDC, BIAS, EPI] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-const PARAMS = 11;
+/** How many parameters each product takes (the length of `GemmArgs`), and which of them is the panel. */
+export const [GEMM_PARAMS, PANEL_PARAM] = [11, PANEL];
 const [I0, J0, P, M6, W, BP, CP, J] = [11, 12, 13, 14, 15, 16, 17, 18];
 const AP0 = 19; // A row-major: AP0..AP0+5 point into A's six rows; AtB: AP0 points into A's current row
 const A_STRIDE = AP0 + ROWS; // the bytes from one row of A to the next
-const I32_LOCALS = A_STRIDE + 1 - PARAMS;
+const I32_LOCALS = A_STRIDE + 1 - GEMM_PARAMS;
 const ACC0 = A_STRIDE + 1; // row r: columns 0-3 at ACC0 + 2r, columns 4-7 at ACC0 + 2r + 1
 const [B0, B1, AV] = [ACC0 + 2 * ROWS, ACC0 + 2 * ROWS + 1, ACC0 + 2 * ROWS + 2];
 
@@ -296,7 +297,7 @@ export function gemmFunction(variant: GemmVariant, form: GemmForm): FunctionSpec
   ];
   return {
     name: GEMM_EXPORTS[form],
-    params: Array(PARAMS).fill(I32),
+    params: Array(GEMM_PARAMS).fill(I32),
     locals: [[I32, I32_LOCALS], [V128, 2 * ROWS + 3]],
     body: [fullRows, [...get(LDA), ...times4, ...set(A_STRIDE)], forLoop(J0, i32(0), get(N), 8, band)],
   };

@@ -109,8 +109,9 @@ function wasmArena(
     const [aAt, bAt, cAt, biasAt] = [a.byteOffset, b.byteOffset, c.byteOffset, bias?.byteOffset ?? 0];
     const args: GemmArgs = [aAt, bAt, cAt, m, k, n, panels[0], lda, n, biasAt, epilogue];
     const kernel = run[GEMM_EXPORTS[form]];
+    if (workers === null || m * k * n < minSplitWork) return kernel(...args);
     const cut = chunking(m, n, threads);
-    if (workers === null || m * k * n < minSplitWork || cut.chunks === 1) return kernel(...args);
+    if (cut.chunks === 1) return kernel(...args);
     workers.run({ form, args, ...cut }, panels, kernel);
   };
   const kernels: StepKernels = {

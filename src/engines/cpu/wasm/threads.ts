@@ -20,7 +20,7 @@
  * @module
  */
 
-import { GEMM_FORMS, type GemmForm } from "./gemm.ts";
+import { GEMM_FORMS, GEMM_PARAMS, type GemmForm, PANEL_PARAM } from "./gemm.ts";
 import type { GemmArgs, GemmExport } from "./runtime.ts";
 
 /** Slots of a worker's control block (an Int32Array over a SharedArrayBuffer). */
@@ -35,7 +35,7 @@ export const SLOT = {
   CHUNKS: 7,
   ARGS: 8,
 } as const;
-const SLOTS = SLOT.ARGS + 11;
+const SLOTS = SLOT.ARGS + GEMM_PARAMS;
 /** The longest `dispose` waits for a worker to leave its loop, in milliseconds. */
 const EXIT_WAIT_MS = 200;
 /** How long a waiting thread spins before it sleeps, in milliseconds. */
@@ -76,8 +76,8 @@ export interface GemmJob {
   /** How the operands are stored, which picks the export (posted as its index in `GEMM_FORMS`). */
   readonly form: GemmForm;
   /**
-   * The whole product's arguments (see `gemm.ts`); args[6], the panel, is the scratch of the thread
-   * the job is posted to (each thread has its own).
+   * The whole product's arguments (see `gemm.ts`); the panel (`PANEL_PARAM`) is the scratch of the
+   * thread the job is posted to (each thread has its own).
    */
   readonly args: GemmArgs;
   /** Whether a chunk is a band of C's columns (a wide C) or of its rows (a narrow one). */
@@ -89,12 +89,12 @@ export interface GemmJob {
 }
 
 /**
- * The arguments that compute chunk `index` of `job` in place, with `panel` as scratch: a band of C's
+ * The arguments that compute chunk `index` of `job` in place, in the job's panel: a band of C's
  * rows starts `from` rows into A (a column of A stored transposed) and C; a band of columns starts
  * `from` columns into B (rows of B stored transposed), C and the bias.
  */
-export function chunkArgs(job: GemmJob, index: number, panel: number): GemmArgs {
-  const [a, b, c, m, k, n, , lda, ldc, bias, epilogue] = job.args;
+export function chunkArgs(job: GemmJob, index: number): GemmArgs {
+  const [a, b, c, m, k, n, panel, lda, ldc, bias, epilogue] = job.args;
   const from = index * job.chunk;
   if (job.alongColumns) {
     const bAt = b + 4 * (job.form === "ABt" ? from * k : from);
@@ -112,7 +112,7 @@ export function chunkArgs(job: GemmJob, index: number, panel: number): GemmArgs 
  */
 export function claimChunks(queue: Int32Array, job: GemmJob, product: GemmExport): void {
   for (let index = Atomics.add(queue, 0, 1); index < job.chunks; index = Atomics.add(queue, 0, 1)) {
-    product(...chunkArgs(job, index, job.args[6]));
+    product(...chunkArgs(job, index));
   }
 }
 
@@ -124,7 +124,7 @@ function postJob(control: Int32Array, job: GemmJob, panel: number): void {
   control[SLOT.CHUNKS] = job.chunks;
   control[SLOT.FAILED] = 0;
   control.set(job.args, SLOT.ARGS);
-  control[SLOT.ARGS + 6] = panel;
+  control[SLOT.ARGS + PANEL_PARAM] = panel;
 }
 
 /** The job {@linkcode postJob} wrote, as the worker reads it. */
@@ -199,7 +199,7 @@ export class GemmThreads {
 
   /**
    * Runs `job` on every thread: worker w scratches in `panels[w + 1]`, this thread in `panels[0]`
-   * (the job's own args[6]) with `product`, its export for the job's form. Returns once every worker
+   * (the job's own) with `product`, its export for the job's form. Returns once every worker
    * has left the job, even when this thread's share throws, so that no late claim can take a chunk
    * of the next product; throws if a worker failed.
    */
