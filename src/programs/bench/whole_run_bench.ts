@@ -85,29 +85,29 @@ export async function benchWholeRuns(
   repeats: number,
   onRound: (round: number) => void = () => {},
 ): Promise<WholeRunResult[]> {
-  const seconds = contenders.map((): number[] => []);
-  const unavailable: (string | null)[] = contenders.map(() => null);
-  const detail: (string | undefined)[] = contenders.map(() => undefined);
+  const outcomes = contenders.map((): WholeRunOutcome[] => []);
   try {
     for (let round = 1; round <= repeats; round++) {
       onRound(round);
       for (let turn = 0; turn < contenders.length; turn++) {
         const c = (round - 1 + turn) % contenders.length;
-        if (unavailable[c] !== null) continue;
-        const outcome = await contenders[c].run();
-        if ("unavailable" in outcome) unavailable[c] = outcome.unavailable;
-        else seconds[c].push(outcome.seconds), detail[c] = outcome.detail;
+        if (outcomes[c].some((outcome) => "unavailable" in outcome)) continue;
+        outcomes[c].push(await contenders[c].run());
       }
     }
   } finally {
     for (const contender of contenders) contender.dispose();
   }
-  return contenders.map(({ engine }, c): WholeRunResult =>
-    unavailable[c] !== null ? { workload, engine, seconds: null, unavailable: unavailable[c]! } : {
+  return contenders.map(({ engine }, c): WholeRunResult => {
+    const runs = outcomes[c].filter((outcome) => "seconds" in outcome);
+    const unavailable = outcomes[c].find((outcome) => "unavailable" in outcome);
+    if (unavailable) return { workload, engine, seconds: null, unavailable: unavailable.unavailable };
+    const detail = runs.at(-1)?.detail;
+    return {
       workload,
       engine,
-      seconds: summarizeTimings(seconds[c]),
-      ...(detail[c] ? { detail: detail[c] } : {}),
-    }
-  );
+      seconds: summarizeTimings(runs.map((run) => run.seconds)),
+      ...(detail ? { detail } : {}),
+    };
+  });
 }
