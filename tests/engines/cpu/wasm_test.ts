@@ -37,6 +37,25 @@ const SHAPES: [number, number, number][] = [
 ];
 const FORMS = ["AB", "AtB", "ABt"] as const;
 
+/**
+ * `C[m×n]` of the product in `form` on `kernels`: A is m×k (AB, ABt) or stored k×m (AtB), B is k×n
+ * (AB, AtB) or stored n×k (ABt).
+ */
+function formProduct(
+  kernels: StepKernels,
+  form: typeof FORMS[number],
+  a: Floats,
+  b: Floats,
+  c: Floats,
+  m: number,
+  k: number,
+  n: number,
+) {
+  if (form === "AB") kernels.matmul(a, b, c, m, k, n);
+  else if (form === "AtB") kernels.matmulTransA(a, b, c, k, m, n);
+  else kernels.matmulTransB(a, b, c, m, k, n);
+}
+
 /** `values` copied into a fresh allocation of `alloc`, with a NaN guard allocated on each side. */
 function guarded(alloc: (count: number) => Float32Array, values: ArrayLike<number>) {
   const before = alloc(4), array = alloc(values.length), after = alloc(4);
@@ -66,10 +85,7 @@ for (const variant of VARIANTS) {
         const a = guarded(arena.alloc, randomFloats(m * k, m + k));
         const b = guarded(arena.alloc, randomFloats(k * n, k + n));
         const c = guarded(arena.alloc, new Float32Array(m * n).fill(NaN));
-        const { matmul, matmulTransA, matmulTransB } = arena.kernels;
-        if (form === "AB") matmul(a.array, b.array, c.array, m, k, n);
-        if (form === "AtB") matmulTransA(a.array, b.array, c.array, k, m, n);
-        if (form === "ABt") matmulTransB(a.array, b.array, c.array, m, k, n);
+        formProduct(arena.kernels, form, a.array, b.array, c.array, m, k, n);
         const want = referenceProduct(
           a.array,
           b.array,
@@ -200,10 +216,7 @@ Deno.test("wasm products are bit-identical on 1, 2 and 3 threads in every form, 
         const a = guarded(arena.alloc, randomFloats(m * k, 1)),
           b = guarded(arena.alloc, randomFloats(k * n, 2));
         const c = guarded(arena.alloc, new Float32Array(m * n).fill(NaN));
-        const run = arena.kernels;
-        if (form === "AB") run.matmul(a.array, b.array, c.array, m, k, n);
-        else if (form === "AtB") run.matmulTransA(a.array, b.array, c.array, k, m, n); // A stored k × m
-        else run.matmulTransB(a.array, b.array, c.array, m, k, n); // B stored n × k
+        formProduct(arena.kernels, form, a.array, b.array, c.array, m, k, n);
         const untouched = a.untouched() && b.untouched() && c.untouched();
         assert.ok(untouched, `${threads} threads, ${form} ${m}x${k}x${n} wrote outside C`);
         assert.ok(!c.array.some(Number.isNaN), `${threads} threads, ${form} ${m}x${k}x${n} left C unwritten`);
