@@ -67,8 +67,10 @@ export function panelFloats(k: number): number {
 
 // Parameters and locals, by index.
 const [A, B, C, M, K, N, PANEL, LDA, LDC, BIAS, EPI] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-/** How many parameters each product takes (the length of `GemmArgs`), and which of them is the panel. */
-export const [GEMM_PARAMS, PANEL_PARAM] = [11, PANEL];
+/** How many parameters each product takes: the length of `GemmArgs`. */
+export const GEMM_PARAMS = 11;
+/** Which of a product's parameters is its panel scratch. */
+export const PANEL_PARAM: number = PANEL;
 const [I0, J0, P, M6, W, BP, CP, J] = [11, 12, 13, 14, 15, 16, 17, 18];
 const AP0 = 19; // A row-major: AP0..AP0+5 point into A's six rows; AtB: AP0 points into A's current row
 const A_STRIDE = AP0 + ROWS; // the bytes from one row of A to the next
