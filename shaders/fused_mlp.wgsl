@@ -98,23 +98,61 @@ fn load_rows(t: u32, s: u32, rows: u32) {
   }
 }
 
-// Output k (row k / outputs, unit k % outputs) of layer l, with ReLU below the head. (Each strided
-// loop's body is a function of its own: llvmpipe runs such bodies written inline far slower.)
-fn forward_item(l: u32, k: u32) -> f32 {
+// The products go in blocks of 4 × 4 outputs an invocation, each loaded value used four times:
+// llvmpipe spends about as long on one read of memory as on a hundred multiply-adds, so the reads
+// are what a step costs there (docs/BENCHMARKS.md, "A fully fused kernel on llvmpipe"). At a ragged
+// edge a block's indices past the last row or unit repeat the last one: read, never written. Each
+// output is summed in the same order as one at a time would be. (BLOCK, 4, is set by the host. Each
+// strided loop's body is a function of its own: llvmpipe runs such bodies written inline far slower.)
+
+fn blocks(n: u32) -> u32 { return (n + BLOCK - 1u) / BLOCK; }
+
+// The four indices from `first`, those at or past `count` held at count − 1.
+fn clamped(first: u32, count: u32) -> vec4u {
+  return min(vec4u(first) + vec4u(0u, 1u, 2u, 3u), vec4u(count - 1u));
+}
+
+// mem at `at` + each of `index`.
+fn gather(at: u32, index: vec4u) -> vec4f {
+  return vec4f(mem[at + index.x], mem[at + index.y], mem[at + index.z], mem[at + index.w]);
+}
+
+// v's first min(4, count) components to mem from `at` on (no loop, so llvmpipe counts no iterations).
+fn scatter(at: u32, count: u32, v: vec4f) {
+  if (count > 0u) { mem[at] = v.x; }
+  if (count > 1u) { mem[at + 1u] = v.y; }
+  if (count > 2u) { mem[at + 2u] = v.z; }
+  if (count > 3u) { mem[at + 3u] = v.w; }
+}
+
+// Block k of layer l's outputs (rows 4 (k / blocks(outputs)) on, units 4 (k % blocks(outputs)) on):
+//   Y[r][j] = b[j] + Σ_i X[r][i] W[i][j], with ReLU below the head.
+fn forward_block(l: u32, k: u32, rows: u32) {
   let layer = net.layer[l];
-  let r = k / layer.outputs;
-  let j = k % layer.outputs;
-  var sum = mem[layer.weight_at + layer.inputs * layer.outputs + j];
+  let r0 = BLOCK * (k / blocks(layer.outputs));
+  let j0 = BLOCK * (k % blocks(layer.outputs));
+  let r = clamped(r0, rows) * layer.inputs + layer.act_at;
+  let j = clamped(j0, layer.outputs) + layer.weight_at;
+  let bias = gather(layer.inputs * layer.outputs, j);
+  var y = array<vec4f, 4>(bias, bias, bias, bias);
   for (var i = 0u; i < layer.inputs; i++) {
-    sum += mem[layer.act_at + r * layer.inputs + i] * mem[layer.weight_at + i * layer.outputs + j];
+    let w = gather(i * layer.outputs, j);
+    y[0] += mem[r.x + i] * w;
+    y[1] += mem[r.y + i] * w;
+    y[2] += mem[r.z + i] * w;
+    y[3] += mem[r.w + i] * w;
   }
-  return select(sum, max(sum, 0.0), l + 1u < net.layers);
+  let hidden = l + 1u < net.layers;
+  let output_at = layer.act_at + layer.inputs * net.batch + j0;
+  for (var q = 0u; q < min(BLOCK, rows - r0); q++) {
+    let y_q = select(y[q], max(y[q], vec4f()), hidden);
+    scatter(output_at + (r0 + q) * layer.outputs, layer.outputs - j0, y_q);
+  }
 }
 
 fn forward_layer(t: u32, l: u32, rows: u32) {
-  let layer = net.layer[l];
-  let output_at = layer.act_at + layer.inputs * net.batch;
-  for (var k = t; k < rows * layer.outputs; k += THREADS) { mem[output_at + k] = forward_item(l, k); }
+  let count = blocks(rows) * blocks(net.layer[l].outputs);
+  for (var k = t; k < count; k += THREADS) { forward_block(l, k, rows); }
 }
 
 // Row r's loss and correct count into invocation t's sums; its logits replaced by its output delta.
@@ -137,36 +175,62 @@ fn head_row(t: u32, s: u32, r: u32, rows: u32) {
   }
 }
 
-// Layer l's gradient k: weight k (input k / outputs, unit k % outputs) below inputs · outputs, else the
-// bias of unit k − inputs · outputs; a sum over the rows.
-fn gradient_item(l: u32, k: u32, rows: u32) -> f32 {
+// Gradient block k of layer l's weights, inputs 4 (k / blocks(outputs)) on and units 4
+// (k % blocks(outputs)) on:  G[i][j] = Σ_r X[r][i] Δ[r][j].
+fn weight_gradient_block(l: u32, k: u32, rows: u32) {
   let layer = net.layer[l];
   let delta_at = layer.act_at + layer.inputs * net.batch;
-  let weights = layer.inputs * layer.outputs;
-  var grad = 0.0;
-  if (k < weights) {
-    let i = k / layer.outputs;
-    let j = k % layer.outputs;
-    for (var r = 0u; r < rows; r++) {
-      grad += mem[layer.act_at + r * layer.inputs + i] * mem[delta_at + r * layer.outputs + j];
-    }
-  } else {
-    for (var r = 0u; r < rows; r++) { grad += mem[delta_at + r * layer.outputs + k - weights]; }
+  let i0 = BLOCK * (k / blocks(layer.outputs));
+  let j0 = BLOCK * (k % blocks(layer.outputs));
+  let i = clamped(i0, layer.inputs) + layer.act_at;
+  let j = clamped(j0, layer.outputs) + delta_at;
+  var g = array<vec4f, 4>();
+  for (var r = 0u; r < rows; r++) {
+    let d = gather(r * layer.outputs, j);
+    let x = r * layer.inputs;
+    g[0] += mem[i.x + x] * d;
+    g[1] += mem[i.y + x] * d;
+    g[2] += mem[i.z + x] * d;
+    g[3] += mem[i.w + x] * d;
   }
-  return grad;
+  let grad_at = net.params + layer.weight_at + j0;
+  for (var q = 0u; q < min(BLOCK, layer.inputs - i0); q++) {
+    scatter(grad_at + (i0 + q) * layer.outputs, layer.outputs - j0, g[q]);
+  }
 }
 
-// The delta of layer l's input k (row k / inputs, unit k % inputs), with the old W.
-fn delta_below(l: u32, k: u32) -> f32 {
+// Gradient block k of layer l's bias, units 4 k on:  g[j] = Σ_r Δ[r][j].
+fn bias_gradient_block(l: u32, k: u32, rows: u32) {
+  let layer = net.layer[l];
+  let j0 = BLOCK * k;
+  let j = clamped(j0, layer.outputs) + layer.act_at + layer.inputs * net.batch;
+  var g = vec4f();
+  for (var r = 0u; r < rows; r++) { g += gather(r * layer.outputs, j); }
+  scatter(net.params + layer.weight_at + layer.inputs * layer.outputs + j0, layer.outputs - j0, g);
+}
+
+// Block k of the deltas below layer l (rows 4 (k / blocks(inputs)) on, inputs 4 (k % blocks(inputs))
+// on), with the old W, in place of its inputs:  Δ'[r][i] = (Σ_j Δ[r][j] W[i][j]) · [X[r][i] > 0].
+fn delta_block(l: u32, k: u32, rows: u32) {
   let layer = net.layer[l];
   let delta_at = layer.act_at + layer.inputs * net.batch;
-  let r = k / layer.inputs;
-  let i = k % layer.inputs;
-  var sum = 0.0;
+  let r0 = BLOCK * (k / blocks(layer.inputs));
+  let i0 = BLOCK * (k % blocks(layer.inputs));
+  let r = clamped(r0, rows) * layer.outputs + delta_at;
+  let i = clamped(i0, layer.inputs) * layer.outputs + layer.weight_at;
+  var d = array<vec4f, 4>();
   for (var j = 0u; j < layer.outputs; j++) {
-    sum += mem[layer.weight_at + i * layer.outputs + j] * mem[delta_at + r * layer.outputs + j];
+    let w = vec4f(mem[i.x + j], mem[i.y + j], mem[i.z + j], mem[i.w + j]);
+    d[0] += mem[r.x + j] * w;
+    d[1] += mem[r.y + j] * w;
+    d[2] += mem[r.z + j] * w;
+    d[3] += mem[r.w + j] * w;
   }
-  return select(0.0, sum, mem[layer.act_at + k] > 0.0);
+  for (var q = 0u; q < min(BLOCK, rows - r0); q++) {
+    let x_at = layer.act_at + (r0 + q) * layer.inputs;
+    let live = gather(x_at, clamped(i0, layer.inputs)) > vec4f();
+    scatter(x_at + i0, layer.inputs - i0, select(vec4f(), d[q], live));
+  }
 }
 
 // Where layer l's adapter factors start (A, then B), after its weights and bias.
@@ -248,14 +312,17 @@ fn backward_layer(t: u32, l: u32, s: u32, rows: u32) {
   let factors = layer.rank * (layer.inputs + layer.outputs);
   let adapted = layer.rank > 0u && layer.rate_w != 0.0; // its factors learn
   let weights = layer.inputs * layer.outputs;
-  for (var k = t; k < count; k += THREADS) {
-    if (select(layer.rate_b, layer.rate_w, k < weights) != 0.0) {
-      mem[net.params + layer.weight_at + k] = gradient_item(l, k, rows);
+  if (layer.rate_w != 0.0) {
+    for (var k = t; k < blocks(layer.inputs) * blocks(layer.outputs); k += THREADS) {
+      weight_gradient_block(l, k, rows);
     }
+  }
+  if (layer.rate_b != 0.0) {
+    for (var k = t; k < blocks(layer.outputs); k += THREADS) { bias_gradient_block(l, k, rows); }
   }
   workgroupBarrier();
   if (l > net.lowest) {
-    for (var k = t; k < rows * layer.inputs; k += THREADS) { mem[layer.act_at + k] = delta_below(l, k); }
+    for (var k = t; k < blocks(rows) * blocks(layer.inputs); k += THREADS) { delta_block(l, k, rows); }
   }
   workgroupBarrier();
   if (adapted) {

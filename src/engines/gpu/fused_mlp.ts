@@ -20,6 +20,7 @@ import type { AdapterResidence } from "./adapter.ts";
 import type { MakeBuffer } from "./optimizer_state.ts";
 import {
   type Dispatch,
+  FUSED_BLOCK,
   FUSED_LOOP_BUDGET,
   FUSED_MEMORY,
   FUSED_THREADS,
@@ -79,6 +80,16 @@ export function fusedLayout(
 /** Iterations of the strided loops over `n` items for the invocation that runs the most of them. */
 const strided = (n: number) => Math.ceil(n / FUSED_THREADS);
 
+/** Blocks of {@linkcode FUSED_BLOCK} that `n` rows or units make (fused_mlp.wgsl's `blocks`). */
+const blocks = (n: number) => Math.ceil(n / FUSED_BLOCK);
+
+/**
+ * The loop iterations of one product block that sums over `terms` (fused_mlp.wgsl's
+ * `forward_block`, `weight_gradient_block`, `bias_gradient_block`, `delta_block`): the strided
+ * loop's own, the sum's, and the block's rows written back.
+ */
+const blockIterations = (terms: number) => 1 + terms + FUSED_BLOCK;
+
 /** An upper bound on the loop iterations of one invocation in one step of fused_mlp.wgsl (`step`). */
 function stepIterations(
   widths: readonly number[],
@@ -88,13 +99,19 @@ function stepIterations(
 ): number {
   const layers = widths.length - 1, classes = widths[layers];
   let count = 1 + strided(batch * widths[0]); // the step loop's own, loading the rows
-  for (let l = 0; l < layers; l++) count += 1 + strided(batch * widths[l + 1]) * (1 + widths[l]);
+  for (let l = 0; l < layers; l++) {
+    count += 1 + strided(blocks(batch) * blocks(widths[l + 1])) * blockIterations(widths[l]);
+  }
   count += strided(batch) * (1 + 3 * classes); // the head's rows
   for (let l = Math.max(0, lowest); l < layers; l++) {
     const [inputs, outputs, rank] = [widths[l], widths[l + 1], ranks[l] ?? 0];
-    const parts = strided((inputs + 1) * outputs), factors = strided(rank * (inputs + outputs));
-    count += 1 + parts * (1 + batch) + parts + factors; // gradients, then updates
-    if (l > lowest) count += strided(batch * inputs) * (1 + outputs); // the deltas below
+    const gradients = (strided(blocks(inputs) * blocks(outputs)) + strided(blocks(outputs))) *
+      blockIterations(batch); // the weights' blocks, then the bias's
+    const factors = strided(rank * (inputs + outputs));
+    count += 1 + gradients + strided((inputs + 1) * outputs) + factors; // gradients, then updates
+    if (l > lowest) { // the deltas below
+      count += strided(blocks(batch) * blocks(inputs)) * blockIterations(outputs);
+    }
     if (rank > 0) { // the factors' gradients, then W from them
       count += factors * (1 + Math.max(inputs, outputs)) + strided(inputs * outputs) * (1 + rank);
     }

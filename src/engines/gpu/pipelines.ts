@@ -246,6 +246,8 @@ export const OPTIMIZER_BINDINGS = [
 
 /** Invocations of the kernel's one workgroup. */
 export const FUSED_THREADS = 64;
+/** Rows and units on each side of the kernel's product blocks (`BLOCK`: each invocation sums 4 × 4). */
+export const FUSED_BLOCK = 4;
 /**
  * Floats of the kernel's `mem`: WebGPU's guaranteed 16 KiB of workgroup memory, less the two
  * per-invocation sums (`loss_part`, `correct_part`).
@@ -262,6 +264,7 @@ export const FUSED_LOOP_BUDGET = 50_000;
 
 /** The WGSL constants the host sets in front of fused_mlp.wgsl. */
 export const FUSED_CONSTANTS = `const THREADS = ${FUSED_THREADS}u;
+const BLOCK = ${FUSED_BLOCK}u;
 const MEMORY = ${FUSED_MEMORY};
 const MAX_LAYERS = ${MAX_FUSED_LAYERS};
 `;
