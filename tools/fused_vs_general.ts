@@ -1,44 +1,71 @@
 /**
- * The GPU engine's two ways of training, side by side in one process: the whole default experiment
- * (pretraining and the four strategies, as the benchmark's whole-run part runs it) on the fully
- * fused kernel and on the general path, alternating, 5 runs each after one untimed run of each
- * (docs/BENCHMARKS.md, "A fully fused kernel on llvmpipe"). Prints each one's median training
- * seconds in all, then per phase.
+ * The GPU engine's two ways of training, side by side in one process (docs/BENCHMARKS.md, "A fully
+ * fused kernel on llvmpipe"). First the whole default experiment (pretraining and the four
+ * strategies, as the benchmark's whole-run part runs it) on the fully fused kernel and on the
+ * general path, alternating, 5 runs each after one untimed run of each: each one's median training
+ * seconds in all, then per phase. Then other models that fit the fused kernel, 5 + 5 epochs, 3 runs
+ * each after an untimed one: the medians and their ratio.
  *
  *     deno run --allow-env --allow-read --allow-write tools/fused_vs_general.ts
  *
  * @module
  */
 
-import { defaultConfig, experimentSpec } from "../src/app/config.ts";
+import { type Config, defaultConfig, experimentSpec } from "../src/app/config.ts";
 import { runComparison } from "../src/core/comparison.ts";
 import { GpuContext } from "../src/engines/gpu/context.ts";
 import { GpuEngine } from "../src/engines/gpu/engine.ts";
 import { summarizeTimings } from "../src/programs/bench/timing.ts";
 import { defaultWorkload } from "../src/programs/bench/training_bench.ts";
 
-const RUNS = 5;
-const config = defaultWorkload(defaultConfig());
-const grid = { seeds: [config.data.random_seed], relatedness: [config.data.relatedness], targetRows: null };
 const unobserved = { observer: { epoch() {}, pretrained() {}, finished() {} }, stop: () => false };
 const engines = {
   fused: await GpuEngine.create(await GpuContext.acquire(), { kernels: "fused" }),
   general: await GpuEngine.create(await GpuContext.acquire(), { kernels: "general" }),
 };
-/** Per engine, per run, each phase's training seconds: pretraining, then the four transfers. */
-const phases: Record<string, number[][]> = { fused: [], general: [] };
-for (let round = 0; round <= RUNS; round++) {
-  for (const [name, engine] of Object.entries(engines)) {
-    const { pretrainings, runs } = await runComparison(engine, experimentSpec(config), grid, unobserved);
-    if (round > 0) phases[name].push([...pretrainings, ...runs].map((phase) => phase.seconds));
+
+/** Per engine, per timed run of `config`'s experiment, each phase's training seconds, in turns. */
+async function phaseSeconds(config: Config, runs: number): Promise<Record<string, number[][]>> {
+  const grid = { seeds: [config.data.random_seed], relatedness: [config.data.relatedness], targetRows: null };
+  const phases: Record<string, number[][]> = { fused: [], general: [] };
+  for (let round = 0; round <= runs; round++) {
+    for (const [name, engine] of Object.entries(engines)) {
+      const { pretrainings, runs } = await runComparison(engine, experimentSpec(config), grid, unobserved);
+      if (round > 0) phases[name].push([...pretrainings, ...runs].map((phase) => phase.seconds));
+    }
   }
+  return phases;
 }
-Object.values(engines).forEach((engine) => engine.dispose());
-const median = (values: number[]) => summarizeTimings(values).median.toFixed(3);
-for (const [name, runs] of Object.entries(phases)) {
-  const perPhase = runs[0].map((_, p) => median(runs.map((run) => run[p])));
-  const total = median(runs.map((run) => run.reduce((sum, s) => sum + s, 0)));
+
+const median = (values: number[]) => summarizeTimings(values).median;
+const total = (run: number[]) => run.reduce((sum, s) => sum + s, 0);
+
+for (const [name, runs] of Object.entries(await phaseSeconds(defaultWorkload(defaultConfig()), 5))) {
+  const perPhase = runs[0].map((_, p) => median(runs.map((run) => run[p])).toFixed(3));
   console.log(
-    `${name}: ${total} s in all; pretraining ${perPhase[0]} s, transfers ${perPhase.slice(1).join(", ")} s`,
+    `${name}: ${median(runs.map(total)).toFixed(3)} s in all; pretraining ${perPhase[0]} s, ` +
+      `transfers ${perPhase.slice(1).join(", ")} s`,
   );
 }
+
+/** Models beside the default that fit the fused kernel: hidden widths, classes, batch. */
+const SHAPES: readonly { hidden: number[]; classes: number; batch: number }[] = [
+  { hidden: [32], classes: 3, batch: 32 },
+  { hidden: [16, 16], classes: 3, batch: 32 },
+  { hidden: [48], classes: 3, batch: 16 },
+  { hidden: [24], classes: 10, batch: 16 },
+  { hidden: [32], classes: 3, batch: 8 },
+  { hidden: [8], classes: 3, batch: 4 },
+];
+for (const { hidden, classes, batch } of SHAPES) {
+  const config = defaultConfig();
+  config.model.hidden_dims = hidden;
+  config.data.n_classes = classes;
+  Object.assign(config.training, { batch_size: batch, base_epochs: 5, target_epochs: 5 });
+  const runs = await phaseSeconds(config, 3);
+  const [fused, general] = [median(runs.fused.map(total)), median(runs.general.map(total))];
+  const model = [config.data.n_features, ...hidden, classes].join("-");
+  const times = `fused ${fused.toFixed(3)} s, general ${general.toFixed(3)} s`;
+  console.log(`${model} at batch ${batch}: ${times}, ${(fused / general).toFixed(2)} of its time`);
+}
+Object.values(engines).forEach((engine) => engine.dispose());

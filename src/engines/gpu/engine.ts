@@ -129,9 +129,9 @@ export function submitEpoch(device: GPUDevice, work: readonly Dispatch[], copy?:
 
 /**
  * Which kernels train a phase: `fused` runs whole minibatch steps in one workgroup
- * (`shaders/fused_mlp.wgsl`) where the phase fits it, `general` one dispatch per layer and operation,
- * `auto` the fused kernel where it fits on a hardware GPU and the general ones on a software adapter
- * (where the fused kernel was measured slower: docs/BENCHMARKS.md).
+ * (`shaders/fused_mlp.wgsl`) where the phase fits it, `general` one dispatch per layer and operation.
+ * `auto` is `fused`: on a software adapter the fused kernel was measured faster on every shape tried
+ * that fits it (docs/BENCHMARKS.md); on a hardware GPU it is expected to be, and not yet measured.
  */
 export type KernelChoice = "auto" | "fused" | "general";
 
@@ -471,8 +471,7 @@ export class GpuEngine implements Engine {
   }
 
   #fusedLayout(spec: PhaseSpec, plan: GradientPlan): FusedLayout | null {
-    const wanted = this.#kernels === "fused" || (this.#kernels === "auto" && !this.context.software);
-    if (!wanted || plan.lowest < 0 || spec.epochs === 0) return null;
+    if (this.#kernels === "general" || plan.lowest < 0 || spec.epochs === 0) return null;
     const ranks = this.#layers.map((_, l) => spec.adapters?.[l]?.rank ?? 0);
     return fusedLayout(this.#widths(), Math.min(spec.batchSize, spec.train.n), plan.lowest, ranks);
   }

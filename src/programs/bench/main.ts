@@ -215,7 +215,7 @@ function kernelsPart({ plan, gpu, progress }: Bench): ReturnType<typeof benchMat
 async function endToEndPart(bench: Bench): Promise<WorkloadResult[]> {
   const results = [];
   for (const [name, config] of bench.plan.workloads) {
-    for (const [label, engine] of await engines(bench, { naive: true, otherKernels: fitsFused(config) })) {
+    for (const [label, engine] of await engines(bench, { naive: true, general: fitsFused(config) })) {
       bench.progress(`end to end: ${name} on ${label}`);
       results.push(await benchWorkload(name, config, engine, label));
     }
@@ -231,7 +231,7 @@ async function wholeRunsPart(bench: Bench): Promise<WholeRunResult[]> {
     const repeats = plan.wholeRepeats[name];
     const slow = name !== "large" || plan.slowOnLarge;
     const contenders = [
-      ...(await engines(bench, { slow, otherKernels: fitsFused(config) }))
+      ...(await engines(bench, { slow, general: fitsFused(config) }))
         .map(([label, engine]) => engineContender(config, engine, label)),
       ...[1, BENCH_THREADS].map((threads) => numpyContender(config, threads)),
     ];
@@ -294,11 +294,8 @@ interface EngineChoice {
   readonly slow?: boolean;
   /** The naive GPU baseline, `gpu-naive`. */
   readonly naive?: boolean;
-  /**
-   * The GPU engine on the kernels its `auto` choice does not take for this adapter: `gpu-fused` on a
-   * software adapter, `gpu-general` on a hardware one (where `gpu` takes the fused kernel).
-   */
-  readonly otherKernels?: boolean;
+  /** The GPU engine on the general path alone, `gpu-general` (where `gpu` takes the fused kernel). */
+  readonly general?: boolean;
 }
 
 /**
@@ -307,7 +304,7 @@ interface EngineChoice {
  * sends every dispatch as its own submission, then waits on the host (`submitEachDispatch`).
  */
 async function engines({ gpu, wasm }: Bench, choice: EngineChoice): Promise<[string, Engine][]> {
-  const { slow = true, naive = false, otherKernels = false } = choice;
+  const { slow = true, naive = false, general = false } = choice;
   const gpuEngine = async (options: GpuEngineOptions = {}) =>
     GpuEngine.create(await GpuContext.acquire(navigator.gpu), options);
   const list: [string, Engine][] = [];
@@ -320,10 +317,7 @@ async function engines({ gpu, wasm }: Bench, choice: EngineChoice): Promise<[str
   if (gpu !== null && naive) { // the general path's kernels, each dispatch submitted on its own
     list.push(["gpu-naive", await gpuEngine({ submit: submitEachDispatch, kernels: "general" })]);
   }
-  if (gpu !== null && otherKernels) {
-    const kernels = gpu.software ? "fused" : "general";
-    list.push([`gpu-${kernels}`, await gpuEngine({ kernels })]);
-  }
+  if (gpu !== null && general) list.push(["gpu-general", await gpuEngine({ kernels: "general" })]);
   return list;
 }
 

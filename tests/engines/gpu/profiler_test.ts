@@ -110,7 +110,11 @@ Deno.test({
       assert.equal(gpu.code, 0, gpu.stderr);
       assert.match(gpu.stdout, /\nprofile of pretraining: .*\nkernel +dispatches +device ms +share\n/);
       assert.match(gpu.stdout, /\nprofile of the transfer \(full_finetune\): /);
-      assert.match(gpu.stdout, /matmul\.wgsl sgdStep, shuffled rows +\d+ +[\d.]+ +[\d.]+%/);
+      assert.match(
+        gpu.stdout,
+        /fused_mlp\.wgsl train +\d+ +[\d.]+ +[\d.]+%/,
+        "auto trains on the fused kernel",
+      );
       assert.match(gpu.stdout, /host waits \(every read-back, evaluations included\): \d+ \([\d.]+ ms\)/);
       assert.match(gpu.stdout, /softmax_xent\.wgsl loss +\d+/, "the evaluations' kernels are profiled too");
       const cpu = await run("cpu");
