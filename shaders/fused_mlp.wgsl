@@ -98,12 +98,14 @@ fn load_rows(t: u32, s: u32, rows: u32) {
   }
 }
 
-// The products go in blocks of 4 × 4 outputs an invocation, each loaded value used four times:
-// llvmpipe spends about as long on one read of memory as on a hundred multiply-adds, so the reads
-// are what a step costs there (docs/BENCHMARKS.md, "A fully fused kernel on llvmpipe"). At a ragged
-// edge a block's indices past the last row or unit repeat the last one: read, never written. Each
-// output is summed in the same order as one at a time would be. (BLOCK, 4, is set by the host. Each
-// strided loop's body is a function of its own: llvmpipe runs such bodies written inline far slower.)
+// The products go in blocks of 4 × 4 outputs an invocation, each loaded value used four times: a
+// float read from memory costs llvmpipe about 170 cycles for 8 invocations, so the reads are what a
+// step costs there (docs/BENCHMARKS.md, "Products in 4 × 4 blocks"). At a ragged edge a block's
+// indices past the last row or unit repeat the last one: read, never written. Each output is summed
+// in the same order as one at a time would be. The host sets BLOCK (its loop budget counts blocks);
+// the code below holds a block's side in a vec4. (Each strided loop's body is a function of its own:
+// llvmpipe runs such bodies written inline far slower.)
+const_assert BLOCK == 4u;
 
 fn blocks(n: u32) -> u32 { return (n + BLOCK - 1u) / BLOCK; }
 
@@ -125,28 +127,32 @@ fn scatter(at: u32, count: u32, v: vec4f) {
   if (count > 3u) { mem[at + 3u] = v.w; }
 }
 
+// Where layer l's output rows start in mem: after its input rows (they hold its deltas on the way back).
+fn outputs_at(layer: Layer) -> u32 {
+  return layer.act_at + layer.inputs * net.batch;
+}
+
 // Block k of layer l's outputs (rows 4 (k / blocks(outputs)) on, units 4 (k % blocks(outputs)) on):
 //   Y[r][j] = b[j] + Σ_i X[r][i] W[i][j], with ReLU below the head.
 fn forward_block(l: u32, k: u32, rows: u32) {
   let layer = net.layer[l];
   let r0 = BLOCK * (k / blocks(layer.outputs));
   let j0 = BLOCK * (k % blocks(layer.outputs));
-  let r = clamped(r0, rows) * layer.inputs + layer.act_at;
-  let j = clamped(j0, layer.outputs) + layer.weight_at;
-  let bias = gather(layer.inputs * layer.outputs, j);
+  let x_rows = clamped(r0, rows) * layer.inputs + layer.act_at;   // where the block's rows of X start
+  let w_cols = clamped(j0, layer.outputs) + layer.weight_at;      // its columns of W (and b)
+  let bias = gather(layer.inputs * layer.outputs, w_cols);
   var y = array<vec4f, 4>(bias, bias, bias, bias);
   for (var i = 0u; i < layer.inputs; i++) {
-    let w = gather(i * layer.outputs, j);
-    y[0] += mem[r.x + i] * w;
-    y[1] += mem[r.y + i] * w;
-    y[2] += mem[r.z + i] * w;
-    y[3] += mem[r.w + i] * w;
+    let w = gather(i * layer.outputs, w_cols);
+    y[0] += mem[x_rows.x + i] * w;
+    y[1] += mem[x_rows.y + i] * w;
+    y[2] += mem[x_rows.z + i] * w;
+    y[3] += mem[x_rows.w + i] * w;
   }
   let hidden = l + 1u < net.layers;
-  let output_at = layer.act_at + layer.inputs * net.batch + j0;
   for (var q = 0u; q < min(BLOCK, rows - r0); q++) {
     let y_q = select(y[q], max(y[q], vec4f()), hidden);
-    scatter(output_at + (r0 + q) * layer.outputs, layer.outputs - j0, y_q);
+    scatter(outputs_at(layer) + (r0 + q) * layer.outputs + j0, layer.outputs - j0, y_q);
   }
 }
 
@@ -159,7 +165,7 @@ fn forward_layer(t: u32, l: u32, rows: u32) {
 fn head_row(t: u32, s: u32, r: u32, rows: u32) {
   let head = net.layer[net.layers - 1u];
   let classes = head.outputs;
-  let z = head.act_at + head.inputs * net.batch + r * classes;
+  let z = outputs_at(head) + r * classes;
   var best = 0u;
   for (var k = 1u; k < classes; k++) {
     if (mem[z + k] > mem[z + best]) { best = k; }
@@ -179,19 +185,18 @@ fn head_row(t: u32, s: u32, r: u32, rows: u32) {
 // (k % blocks(outputs)) on:  G[i][j] = Σ_r X[r][i] Δ[r][j].
 fn weight_gradient_block(l: u32, k: u32, rows: u32) {
   let layer = net.layer[l];
-  let delta_at = layer.act_at + layer.inputs * net.batch;
   let i0 = BLOCK * (k / blocks(layer.outputs));
   let j0 = BLOCK * (k % blocks(layer.outputs));
-  let i = clamped(i0, layer.inputs) + layer.act_at;
-  let j = clamped(j0, layer.outputs) + delta_at;
+  let x_cols = clamped(i0, layer.inputs) + layer.act_at;         // the block's columns of X's row 0
+  let d_cols = clamped(j0, layer.outputs) + outputs_at(layer);   // and of Δ's
   var g = array<vec4f, 4>();
   for (var r = 0u; r < rows; r++) {
-    let d = gather(r * layer.outputs, j);
-    let x = r * layer.inputs;
-    g[0] += mem[i.x + x] * d;
-    g[1] += mem[i.y + x] * d;
-    g[2] += mem[i.z + x] * d;
-    g[3] += mem[i.w + x] * d;
+    let d = gather(r * layer.outputs, d_cols);
+    let row_at = r * layer.inputs;
+    g[0] += mem[x_cols.x + row_at] * d;
+    g[1] += mem[x_cols.y + row_at] * d;
+    g[2] += mem[x_cols.z + row_at] * d;
+    g[3] += mem[x_cols.w + row_at] * d;
   }
   let grad_at = net.params + layer.weight_at + j0;
   for (var q = 0u; q < min(BLOCK, layer.inputs - i0); q++) {
@@ -203,9 +208,9 @@ fn weight_gradient_block(l: u32, k: u32, rows: u32) {
 fn bias_gradient_block(l: u32, k: u32, rows: u32) {
   let layer = net.layer[l];
   let j0 = BLOCK * k;
-  let j = clamped(j0, layer.outputs) + layer.act_at + layer.inputs * net.batch;
+  let d_cols = clamped(j0, layer.outputs) + outputs_at(layer);
   var g = vec4f();
-  for (var r = 0u; r < rows; r++) { g += gather(r * layer.outputs, j); }
+  for (var r = 0u; r < rows; r++) { g += gather(r * layer.outputs, d_cols); }
   scatter(net.params + layer.weight_at + layer.inputs * layer.outputs + j0, layer.outputs - j0, g);
 }
 
@@ -213,18 +218,17 @@ fn bias_gradient_block(l: u32, k: u32, rows: u32) {
 // on), with the old W, in place of its inputs:  Δ'[r][i] = (Σ_j Δ[r][j] W[i][j]) · [X[r][i] > 0].
 fn delta_block(l: u32, k: u32, rows: u32) {
   let layer = net.layer[l];
-  let delta_at = layer.act_at + layer.inputs * net.batch;
   let r0 = BLOCK * (k / blocks(layer.inputs));
   let i0 = BLOCK * (k % blocks(layer.inputs));
-  let r = clamped(r0, rows) * layer.outputs + delta_at;
-  let i = clamped(i0, layer.inputs) * layer.outputs + layer.weight_at;
+  let d_rows = clamped(r0, rows) * layer.outputs + outputs_at(layer);      // the block's rows of Δ
+  let w_rows = clamped(i0, layer.inputs) * layer.outputs + layer.weight_at; // and of W
   var d = array<vec4f, 4>();
   for (var j = 0u; j < layer.outputs; j++) {
-    let w = vec4f(mem[i.x + j], mem[i.y + j], mem[i.z + j], mem[i.w + j]);
-    d[0] += mem[r.x + j] * w;
-    d[1] += mem[r.y + j] * w;
-    d[2] += mem[r.z + j] * w;
-    d[3] += mem[r.w + j] * w;
+    let w = gather(j, w_rows);
+    d[0] += mem[d_rows.x + j] * w;
+    d[1] += mem[d_rows.y + j] * w;
+    d[2] += mem[d_rows.z + j] * w;
+    d[3] += mem[d_rows.w + j] * w;
   }
   for (var q = 0u; q < min(BLOCK, rows - r0); q++) {
     let x_at = layer.act_at + (r0 + q) * layer.inputs;

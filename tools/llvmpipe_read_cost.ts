@@ -1,6 +1,6 @@
 /**
  * What one read of memory costs a shader on Mesa's llvmpipe, which is what shapes the fully fused
- * kernel's products there (docs/BENCHMARKS.md, "A fully fused kernel on llvmpipe"). Each probe is
+ * kernel's products there (docs/BENCHMARKS.md, "Products in 4 × 4 blocks"). Each probe is
  * one workgroup of 64 invocations running a loop of 4000 iterations whose body reads memory one way;
  * the time of a loop of 0 iterations is taken off, and the rest is given per iteration of 8
  * invocations (llvmpipe runs 8 at once in its 256-bit vectors).

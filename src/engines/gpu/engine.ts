@@ -3,8 +3,9 @@
  *
  * Datasets and parameters stay on the device. Per epoch only two small buffers go up: the shuffled
  * row order (u32) and the step records (row offset, row count, metrics slot, 1/rows), read by the
- * kernels through dynamic uniform offsets. Every minibatch step of an epoch, and the test-set
- * evaluation after it, is recorded into one compute pass and one submission. The host submits every
+ * kernels through dynamic uniform offsets. On the general path every minibatch step of an epoch, and
+ * the test-set evaluation after it, is recorded into one compute pass and one submission; the fully
+ * fused kernel submits its steps, the copy of its parameters and the evaluation apart. The host submits every
  * epoch of a phase before it waits, once, for all their metrics (16 bytes an epoch, then 8 for each
  * dataset `PhaseSpec.after` measures at the end of the last epoch's submission): each wait costs
  * about 10 ms in Deno, which polls the device on a timer.
@@ -130,7 +131,7 @@ export function submitEpoch(device: GPUDevice, work: readonly Dispatch[], copy?:
 /**
  * Which kernels train a phase: `fused` runs whole minibatch steps in one workgroup
  * (`shaders/fused_mlp.wgsl`) where the phase fits it, `general` one dispatch per layer and operation.
- * `auto` is `fused`: on a software adapter the fused kernel was measured faster on every shape tried
+ * `auto` is `fused`: on llvmpipe (2 cores) the fused kernel was measured faster on every shape tried
  * that fits it (docs/BENCHMARKS.md); on a hardware GPU it is expected to be, and not yet measured.
  */
 export type KernelChoice = "auto" | "fused" | "general";

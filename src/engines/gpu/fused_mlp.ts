@@ -86,7 +86,8 @@ const blocks = (n: number) => Math.ceil(n / FUSED_BLOCK);
 /**
  * The loop iterations of one product block that sums over `terms` (fused_mlp.wgsl's
  * `forward_block`, `weight_gradient_block`, `bias_gradient_block`, `delta_block`): the strided
- * loop's own, the sum's, and the block's rows written back.
+ * loop's own, the sum's, and the loop writing the block's rows back (which `bias_gradient_block`,
+ * one row, has not: counted all the same, as an upper bound).
  */
 const blockIterations = (terms: number) => 1 + terms + FUSED_BLOCK;
 

@@ -246,7 +246,10 @@ export const OPTIMIZER_BINDINGS = [
 
 /** Invocations of the kernel's one workgroup. */
 export const FUSED_THREADS = 64;
-/** Rows and units on each side of the kernel's product blocks (`BLOCK`: each invocation sums 4 × 4). */
+/**
+ * Rows and units on each side of the kernel's product blocks (`BLOCK`: each invocation sums 4 × 4);
+ * the kernel holds a side in a vec4 and asserts it is 4.
+ */
 export const FUSED_BLOCK = 4;
 /**
  * Floats of the kernel's `mem`: WebGPU's guaranteed 16 KiB of workgroup memory, less the two

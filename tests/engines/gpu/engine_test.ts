@@ -35,7 +35,7 @@ Deno.test({
   name: "GPU and CPU engines agree for every strategy at the defaults; frozen layers stay bit-identical",
   ignore,
   fn: async () => {
-    const onGpu = await withGpuEngine(everyStrategy);
+    const onGpu = await withGpuEngine(everyStrategy, { kernels: "general" }); // fused_test.ts: the fused kernel
     const onCpu = await everyStrategy(new CpuEngine());
     const close = (what: string, got: number, want: number) =>
       assert.ok(Math.abs(got - want) <= 1e-3 * Math.abs(want), `${what}: GPU ${got} vs CPU ${want}`);

@@ -18,7 +18,7 @@ const ignore = !(await gpuAvailable());
  * given (its profile taken twice before the engine's device goes).
  */
 async function phase(profiler: GpuProfiler | null) {
-  // The general path's kernels, whose counts the tests check, on a hardware adapter too.
+  // The general path's kernels, whose counts the tests check, on any adapter (auto would fuse them).
   const options: GpuEngineOptions = profiler === null
     ? { kernels: "general" }
     : { submit: profiler.submit, waited: profiler.waited, kernels: "general" };
