@@ -128,6 +128,11 @@ export interface ComparisonHooks {
   readonly stop: () => boolean;
   /** Also told of every phase's start and epochs (to log them, say). */
   readonly training?: TrainingListener;
+  /**
+   * Milliseconds a slice of a phase aims to take, {@linkcode SLICE_MS} by default: about the longest a
+   * stop waits. 0 runs every phase one epoch at a time.
+   */
+  readonly sliceMs?: number;
 }
 
 /** Everything run so far; `complete` is false when `stop` cut it short. */
@@ -165,6 +170,13 @@ export function gridStrategies(grid: Grid): readonly StrategyName[] {
 const YIELD_EVERY_MS = 50;
 
 /**
+ * Milliseconds a slice of a phase aims to take by default: a stop then waits about that long at most,
+ * and what each slice costs of its own stays a small part of it (on a GPU engine, one wait for the
+ * device: at least 10 ms in Deno).
+ */
+export const SLICE_MS = 250;
+
+/**
  * Runs `grid` on `engine`; checks `hooks.stop` before each phase and after each epoch, and returns early
  * when it says so, with only the phases that finished (one cut short at an epoch boundary is dropped).
  * Every dataset uploaded is released once its runs are done, so a long sweep holds one seed's source
@@ -177,7 +189,8 @@ export async function runComparison(
   hooks: ComparisonHooks,
 ): Promise<Comparison> {
   const turns = new EventLoopTurns();
-  const comparison = new ComparisonRun(new StoppableEngine(engine, hooks.stop, turns), grid, hooks, turns);
+  const stoppable = new StoppableEngine(engine, hooks.stop, turns, hooks.sliceMs ?? SLICE_MS);
+  const comparison = new ComparisonRun(stoppable, grid, hooks, turns);
   try {
     for (const seed of grid.seeds) {
       if (!(await comparison.seed(withData(spec, { seed })))) return comparison.result(false);
@@ -210,15 +223,24 @@ class PhaseCut extends Error {}
 /**
  * `engine`, with every phase run in slices of whole epochs, yielding to the event loop between slices
  * once {@linkcode YIELD_EVERY_MS} have passed since the last yield, so that a signal listener runs even on
- * an engine that never returns to it (the CPU's). A phase's first slice is one epoch, and a slice doubles
- * while the last one took under {@linkcode YIELD_EVERY_MS}. After each epoch and before each slice it asks
+ * an engine that never returns to it (the CPU's). A slice takes as many epochs as fit `sliceMs` at the
+ * last slice's time per epoch, whatever phase that was (the first slice of all, one epoch), so that a
+ * phase that fits is one slice (on a GPU engine, one wait). After each epoch and before each slice it asks
  * `stop`; once that says true, the phase ends there and `trainPhase` throws {@linkcode PhaseCut}. Each
  * slice passes the number of its first epoch and its share of the step budget, so a phase trains exactly
  * as it would whole (see `PhaseSpec.firstEpoch`); the last slice alone takes `PhaseSpec.after`, so a
  * phase whose reports end before its last slice leaves it unmeasured.
  */
 class StoppableEngine implements Engine {
-  constructor(readonly inner: Engine, readonly stop: () => boolean, readonly turns: EventLoopTurns) {}
+  /** Milliseconds an epoch took in the last slice; null before the first. */
+  #epochMs: number | null = null;
+
+  constructor(
+    readonly inner: Engine,
+    readonly stop: () => boolean,
+    readonly turns: EventLoopTurns,
+    readonly sliceMs: number,
+  ) {}
 
   get name(): string {
     return this.inner.name;
@@ -259,7 +281,7 @@ class StoppableEngine implements Engine {
   async trainPhase(spec: PhaseSpec): Promise<EpochMetrics[]> {
     const history: EpochMetrics[] = [];
     const first = spec.firstEpoch ?? 1, last = first + spec.epochs - 1;
-    let cut = false, ended = false, slice = 1;
+    let cut = false, ended = false;
     const onEpoch = (metrics: EpochMetrics) => {
       if (spec.onEpoch?.(metrics) === false) ended = true;
       // The phase's last epoch finishes it: a stop is then noticed before the next phase.
@@ -269,7 +291,7 @@ class StoppableEngine implements Engine {
     for (let index = 0; index < spec.epochs && !ended;) {
       await this.turns.take();
       if (this.stop()) throw new PhaseCut("stopped");
-      const epochs = Math.min(slice, spec.epochs - index);
+      const epochs = Math.min(this.#sliceEpochs(), spec.epochs - index);
       const steps = spec.steps === undefined ? {} : {
         steps: Array.from({ length: epochs }, (_, i) => epochSteps(spec, spec.train.n, index + i))
           .reduce((a, b) => a + b, 0),
@@ -282,9 +304,15 @@ class StoppableEngine implements Engine {
       );
       if (cut) throw new PhaseCut("stopped");
       index += epochs;
-      if (performance.now() - started < YIELD_EVERY_MS) slice *= 2;
+      this.#epochMs = (performance.now() - started) / epochs;
     }
     return history;
+  }
+
+  /** Epochs of the next slice: as many as fit `sliceMs` at the last slice's pace, at least one. */
+  #sliceEpochs(): number {
+    if (this.#epochMs === null || this.sliceMs <= 0) return 1;
+    return Math.max(1, Math.floor(this.sliceMs / Math.max(this.#epochMs, 1e-3)));
   }
 }
 

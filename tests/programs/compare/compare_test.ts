@@ -42,10 +42,11 @@ async function smallConfig(dir: string, targetEpochs = 3, training = ""): Promis
   );
 }
 
-async function compareOnCpu(grid: Grid, config = defaultConfig()) {
+async function compareOnCpu(grid: Grid, config = defaultConfig(), sliceMs?: number) {
   const engine = new CpuEngine();
   try {
-    return await runComparison(engine, experimentSpec(config), grid, { observer: SILENT, stop: () => false });
+    const hooks = { observer: SILENT, stop: () => false, sliceMs };
+    return await runComparison(engine, experimentSpec(config), grid, hooks);
   } finally {
     engine.dispose();
   }
@@ -212,7 +213,7 @@ Deno.test("compare: phases run in slices (so that a stop is heard) train exactly
   const config = defaultConfig();
   Object.assign(config.training, { base_epochs: 40, target_epochs: 5, target_steps: 37 });
   const grid = { strategies: STRATEGY_NAMES, seeds: [3], relatedness: [0.5], targetRows: null };
-  const comparison = await compareOnCpu(grid, config);
+  const comparison = await compareOnCpu(grid, config, 0); // every phase one epoch at a time
   assert.deepEqual(
     comparison.runs.map((run) => run.strategy),
     [...STRATEGY_NAMES],
