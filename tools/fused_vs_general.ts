@@ -19,6 +19,8 @@ import { fusedLayout } from "../src/engines/gpu/fused_mlp.ts";
 import { summarizeTimings } from "../src/programs/bench/timing.ts";
 import { defaultWorkload } from "../src/programs/bench/training_bench.ts";
 
+/** Timed runs of the default experiment on each engine, after one untimed. */
+const DEFAULT_RUNS = 5;
 const unobserved = { observer: { epoch() {}, pretrained() {}, finished() {} }, stop: () => false };
 /** Per engine, the host waits for the device so far. */
 const waits: Record<string, number> = { fused: 0, general: 0 };
@@ -48,11 +50,15 @@ async function phaseSeconds(config: Config, runs: number): Promise<Record<string
 const median = (values: number[]) => summarizeTimings(values).median;
 const total = (run: number[]) => run.reduce((sum, s) => sum + s, 0);
 
-for (const [name, runs] of Object.entries(await phaseSeconds(defaultWorkload(defaultConfig()), 5))) {
+for (
+  const [name, runs] of Object.entries(await phaseSeconds(defaultWorkload(defaultConfig()), DEFAULT_RUNS))
+) {
   const perPhase = runs[0].map((_, p) => median(runs.map((run) => run[p])).toFixed(3));
   console.log(
     `${name}: ${median(runs.map(total)).toFixed(3)} s in all; pretraining ${perPhase[0]} s, ` +
-      `transfers ${perPhase.slice(1).join(", ")} s; ${(waits[name] / 6).toFixed(1)} host waits a run`,
+      `transfers ${perPhase.slice(1).join(", ")} s; ${
+        (waits[name] / (DEFAULT_RUNS + 1)).toFixed(1)
+      } host waits a run`,
   );
 }
 
