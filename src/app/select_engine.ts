@@ -141,14 +141,11 @@ export async function selectEngine(
   if (choice === "gpu") return gpu;
   let cpu: CpuEngine | null = null, costs: MachineCosts;
   try {
-    cpu = new CpuEngine(await cpuKernels());
-    costs = await machineCosts(
-      gpu,
-      cpu,
-      log,
-      request.costCache === undefined ? costCachePath() : request.costCache,
-    );
-    await request.profiler?.take(); // the calibration's kernels are not the run's
+    const cpuEngine = cpu = new CpuEngine(await cpuKernels());
+    const cachePath = request.costCache === undefined ? costCachePath() : request.costCache;
+    const measure = () => machineCosts(gpu, cpuEngine, log, cachePath);
+    // Profiled submissions are slower: calibrated through them, auto would choose and cache wrong costs.
+    costs = await (request.profiler?.unprofiled(measure) ?? measure());
   } catch (error) {
     gpu.dispose();
     cpu?.dispose();

@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { MetricsCopy, SubmitEpoch } from "./engine.ts";
+import { type MetricsCopy, type SubmitEpoch, submitEpoch } from "./engine.ts";
 import type { Dispatch } from "./pipelines.ts";
 
 /** The most dispatches timed by one query set: two queries each, and WebGPU allows 4096 a set. */
@@ -53,6 +53,7 @@ export class GpuProfiler {
   #timed: boolean | null = null;
   #waits = 0;
   #waitSeconds = 0;
+  #paused = false;
 
   /** Whether `device` can time kernels. */
   static timesKernels(device: GPUDevice): boolean {
@@ -64,6 +65,7 @@ export class GpuProfiler {
    * query sets of at most {@linkcode MAX_TIMED_DISPATCHES} dispatches (WebGPU allows 4096 queries a set).
    */
   readonly submit: SubmitEpoch = (device: GPUDevice, work: readonly Dispatch[], copy?: MetricsCopy) => {
+    if (this.#paused) return submitEpoch(device, work, copy);
     this.#timed = GpuProfiler.timesKernels(device);
     const encoder = device.createCommandEncoder();
     for (let from = 0; from < work.length; from += MAX_TIMED_DISPATCHES) {
@@ -105,6 +107,7 @@ export class GpuProfiler {
 
   /** Counts and times one host wait for the device: the engine calls it around each read-back. */
   readonly waited = async <T>(wait: Promise<T>): Promise<T> => {
+    if (this.#paused) return await wait;
     const started = performance.now();
     try {
       return await wait;
@@ -113,6 +116,20 @@ export class GpuProfiler {
       this.#waitSeconds += (performance.now() - started) / 1000;
     }
   };
+
+  /**
+   * Runs `work` unprofiled: its submissions go as the engine's own do ({@linkcode submitEpoch}, one
+   * pass each) and its waits are not counted. For work that is not the run's and must not be slowed
+   * by profiling: `auto`'s calibration, whose times decide the engine and are cached for later runs.
+   */
+  async unprofiled<T>(work: () => Promise<T>): Promise<T> {
+    this.#paused = true;
+    try {
+      return await work();
+    } finally {
+      this.#paused = false;
+    }
+  }
 
   /**
    * Everything since the last take (reading the timestamps recorded), and starts afresh. Take it while

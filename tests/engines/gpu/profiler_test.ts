@@ -162,3 +162,29 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "GPU profiler: work run unprofiled (auto's calibration) is neither timed nor counted; what follows is",
+  ignore,
+  fn: async () => {
+    const profiler = new GpuProfiler();
+    const engine = await GpuEngine.create(await GpuContext.acquire(navigator.gpu, { timestamps: true }), {
+      submit: profiler.submit,
+      waited: profiler.waited,
+      kernels: "general",
+    });
+    try {
+      const history = await profiler.unprofiled(() => engine.trainPhase(countingPhase(engine)));
+      assert.equal(history.length, 3, "the unprofiled phase trains");
+      const hidden = await profiler.take();
+      assert.deepEqual(hidden, { kernels: [], timed: null, waits: 0, waitSeconds: 0 });
+      await engine.trainPhase(countingPhase(engine));
+      const seen = await profiler.take();
+      assert.equal(seen.waits, 1, "the profiled phase's one wait");
+      assert.ok(!GpuProfiler.timesKernels(engine.context.device) || seen.kernels.length > 0);
+    } finally {
+      engine.dispose();
+    }
+  },
+});
