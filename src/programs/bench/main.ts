@@ -54,7 +54,10 @@ interface Plan {
   readonly scalingRows: number;
   /** Whole-experiment runs per engine, by workload. */
   readonly wholeRepeats: Record<string, number>;
-  /** Whether the slow engines (TypeScript, GPU) run the whole `large` experiment too. */
+  /**
+   * Whether the slow engines run the whole `large` experiment too: the TypeScript engine, and the GPU
+   * engine on a software adapter (on a hardware one it always does: the hardware table has its row).
+   */
   readonly slowOnLarge: boolean;
   /** Timed transfers per recipe and engine in the recipes part. */
   readonly recipeRepeats: number;
@@ -155,7 +158,7 @@ async function autoPart(
     const seconds = (engine: string) =>
       wholeRuns.find((r) => r.workload === workload && r.engine === engine)?.seconds?.median;
     const [gpu, cpu] = [seconds("gpu"), seconds(AUTO_CPU)];
-    if (gpu === undefined || cpu === undefined) continue; // the GPU runs the whole large experiment only with --quick
+    if (gpu === undefined || cpu === undefined) continue; // on llvmpipe the GPU skips the whole large experiment
     timed.push({
       workload: `${workload} whole run`,
       ...timedWholeRun(config, CLASSIC_STRATEGIES.length),
@@ -229,9 +232,8 @@ async function wholeRunsPart(bench: Bench): Promise<WholeRunResult[]> {
   const results = [];
   for (const [name, config] of plan.workloads) {
     const repeats = plan.wholeRepeats[name];
-    const slow = name !== "large" || plan.slowOnLarge;
     const contenders = [
-      ...(await engines(bench, { slow, general: fitsFused(config) }))
+      ...(await engines(bench, { ...wholeRunEngines(name, plan, bench.gpu), general: fitsFused(config) }))
         .map(([label, engine]) => engineContender(config, engine, label)),
       ...[1, BENCH_THREADS].map((threads) => numpyContender(config, threads)),
     ];
@@ -290,12 +292,28 @@ async function sweep(bench: Bench, label: ScalingLabel, points: readonly number[
 
 /** Which engines {@linkcode engines} adds to the CPU engines on WebAssembly. */
 interface EngineChoice {
-  /** The TypeScript engine and the GPU engine as `--device gpu` runs it; true by default. */
+  /** The TypeScript engine; true by default. */
   readonly slow?: boolean;
+  /** The GPU engine as `--device gpu` runs it, `gpu`; as `slow` by default. */
+  readonly gpu?: boolean;
   /** The naive GPU baseline, `gpu-naive`. */
   readonly naive?: boolean;
   /** The GPU engine on the general path alone, `gpu-general` (where `gpu` takes the fused kernel). */
   readonly general?: boolean;
+}
+
+/**
+ * Which of the slow engines time `workload`'s whole experiment: on `large`, the TypeScript engine only
+ * when `plan` says, and the GPU engine on `gpu` then too, or whenever `gpu` is a hardware adapter
+ * (minutes on llvmpipe, seconds on a GPU, and a row of the hardware table).
+ */
+export function wholeRunEngines(
+  workload: string,
+  plan: Pick<Plan, "slowOnLarge">,
+  gpu: Pick<GpuContext, "software"> | null,
+): Pick<EngineChoice, "slow" | "gpu"> {
+  const slow = workload !== "large" || plan.slowOnLarge;
+  return { slow, gpu: slow || gpu?.software === false };
 }
 
 /**
@@ -304,7 +322,7 @@ interface EngineChoice {
  * sends every dispatch as its own submission, then waits on the host (`submitEachDispatch`).
  */
 async function engines({ gpu, wasm }: Bench, choice: EngineChoice): Promise<[string, Engine][]> {
-  const { slow = true, naive = false, general = false } = choice;
+  const { slow = true, gpu: withGpu = slow, naive = false, general = false } = choice;
   const gpuEngine = async (options: GpuEngineOptions = {}) =>
     GpuEngine.create(await GpuContext.acquire(navigator.gpu), options);
   const list: [string, Engine][] = [];
@@ -313,7 +331,7 @@ async function engines({ gpu, wasm }: Bench, choice: EngineChoice): Promise<[str
     list.push(["cpu-wasm", new CpuEngine(await wasmKernels(wasm))]);
     list.push([`cpu-wasm-${BENCH_THREADS}t`, new CpuEngine(await wasmKernels(wasm, BENCH_THREADS))]);
   }
-  if (gpu !== null && slow) list.push(["gpu", await gpuEngine()]);
+  if (gpu !== null && withGpu) list.push(["gpu", await gpuEngine()]);
   if (gpu !== null && naive) { // the general path's kernels, each dispatch submitted on its own
     list.push(["gpu-naive", await gpuEngine({ submit: submitEachDispatch, kernels: "general" })]);
   }

@@ -8,6 +8,7 @@ import { GpuContext } from "../../../src/engines/gpu/context.ts";
 import { summarizeTimings } from "../../../src/programs/bench/timing.ts";
 import { benchWholeRuns, type WholeRunContender } from "../../../src/programs/bench/whole_run_bench.ts";
 import { SAMPLE_EPOCHS } from "../../../src/programs/bench/training_bench.ts";
+import { wholeRunEngines } from "../../../src/programs/bench/main.ts";
 import { gpuAvailable } from "../../helpers/gpu.ts";
 import { ROOT, runProgram } from "../../helpers/helpers.ts";
 import { detectWasm } from "../../../src/engines/cpu/wasm/runtime.ts";
@@ -194,4 +195,14 @@ Deno.test("bench --output onto a project file is refused before any measurement,
   assert.equal(run.code, 2, run.stderr);
   assert.match(run.stderr, /^error: --output .*config\.yaml is the project's config\.yaml/m);
   assert.equal(await Deno.readTextFile(`${ROOT}config.yaml`), before);
+});
+
+Deno.test("the whole large experiment: the GPU times it on a hardware adapter (its table's row), not on llvmpipe", () => {
+  const full = { slowOnLarge: false }, quick = { slowOnLarge: true };
+  const [hardware, software] = [{ software: false }, { software: true }];
+  assert.deepEqual(wholeRunEngines("large", full, hardware), { slow: false, gpu: true });
+  assert.deepEqual(wholeRunEngines("large", full, software), { slow: false, gpu: false });
+  assert.deepEqual(wholeRunEngines("large", full, null), { slow: false, gpu: false });
+  assert.deepEqual(wholeRunEngines("large", quick, software), { slow: true, gpu: true });
+  assert.deepEqual(wholeRunEngines("default", full, software), { slow: true, gpu: true });
 });
