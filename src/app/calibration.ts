@@ -25,6 +25,13 @@ import { heModel } from "../core/model.ts";
 import { Rng } from "../core/rng.ts";
 import { type EngineCosts, predictSeconds, type Workload, workloadFlops } from "./cost_model.ts";
 
+/**
+ * Which calibration a cached cost comes from (part of the cache's key, `cost_cache.ts`): raise it
+ * whenever the engines or the probes change what a calibration measures, so that every machine
+ * measures again. 2: the GPU engine's tiny probes run on its fused kernel in 4 × 4 blocks.
+ */
+export const CALIBRATION_VERSION = 2;
+
 /** Timed runs of each probe; the fastest counts. */
 const PROBE_REPEATS = 3;
 

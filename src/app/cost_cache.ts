@@ -1,7 +1,7 @@
 /**
  * Where `--device auto` keeps its calibrations: one JSON file, `engine-costs.json` in
  * `$XDG_CACHE_HOME/transfer-learning-finetuning/` (else `$HOME/.cache/transfer-learning-finetuning/`),
- * mapping a key (the GPU adapter and the CPU kernels, see {@linkcode costKey}) to both engines'
+ * mapping a key (the GPU adapter, the CPU kernels and the calibration, see {@linkcode costKey}) to both engines'
  * {@linkcode EngineCosts}. It is only a cache: a file that cannot be read or parsed is calibrated
  * afresh and replaced, one that cannot be written costs a calibration next time, never an error.
  * Deleting it makes `auto` measure again.
@@ -12,6 +12,7 @@
 import { dirname, join } from "node:path";
 import { errorMessage } from "../core/errors.ts";
 import { writeTextFileAtomic } from "./atomic_write.ts";
+import { CALIBRATION_VERSION } from "./calibration.ts";
 import type { EngineCosts } from "./cost_model.ts";
 
 /** Both engines' costs on one machine. */
@@ -45,9 +46,12 @@ export function costCachePath(env: (name: string) => string | undefined = Deno.e
   }
 }
 
-/** The cache key of a machine: the GPU adapter, the CPU kernels and the Deno version that ran them. */
+/**
+ * The cache key of a machine: the GPU adapter, the CPU kernels, the Deno version that ran them and
+ * the {@linkcode CALIBRATION_VERSION} that measured them.
+ */
 export function costKey(gpuDescription: string, cpuDescription: string): string {
-  return `${gpuDescription} | ${cpuDescription} | deno ${Deno.version.deno}`;
+  return `${gpuDescription} | ${cpuDescription} | deno ${Deno.version.deno} | calibration ${CALIBRATION_VERSION}`;
 }
 
 function isCosts(value: unknown): value is EngineCosts {

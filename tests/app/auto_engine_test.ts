@@ -97,6 +97,13 @@ Deno.test({
     assert.equal(faked.lines.length, 1, faked.lines.join("\n"));
     assert.match(faked.lines[0], /auto: the GPU engine/);
 
+    const older = key.replace(/calibration \d+$/, "calibration 1");
+    assert.notEqual(older, key, key);
+    Deno.writeTextFileSync(cache, JSON.stringify({ [older]: { gpu: fastGpu, cpu: slowCpu } }));
+    const remeasured = await pick(DEFAULT_RUN, cache);
+    assert.equal(remeasured.engine, "cpu", "an older calibration's costs are not used");
+    assert.match(remeasured.lines[0], /calibrating both engines for this machine/, remeasured.lines[0]);
+
     Deno.writeTextFileSync(cache, "{not json");
     const redone = await pick(DEFAULT_RUN, cache);
     assert.equal(redone.engine, "cpu");
