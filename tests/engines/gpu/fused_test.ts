@@ -2,7 +2,8 @@
  * The GPU engine's fully fused kernel (fused_mlp.wgsl) against its general path and the CPU engine:
  * every recipe, the engine's training, optimizer, penalty and LoRA contracts, depths of 1 to 4 hidden
  * layers with partial batches, epochs cut into several dispatches, the workgroup-memory limit and
- * one float over it, and one host wait per phase.
+ * one float over it, a layer over its most layers (both trained on the general path), and one host
+ * wait per phase.
  */
 
 import assert from "node:assert/strict";
@@ -98,8 +99,10 @@ Deno.test({
     const close = (what: string, got: number, want: number) =>
       assert.ok(Math.abs(got - want) <= 1e-3 * Math.abs(want), `${what}: fused ${got} vs ${want}`);
     close("source test loss", fused.source.metrics.test.loss, cpu.source.metrics.test.loss);
+    assert.equal(fused.source.history.length, cpu.source.history.length, "pretraining's epochs");
     fused.target.forEach(({ strategy, result, model }, k) => {
       for (const other of [general.target[k], cpu.target[k]]) {
+        assert.equal(result.history.length, other.result.history.length, `${strategy}'s epochs`);
         for (const split of ["train", "test"] as const) {
           close(`${strategy} ${split} loss`, result.metrics[split].loss, other.result.metrics[split].loss);
           const gap = Math.abs(result.metrics[split].accuracy - other.result.metrics[split].accuracy);
@@ -212,7 +215,7 @@ const MOMENTUM: OptimizerSpec = { ...PLAIN_SGD, name: "momentum", nesterov: true
 
 Deno.test({
   name:
-    "fused kernel: 1 to 4 hidden layers, partial last batches, sgd, momentum and adam, against the CPU engine",
+    "fused kernel: 1 to 4 hidden layers, partial last batches, sgd, momentum and adam, against the general path and the CPU engine",
   ignore,
   fn: async () => {
     const cases: [number[], number, OptimizerSpec][] = [
@@ -228,8 +231,28 @@ Deno.test({
         assert.equal(engine.fused, 1, `${what}: fused`);
         return result;
       });
-      assertAgree(what, fused, await trained(new CpuEngine(), widths, batch, optimizer));
+      const general = await withKernels("general", (engine) => trained(engine, widths, batch, optimizer));
+      assertAgree(`${what} against the general path`, fused, general);
+      assertAgree(
+        `${what} against the CPU engine`,
+        fused,
+        await trained(new CpuEngine(), widths, batch, optimizer),
+      );
     }
+  },
+});
+
+Deno.test({
+  name: "fused kernel: a model of 9 layers (one over its most) falls back to the general path and agrees",
+  ignore,
+  fn: async () => {
+    const widths = [20, 6, 6, 6, 6, 6, 6, 6, 6, 3];
+    assert.equal(fusedLayout(widths, 16, 0), null, "a precondition: too deep to fuse");
+    const fallback = await withGpuEngine(
+      (engine) => trained(recording(engine, () => "general"), widths, 16, MOMENTUM),
+      { kernels: "fused" },
+    );
+    assertAgree("9 layers", fallback, await trained(new CpuEngine(), widths, 16, MOMENTUM));
   },
 });
 
@@ -302,7 +325,13 @@ Deno.test({
     const widths = [20, 32, 3], batch = 32, samples = 32000; // 20480 training rows: 640 steps an epoch
     const layout = fusedLayout(widths, batch, 0)!;
     assert.ok(3 * layout.stepsPerDispatch < 640, "a precondition: 4 or more dispatches an epoch");
-    const fused = await withKernels("fused", (engine) => trained(engine, widths, batch, ADAM, 2, samples));
+    let waits = 0;
+    const waited = <T>(wait: Promise<T>) => (waits++, wait);
+    const fused = await withGpuEngine(
+      (engine) => trained(recording(engine, fusedWhereItCan), widths, batch, ADAM, 2, samples),
+      { kernels: "fused", waited },
+    );
+    assert.equal(waits, 2, "the phase's one host wait for its 8 dispatches, then readModel's");
     const general = await withKernels(
       "general",
       (engine) => trained(engine, widths, batch, ADAM, 2, samples),
@@ -339,24 +368,18 @@ Deno.test({
       return result;
     });
     assertAgree(what, fused, await trained(new CpuEngine(), widths, batch, ADAM));
+    assertAgree(
+      `${what} against the general path`,
+      fused,
+      await withKernels("general", (engine) => trained(engine, widths, batch, ADAM)),
+    );
     const over = shapeTaking(FUSED_MEMORY + 1);
-    await withGpuEngine((engine) => {
-      const config = defaultConfig();
-      config.data.n_classes = over.widths[2];
-      const data = experimentOn(engine, config);
-      engine.setModel(heModel(over.widths, new Rng(1)));
-      const spec = {
-        train: data.source.train,
-        test: data.source.test,
-        epochs: 1,
-        batchSize: over.batch,
-        learningRate: 0.1,
-        layerRates: rates([1, 1]),
-        shuffleSeed: 1,
-      };
-      assert.equal(engine.kernelsFor(spec), "general", `${over.widths.join("-")} at batch ${over.batch}`);
-      return Promise.resolve();
-    }, { kernels: "fused" });
+    const overWhat = `${over.widths.join("-")} at batch ${over.batch}`;
+    const fallback = await withGpuEngine(
+      (engine) => trained(recording(engine, () => "general"), over.widths, over.batch, ADAM),
+      { kernels: "fused" },
+    );
+    assertAgree(overWhat, fallback, await trained(new CpuEngine(), over.widths, over.batch, ADAM));
   },
 });
 

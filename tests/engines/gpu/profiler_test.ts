@@ -17,11 +17,11 @@ const ignore = !(await gpuAvailable());
  * Three epochs of a 3-layer model with a frozen first layer, on an engine profiled by `profiler` when
  * given (its profile taken twice before the engine's device goes).
  */
-async function phase(profiler: GpuProfiler | null) {
-  // The general path's kernels, whose counts the tests check, on any adapter (auto would fuse them).
+async function phase(profiler: GpuProfiler | null, kernels: "general" | "fused" = "general") {
+  // By default the general path's kernels, whose counts the tests check (auto would fuse them).
   const options: GpuEngineOptions = profiler === null
-    ? { kernels: "general" }
-    : { submit: profiler.submit, waited: profiler.waited, kernels: "general" };
+    ? { kernels }
+    : { submit: profiler.submit, waited: profiler.waited, kernels };
   const engine = await GpuEngine.create(
     await GpuContext.acquire(navigator.gpu, { timestamps: true }),
     options,
@@ -186,5 +186,25 @@ Deno.test({
     } finally {
       engine.dispose();
     }
+  },
+});
+
+Deno.test({
+  name: "GPU profiler: the fused kernel profiled gives the same bits, each epoch's dispatch timed as its own",
+  ignore,
+  fn: async () => {
+    const profiled = await phase(new GpuProfiler(), "fused");
+    const plain = await phase(null, "fused");
+    assert.deepEqual(profiled.history, plain.history, "profiling changes no metric");
+    profiled.model.forEach((layer, l) => {
+      assert.deepEqual(bytesOf(layer.weights), bytesOf(plain.model[l].weights));
+      assert.deepEqual(bytesOf(layer.bias), bytesOf(plain.model[l].bias));
+    });
+    const profile = profiled.profile!;
+    assert.equal(profile.waits, 2, "the phase's one wait, then readModel's");
+    if (!profiled.timesKernels) return;
+    const train = profile.kernels.find((k) => k.kernel === "fused_mlp.wgsl train");
+    assert.equal(train?.dispatches, 3, "one dispatch for each of the 3 epochs of 7 steps");
+    assert.ok(train!.seconds > 0);
   },
 });
