@@ -9,6 +9,10 @@
  *   then, while less than half of a probe's time is arithmetic (a fast GPU, where the phase's wait
  *   dominates), the wider probes of {@linkcode WIDE_PROBES} (28 and 224 GFLOP, evaluations included).
  *
+ * On the GPU engine the probes run twice, once on each path ({@linkcode calibrateGpuEngine}): on the
+ * general path as above, and on the fully fused kernel, whose arithmetic the tiny model's three probes
+ * and {@linkcode FUSED_ARITHMETIC_PROBE} measure (the wide probes do not fit it).
+ *
  * The tiny model's arithmetic is nearly nil, so `long − short` is 60 steps of 2 layers of overhead
  * (`perLayerStep`), `epochs − long` is 15 epochs' own cost (`perEpoch`), and `short` less its 8
  * layer-steps and its epoch is the phase's own cost (`perPhase`). What a wide probe takes beyond those
@@ -23,23 +27,37 @@ import type { Dataset } from "../core/data.ts";
 import type { Engine } from "../core/engine.ts";
 import { heModel } from "../core/model.ts";
 import { Rng } from "../core/rng.ts";
-import { type EngineCosts, predictSeconds, type Workload, workloadFlops } from "./cost_model.ts";
+import type { KernelChoice } from "../engines/gpu/engine.ts";
+import {
+  type EngineCosts,
+  fitsFused,
+  type GpuCosts,
+  predictSeconds,
+  type Workload,
+  workloadFlops,
+} from "./cost_model.ts";
 
 /**
  * Which calibration a cached cost comes from (part of the cache's key, `cost_cache.ts`): raise it
  * whenever the engines or the probes change what a calibration measures, so that every machine
- * measures again. 2: the GPU engine's tiny probes run on its fused kernel in 4 × 4 blocks.
+ * measures again. 2: the GPU engine's costs per path, the fused kernel's and the general path's.
  */
 export const CALIBRATION_VERSION = 2;
 
 /** Timed runs of each probe; the fastest counts. */
 const PROBE_REPEATS = 3;
+/** The most passes of the fit between the overheads and the rate (each pass is arithmetic only). */
+const FIT_PASSES = 50;
 
 /** One probe: a model's widths and `epochs` epochs of `steps` minibatches of `batchSize` rows. */
-interface Probe {
+export interface Probe {
+  /** The model's layer widths, input to output. */
   readonly widths: readonly number[];
+  /** Rows per minibatch. */
   readonly batchSize: number;
+  /** Minibatch steps per epoch. */
   readonly steps: number;
+  /** Epochs in the probe's one phase. */
   readonly epochs: number;
 }
 
@@ -52,13 +70,25 @@ const WIDE_PROBES: readonly Probe[] = [
   { widths: [1024, 2048, 10], batchSize: 512, steps: 4, epochs: 1 },
   { widths: [2048, 4096, 10], batchSize: 1024, steps: 4, epochs: 1 },
 ];
+/**
+ * The fused kernel's arithmetic probe: a model near the most its workgroup memory holds (3620 of
+ * 3968 floats), 4 times the tiny model's multiply-adds a row, for 64 steps.
+ */
+export const FUSED_ARITHMETIC_PROBE: Probe = { widths: [20, 40, 10], batchSize: 16, steps: 64, epochs: 1 };
 
 /** The workload a probe trains: one phase, evaluating one minibatch of rows after each epoch. */
 function probeWorkload(probe: Probe): Workload {
   const { widths, batchSize, steps, epochs } = probe;
   return {
     widths,
-    phases: [{ batchSize, steps: steps * epochs, epochs, evaluatedRows: batchSize, waits: 1 }],
+    phases: [{
+      batchSize,
+      steps: steps * epochs,
+      epochs,
+      evaluatedRows: batchSize,
+      waits: 1,
+      fused: fitsFused(widths, batchSize),
+    }],
   };
 }
 
@@ -100,13 +130,47 @@ async function timeProbe(engine: Engine, probe: Probe, clock: () => number): Pro
   return fastest;
 }
 
+/** An engine with two ways of training, chosen by `kernels` (the GPU engine). */
+export interface PathEngine extends Engine {
+  /** Which kernels train each phase from now on. */
+  kernels: KernelChoice;
+}
+
+/**
+ * The GPU engine's costs on each of its paths: the probes on its fused kernel, then on its general
+ * path (`kernels` is restored afterwards). Takes about 5 s on llvmpipe (`deno task bench --quick`).
+ */
+export async function calibrateGpuEngine(
+  engine: PathEngine,
+  clock: () => number = () => performance.now(),
+): Promise<GpuCosts> {
+  const kernels = engine.kernels;
+  try {
+    engine.kernels = "fused";
+    const fused = await calibratePath(engine, clock, [FUSED_ARITHMETIC_PROBE]);
+    engine.kernels = "general";
+    return { fused, general: await calibratePath(engine, clock, WIDE_PROBES) };
+  } finally {
+    engine.kernels = kernels;
+  }
+}
+
 /**
  * `engine`'s costs, from timing the probes with `clock` (milliseconds, `performance.now` by default).
- * Takes about 0.1 s on the WebAssembly kernels and 4 s on llvmpipe (`deno task bench --quick`).
+ * Takes about 0.1 s on the WebAssembly kernels.
  */
-export async function calibrateEngine(
+export function calibrateEngine(
   engine: Engine,
   clock: () => number = () => performance.now(),
+): Promise<EngineCosts> {
+  return calibratePath(engine, clock, WIDE_PROBES);
+}
+
+/** `engine`'s costs from the tiny probes and the first of `arithmetic` that is mostly arithmetic. */
+async function calibratePath(
+  engine: Engine,
+  clock: () => number,
+  arithmetic: readonly Probe[],
 ): Promise<EngineCosts> {
   const tiny = {
     short: await timeProbe(engine, SHORT, clock),
@@ -114,11 +178,13 @@ export async function calibrateEngine(
     epochs: await timeProbe(engine, EPOCHS, clock),
   };
   let overhead = overheadFit(tiny, Infinity);
-  const wide = await arithmeticProbe(engine, overhead, clock);
+  const wide = await arithmeticProbe(engine, arithmetic, overhead, clock);
   let flopsPerSecond = rateFit(wide, overhead);
-  for (let pass = 0; pass < 2; pass++) { // the tiny probes' own arithmetic, once its rate is known
+  // The tiny probes' own arithmetic, once its rate is known; where the rate is low (the fused kernel's
+  // one workgroup) it is a good part of their time, and the fit takes a few passes to settle.
+  for (let pass = 0, last = 0; pass < FIT_PASSES && flopsPerSecond !== last; pass++) {
     overhead = overheadFit(tiny, flopsPerSecond);
-    flopsPerSecond = rateFit(wide, overhead);
+    [last, flopsPerSecond] = [flopsPerSecond, rateFit(wide, overhead)];
   }
   return { ...overhead, flopsPerSecond };
 }
@@ -151,12 +217,17 @@ interface TimedProbe {
   readonly seconds: number;
 }
 
-/** The first of {@linkcode WIDE_PROBES} whose time is at least half arithmetic beyond `overhead`, else the widest. */
-async function arithmeticProbe(engine: Engine, overhead: Overhead, clock: () => number): Promise<TimedProbe> {
+/** The first of `probes` whose time is at least half arithmetic beyond `overhead`, else the last. */
+async function arithmeticProbe(
+  engine: Engine,
+  probes: readonly Probe[],
+  overhead: Overhead,
+  clock: () => number,
+): Promise<TimedProbe> {
   for (let level = 0;; level++) {
-    const probe = WIDE_PROBES[level];
+    const probe = probes[level];
     const timed = { probe, seconds: await timeProbe(engine, probe, clock) };
-    if (arithmeticSeconds(timed, overhead) >= timed.seconds / 2 || level === WIDE_PROBES.length - 1) {
+    if (arithmeticSeconds(timed, overhead) >= timed.seconds / 2 || level === probes.length - 1) {
       return timed;
     }
   }

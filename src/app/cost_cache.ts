@@ -2,7 +2,7 @@
  * Where `--device auto` keeps its calibrations: one JSON file, `engine-costs.json` in
  * `$XDG_CACHE_HOME/transfer-learning-finetuning/` (else `$HOME/.cache/transfer-learning-finetuning/`),
  * mapping a key (the GPU adapter, the CPU kernels and the calibration, see {@linkcode costKey}) to both engines'
- * {@linkcode EngineCosts}. It is only a cache: a file that cannot be read or parsed is calibrated
+ * costs (the GPU's per path). It is only a cache: a file that cannot be read or parsed is calibrated
  * afresh and replaced, one that cannot be written costs a calibration next time, never an error.
  * Deleting it makes `auto` measure again.
  *
@@ -13,12 +13,12 @@ import { dirname, join } from "node:path";
 import { errorMessage } from "../core/errors.ts";
 import { writeTextFileAtomic } from "./atomic_write.ts";
 import { CALIBRATION_VERSION } from "./calibration.ts";
-import type { EngineCosts } from "./cost_model.ts";
+import type { EngineCosts, GpuCosts } from "./cost_model.ts";
 
 /** Both engines' costs on one machine. */
 export interface MachineCosts {
-  /** The GPU engine's, on the machine's hardware adapter. */
-  readonly gpu: EngineCosts;
+  /** The GPU engine's, on the machine's hardware adapter, on each of its paths. */
+  readonly gpu: GpuCosts;
   /** The CPU engine's, on the kernels and threads the run would use. */
   readonly cpu: EngineCosts;
 }
@@ -61,6 +61,12 @@ function isCosts(value: unknown): value is EngineCosts {
   return [perPhase, perEpoch, perLayerStep, flopsPerSecond].every(fine) && (flopsPerSecond as number) > 0;
 }
 
+function isGpuCosts(value: unknown): value is GpuCosts {
+  if (typeof value !== "object" || value === null) return false;
+  const { fused, general } = value as Record<string, unknown>;
+  return isCosts(fused) && isCosts(general);
+}
+
 /** Every entry of the cache file at `path` ({} when there is none); throws when it cannot be read or parsed. */
 function readEntries(path: string): Record<string, unknown> {
   let text: string;
@@ -90,7 +96,7 @@ export function readCachedCosts(path: string, key: string): CacheRead {
     return { costs: null, why: `${path} holds a malformed entry` };
   }
   const { gpu, cpu } = entry as Record<string, unknown>;
-  if (!isCosts(gpu) || !isCosts(cpu)) {
+  if (!isGpuCosts(gpu) || !isCosts(cpu)) {
     return { costs: null, why: `${path} holds a malformed or outdated entry` };
   }
   return { costs: { gpu, cpu } };

@@ -9,8 +9,10 @@
  * wait on the GPU, ≥ 10 ms in Deno), `perEpoch` what each epoch costs beyond its steps and arithmetic
  * (on the GPU its submission and its test evaluation's dispatches), `perLayerStep` what each layer of
  * each step costs whatever its width (a dispatch on the GPU, a kernel call on the CPU), and
- * `flopsPerSecond` the engine's arithmetic throughput. Those four numbers are measured per engine by
- * `calibration.ts`; this module only predicts and chooses.
+ * `flopsPerSecond` the engine's arithmetic throughput. The GPU engine has two ways of training, with
+ * costs of their own ({@linkcode GpuCosts}): a phase whose model fits its fully fused kernel is
+ * charged that kernel's, any other the general path's. Those numbers are measured per engine (and
+ * per GPU path) by `calibration.ts`; this module only predicts and chooses.
  *
  * @module
  */
@@ -20,6 +22,7 @@ import { testCount } from "../core/data.ts";
 import type { Mlp } from "../core/model.ts";
 import { sourceTrainRows, targetTrainRows } from "../core/tasks.ts";
 import { type ExperimentSpec, phaseEpochs, type PhaseSchedule, sourceWidths } from "../core/train.ts";
+import { fusedLayout } from "../engines/gpu/fused_mlp.ts";
 
 /** What one engine's training costs, measured by `calibrateEngine`. */
 export interface EngineCosts {
@@ -31,6 +34,14 @@ export interface EngineCosts {
   readonly perLayerStep: number;
   /** Floating-point operations per second on a large model's products. */
   readonly flopsPerSecond: number;
+}
+
+/** The GPU engine's costs on each of its paths (`kernels` in `engines/gpu/engine.ts`). */
+export interface GpuCosts {
+  /** On the fully fused kernel: whole steps in one workgroup, many to a dispatch. */
+  readonly fused: EngineCosts;
+  /** On the general path: a dispatch per layer and operation, products across many workgroups. */
+  readonly general: EngineCosts;
 }
 
 /** One phase of a workload: how many steps it trains and how many rows it evaluates after each epoch. */
@@ -48,6 +59,11 @@ export interface PhaseWork {
    * the model counts no more for a recipe's further stages or for early stopping.
    */
   readonly waits: number;
+  /**
+   * Whether the model, every layer learning, fits the GPU engine's fused kernel at this batch: which
+   * of {@linkcode GpuCosts} the phase is charged (a recipe's frozen layers and adapters are not weighed).
+   */
+  readonly fused: boolean;
 }
 
 /** The training a run asks of its engine, as the cost model sees it. */
@@ -81,17 +97,38 @@ export function workloadFlops(work: Workload): number {
 
 /** Seconds `work` is predicted to take on an engine with `costs`. */
 export function predictSeconds(costs: EngineCosts, work: Workload): number {
-  const layers = work.widths.length - 1;
-  let seconds = workloadFlops(work) / costs.flopsPerSecond;
-  for (const phase of work.phases) {
-    seconds += phase.waits * costs.perPhase + phase.epochs * costs.perEpoch +
-      phase.steps * layers * costs.perLayerStep;
-  }
-  return seconds;
+  return work.phases.reduce((seconds, phase) => seconds + phaseSeconds(costs, work.widths, phase), 0);
 }
 
-/** A phase of `schedule` over `trainRows` rows, evaluating `testRows` after each epoch, then the splits. */
-function phaseWork(schedule: PhaseSchedule, trainRows: number, testRows: number): PhaseWork {
+/** Seconds `work` is predicted to take on the GPU engine: each phase on the path that trains it. */
+export function predictGpuSeconds(costs: GpuCosts, work: Workload): number {
+  return work.phases.reduce(
+    (seconds, phase) => seconds + phaseSeconds(phase.fused ? costs.fused : costs.general, work.widths, phase),
+    0,
+  );
+}
+
+function phaseSeconds(costs: EngineCosts, widths: readonly number[], phase: PhaseWork): number {
+  const flops = workloadFlops({ widths, phases: [phase] });
+  return flops / costs.flopsPerSecond + phase.waits * costs.perPhase + phase.epochs * costs.perEpoch +
+    phase.steps * (widths.length - 1) * costs.perLayerStep;
+}
+
+/** Whether a model of `widths` fits the GPU engine's fused kernel training minibatches of `batchSize` rows. */
+export function fitsFused(widths: readonly number[], batchSize: number): boolean {
+  return fusedLayout(widths, batchSize, 0) !== null;
+}
+
+/**
+ * A phase of `schedule` over `trainRows` rows of a model of `widths`, evaluating `testRows` after
+ * each epoch, then the splits.
+ */
+function phaseWork(
+  schedule: PhaseSchedule,
+  widths: readonly number[],
+  trainRows: number,
+  testRows: number,
+): PhaseWork {
   const epochs = phaseEpochs(schedule, trainRows);
   const steps = schedule.steps ?? epochs * stepsPerEpoch(trainRows, schedule.batchSize);
   return {
@@ -100,6 +137,7 @@ function phaseWork(schedule: PhaseSchedule, trainRows: number, testRows: number)
     epochs,
     evaluatedRows: testRows,
     waits: 1, // the splits are measured in the phase's own wait
+    fused: fitsFused(widths, Math.min(schedule.batchSize, trainRows)), // as the engine's batch
   };
 }
 
@@ -113,11 +151,12 @@ export function runWorkload(spec: ExperimentSpec, transfers = 1): Workload {
     data.real === null
       ? testCount(task === "source" ? data.sourceSamples : data.targetSamples, data.testFraction)
       : testCount(data.real[task].n, data.testFraction); // each class rounds its own: near enough
-  const transfer = phaseWork(spec.transfer, targetTrainRows(data), testRows("target"));
+  const widths = sourceWidths(spec);
+  const transfer = phaseWork(spec.transfer, widths, targetTrainRows(data), testRows("target"));
   return {
-    widths: sourceWidths(spec),
+    widths,
     phases: [
-      phaseWork(spec.pretrain, sourceTrainRows(data), testRows("source")),
+      phaseWork(spec.pretrain, widths, sourceTrainRows(data), testRows("source")),
       ...Array(transfers).fill(transfer),
     ],
   };
@@ -126,7 +165,11 @@ export function runWorkload(spec: ExperimentSpec, transfers = 1): Workload {
 /** Evaluating `rows` rows once on `model` (what `predict` asks): no training. */
 export function inferenceWorkload(model: Mlp, rows: number): Workload {
   const widths = [model[0].inputs, ...model.map((layer) => layer.outputs)];
-  return { widths, phases: [{ batchSize: 1, steps: 0, epochs: 1, evaluatedRows: rows, waits: 1 }] };
+  // Evaluating runs on the general path's kernels.
+  return {
+    widths,
+    phases: [{ batchSize: 1, steps: 0, epochs: 1, evaluatedRows: rows, waits: 1, fused: false }],
+  };
 }
 
 /** The engine the cost model chooses for a workload, and both predictions. */
@@ -140,7 +183,7 @@ export interface EngineChoice {
 }
 
 /** The engine predicted to finish `work` first (the CPU on a tie: it needs no device). */
-export function chooseEngine(gpu: EngineCosts, cpu: EngineCosts, work: Workload): EngineChoice {
-  const gpuSeconds = predictSeconds(gpu, work), cpuSeconds = predictSeconds(cpu, work);
+export function chooseEngine(gpu: GpuCosts, cpu: EngineCosts, work: Workload): EngineChoice {
+  const gpuSeconds = predictGpuSeconds(gpu, work), cpuSeconds = predictSeconds(cpu, work);
   return { engine: gpuSeconds < cpuSeconds ? "gpu" : "cpu", gpuSeconds, cpuSeconds };
 }

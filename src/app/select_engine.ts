@@ -22,7 +22,7 @@ import { GpuContext, GpuUnavailable } from "../engines/gpu/context.ts";
 import { GpuEngine } from "../engines/gpu/engine.ts";
 import type { GpuProfiler } from "../engines/gpu/profiler.ts";
 import type { Logger } from "./logger.ts";
-import { calibrateEngine } from "./calibration.ts";
+import { calibrateEngine, calibrateGpuEngine } from "./calibration.ts";
 import {
   type CacheRead,
   costCachePath,
@@ -177,7 +177,7 @@ async function gpuEngine(choice: DeviceChoice, request: EngineRequest): Promise<
 
 /** Both engines' costs: from the cache at `cachePath` when it has them, else measured (and stored there). */
 async function machineCosts(
-  gpu: Engine,
+  gpu: GpuEngine,
   cpu: Engine,
   log: Logger,
   cachePath: string | null,
@@ -188,7 +188,7 @@ async function machineCosts(
     : readCachedCosts(cachePath, key);
   if (cached.costs !== null) return cached.costs;
   log.info(`auto: calibrating both engines for this machine (${cached.why})`);
-  const costs = { gpu: await calibrateEngine(gpu), cpu: await calibrateEngine(cpu) };
+  const costs = { gpu: await calibrateGpuEngine(gpu), cpu: await calibrateEngine(cpu) };
   const failed = cachePath === null ? null : writeCachedCosts(cachePath, key, costs);
   if (failed !== null) {
     log.info(`auto: the calibration is not cached (${failed}); the next run measures again`);

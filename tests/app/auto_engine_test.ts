@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { defaultConfig, experimentSpec } from "../../src/app/config.ts";
-import { type EngineCosts, runWorkload, type Workload } from "../../src/app/cost_model.ts";
+import { type EngineCosts, type GpuCosts, runWorkload, type Workload } from "../../src/app/cost_model.ts";
 import { selectEngine } from "../../src/app/select_engine.ts";
 import { wasmKernels } from "../../src/engines/cpu/wasm/kernel_set.ts";
 import { detectWasm } from "../../src/engines/cpu/wasm/runtime.ts";
@@ -76,20 +76,23 @@ Deno.test({
       /INFO auto: the CPU engine, predicted to take .* s on the CPU and .* s on/,
     );
     const stored = JSON.parse(Deno.readTextFileSync(cache));
-    const [[key, entry]] = Object.entries(stored) as [string, { gpu: EngineCosts; cpu: EngineCosts }][];
+    const [[key, entry]] = Object.entries(stored) as [string, { gpu: GpuCosts; cpu: EngineCosts }][];
     // Every cost is measured and stored (how the two compare is the benchmark's to report, not a test's:
     // on llvmpipe the fused kernel's step and a noisy WebAssembly call can come within a few times).
-    for (const costs of [entry.gpu, entry.cpu]) {
+    for (const costs of [entry.gpu.fused, entry.gpu.general, entry.cpu]) {
       for (const value of Object.values(costs)) {
         assert.ok(Number.isFinite(value) && value >= 0, JSON.stringify(entry));
       }
     }
-    assert.ok(entry.gpu.perPhase > 0.005, JSON.stringify(entry)); // each host wait, ≥ 10 ms in Deno
+    for (const path of [entry.gpu.fused, entry.gpu.general]) { // each host wait, ≥ 10 ms in Deno
+      assert.ok(path.perPhase > 0.005, JSON.stringify(entry));
+    }
     const again = await pick(DEFAULT_RUN, cache);
     assert.equal(again.engine, "cpu");
     assert.equal(again.lines.length, 1, "a cached calibration is not measured again");
 
-    const fastGpu: EngineCosts = { perPhase: 0, perEpoch: 0, perLayerStep: 0, flopsPerSecond: 1e15 };
+    const fast: EngineCosts = { perPhase: 0, perEpoch: 0, perLayerStep: 0, flopsPerSecond: 1e15 };
+    const fastGpu: GpuCosts = { fused: fast, general: fast };
     const slowCpu: EngineCosts = { perPhase: 1, perEpoch: 1, perLayerStep: 1, flopsPerSecond: 1 };
     Deno.writeTextFileSync(cache, JSON.stringify({ [key]: { gpu: fastGpu, cpu: slowCpu } }));
     const faked = await pick(DEFAULT_RUN, cache);

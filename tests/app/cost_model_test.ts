@@ -6,32 +6,43 @@
  */
 
 import assert from "node:assert/strict";
-import { calibrateEngine } from "../../src/app/calibration.ts";
+import { calibrateEngine, calibrateGpuEngine, FUSED_ARITHMETIC_PROBE } from "../../src/app/calibration.ts";
 import { costCachePath, readCachedCosts, writeCachedCosts } from "../../src/app/cost_cache.ts";
 import { defaultConfig, experimentSpec } from "../../src/app/config.ts";
 import {
   chooseEngine,
   type EngineCosts,
+  type GpuCosts,
+  predictGpuSeconds,
   predictSeconds,
   runWorkload,
   type Workload,
 } from "../../src/app/cost_model.ts";
+import { fusedLayout } from "../../src/engines/gpu/fused_mlp.ts";
+import { FUSED_MEMORY } from "../../src/engines/gpu/pipelines.ts";
+import type { KernelChoice } from "../../src/engines/gpu/engine.ts";
 import type { Dataset } from "../../src/core/data.ts";
 import type { DatasetHandle, Engine, PhaseSpec } from "../../src/core/engine.ts";
+import type { Mlp } from "../../src/core/model.ts";
 
 Deno.test("a prediction is waits·perPhase + epochs·perEpoch + steps·layers·perLayerStep + flops/rate, summed over phases", () => {
   const costs: EngineCosts = { perPhase: 0.01, perEpoch: 0.002, perLayerStep: 1e-4, flopsPerSecond: 1e9 };
   const work: Workload = {
     widths: [20, 32, 3],
     phases: [
-      { batchSize: 32, steps: 40, epochs: 1, evaluatedRows: 400, waits: 1 },
-      { batchSize: 16, steps: 10, epochs: 2, evaluatedRows: 100, waits: 4 },
+      { batchSize: 32, steps: 40, epochs: 1, evaluatedRows: 400, waits: 1, fused: true },
+      { batchSize: 16, steps: 10, epochs: 2, evaluatedRows: 100, waits: 4, fused: false },
     ],
   };
   const macs = 20 * 32 + 32 * 3; // 736 multiply-adds per row
   const phase1 = 0.01 + 0.002 + 40 * 2 * 1e-4 + (6 * macs * 40 * 32 + 2 * macs * 400) / 1e9;
   const phase2 = 4 * 0.01 + 2 * 0.002 + 10 * 2 * 1e-4 + (6 * macs * 10 * 16 + 2 * macs * 2 * 100) / 1e9;
   assert.ok(Math.abs(predictSeconds(costs, work) - (phase1 + phase2)) < 1e-12);
+  // On the GPU the first phase is charged the fused kernel's costs, the second the general path's.
+  const fused: EngineCosts = { perPhase: 0.02, perEpoch: 0.001, perLayerStep: 1e-6, flopsPerSecond: 1e8 };
+  const fusedPhase1 = 0.02 + 0.001 + 40 * 2 * 1e-6 + (6 * macs * 40 * 32 + 2 * macs * 400) / 1e8;
+  const gpu = predictGpuSeconds({ fused, general: costs }, work);
+  assert.ok(Math.abs(gpu - (fusedPhase1 + phase2)) < 1e-12, `${gpu}`);
 });
 
 Deno.test("the default run's workload: 20 epochs of 1280 source rows, 20 of 512 target rows, batch 32", () => {
@@ -40,8 +51,8 @@ Deno.test("the default run's workload: 20 epochs of 1280 source rows, 20 of 512 
   // phase waits once, its three splits' evaluation included.
   assert.deepEqual(work.widths, [20, 32, 3]);
   assert.deepEqual(work.phases, [
-    { batchSize: 32, steps: 20 * 40, epochs: 20, evaluatedRows: 400, waits: 1 },
-    { batchSize: 32, steps: 20 * 16, epochs: 20, evaluatedRows: 160, waits: 1 },
+    { batchSize: 32, steps: 20 * 40, epochs: 20, evaluatedRows: 400, waits: 1, fused: true },
+    { batchSize: 32, steps: 20 * 16, epochs: 20, evaluatedRows: 160, waits: 1, fused: true },
   ]);
   assert.deepEqual(
     runWorkload(experimentSpec(defaultConfig()), 3).phases.slice(1),
@@ -55,26 +66,31 @@ Deno.test("the default run's workload: 20 epochs of 1280 source rows, 20 of 512 
     epochs: 7,
     evaluatedRows: 160,
     waits: 1,
+    fused: true,
   });
+  const wide = defaultConfig();
+  wide.model.hidden_dim = 200; // 2 · (21 · 200 + 201 · 3) floats of parameters alone: 9606 > 3968
+  assert.ok(runWorkload(experimentSpec(wide)).phases.every((phase) => !phase.fused));
 });
 
-/** Costs like those measured here: a software GPU (llvmpipe), a hardware one, the WebAssembly kernels. */
-const SOFTWARE_GPU: EngineCosts = {
-  perPhase: 0.012,
-  perEpoch: 2.3e-3,
-  perLayerStep: 1.2e-4,
-  flopsPerSecond: 4e9,
+/**
+ * Costs like those measured here: a software GPU (llvmpipe) on each path, the WebAssembly kernels;
+ * and a hardware GPU as one would expect it (none was at hand): the general path's dispatches
+ * costlier a step than the fused kernel's, its products far faster.
+ */
+const SOFTWARE_GPU: GpuCosts = {
+  fused: { perPhase: 0.012, perEpoch: 8.7e-4, perLayerStep: 1.1e-4, flopsPerSecond: 1e9 },
+  general: { perPhase: 0.012, perEpoch: 2.3e-3, perLayerStep: 2.7e-4, flopsPerSecond: 4e9 },
 };
-const HARDWARE_GPU: EngineCosts = {
-  perPhase: 0.011,
-  perEpoch: 1e-4,
-  perLayerStep: 1.5e-5,
-  flopsPerSecond: 2e13,
+const HARDWARE_GPU: GpuCosts = {
+  fused: { perPhase: 0.011, perEpoch: 1e-4, perLayerStep: 1e-6, flopsPerSecond: 1e10 },
+  general: { perPhase: 0.011, perEpoch: 1e-4, perLayerStep: 1.5e-5, flopsPerSecond: 2e13 },
 };
 const CPU: EngineCosts = { perPhase: 2e-4, perEpoch: 5e-6, perLayerStep: 3e-6, flopsPerSecond: 5e10 };
 
 function mlpWork(widths: number[], batchSize: number, steps: number): Workload {
-  return { widths, phases: [{ batchSize, steps, epochs: 1, evaluatedRows: 0, waits: 1 }] };
+  const fused = fusedLayout(widths, batchSize, 0) !== null;
+  return { widths, phases: [{ batchSize, steps, epochs: 1, evaluatedRows: 0, waits: 1, fused }] };
 }
 
 Deno.test("the choice where the answer is clear", () => {
@@ -87,31 +103,49 @@ Deno.test("the choice where the answer is clear", () => {
   assert.ok(chosen.cpuSeconds > 25 && chosen.gpuSeconds < 0.2, JSON.stringify(chosen));
 });
 
+Deno.test("the choice weighs the GPU path that trains the model: a narrow model too deep to fuse stays on the CPU", () => {
+  // 9 layers, one over the fused kernel's most: every step is 27 dispatches on the general path.
+  const deep = mlpWork([20, 8, 8, 8, 8, 8, 8, 8, 8, 3], 8, 10000);
+  assert.equal(deep.phases[0].fused, false);
+  const chosen = chooseEngine(HARDWARE_GPU, CPU, deep);
+  assert.equal(chosen.engine, "cpu", JSON.stringify(chosen));
+  // Charged the fused kernel's step (the one cost set the GPU had before), it would have gone to the GPU.
+  const asIfFused = { ...deep, phases: [{ ...deep.phases[0], fused: true }] };
+  assert.equal(chooseEngine(HARDWARE_GPU, CPU, asIfFused).engine, "gpu");
+});
+
 /**
  * An engine that trains nothing but moves `clock` on by what each phase would cost an engine with
- * `costs`, by the formula worked out here (not the module's).
+ * `costs`, by the formula worked out here (not the module's). Given a GPU's two sets, it charges a
+ * phase the fused kernel's where its `kernels` allow and the model fits that kernel, as the GPU engine
+ * chooses, else the general path's.
  */
-function simulatedEngine(costs: EngineCosts, clock: { now: number }): Engine {
+function simulatedEngine(costs: EngineCosts | GpuCosts, clock: { now: number }): Engine & {
+  kernels: KernelChoice;
+} {
   const handle = (data: Dataset): DatasetHandle => ({
     n: data.n,
     features: data.features,
     classes: data.classes,
   });
   let widths: number[] = [];
-  return {
+  const engine = {
     name: "simulated",
     description: "simulated",
+    kernels: "auto" as KernelChoice,
     upload: handle,
     release: () => {},
-    setModel: (model) => void (widths = [model[0].inputs, ...model.map((l) => l.outputs)]),
+    setModel: (model: Mlp) => void (widths = [model[0].inputs, ...model.map((l) => l.outputs)]),
     readModel: () => Promise.reject(new Error("unused")),
     trainPhase: (spec: PhaseSpec) => {
+      const fits = engine.kernels !== "general" && fusedLayout(widths, spec.batchSize, 0) !== null;
+      const path = "fused" in costs ? (fits ? costs.fused : costs.general) : costs;
       let macs = 0;
       for (let l = 1; l < widths.length; l++) macs += widths[l - 1] * widths[l];
       const steps = Math.ceil(spec.train.n / spec.batchSize) * spec.epochs;
       const flops = 6 * macs * spec.train.n * spec.epochs + 2 * macs * spec.test.n * spec.epochs;
-      const seconds = costs.perPhase + spec.epochs * costs.perEpoch +
-        steps * (widths.length - 1) * costs.perLayerStep + flops / costs.flopsPerSecond;
+      const seconds = path.perPhase + spec.epochs * path.perEpoch +
+        steps * (widths.length - 1) * path.perLayerStep + flops / path.flopsPerSecond;
       clock.now += 1000 * seconds;
       return Promise.resolve([]);
     },
@@ -119,18 +153,34 @@ function simulatedEngine(costs: EngineCosts, clock: { now: number }): Engine {
     logits: () => Promise.reject(new Error("unused")),
     dispose: () => {},
   };
+  return engine;
 }
 
-Deno.test("the calibration recovers an engine's costs from the probes' times", async () => {
-  for (const costs of [SOFTWARE_GPU, HARDWARE_GPU, CPU]) {
-    const clock = { now: 0 };
-    const measured = await calibrateEngine(simulatedEngine(costs, clock), () => clock.now);
-    // Exact but for rounding: the tiny probes' own arithmetic is taken out once the rate is known.
-    for (const part of ["perPhase", "perEpoch", "perLayerStep", "flopsPerSecond"] as const) {
-      const ratio = measured[part] / costs[part];
-      assert.ok(Math.abs(ratio - 1) < 1e-6, `${part}: ${measured[part]} for ${costs[part]}`);
-    }
+/** Asserts that `measured` is `costs`, but for rounding. */
+function assertRecovered(what: string, measured: EngineCosts, costs: EngineCosts) {
+  for (const part of ["perPhase", "perEpoch", "perLayerStep", "flopsPerSecond"] as const) {
+    const ratio = measured[part] / costs[part];
+    assert.ok(Math.abs(ratio - 1) < 1e-6, `${what} ${part}: ${measured[part]} for ${costs[part]}`);
   }
+}
+
+Deno.test("the calibration recovers an engine's costs from the probes' times, the GPU's on each path", async () => {
+  // Exact but for rounding: the tiny probes' own arithmetic is taken out once the rate is known.
+  const clock = { now: 0 };
+  assertRecovered("cpu", await calibrateEngine(simulatedEngine(CPU, clock), () => clock.now), CPU);
+  for (const costs of [SOFTWARE_GPU, HARDWARE_GPU]) {
+    const gpu = simulatedEngine(costs, clock);
+    const measured = await calibrateGpuEngine(gpu, () => clock.now);
+    assertRecovered("fused", measured.fused, costs.fused);
+    assertRecovered("general", measured.general, costs.general);
+    assert.equal(gpu.kernels, "auto", "the engine's kernel choice is restored");
+  }
+});
+
+Deno.test("the fused kernel's arithmetic probe fits it, near its workgroup memory", () => {
+  const { widths, batchSize } = FUSED_ARITHMETIC_PROBE;
+  const layout = fusedLayout(widths, batchSize, 0);
+  assert.ok(layout !== null && layout.memory > 0.9 * FUSED_MEMORY, JSON.stringify(layout));
 });
 
 Deno.test("the cost cache: its path from the environment, other machines kept, broken files refused with why", () => {
@@ -161,12 +211,19 @@ Deno.test("the cost cache: its path from the environment, other machines kept, b
   const broken: [string, RegExp][] = [
     ["{not json", /unreadable/],
     ["[1, 2]", /unreadable \(not a JSON object\)/],
-    [JSON.stringify({ a: { gpu: { ...SOFTWARE_GPU, perPhase: -1 }, cpu: CPU } }), /malformed/],
-    [JSON.stringify({ a: { gpu: { ...SOFTWARE_GPU, flopsPerSecond: 0 }, cpu: CPU } }), /malformed/],
     [
-      JSON.stringify({ a: { gpu: { ...SOFTWARE_GPU, perEpoch: undefined }, cpu: CPU } }),
+      JSON.stringify({ a: { gpu: { ...SOFTWARE_GPU, fused: { ...CPU, perPhase: -1 } }, cpu: CPU } }),
+      /malformed/,
+    ],
+    [
+      JSON.stringify({ a: { gpu: { ...SOFTWARE_GPU, general: { ...CPU, flopsPerSecond: 0 } }, cpu: CPU } }),
+      /malformed/,
+    ],
+    [
+      JSON.stringify({ a: { gpu: SOFTWARE_GPU, cpu: { ...CPU, perEpoch: undefined } } }),
       /malformed or outdated/,
     ],
+    [JSON.stringify({ a: { gpu: SOFTWARE_GPU.general, cpu: CPU } }), /malformed or outdated/], // one GPU set: older
     [JSON.stringify({ a: { gpu: SOFTWARE_GPU } }), /malformed/],
     [JSON.stringify({ a: 7 }), /malformed/],
     [JSON.stringify({ a: null }), /malformed/],

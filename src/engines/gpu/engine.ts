@@ -170,7 +170,8 @@ export class GpuEngine implements Engine {
   readonly #device: GPUDevice;
   readonly #submitEpoch: SubmitEpoch;
   readonly #waited: <T>(wait: Promise<T>) => Promise<T>;
-  readonly #kernels: KernelChoice;
+  /** Which kernels train each phase from now on (option `kernels`); the calibration times each path. */
+  kernels: KernelChoice;
   #layers: LayerBuffers[] = [];
   /** Per layer, its optimizer buffers and state, made the first time a phase needs more than plain SGD. */
   #optimizers: LayerOptimizer[] | null = null;
@@ -194,7 +195,7 @@ export class GpuEngine implements Engine {
     kernels: KernelChoice,
   ) {
     this.#waited = waited;
-    this.#kernels = kernels;
+    this.kernels = kernels;
     this.#device = context.device;
     this.#submitEpoch = submit;
     this.description = `WebGPU on ${context.description}, ${pipelines.schedule} matmul`;
@@ -472,7 +473,7 @@ export class GpuEngine implements Engine {
   }
 
   #fusedLayout(spec: PhaseSpec, plan: GradientPlan): FusedLayout | null {
-    if (this.#kernels === "general" || plan.lowest < 0 || spec.epochs === 0) return null;
+    if (this.kernels === "general" || plan.lowest < 0 || spec.epochs === 0) return null;
     const ranks = this.#layers.map((_, l) => spec.adapters?.[l]?.rank ?? 0);
     return fusedLayout(this.#widths(), Math.min(spec.batchSize, spec.train.n), plan.lowest, ranks);
   }

@@ -11,7 +11,7 @@
  */
 
 import { type Config, experimentSpec } from "../../app/config.ts";
-import { calibrateEngine } from "../../app/calibration.ts";
+import { calibrateEngine, calibrateGpuEngine, type PathEngine } from "../../app/calibration.ts";
 import type { MachineCosts } from "../../app/cost_cache.ts";
 import { chooseEngine, runWorkload, type Workload } from "../../app/cost_model.ts";
 import type { Engine } from "../../core/engine.ts";
@@ -60,17 +60,17 @@ export interface TimedWorkload {
  * `software` says the GPU is a software adapter.
  */
 export async function benchAuto(
-  gpu: Engine,
+  gpu: PathEngine,
   cpu: Engine,
   timed: readonly TimedWorkload[],
   software: boolean,
 ): Promise<AutoResults> {
-  const calibrated = async (engine: Engine) => {
+  const clocked = async <T>(calibration: Promise<T>) => {
     const started = performance.now();
-    return { costs: await calibrateEngine(engine), seconds: (performance.now() - started) / 1000 };
+    return { costs: await calibration, seconds: (performance.now() - started) / 1000 };
   };
   try {
-    const onGpu = await calibrated(gpu), onCpu = await calibrated(cpu);
+    const onGpu = await clocked(calibrateGpuEngine(gpu)), onCpu = await clocked(calibrateEngine(cpu));
     const costs = { gpu: onGpu.costs, cpu: onCpu.costs };
     return {
       costs,

@@ -233,7 +233,10 @@ async function wholeRunsPart(bench: Bench): Promise<WholeRunResult[]> {
   for (const [name, config] of plan.workloads) {
     const repeats = plan.wholeRepeats[name];
     const contenders = [
-      ...(await engines(bench, { ...wholeRunEngines(name, plan, bench.gpu), general: fitsFused(config) }))
+      ...(await engines(bench, {
+        ...wholeRunEngines(name, plan.slowOnLarge, bench.gpu),
+        general: fitsFused(config),
+      }))
         .map(([label, engine]) => engineContender(config, engine, label)),
       ...[1, BENCH_THREADS].map((threads) => numpyContender(config, threads)),
     ];
@@ -304,15 +307,15 @@ interface EngineChoice {
 
 /**
  * Which of the slow engines time `workload`'s whole experiment: on `large`, the TypeScript engine only
- * when `plan` says, and the GPU engine on `gpu` then too, or whenever `gpu` is a hardware adapter
- * (minutes on llvmpipe, seconds on a GPU, and a row of the hardware table).
+ * when `slowOnLarge` (the plan's), and the GPU engine on `gpu` then too, or whenever `gpu` is a
+ * hardware adapter (minutes on llvmpipe, seconds on a GPU, and a row of the hardware table).
  */
 export function wholeRunEngines(
   workload: string,
-  plan: Pick<Plan, "slowOnLarge">,
+  slowOnLarge: boolean,
   gpu: Pick<GpuContext, "software"> | null,
-): Pick<EngineChoice, "slow" | "gpu"> {
-  const slow = workload !== "large" || plan.slowOnLarge;
+): { slow: boolean; gpu: boolean } {
+  const slow = workload !== "large" || slowOnLarge;
   return { slow, gpu: slow || gpu?.software === false };
 }
 

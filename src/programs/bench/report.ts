@@ -47,7 +47,7 @@ function autoTable(a: AutoResults): string {
   ]);
   const within = a.checks.filter((c) => c.slowdown <= 1.2).length;
   const worst = Math.max(...a.checks.map((c) => c.slowdown));
-  const costs = (c: MachineCosts["gpu"]) =>
+  const costs = (c: MachineCosts["cpu"]) =>
     `${(c.perPhase * 1e3).toFixed(2)} ms per phase, ${(c.perEpoch * 1e3).toFixed(2)} ms per epoch, ${
       (c.perLayerStep * 1e6).toFixed(1)
     } µs per layer-step, ${(c.flopsPerSecond / 1e9).toFixed(1)} GFLOP/s`;
@@ -58,7 +58,8 @@ function autoTable(a: AutoResults): string {
         "(on this software adapter auto itself takes the CPU without asking the model: this is its choice had the adapter been hardware)",
       ]
       : []),
-    `gpu: ${costs(a.costs.gpu)} (calibrated in ${a.calibrationSeconds.gpu.toFixed(1)} s); ` +
+    `gpu, fused kernel: ${costs(a.costs.gpu.fused)}; general path: ${costs(a.costs.gpu.general)} ` +
+    `(both calibrated in ${a.calibrationSeconds.gpu.toFixed(1)} s)`,
     `cpu: ${costs(a.costs.cpu)} (${a.calibrationSeconds.cpu.toFixed(1)} s)`,
     textTable([
       "workload",

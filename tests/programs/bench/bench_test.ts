@@ -179,6 +179,13 @@ Deno.test("bench --quick: every part runs, every kernel is correct, the JSON has
     assert.ok(c.msPerStep.min > 0 && Number.isFinite(c.relative), `${c.engine} ${c.recipe} ${c.optimizer}`);
     if (c.recipe === "full_finetune" && c.optimizer === "sgd") assert.equal(c.relative, 1);
   }
+  if (hasGpu) { // the GPU's costs on each of its paths, and the choice on every workload timed on both
+    for (const path of [r.auto.costs.gpu.fused, r.auto.costs.gpu.general]) {
+      assert.ok(path.perPhase > 0 && path.flopsPerSecond > 0, JSON.stringify(r.auto.costs));
+    }
+    assert.ok(r.auto.checks.length > 0);
+    assert.match(stdout, /gpu, fused kernel: .* GFLOP\/s; general path: .* GFLOP\/s/);
+  }
   assert.match(stdout, /matmul GFLOP\/s/);
   assert.match(stdout, /recipes \(default workload/);
   assert.match(stdout, /end to end/);
@@ -198,7 +205,7 @@ Deno.test("bench --output onto a project file is refused before any measurement,
 });
 
 Deno.test("the whole large experiment: the GPU times it on a hardware adapter (its table's row), not on llvmpipe", () => {
-  const full = { slowOnLarge: false }, quick = { slowOnLarge: true };
+  const [full, quick] = [false, true]; // the plans' slowOnLarge
   const [hardware, software] = [{ software: false }, { software: true }];
   assert.deepEqual(wholeRunEngines("large", full, hardware), { slow: false, gpu: true });
   assert.deepEqual(wholeRunEngines("large", full, software), { slow: false, gpu: false });
