@@ -132,12 +132,14 @@ export class GpuProfiler {
   }
 
   /**
-   * Everything since the last take (reading the timestamps recorded), and starts afresh. Take it while
-   * the engine's device is alive: the timestamps are read from it.
+   * Everything since the last take (reading the timestamps recorded), and starts afresh at once, so
+   * that work sent while it reads belongs to the next take. Take it while the engine's device is
+   * alive: the timestamps are read from it.
    */
   async take(): Promise<GpuProfile> {
-    const pending = this.#pending, kernels = new Map<string, { dispatches: number; ns: bigint }>();
-    this.#pending = [];
+    const [pending, waits, waitSeconds] = [this.#pending, this.#waits, this.#waitSeconds];
+    [this.#pending, this.#waits, this.#waitSeconds] = [[], 0, 0]; // at once: later work is the next take's
+    const kernels = new Map<string, { dispatches: number; ns: bigint }>();
     await Promise.all(pending.map((p) => p.readback.mapAsync(GPUMapMode.READ)));
     for (const { labels, readback, querySet, resolved } of pending) {
       const ticks = new BigUint64Array(readback.getMappedRange());
@@ -160,10 +162,9 @@ export class GpuProfiler {
       }))
         .sort((a, b) => b.seconds - a.seconds),
       timed: this.#timed,
-      waits: this.#waits,
-      waitSeconds: this.#waitSeconds,
+      waits,
+      waitSeconds,
     };
-    [this.#waits, this.#waitSeconds] = [0, 0];
     return profile;
   }
 }

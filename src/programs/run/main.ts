@@ -10,7 +10,7 @@ import { parseRunArgs, type RunOptions } from "./flags.ts";
 import { readCheckpoint, writeCheckpoint } from "../../app/checkpoint.ts";
 import { checkStrategies, experimentSpec } from "../../app/config.ts";
 import { divergenceMessage, trainingLog } from "../../app/training_log.ts";
-import { UsageError } from "../../core/errors.ts";
+import { errorMessage, UsageError } from "../../core/errors.ts";
 import { transferData } from "../../core/tasks.ts";
 import { GpuProfiler } from "../../engines/gpu/profiler.ts";
 import { formatProfile } from "../../app/profile_report.ts";
@@ -58,24 +58,36 @@ async function run(options: RunOptions): Promise<void> {
   if (real !== null) log.info(standardizationNote(real, options.from));
   let engine: Engine | null = null;
   const profiler = options.profile ? new GpuProfiler() : null;
-  const profiles: string[] = [];
+  const profiles: Promise<string>[] = []; // taken in turn, read while training goes on
   try {
     engine = await openEngine(options, config, log, runWorkload(spec), profiler);
     if (profiler !== null && engine.name !== "gpu") {
       log.info("--profile: the CPU engine runs no device kernels, so there is nothing to profile");
     }
-    const profiled = async (phase: string) => {
-      if (profiler !== null && engine?.name === "gpu") {
-        profiles.push(formatProfile(phase, await profiler.take()));
-      }
+    const profiled = (phase: string) => {
+      if (profiler === null || engine?.name !== "gpu") return;
+      const why = (error: unknown) => `profile of ${phase}: unavailable (${errorMessage(error)})`;
+      profiles.push(profiler.take().then((profile) => formatProfile(phase, profile), why));
     };
+    let stage = { stage: 1, stages: 1 }; // the transfer's stage under way, which its profile names
+    const transferProfile = () =>
+      `the transfer (${options.strategy})${
+        stage.stages === 1 ? "" : `, stage ${stage.stage} of ${stage.stages}`
+      }`;
     log.info(
       `engine ${engine.name}: ${engine.description}; seed ${config.data.random_seed}; strategy ${options.strategy}`,
     );
     const data = transferData(spec.data);
     let divergence: string | null = null;
+    const logged = trainingLog(log);
     const training: TrainingListener = {
-      ...trainingLog(log),
+      ...logged,
+      started: (phase) => {
+        logged.started?.(phase);
+        if (phase.strategy === null) return;
+        if (phase.stage > 1) profiled(transferProfile()); // a recipe's stages: a profile each
+        stage = phase;
+      },
       diverged: (phase, diverged) => void (divergence = divergenceMessage(phase, diverged)),
     };
     const source = uploadTask(engine, data.source);
@@ -89,7 +101,7 @@ async function run(options: RunOptions): Promise<void> {
           `transferring from it as if it were (save one with --save-pretrained)`,
       );
     }
-    await profiled(loaded === null ? "pretraining" : "the pretrained model's evaluation");
+    profiled(loaded === null ? "pretraining" : "the pretrained model's evaluation");
     const info = { seed: config.data.random_seed, config, standardization: data.standardization };
     if (options.savePretrained !== null && pretrained.diverged === null) {
       writeCheckpoint(
@@ -113,10 +125,10 @@ async function run(options: RunOptions): Promise<void> {
       );
       log.info(`fine-tuned model written to ${options.save}`);
     }
-    if (transferred !== null) await profiled(`the transfer (${options.strategy})`);
+    if (transferred !== null) profiled(transferProfile());
     const results = makeResults(options.strategy, engine, config, pretrained, transferred);
     console.log(formatSummary(results));
-    for (const profile of profiles) console.log(`\n${profile}`);
+    for (const profile of await Promise.all(profiles)) console.log(`\n${profile}`);
     if (options.output !== null) {
       writeTextFileAtomic(options.output, `${JSON.stringify(results, null, 2)}\n`, "--output");
       log.info(`results written to ${options.output}`);

@@ -128,6 +128,36 @@ Deno.test({
 });
 
 Deno.test({
+  name: "run --profile: a recipe of two stages (lp_ft) gets a profile for each, its own waits in each",
+  ignore,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(
+        join(dir, "c.yaml"),
+        "logging: {file: app.log}\ndata: {base_n_samples: 200, target_n_samples: 100}\n" +
+          "training: {base_epochs: 2, target_epochs: 4}\n",
+      );
+      const args = ["--config", "c.yaml", "--profile", "--device", "gpu", "--strategy", "lp_ft"];
+      const run = await runProgram("src/programs/run/main.ts", args, {
+        cwd: dir,
+        permissions: ["--allow-read", "--allow-write", "--allow-env"],
+      });
+      assert.equal(run.code, 0, run.stderr);
+      const profiles = [...run.stdout.matchAll(/\nprofile of ([^:]+):[^]*?host waits [^:]*: (\d+) /g)];
+      assert.deepEqual(profiles.map((p) => p[1]), [
+        "pretraining",
+        "the transfer (lp_ft), stage 1 of 2",
+        "the transfer (lp_ft), stage 2 of 2",
+      ]);
+      for (const [, phase, waits] of profiles) assert.ok(Number(waits) >= 1, `${phase}: ${waits} waits`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name:
     "GPU profiler: an epoch of more than 2048 dispatches (4096 queries, WebGPU's most a set) is timed whole",
   ignore,
