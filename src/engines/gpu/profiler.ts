@@ -123,11 +123,12 @@ export class GpuProfiler {
    * by profiling: `auto`'s calibration, whose times decide the engine and are cached for later runs.
    */
   async unprofiled<T>(work: () => Promise<T>): Promise<T> {
+    const paused = this.#paused;
     this.#paused = true;
     try {
       return await work();
     } finally {
-      this.#paused = false;
+      this.#paused = paused;
     }
   }
 
@@ -137,8 +138,8 @@ export class GpuProfiler {
    * alive: the timestamps are read from it.
    */
   async take(): Promise<GpuProfile> {
-    const [pending, waits, waitSeconds] = [this.#pending, this.#waits, this.#waitSeconds];
-    [this.#pending, this.#waits, this.#waitSeconds] = [[], 0, 0]; // at once: later work is the next take's
+    const [pending, timed, waits, waitSeconds] = [this.#pending, this.#timed, this.#waits, this.#waitSeconds];
+    [this.#pending, this.#timed, this.#waits, this.#waitSeconds] = [[], null, 0, 0]; // later work: the next take's
     const kernels = new Map<string, { dispatches: number; ns: bigint }>();
     await Promise.all(pending.map((p) => p.readback.mapAsync(GPUMapMode.READ)));
     for (const { labels, readback, querySet, resolved } of pending) {
@@ -161,7 +162,7 @@ export class GpuProfiler {
         seconds: Number(k.ns) / 1e9,
       }))
         .sort((a, b) => b.seconds - a.seconds),
-      timed: this.#timed,
+      timed,
       waits,
       waitSeconds,
     };

@@ -10,10 +10,9 @@ import { parseRunArgs, type RunOptions } from "./flags.ts";
 import { readCheckpoint, writeCheckpoint } from "../../app/checkpoint.ts";
 import { checkStrategies, experimentSpec } from "../../app/config.ts";
 import { divergenceMessage, trainingLog } from "../../app/training_log.ts";
-import { errorMessage, UsageError } from "../../core/errors.ts";
+import { UsageError } from "../../core/errors.ts";
 import { transferData } from "../../core/tasks.ts";
 import { GpuProfiler } from "../../engines/gpu/profiler.ts";
-import { formatProfile } from "../../app/profile_report.ts";
 import { fromCheckpoint, loadTasks, standardizationNote, taskNames } from "../../app/datasets.ts";
 import { taskFileRoles } from "../../app/data_config.ts";
 import { type Engine, uploadTask } from "../../core/engine.ts";
@@ -24,6 +23,7 @@ import {
   writeTextFileAtomic,
 } from "../../app/atomic_write.ts";
 import { formatSummary, makeResults } from "./results.ts";
+import { StageProfiles } from "./stage_profiles.ts";
 import { runWorkload } from "../../app/cost_model.ts";
 import { logRoles, openEngine, openLog, protectedInputs, readConfig, runCommand } from "../../app/setup.ts";
 import {
@@ -58,22 +58,14 @@ async function run(options: RunOptions): Promise<void> {
   if (real !== null) log.info(standardizationNote(real, options.from));
   let engine: Engine | null = null;
   const profiler = options.profile ? new GpuProfiler() : null;
-  const profiles: Promise<string>[] = []; // taken in turn, read while training goes on
   try {
     engine = await openEngine(options, config, log, runWorkload(spec), profiler);
     if (profiler !== null && engine.name !== "gpu") {
       log.info("--profile: the CPU engine runs no device kernels, so there is nothing to profile");
     }
-    const profiled = (phase: string) => {
-      if (profiler === null || engine?.name !== "gpu") return;
-      const why = (error: unknown) => `profile of ${phase}: unavailable (${errorMessage(error)})`;
-      profiles.push(profiler.take().then((profile) => formatProfile(phase, profile), why));
-    };
-    let stage = { stage: 1, stages: 1 }; // the transfer's stage under way, which its profile names
-    const transferProfile = () =>
-      `the transfer (${options.strategy})${
-        stage.stages === 1 ? "" : `, stage ${stage.stage} of ${stage.stages}`
-      }`;
+    const profiles = profiler !== null && engine.name === "gpu"
+      ? new StageProfiles(profiler, options.strategy)
+      : null;
     log.info(
       `engine ${engine.name}: ${engine.description}; seed ${config.data.random_seed}; strategy ${options.strategy}`,
     );
@@ -84,9 +76,7 @@ async function run(options: RunOptions): Promise<void> {
       ...logged,
       started: (phase) => {
         logged.started?.(phase);
-        if (phase.strategy === null) return;
-        if (phase.stage > 1) profiled(transferProfile()); // a recipe's stages: a profile each
-        stage = phase;
+        profiles?.started(phase);
       },
       diverged: (phase, diverged) => void (divergence = divergenceMessage(phase, diverged)),
     };
@@ -101,7 +91,7 @@ async function run(options: RunOptions): Promise<void> {
           `transferring from it as if it were (save one with --save-pretrained)`,
       );
     }
-    profiled(loaded === null ? "pretraining" : "the pretrained model's evaluation");
+    profiles?.take(loaded === null ? "pretraining" : "the pretrained model's evaluation");
     const info = { seed: config.data.random_seed, config, standardization: data.standardization };
     if (options.savePretrained !== null && pretrained.diverged === null) {
       writeCheckpoint(
@@ -125,10 +115,10 @@ async function run(options: RunOptions): Promise<void> {
       );
       log.info(`fine-tuned model written to ${options.save}`);
     }
-    if (transferred !== null) profiled(transferProfile());
+    if (transferred !== null) profiles?.transferred();
     const results = makeResults(options.strategy, engine, config, pretrained, transferred);
     console.log(formatSummary(results));
-    for (const profile of await Promise.all(profiles)) console.log(`\n${profile}`);
+    for (const profile of await profiles?.formatted() ?? []) console.log(`\n${profile}`);
     if (options.output !== null) {
       writeTextFileAtomic(options.output, `${JSON.stringify(results, null, 2)}\n`, "--output");
       log.info(`results written to ${options.output}`);

@@ -83,8 +83,8 @@ Deno.test({
     assert.ok(profile.kernels.every((k) => k.seconds > 0), "every kernel took some device time");
     assert.deepEqual(
       profiled.again,
-      { kernels: [], timed: true, waits: 0, waitSeconds: 0 },
-      "a take starts afresh",
+      { kernels: [], timed: null, waits: 0, waitSeconds: 0 },
+      "a take starts afresh: nothing submitted since",
     );
   },
 });
