@@ -10,8 +10,9 @@
  *   dominates), the wider probes of {@linkcode WIDE_PROBES} (28 and 224 GFLOP, evaluations included).
  *
  * On the GPU engine the probes run twice, once on each path ({@linkcode calibrateGpuEngine}): on the
- * general path as above, and on the fully fused kernel, whose arithmetic the tiny model's three probes
- * and {@linkcode FUSED_ARITHMETIC_PROBE} measure (the wide probes do not fit it).
+ * general path as above, then on the fully fused kernel, whose arithmetic a model that fits it
+ * measures, for more steps while less than half its time is arithmetic ({@linkcode FUSED_PROBES}),
+ * its evaluations taken at the general path's rate, since the general path's kernels run them.
  *
  * The tiny model's arithmetic is nearly nil, so `long − short` is 60 steps of 2 layers of overhead
  * (`perLayerStep`), `epochs − long` is 15 epochs' own cost (`perEpoch`), and `short` less its 8
@@ -32,9 +33,9 @@ import {
   type EngineCosts,
   fitsFused,
   type GpuCosts,
+  phaseFlops,
   predictSeconds,
   type Workload,
-  workloadFlops,
 } from "./cost_model.ts";
 
 /**
@@ -71,10 +72,15 @@ const WIDE_PROBES: readonly Probe[] = [
   { widths: [2048, 4096, 10], batchSize: 1024, steps: 4, epochs: 1 },
 ];
 /**
- * The fused kernel's arithmetic probe: a model near the most its workgroup memory holds (3620 of
- * 3968 floats), 4 times the tiny model's multiply-adds a row, for 64 steps.
+ * The fused kernel's arithmetic probes, shortest first: a model near the most its workgroup memory
+ * holds (3620 of 3968 floats), 4 times the tiny model's multiply-adds a row, for 64, 512 and 4096 steps.
  */
-export const FUSED_ARITHMETIC_PROBE: Probe = { widths: [20, 40, 10], batchSize: 16, steps: 64, epochs: 1 };
+export const FUSED_PROBES: readonly Probe[] = [64, 512, 4096].map((steps) => ({
+  widths: [20, 40, 10],
+  batchSize: 16,
+  steps,
+  epochs: 1,
+}));
 
 /** The workload a probe trains: one phase, evaluating one minibatch of rows after each epoch. */
 function probeWorkload(probe: Probe): Workload {
@@ -146,10 +152,10 @@ export async function calibrateGpuEngine(
 ): Promise<GpuCosts> {
   const kernels = engine.kernels;
   try {
-    engine.kernels = "fused";
-    const fused = await calibratePath(engine, clock, [FUSED_ARITHMETIC_PROBE]);
     engine.kernels = "general";
-    return { fused, general: await calibratePath(engine, clock, WIDE_PROBES) };
+    const general = await calibratePath(engine, clock, WIDE_PROBES, null);
+    engine.kernels = "fused";
+    return { fused: await calibratePath(engine, clock, FUSED_PROBES, general.flopsPerSecond), general };
   } finally {
     engine.kernels = kernels;
   }
@@ -163,28 +169,32 @@ export function calibrateEngine(
   engine: Engine,
   clock: () => number = () => performance.now(),
 ): Promise<EngineCosts> {
-  return calibratePath(engine, clock, WIDE_PROBES);
+  return calibratePath(engine, clock, WIDE_PROBES, null);
 }
 
-/** `engine`'s costs from the tiny probes and the first of `arithmetic` that is mostly arithmetic. */
+/**
+ * `engine`'s costs from the tiny probes and the first of `arithmetic` that is mostly arithmetic, with
+ * the probes' evaluations at `evaluationRate`, or at the rate being fitted when null.
+ */
 async function calibratePath(
   engine: Engine,
   clock: () => number,
   arithmetic: readonly Probe[],
+  evaluationRate: number | null,
 ): Promise<EngineCosts> {
   const tiny = {
     short: await timeProbe(engine, SHORT, clock),
     long: await timeProbe(engine, LONG, clock),
     epochs: await timeProbe(engine, EPOCHS, clock),
   };
-  let overhead = overheadFit(tiny, Infinity);
+  let overhead = overheadFit(tiny, Infinity, Infinity);
   const wide = await arithmeticProbe(engine, arithmetic, overhead, clock);
-  let flopsPerSecond = rateFit(wide, overhead);
+  let flopsPerSecond = rateFit(wide, overhead, evaluationRate);
   // The tiny probes' own arithmetic, once its rate is known; where the rate is low (the fused kernel's
   // one workgroup) it is a good part of their time, and the fit takes a few passes to settle.
   for (let pass = 0, last = 0; pass < FIT_PASSES && flopsPerSecond !== last; pass++) {
-    overhead = overheadFit(tiny, flopsPerSecond);
-    [last, flopsPerSecond] = [flopsPerSecond, rateFit(wide, overhead)];
+    overhead = overheadFit(tiny, flopsPerSecond, evaluationRate ?? flopsPerSecond);
+    [last, flopsPerSecond] = [flopsPerSecond, rateFit(wide, overhead, evaluationRate)];
   }
   return { ...overhead, flopsPerSecond };
 }
@@ -199,10 +209,21 @@ interface TinyTimes {
   readonly epochs: number;
 }
 
-/** The overhead the tiny probes' times give, less their arithmetic at `flopsPerSecond`. */
-function overheadFit(tiny: TinyTimes, flopsPerSecond: number): Overhead {
-  const less = (seconds: number, probe: Probe) =>
-    seconds - workloadFlops(probeWorkload(probe)) / flopsPerSecond;
+/** The arithmetic of `probe`'s one phase: its training's and its evaluation's floating-point operations. */
+function probeFlops(probe: Probe): { readonly training: number; readonly evaluation: number } {
+  const work = probeWorkload(probe);
+  return phaseFlops(work.widths, work.phases[0]);
+}
+
+/**
+ * The overhead the tiny probes' times give, less their training at `flopsPerSecond` and their
+ * evaluation at `evaluationRate`.
+ */
+function overheadFit(tiny: TinyTimes, flopsPerSecond: number, evaluationRate: number): Overhead {
+  const less = (seconds: number, probe: Probe) => {
+    const { training, evaluation } = probeFlops(probe);
+    return seconds - training / flopsPerSecond - evaluation / evaluationRate;
+  };
   const layers = SHORT.widths.length - 1;
   const short = less(tiny.short, SHORT), long = less(tiny.long, LONG), epochs = less(tiny.epochs, EPOCHS);
   const perLayerStep = Math.max(0, (long - short) / ((LONG.steps - SHORT.steps) * layers));
@@ -239,10 +260,14 @@ function arithmeticSeconds({ probe, seconds }: TimedProbe, overhead: Overhead): 
 }
 
 /**
- * Floating-point operations per second of `timed` beyond `overhead`; at least a twentieth of its time
- * is taken as arithmetic, so that noise cannot make it free.
+ * Floating-point operations per second of `timed` beyond `overhead`, its evaluation at
+ * `evaluationRate` (or at the same rate, when null); at least a twentieth of its time is taken as
+ * training, so that noise cannot make it free.
  */
-function rateFit(timed: TimedProbe, overhead: Overhead): number {
-  const arithmetic = Math.max(arithmeticSeconds(timed, overhead), timed.seconds / 20);
-  return workloadFlops(probeWorkload(timed.probe)) / arithmetic;
+function rateFit(timed: TimedProbe, overhead: Overhead, evaluationRate: number | null): number {
+  const { training, evaluation } = probeFlops(timed.probe);
+  const arithmetic = arithmeticSeconds(timed, overhead), least = timed.seconds / 20;
+  return evaluationRate === null
+    ? (training + evaluation) / Math.max(arithmetic, least)
+    : training / Math.max(arithmetic - evaluation / evaluationRate, least);
 }

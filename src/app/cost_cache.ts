@@ -54,6 +54,9 @@ export function costKey(gpuDescription: string, cpuDescription: string): string 
   return `${gpuDescription} | ${cpuDescription} | deno ${Deno.version.deno} | calibration ${CALIBRATION_VERSION}`;
 }
 
+/** A key less its calibration: the machine (keys from before the version was in them are all machine). */
+const machineOf = (key: string) => key.replace(/ \| calibration \d+$/, "");
+
 function isCosts(value: unknown): value is EngineCosts {
   if (typeof value !== "object" || value === null) return false;
   const { perPhase, perEpoch, perLayerStep, flopsPerSecond } = value as Record<string, unknown>;
@@ -104,7 +107,8 @@ export function readCachedCosts(path: string, key: string): CacheRead {
 
 /**
  * Stores `costs` under `key` in the cache at `path`, keeping the other machines' entries (all of
- * them, when the file was unreadable, are dropped). Returns null, or why it could not.
+ * them, when the file was unreadable, are dropped) and dropping this machine's from other
+ * calibrations, which are never read again. Returns null, or why it could not.
  */
 export function writeCachedCosts(path: string, key: string, costs: MachineCosts): string | null {
   try {
@@ -113,8 +117,10 @@ export function writeCachedCosts(path: string, key: string, costs: MachineCosts)
       entries = readEntries(path);
     } catch { /* an unreadable cache is replaced */ }
     Deno.mkdirSync(dirname(path), { recursive: true });
+    const machine = machineOf(key);
+    const others = Object.entries(entries).filter(([other]) => machineOf(other) !== machine);
     const text = JSON.stringify(
-      { ...entries, [key]: { ...costs, measured: new Date().toISOString() } },
+      { ...Object.fromEntries(others), [key]: { ...costs, measured: new Date().toISOString() } },
       null,
       2,
     );

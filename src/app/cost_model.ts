@@ -82,36 +82,65 @@ function macsPerRow(widths: readonly number[]): number {
 }
 
 /**
- * Floating-point operations of `work`: per trained row 6 per multiply-add (forward, weight gradient,
- * input gradient, 2 each), per evaluated row 2. The first layer's input gradient, which no engine
- * computes, is counted too: on the small first layers of these models that error is a few per cent.
+ * Floating-point operations of one phase of a model of `widths`: its training's, 6 per multiply-add
+ * of a trained row (forward, weight gradient, input gradient, 2 each), and its evaluations', 2 per
+ * multiply-add of an evaluated row. The first layer's input gradient, which no engine computes, is
+ * counted too: on the small first layers of these models that error is a few per cent.
  */
+export function phaseFlops(
+  widths: readonly number[],
+  phase: PhaseWork,
+): { readonly training: number; readonly evaluation: number } {
+  const macs = macsPerRow(widths);
+  return {
+    training: 6 * macs * phase.steps * phase.batchSize,
+    evaluation: 2 * macs * phase.epochs * phase.evaluatedRows,
+  };
+}
+
+/** Floating-point operations of `work`, training and evaluation (see {@linkcode phaseFlops}). */
 export function workloadFlops(work: Workload): number {
-  const macs = macsPerRow(work.widths);
-  let flops = 0;
-  for (const phase of work.phases) {
-    flops += 6 * macs * phase.steps * phase.batchSize + 2 * macs * phase.epochs * phase.evaluatedRows;
-  }
-  return flops;
+  return work.phases.reduce((flops, phase) => {
+    const { training, evaluation } = phaseFlops(work.widths, phase);
+    return flops + training + evaluation;
+  }, 0);
 }
 
-/** Seconds `work` is predicted to take on an engine with `costs`. */
-export function predictSeconds(costs: EngineCosts, work: Workload): number {
-  return work.phases.reduce((seconds, phase) => seconds + phaseSeconds(costs, work.widths, phase), 0);
-}
-
-/** Seconds `work` is predicted to take on the GPU engine: each phase on the path that trains it. */
-export function predictGpuSeconds(costs: GpuCosts, work: Workload): number {
+/**
+ * Seconds `work` is predicted to take on an engine with `costs`, its evaluations' arithmetic at
+ * `evaluationRate` (the engine's own rate by default).
+ */
+export function predictSeconds(
+  costs: EngineCosts,
+  work: Workload,
+  evaluationRate: number = costs.flopsPerSecond,
+): number {
   return work.phases.reduce(
-    (seconds, phase) => seconds + phaseSeconds(phase.fused ? costs.fused : costs.general, work.widths, phase),
+    (seconds, phase) => seconds + phaseSeconds(costs, work.widths, phase, evaluationRate),
     0,
   );
 }
 
-function phaseSeconds(costs: EngineCosts, widths: readonly number[], phase: PhaseWork): number {
-  const flops = workloadFlops({ widths, phases: [phase] });
-  return flops / costs.flopsPerSecond + phase.waits * costs.perPhase + phase.epochs * costs.perEpoch +
-    phase.steps * (widths.length - 1) * costs.perLayerStep;
+/**
+ * Seconds `work` is predicted to take on the GPU engine: each phase on the path that trains it, and
+ * every evaluation at the general path's rate, whose kernels measure the splits on either path.
+ */
+export function predictGpuSeconds(costs: GpuCosts, work: Workload): number {
+  return work.phases.reduce((seconds, phase) => {
+    const path = phase.fused ? costs.fused : costs.general;
+    return seconds + phaseSeconds(path, work.widths, phase, costs.general.flopsPerSecond);
+  }, 0);
+}
+
+function phaseSeconds(
+  costs: EngineCosts,
+  widths: readonly number[],
+  phase: PhaseWork,
+  evaluationRate: number,
+): number {
+  const { training, evaluation } = phaseFlops(widths, phase);
+  return training / costs.flopsPerSecond + evaluation / evaluationRate + phase.waits * costs.perPhase +
+    phase.epochs * costs.perEpoch + phase.steps * (widths.length - 1) * costs.perLayerStep;
 }
 
 /** Whether a model of `widths` fits the GPU engine's fused kernel training minibatches of `batchSize` rows. */

@@ -141,7 +141,8 @@ export async function selectEngine(
   if (choice === "gpu") return gpu;
   let cpu: CpuEngine | null = null, costs: MachineCosts;
   try {
-    const cpuEngine = cpu = new CpuEngine(await cpuKernels());
+    const cpuEngine = new CpuEngine(await cpuKernels());
+    cpu = cpuEngine; // disposed of below if anything fails
     const cachePath = request.costCache === undefined ? costCachePath() : request.costCache;
     const measure = () => machineCosts(gpu, cpuEngine, log, cachePath);
     // Profiled submissions are slower: calibrated through them, auto would choose and cache wrong costs.

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { calibrateEngine, calibrateGpuEngine, FUSED_ARITHMETIC_PROBE } from "../../src/app/calibration.ts";
+import { calibrateEngine, calibrateGpuEngine, FUSED_PROBES } from "../../src/app/calibration.ts";
 import { costCachePath, readCachedCosts, writeCachedCosts } from "../../src/app/cost_cache.ts";
 import { defaultConfig, experimentSpec } from "../../src/app/config.ts";
 import {
@@ -42,7 +42,9 @@ Deno.test("a prediction is waits·perPhase + epochs·perEpoch + steps·layers·p
   const fused: EngineCosts = { perPhase: 0.02, perEpoch: 0.001, perLayerStep: 1e-6, flopsPerSecond: 1e8 };
   const fusedPhase1 = 0.02 + 0.001 + 40 * 2 * 1e-6 + (6 * macs * 40 * 32 + 2 * macs * 400) / 1e8;
   const gpu = predictGpuSeconds({ fused, general: costs }, work);
-  assert.ok(Math.abs(gpu - (fusedPhase1 + phase2)) < 1e-12, `${gpu}`);
+  // ... its evaluation (2 · 736 · 400 flops) at the general path's rate, whose kernels run it.
+  const evaluatedThere = fusedPhase1 - 2 * macs * 400 / 1e8 + 2 * macs * 400 / 1e9;
+  assert.ok(Math.abs(gpu - (evaluatedThere + phase2)) < 1e-12, `${gpu}`);
 });
 
 Deno.test("the default run's workload: 20 epochs of 1280 source rows, 20 of 512 target rows, batch 32", () => {
@@ -78,9 +80,9 @@ Deno.test("the default run's workload: 20 epochs of 1280 source rows, 20 of 512 
  * and a hardware GPU as one would expect it (none was at hand): the general path's dispatches
  * costlier a step than the fused kernel's, its products far faster.
  */
-const SOFTWARE_GPU: GpuCosts = {
-  fused: { perPhase: 0.012, perEpoch: 8.7e-4, perLayerStep: 1.1e-4, flopsPerSecond: 1e9 },
-  general: { perPhase: 0.012, perEpoch: 2.3e-3, perLayerStep: 2.7e-4, flopsPerSecond: 4e9 },
+const SOFTWARE_GPU: GpuCosts = { // an earlier bench --quick run's, every cost non-zero
+  fused: { perPhase: 0.0126, perEpoch: 2.25e-3, perLayerStep: 2.8e-5, flopsPerSecond: 2.1e8 },
+  general: { perPhase: 0.0135, perEpoch: 1.54e-3, perLayerStep: 4.4e-4, flopsPerSecond: 1.04e9 },
 };
 const HARDWARE_GPU: GpuCosts = {
   fused: { perPhase: 0.011, perEpoch: 1e-4, perLayerStep: 1e-6, flopsPerSecond: 1e10 },
@@ -140,12 +142,16 @@ function simulatedEngine(costs: EngineCosts | GpuCosts, clock: { now: number }):
     trainPhase: (spec: PhaseSpec) => {
       const fits = engine.kernels !== "general" && fusedLayout(widths, spec.batchSize, 0) !== null;
       const path = "fused" in costs ? (fits ? costs.fused : costs.general) : costs;
+      // Evaluations run on the general path's kernels whichever path trains.
+      const evaluationRate = "fused" in costs ? costs.general.flopsPerSecond : costs.flopsPerSecond;
       let macs = 0;
       for (let l = 1; l < widths.length; l++) macs += widths[l - 1] * widths[l];
       const steps = Math.ceil(spec.train.n / spec.batchSize) * spec.epochs;
-      const flops = 6 * macs * spec.train.n * spec.epochs + 2 * macs * spec.test.n * spec.epochs;
+      const training = 6 * macs * spec.train.n * spec.epochs,
+        evaluation = 2 * macs * spec.test.n * spec.epochs;
       const seconds = path.perPhase + spec.epochs * path.perEpoch +
-        steps * (widths.length - 1) * path.perLayerStep + flops / path.flopsPerSecond;
+        steps * (widths.length - 1) * path.perLayerStep + training / path.flopsPerSecond +
+        evaluation / evaluationRate;
       clock.now += 1000 * seconds;
       return Promise.resolve([]);
     },
@@ -177,10 +183,11 @@ Deno.test("the calibration recovers an engine's costs from the probes' times, th
   }
 });
 
-Deno.test("the fused kernel's arithmetic probe fits it, near its workgroup memory", () => {
-  const { widths, batchSize } = FUSED_ARITHMETIC_PROBE;
-  const layout = fusedLayout(widths, batchSize, 0);
-  assert.ok(layout !== null && layout.memory > 0.9 * FUSED_MEMORY, JSON.stringify(layout));
+Deno.test("the fused kernel's arithmetic probes fit it, near its workgroup memory", () => {
+  for (const { widths, batchSize } of FUSED_PROBES) {
+    const layout = fusedLayout(widths, batchSize, 0);
+    assert.ok(layout !== null && layout.memory > 0.9 * FUSED_MEMORY, JSON.stringify(layout));
+  }
 });
 
 Deno.test("the cost cache: its path from the environment, other machines kept, broken files refused with why", () => {
@@ -239,6 +246,21 @@ Deno.test("the cost cache: its path from the environment, other machines kept, b
     "a broken file is replaced",
   );
   assert.deepEqual(readCachedCosts(path, "a").costs, { gpu: SOFTWARE_GPU, cpu: CPU });
+  // This machine's entries from other calibrations (and from before the version was in the key) go.
+  const machine = "gpu | cpu | deno 2.9.6";
+  Deno.writeTextFileSync(
+    path,
+    JSON.stringify({
+      [machine]: { gpu: SOFTWARE_GPU, cpu: CPU },
+      [`${machine} | calibration 1`]: { gpu: SOFTWARE_GPU, cpu: CPU },
+      [`other | cpu | deno 2.9.6 | calibration 1`]: { gpu: HARDWARE_GPU, cpu: CPU },
+    }),
+  );
+  assert.equal(writeCachedCosts(path, `${machine} | calibration 2`, { gpu: HARDWARE_GPU, cpu: CPU }), null);
+  assert.deepEqual(Object.keys(JSON.parse(Deno.readTextFileSync(path))), [
+    "other | cpu | deno 2.9.6 | calibration 1",
+    `${machine} | calibration 2`,
+  ]);
   const underAFile = writeCachedCosts(`${path}/inside.json`, "a", { gpu: SOFTWARE_GPU, cpu: CPU });
   assert.ok(underAFile !== null, "a cache that cannot be written says why instead of throwing");
 });

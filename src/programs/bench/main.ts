@@ -19,10 +19,10 @@ import type { GemmVariant } from "../../engines/cpu/wasm/gemm.ts";
 import { detectWasm } from "../../engines/cpu/wasm/runtime.ts";
 import { GpuContext, GpuUnavailable } from "../../engines/gpu/context.ts";
 import { GpuEngine, type GpuEngineOptions } from "../../engines/gpu/engine.ts";
-import { fusedLayout } from "../../engines/gpu/fused_mlp.ts";
 import { defaultSchedule } from "../../engines/gpu/pipelines.ts";
 import { type AutoResults, benchAuto, timedEpochs, timedWholeRun, type TimedWorkload } from "./auto_bench.ts";
 import { sourceTrainRows } from "../../core/tasks.ts";
+import { runWorkload } from "../../app/cost_model.ts";
 import { CLASSIC_STRATEGIES } from "../../core/recipes.ts";
 import { type BenchOptions, parseBenchArgs } from "./flags.ts";
 import { submitEachDispatch } from "./gpu_work.ts";
@@ -158,7 +158,7 @@ async function autoPart(
     const seconds = (engine: string) =>
       wholeRuns.find((r) => r.workload === workload && r.engine === engine)?.seconds?.median;
     const [gpu, cpu] = [seconds("gpu"), seconds(AUTO_CPU)];
-    if (gpu === undefined || cpu === undefined) continue; // on llvmpipe the GPU skips the whole large experiment
+    if (gpu === undefined || cpu === undefined) continue; // the full plan's GPU skips whole large runs on llvmpipe
     timed.push({
       workload: `${workload} whole run`,
       ...timedWholeRun(config, CLASSIC_STRATEGIES.length),
@@ -218,7 +218,7 @@ function kernelsPart({ plan, gpu, progress }: Bench): ReturnType<typeof benchMat
 async function endToEndPart(bench: Bench): Promise<WorkloadResult[]> {
   const results = [];
   for (const [name, config] of bench.plan.workloads) {
-    for (const [label, engine] of await engines(bench, { naive: true, general: fitsFused(config) })) {
+    for (const [label, engine] of await engines(bench, { naive: true, general: sourceFitsFused(config) })) {
       bench.progress(`end to end: ${name} on ${label}`);
       results.push(await benchWorkload(name, config, engine, label));
     }
@@ -235,7 +235,7 @@ async function wholeRunsPart(bench: Bench): Promise<WholeRunResult[]> {
     const contenders = [
       ...(await engines(bench, {
         ...wholeRunEngines(name, plan.slowOnLarge, bench.gpu),
-        general: fitsFused(config),
+        general: sourceFitsFused(config),
       }))
         .map(([label, engine]) => engineContender(config, engine, label)),
       ...[1, BENCH_THREADS].map((threads) => numpyContender(config, threads)),
@@ -343,10 +343,8 @@ async function engines({ gpu, wasm }: Bench, choice: EngineChoice): Promise<[str
 }
 
 /** Whether a workload's source phase (every layer learning) fits the GPU engine's fused kernel. */
-function fitsFused(config: Config): boolean {
-  const spec = experimentSpec(config);
-  const batch = Math.min(config.training.batch_size, sourceTrainRows(spec.data));
-  return fusedLayout(sourceWidths(spec), batch, 0) !== null;
+function sourceFitsFused(config: Config): boolean {
+  return runWorkload(experimentSpec(config)).phases[0].fused;
 }
 
 /** How and where the benchmark runs. */

@@ -7,7 +7,8 @@
  */
 
 import assert from "node:assert/strict";
-import { defaultConfig } from "../../../src/app/config.ts";
+import { type Config, defaultConfig, experimentSpec } from "../../../src/app/config.ts";
+import { runWorkload } from "../../../src/app/cost_model.ts";
 import type { Dataset } from "../../../src/core/data.ts";
 import type { DatasetHandle, Engine, PhaseSpec } from "../../../src/core/engine.ts";
 import { heModel, type Mlp } from "../../../src/core/model.ts";
@@ -409,6 +410,48 @@ Deno.test({
         assert.equal(engine.kernelsFor(countingPhase(engine)), want, kernels);
         return Promise.resolve();
       }, { kernels });
+    }
+  },
+});
+
+/** The default config at 2 + 2 epochs, with `change` made to it. */
+function configWith(change: (config: Config) => void): Config {
+  const config = defaultConfig();
+  Object.assign(config.training, { base_epochs: 2, target_epochs: 2 });
+  change(config);
+  return config;
+}
+
+Deno.test({
+  name: "fused kernel: the cost model charges a phase to the path the engine trains it on",
+  ignore,
+  fn: async () => {
+    const configs: [string, Config][] = [
+      ["the default model", configWith(() => {})],
+      ["hidden 200 (too wide)", configWith((c) => void (c.model.hidden_dim = 200))],
+      ["9 layers (too deep)", configWith((c) => void (c.model.hidden_dims = [6, 6, 6, 6, 6, 6, 6, 6]))],
+      [
+        "batch 60, 38 target rows (the target's batch fits)",
+        configWith((c) => {
+          c.training.batch_size = 60;
+          c.data.target_n_samples = 60;
+        }),
+      ],
+    ];
+    for (const [what, config] of configs) {
+      const taken: string[] = [];
+      await withGpuEngine(async (engine) => {
+        const watched = recording(engine, (spec) => {
+          const path = engine.kernelsFor(spec);
+          taken.push(path);
+          return path;
+        });
+        const data = experimentOn(watched, config);
+        const source = await pretrain(watched, data.source, data.spec);
+        await transfer(watched, data.target, source.model, "full_finetune", data.spec);
+      });
+      const predicted = runWorkload(experimentSpec(config)).phases.map((p) => p.fused ? "fused" : "general");
+      assert.deepEqual(taken, predicted, what);
     }
   },
 });
