@@ -89,41 +89,46 @@ Deno.test({
   },
 });
 
+/**
+ * `run` with `--profile` and `args`, in a fresh folder with a small config of `targetEpochs` transfer
+ * epochs; resolves with its output.
+ */
+async function profiledRun(args: string[], targetEpochs: number) {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      join(dir, "c.yaml"),
+      "logging: {file: app.log}\ndata: {base_n_samples: 200, target_n_samples: 100}\n" +
+        `training: {base_epochs: 2, target_epochs: ${targetEpochs}}\n`,
+    );
+    return await runProgram("src/programs/run/main.ts", ["--config", "c.yaml", "--profile", ...args], {
+      cwd: dir,
+      permissions: ["--allow-read", "--allow-write", "--allow-env"],
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 Deno.test({
   name: "run --profile prints each phase's kernels and waits on the GPU engine, and one INFO line on the CPU",
   ignore,
   fn: async () => {
-    const dir = await Deno.makeTempDir();
-    try {
-      await Deno.writeTextFile(
-        join(dir, "c.yaml"),
-        "logging: {file: app.log}\ndata: {base_n_samples: 200, target_n_samples: 100}\n" +
-          "training: {base_epochs: 2, target_epochs: 2}\n",
-      );
-      const permissions = ["--allow-read", "--allow-write", "--allow-env"];
-      const run = (device: string) =>
-        runProgram("src/programs/run/main.ts", ["--config", "c.yaml", "--profile", "--device", device], {
-          cwd: dir,
-          permissions,
-        });
-      const gpu = await run("gpu");
-      assert.equal(gpu.code, 0, gpu.stderr);
-      assert.match(gpu.stdout, /\nprofile of pretraining: .*\nkernel +dispatches +device ms +share\n/);
-      assert.match(gpu.stdout, /\nprofile of the transfer \(full_finetune\): /);
-      assert.match(
-        gpu.stdout,
-        /fused_mlp\.wgsl train +\d+ +[\d.]+ +[\d.]+%/,
-        "auto trains on the fused kernel",
-      );
-      assert.match(gpu.stdout, /host waits \(every read-back, evaluations included\): \d+ \([\d.]+ ms\)/);
-      assert.match(gpu.stdout, /softmax_xent\.wgsl loss +\d+/, "the evaluations' kernels are profiled too");
-      const cpu = await run("cpu");
-      assert.equal(cpu.code, 0, cpu.stderr);
-      assert.doesNotMatch(cpu.stdout, /profile of/);
-      assert.match(cpu.stderr, /INFO --profile: the CPU engine runs no device kernels/);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    const gpu = await profiledRun(["--device", "gpu"], 2);
+    assert.equal(gpu.code, 0, gpu.stderr);
+    assert.match(gpu.stdout, /\nprofile of pretraining: .*\nkernel +dispatches +device ms +share\n/);
+    assert.match(gpu.stdout, /\nprofile of the transfer \(full_finetune\): /);
+    assert.match(
+      gpu.stdout,
+      /fused_mlp\.wgsl train +\d+ +[\d.]+ +[\d.]+%/,
+      "auto trains on the fused kernel",
+    );
+    assert.match(gpu.stdout, /host waits \(every read-back, evaluations included\): \d+ \([\d.]+ ms\)/);
+    assert.match(gpu.stdout, /softmax_xent\.wgsl loss +\d+/, "the evaluations' kernels are profiled too");
+    const cpu = await profiledRun(["--device", "cpu"], 2);
+    assert.equal(cpu.code, 0, cpu.stderr);
+    assert.doesNotMatch(cpu.stdout, /profile of/);
+    assert.match(cpu.stderr, /INFO --profile: the CPU engine runs no device kernels/);
   },
 });
 
@@ -131,29 +136,15 @@ Deno.test({
   name: "run --profile: a recipe of two stages (lp_ft) gets a profile for each, its own waits in each",
   ignore,
   fn: async () => {
-    const dir = await Deno.makeTempDir();
-    try {
-      await Deno.writeTextFile(
-        join(dir, "c.yaml"),
-        "logging: {file: app.log}\ndata: {base_n_samples: 200, target_n_samples: 100}\n" +
-          "training: {base_epochs: 2, target_epochs: 4}\n",
-      );
-      const args = ["--config", "c.yaml", "--profile", "--device", "gpu", "--strategy", "lp_ft"];
-      const run = await runProgram("src/programs/run/main.ts", args, {
-        cwd: dir,
-        permissions: ["--allow-read", "--allow-write", "--allow-env"],
-      });
-      assert.equal(run.code, 0, run.stderr);
-      const profiles = [...run.stdout.matchAll(/\nprofile of ([^:]+):[^]*?host waits [^:]*: (\d+) /g)];
-      assert.deepEqual(profiles.map((p) => p[1]), [
-        "pretraining",
-        "the transfer (lp_ft), stage 1 of 2",
-        "the transfer (lp_ft), stage 2 of 2",
-      ]);
-      for (const [, phase, waits] of profiles) assert.ok(Number(waits) >= 1, `${phase}: ${waits} waits`);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    const run = await profiledRun(["--device", "gpu", "--strategy", "lp_ft"], 4);
+    assert.equal(run.code, 0, run.stderr);
+    const profiles = [...run.stdout.matchAll(/\nprofile of ([^:]+):[^]*?host waits [^:]*: (\d+) /g)];
+    assert.deepEqual(profiles.map((p) => p[1]), [
+      "pretraining",
+      "the transfer (lp_ft), stage 1 of 2",
+      "the transfer (lp_ft), stage 2 of 2",
+    ]);
+    for (const [, phase, waits] of profiles) assert.ok(Number(waits) >= 1, `${phase}: ${waits} waits`);
   },
 });
 
