@@ -46,16 +46,22 @@ export function costCachePath(env: (name: string) => string | undefined = Deno.e
   }
 }
 
+/** What a key's calibration starts with, after the machine. */
+const CALIBRATION_PART = " | calibration ";
+
 /**
  * The cache key of a machine: the GPU adapter, the CPU kernels, the Deno version that ran them and
  * the {@linkcode CALIBRATION_VERSION} that measured them.
  */
 export function costKey(gpuDescription: string, cpuDescription: string): string {
-  return `${gpuDescription} | ${cpuDescription} | deno ${Deno.version.deno} | calibration ${CALIBRATION_VERSION}`;
+  return `${gpuDescription} | ${cpuDescription} | deno ${Deno.version.deno}${CALIBRATION_PART}${CALIBRATION_VERSION}`;
 }
 
 /** A key less its calibration: the machine (keys from before the version was in them are all machine). */
-const machineOf = (key: string) => key.replace(/ \| calibration \d+$/, "");
+function machineOf(key: string): string {
+  const at = key.lastIndexOf(CALIBRATION_PART);
+  return at < 0 ? key : key.slice(0, at);
+}
 
 function isCosts(value: unknown): value is EngineCosts {
   if (typeof value !== "object" || value === null) return false;

@@ -6,7 +6,7 @@
 
 import type { BenchResults } from "./results.ts";
 import type { AutoResults } from "./auto_bench.ts";
-import type { MachineCosts } from "../../app/cost_cache.ts";
+import type { EngineCosts } from "../../app/cost_model.ts";
 import type { KernelResult } from "./matmul_bench.ts";
 import type { TimingSummary } from "./timing.ts";
 import { textTable } from "../../app/text_table.ts";
@@ -47,7 +47,7 @@ function autoTable(a: AutoResults): string {
   ]);
   const within = a.checks.filter((c) => c.slowdown <= 1.2).length;
   const worst = Math.max(...a.checks.map((c) => c.slowdown));
-  const costs = (c: MachineCosts["cpu"]) =>
+  const costs = (c: EngineCosts) =>
     `${(c.perPhase * 1e3).toFixed(2)} ms per phase, ${(c.perEpoch * 1e3).toFixed(2)} ms per epoch, ${
       (c.perLayerStep * 1e6).toFixed(1)
     } µs per layer-step, ${(c.flopsPerSecond / 1e9).toFixed(1)} GFLOP/s`;
